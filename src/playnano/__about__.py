@@ -1,0 +1,3 @@
+"""Version of the playnano package (read by the build backend)."""
+
+__version__ = "0.6.0.dev0"

@@ -1,0 +1,42 @@
+"""playnano: read high-speed AFM videos, process them, export them through plugins.
+
+Importing this package stays light: no HDF5, TIFF, imaging or plotting libraries are
+imported until a reader or exporter that needs them runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from playnano.__about__ import __version__
+from playnano.afm_stack import AFMImageStack
+from playnano.errors import PlaynanoError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["AFMImageStack", "PlaynanoError", "__version__", "export", "load"]
+
+
+def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
+    """Read an AFM video, folder of frames, or playnano bundle into a stack."""
+    from playnano.readers import load as _load
+
+    return _load(path, channel=channel)
+
+
+def export(
+    stack: AFMImageStack,
+    path: str | Path,
+    format: str | None = None,
+    *,
+    raw: bool = False,
+    overwrite: bool = False,
+    **options: Any,
+) -> list[Path]:
+    """Write ``stack`` to ``path`` with the named format (or the one its suffix implies)."""
+    from playnano.io.export_data import export_stack
+
+    return export_stack(
+        stack, path, format, raw=raw, overwrite=overwrite, options=options
+    )

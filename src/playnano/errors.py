@@ -1,0 +1,61 @@
+"""Exception classes: every error a user can cause derives from PlaynanoError.
+
+The CLI turns a ``PlaynanoError`` into one line on stderr and a non-zero exit; any
+other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class PlaynanoError(Exception):
+    """Base class of the errors a user can act on."""
+
+    exit_code = 1
+
+
+class StackError(PlaynanoError, ValueError):
+    """An AFMImageStack was given data or metadata it cannot hold."""
+
+
+class PluginError(PlaynanoError):
+    """A plugin could not be loaded, registered or used."""
+
+
+class PluginLoadError(PluginError):
+    """A plugin failed to import or register (fatal under PLAYNANO_STRICT_PLUGINS)."""
+
+
+class UnknownFormatError(PluginError, LookupError):
+    """No installed plugin provides the requested name."""
+
+
+class AmbiguousFormatError(PluginError, LookupError):
+    """Two third-party plugins claim one name; the user must pick with ``dist:name``."""
+
+
+class MissingDependencyError(PluginError):
+    """The requested plugin needs an optional package that is not installed."""
+
+
+class OptionError(PlaynanoError, ValueError):
+    """An exporter, reader or filter option is unknown or has a bad value."""
+
+
+class OutputExistsError(PlaynanoError, FileExistsError):
+    """An output file exists and ``overwrite`` was not given."""
+
+
+class ExportError(PlaynanoError):
+    """A format could not be written."""
+
+
+class ReadError(PlaynanoError, ValueError):
+    """An input file is missing, truncated, corrupt or not understood."""
+
+
+class ChannelError(ReadError):
+    """The requested channel is not in the file."""
+
+
+class ProcessingError(PlaynanoError, ValueError):
+    """A processing step is unknown, misconfigured or failed."""

@@ -1,0 +1,266 @@
+"""Export an AFMImageStack through the exporter plugins.
+
+Every format (builtin or pip-installed) goes through :func:`export_stack`, which
+resolves the plugin, checks options and capabilities, writes to a staging folder in the
+destination and renames the finished files into place, then records the export in the
+stack's provenance. ``save_ome_tiff_stack``, ``save_npz_bundle`` and ``save_h5_bundle``
+are the documented one-format shortcuts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playnano.afm_stack import AFMImageStack
+from playnano.errors import ExportError, OptionError, PlaynanoError
+from playnano.io.atomic import commit_outputs, refuse_existing, staging_dir
+from playnano.plugins.options import resolve_options
+from playnano.plugins.registry import Entry, exporters
+from playnano.provenance import record_export
+
+logger = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def resolve_format(name: str | None, path: str | Path | None = None) -> Entry:
+    """The exporter named ``name``, or the one whose suffix ``path`` ends with."""
+    reg = exporters()
+    if name is not None:
+        return reg.resolve(name)
+    if path is None:
+        raise OptionError("name a format or give a path with a format's suffix")
+    entry = reg.for_suffix(path, lambda o: [o.suffix])
+    if entry is None:
+        known = ", ".join(f"{e.obj.suffix} ({e.name})" for e in reg.entries())
+        raise OptionError(
+            f"cannot tell the format of {Path(path).name!r} from its suffix; "
+            f"name the format or use one of: {known}"
+        )
+    return reg.resolve(entry.qualified_name if entry.shadowed_by else entry.name)
+
+
+def with_suffix(path: Path, suffix: str) -> Path:
+    """``path`` ending in ``suffix`` (appended when the name does not end with it)."""
+    if path.name.lower().endswith(suffix.lower()):
+        return path
+    return path.with_name(path.name + suffix)
+
+
+def output_stem(stack: AFMImageStack, base_name: str | None, raw: bool) -> str:
+    """File stem for an export: ``base`` plus ``_filtered`` for processed stacks."""
+    if base_name:
+        stem = _UNSAFE.sub("_", str(base_name)).strip(" .")
+    else:
+        stem = ""
+    if not stem:
+        src = stack.file_path
+        stem = _UNSAFE.sub("_", src.name.split(".")[0]) if src else "playnano_export"
+    if not raw and stack.is_processed():
+        stem += "_filtered"
+    return stem
+
+
+def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate options and capabilities before any work; return the full options."""
+    exp = entry.obj
+    if raw and not exp.capabilities.supports_raw:
+        raise OptionError(f"format {entry.name!r} cannot export the raw snapshot")
+    return resolve_options(tuple(exp.options), options, owner=f"format {entry.name!r}")
+
+
+def export_stack(
+    stack: AFMImageStack,
+    path: str | Path,
+    format: str | None = None,
+    *,
+    raw: bool = False,
+    overwrite: bool = False,
+    options: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Write ``stack`` with one exporter; return the paths written.
+
+    Parameters
+    ----------
+    stack : AFMImageStack
+        What to write.
+    path : str or pathlib.Path
+        Output file. The format's suffix is appended when the name lacks it.
+    format : str, optional
+        Format name, alias or ``dist:name``; inferred from the suffix when omitted.
+    raw : bool
+        Write the unprocessed snapshot instead of the processed data.
+    overwrite : bool
+        Replace existing outputs (refused by default).
+    options : dict, optional
+        Options the exporter declares (see ``playnano formats info NAME``).
+    """
+    entry = resolve_format(format, path)
+    opts = check_export(entry, raw, options or {})
+    exp = entry.obj
+    target = with_suffix(Path(path), exp.suffix)
+    refuse_existing(target, overwrite)
+    dest = target.parent
+    with staging_dir(dest) as staging:
+        try:
+            written = exp.export(stack, staging / target.name, raw=raw, **opts)
+        except PlaynanoError:
+            raise
+        except Exception as exc:
+            raise ExportError(
+                f"writing {target.name} as {entry.name} failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not written:
+            raise ExportError(f"format {entry.name!r} reported no file written")
+        finals = commit_outputs(list(written), staging, dest, overwrite)
+    for final in finals:
+        record_export(
+            stack,
+            format_name=entry.name,
+            plugin=entry.plugin.dist,
+            plugin_version=entry.plugin.version,
+            path=final,
+            raw=raw,
+        )
+        logger.info("wrote %s", final)
+    return finals
+
+
+@dataclass
+class ExportResult:
+    """What became of one requested format."""
+
+    format: str
+    paths: list[Path] = field(default_factory=list)
+    error: PlaynanoError | None = None
+
+
+def plan_exports(
+    formats: Iterable[str],
+    *,
+    raw: bool = False,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    shared_options: Mapping[str, Any] | None = None,
+) -> list[tuple[Entry, dict[str, Any]]]:
+    """Resolve every format and its options before anything is written.
+
+    ``options`` maps a format name (as requested) to its own options;
+    ``shared_options`` are given to every format that declares an option of that name
+    (the CLI's ``--scale-bar-nm``, ``--zmin`` and ``--zmax``).
+    """
+    plan: list[tuple[Entry, dict[str, Any]]] = []
+    seen: set[int] = set()
+    per_format = {k.lower(): v for k, v in (options or {}).items()}
+    for token in formats:
+        entry = exporters().resolve(token)
+        if id(entry) in seen:
+            continue
+        seen.add(id(entry))
+        declared = {o.name for o in entry.obj.options}
+        given = {k: v for k, v in (shared_options or {}).items() if k in declared}
+        for key in {token.lower(), entry.name, *entry.aliases, entry.qualified_name}:
+            given.update(per_format.get(key, {}))
+        plan.append((entry, check_export(entry, raw, given)))
+    unknown = set(per_format) - {
+        k for e, _ in plan for k in (e.name, *e.aliases, e.qualified_name)
+    }
+    if unknown:
+        raise OptionError(
+            f"options were given for {', '.join(sorted(unknown))}, "
+            "which is not among the formats requested"
+        )
+    return plan
+
+
+def export_bundles(
+    afm_stack: AFMImageStack,
+    output_folder: str | Path,
+    base_name: str | None,
+    formats: Iterable[str],
+    raw: bool = False,
+    *,
+    overwrite: bool = False,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    shared_options: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Export ``afm_stack`` in every format named; return all paths written.
+
+    Any installed format name or alias is accepted (third-party ones included). Names
+    and options are all checked before anything is written; a format that fails does
+    not stop the others, and an :class:`~playnano.errors.ExportError` naming every
+    failure is raised at the end.
+    """
+    results = export_all(
+        afm_stack,
+        output_folder,
+        base_name,
+        formats,
+        raw=raw,
+        overwrite=overwrite,
+        options=options,
+        shared_options=shared_options,
+    )
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        raise ExportError("; ".join(f"{r.format}: {r.error}" for r in failed))
+    return [p for r in results for p in r.paths]
+
+
+def export_all(
+    afm_stack: AFMImageStack,
+    output_folder: str | Path,
+    base_name: str | None,
+    formats: Iterable[str],
+    *,
+    raw: bool = False,
+    overwrite: bool = False,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    shared_options: Mapping[str, Any] | None = None,
+) -> list[ExportResult]:
+    """Like :func:`export_bundles` but returns one result per format, errors included."""
+    plan = plan_exports(formats, raw=raw, options=options, shared_options=shared_options)
+    folder = Path(output_folder)
+    stem = output_stem(afm_stack, base_name, raw)
+    results = []
+    for entry, opts in plan:
+        result = ExportResult(entry.name)
+        try:
+            result.paths = export_stack(
+                afm_stack,
+                folder / f"{stem}{entry.obj.suffix}",
+                entry.qualified_name if entry.shadowed_by else entry.name,
+                raw=raw,
+                overwrite=overwrite,
+                options=opts,
+            )
+        except PlaynanoError as exc:
+            result.error = exc
+        results.append(result)
+    return results
+
+
+def save_ome_tiff_stack(
+    path: str | Path, stack: AFMImageStack, raw: bool = False, *, overwrite: bool = False
+) -> list[Path]:
+    """Write ``stack`` as a multi-frame OME-TIFF (``.ome.tif``)."""
+    return export_stack(stack, path, "tif", raw=raw, overwrite=overwrite)
+
+
+def save_npz_bundle(
+    path: str | Path, stack: AFMImageStack, raw: bool = False, *, overwrite: bool = False
+) -> list[Path]:
+    """Write ``stack`` as an NPZ bundle with layers, masks and provenance."""
+    return export_stack(stack, path, "npz", raw=raw, overwrite=overwrite)
+
+
+def save_h5_bundle(
+    path: str | Path, stack: AFMImageStack, raw: bool = False, *, overwrite: bool = False
+) -> list[Path]:
+    """Write ``stack`` as an HDF5 bundle with layers, masks and provenance."""
+    return export_stack(stack, path, "h5", raw=raw, overwrite=overwrite)

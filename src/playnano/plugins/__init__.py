@@ -1,0 +1,11 @@
+"""The plugin core: hook specifications, declarations and the registry.
+
+Nothing here names a format: the builtin exporters and readers register through the
+package's own entry points exactly as third-party plugins do.
+"""
+
+from playnano.plugins.exporter import Capabilities, Exporter, Option
+from playnano.plugins.hookspecs import hookimpl, hookspec
+from playnano.plugins.reader import Reader
+
+__all__ = ["Capabilities", "Exporter", "Option", "Reader", "hookimpl", "hookspec"]

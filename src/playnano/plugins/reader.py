@@ -1,0 +1,49 @@
+"""The Reader protocol: what an input-format plugin declares and does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from playnano.afm_stack import AFMImageStack
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """A file family that can be read into an :class:`~playnano.afm_stack.AFMImageStack`.
+
+    Attributes
+    ----------
+    name : str
+        Short name (``asd``, ``h5-jpk``, ``jpk-folder``).
+    aliases : tuple of str
+        Other accepted names.
+    suffixes : tuple of str
+        File suffixes this reader claims (``.asd``); a folder reader lists the
+        suffix of the frame files it looks for.
+    reads_folders : bool
+        True when the reader takes a folder of frame files.
+    description : str
+        One line.
+    requires : tuple of str
+        Importable modules needed; checked without importing them.
+    install_hint : str
+        What to install when one of ``requires`` is missing.
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    suffixes: tuple[str, ...]
+    reads_folders: bool
+    description: str
+    requires: tuple[str, ...]
+    install_hint: str
+
+    def can_read(self, path: Path) -> bool:
+        """Cheap check (suffix, folder content, magic bytes) without a full read."""
+        ...
+
+    def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
+        """Read ``path``; ``channel=None`` picks the reader's default channel."""
+        ...

@@ -1,0 +1,3 @@
+"""Processing: filters, masks and the pipeline. (Being written.)"""
+
+BUILTIN_PLUGINS: list[str] = []
