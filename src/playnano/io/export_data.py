@@ -54,10 +54,7 @@ def with_suffix(path: Path, suffix: str) -> Path:
 
 def output_stem(stack: AFMImageStack, base_name: str | None, raw: bool) -> str:
     """File stem for an export: ``base`` plus ``_filtered`` for processed stacks."""
-    if base_name:
-        stem = _UNSAFE.sub("_", str(base_name)).strip(" .")
-    else:
-        stem = ""
+    stem = _UNSAFE.sub("_", str(base_name)).strip(" .") if base_name else ""
     if not stem:
         src = stack.file_path
         stem = _UNSAFE.sub("_", src.name.split(".")[0]) if src else "playnano_export"
@@ -224,7 +221,9 @@ def export_all(
     shared_options: Mapping[str, Any] | None = None,
 ) -> list[ExportResult]:
     """Like :func:`export_bundles` but returns one result per format, errors included."""
-    plan = plan_exports(formats, raw=raw, options=options, shared_options=shared_options)
+    plan = plan_exports(
+        formats, raw=raw, options=options, shared_options=shared_options
+    )
     folder = Path(output_folder)
     stem = output_stem(afm_stack, base_name, raw)
     results = []
@@ -246,21 +245,33 @@ def export_all(
 
 
 def save_ome_tiff_stack(
-    path: str | Path, stack: AFMImageStack, raw: bool = False, *, overwrite: bool = False
+    path: str | Path,
+    stack: AFMImageStack,
+    raw: bool = False,
+    *,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write ``stack`` as a multi-frame OME-TIFF (``.ome.tif``)."""
     return export_stack(stack, path, "tif", raw=raw, overwrite=overwrite)
 
 
 def save_npz_bundle(
-    path: str | Path, stack: AFMImageStack, raw: bool = False, *, overwrite: bool = False
+    path: str | Path,
+    stack: AFMImageStack,
+    raw: bool = False,
+    *,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write ``stack`` as an NPZ bundle with layers, masks and provenance."""
     return export_stack(stack, path, "npz", raw=raw, overwrite=overwrite)
 
 
 def save_h5_bundle(
-    path: str | Path, stack: AFMImageStack, raw: bool = False, *, overwrite: bool = False
+    path: str | Path,
+    stack: AFMImageStack,
+    raw: bool = False,
+    *,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write ``stack`` as an HDF5 bundle with layers, masks and provenance."""
     return export_stack(stack, path, "h5", raw=raw, overwrite=overwrite)

@@ -1,0 +1,264 @@
+"""Conformance tests and fixtures for exporter plugins.
+
+Every exporter's test module, builtin or third-party, subclasses
+:class:`ExporterConformance` and names its format::
+
+    from playnano.testing import ExporterConformance
+
+    class TestMyFormat(ExporterConformance):
+        format_name = "myformat"
+
+        def read_back(self, path):  # optional: enables the round-trip test
+            return my_loader(path)
+
+The class checks what every exporter owes its users: declarations that validate, the
+declared suffix used, raw exports, a faithful round trip (bit for bit unless the format
+declares itself lossy), no overwriting without ``overwrite=True``, nothing left behind
+when writing fails, an export record in provenance, and no heavy import when the
+plugin module is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from playnano.afm_stack import AFMImageStack
+from playnano.errors import OptionError, OutputExistsError
+from playnano.io.export_data import export_stack
+from playnano.plugins.registry import Entry, exporters, validate_exporter
+
+#: Modules the core promises not to import for ``--help`` and listings.
+HEAVY_MODULES = ("h5py", "tifffile", "imageio", "matplotlib", "PIL")
+
+
+def make_sample_stack(
+    n_frames: int = 4,
+    shape: tuple[int, int] = (12, 17),
+    dtype: Any = np.float64,
+    *,
+    processed: bool = True,
+    masks: bool = True,
+    seed: int = 0,
+) -> AFMImageStack:
+    """A small, deterministic stack with timestamps, layers, masks and provenance.
+
+    The frames are a tilted plane with a bump and noise, so nothing is constant and a
+    format that drops precision, flips axes or reorders frames fails a comparison.
+    """
+    rng = np.random.default_rng(seed)
+    t, (h, w) = n_frames, shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    frames = []
+    for i in range(t):
+        bump = 3.0 * np.exp(-((xx - 4 - i) ** 2 + (yy - 5) ** 2) / 6.0)
+        frames.append(0.02 * xx - 0.01 * yy + bump + rng.normal(0, 0.1, (h, w)))
+    data = np.asarray(frames).astype(dtype)
+    meta = [
+        {
+            "timestamp": 0.25 * i,
+            "frame_pixel_size_nm": 1.5,
+            "frame_duration_s": 0.25,
+            "start_epoch_ms": 1_700_000_000_000 + 250 * i,
+            "scan_direction": "up" if i % 2 else "down",
+            "line_rate": 48.0,
+        }
+        for i in range(t)
+    ]
+    stack = AFMImageStack(data, 1.5, "height_trace", Path("sample_video.asd"), meta)
+    if processed:
+        stack.processed["raw"] = data.copy()
+        flat = (data - data.mean(axis=(1, 2), keepdims=True)).astype(dtype)
+        stack.processed["step_1_remove_plane"] = flat
+        stack.data = flat
+        stack.provenance["processing"]["steps"].append(
+            {"index": 1, "name": "remove_plane", "params": {}, "version": "test"}
+        )
+    if masks:
+        stack.masks["step_2_mask_threshold"] = stack.data > 1.0
+    return stack
+
+
+def assert_stacks_equal(
+    actual: AFMImageStack,
+    expected: AFMImageStack,
+    *,
+    layers: bool = True,
+    masks: bool = True,
+    frame_metadata: bool = True,
+    exact: bool = True,
+) -> None:
+    """Assert two stacks hold the same data (bit for bit when ``exact``)."""
+    compare = np.testing.assert_array_equal if exact else np.testing.assert_allclose
+    assert actual.data.shape == expected.data.shape
+    if exact:
+        assert actual.data.dtype == expected.data.dtype
+    compare(actual.data, expected.data)
+    assert actual.pixel_size_nm == pytest.approx(expected.pixel_size_nm, rel=1e-7)
+    assert actual.channel == expected.channel
+    if layers:
+        assert sorted(actual.processed) == sorted(expected.processed)
+        for key, arr in expected.processed.items():
+            assert actual.processed[key].dtype == arr.dtype
+            compare(actual.processed[key], arr)
+    if masks:
+        assert sorted(actual.masks) == sorted(expected.masks)
+        for key, m in expected.masks.items():
+            np.testing.assert_array_equal(actual.masks[key], m)
+    if frame_metadata:
+        assert actual.frame_metadata == expected.frame_metadata
+
+
+class ExporterConformance:
+    """Tests every exporter must pass. Subclass it and set ``format_name``."""
+
+    #: Name of the format under test (as users type it).
+    format_name: str = ""
+
+    def read_back(self, path: Path) -> AFMImageStack | None:
+        """Load a written file; override to enable the round-trip tests."""
+        return None
+
+    def export_options(self) -> dict[str, Any]:
+        """Options passed to every export in these tests (override if needed)."""
+        return {}
+
+    # ----------------------------------------------------------------- fixtures
+    @pytest.fixture
+    def entry(self) -> Entry:
+        assert self.format_name, "set format_name on the conformance subclass"
+        return exporters().resolve(self.format_name)
+
+    @pytest.fixture
+    def stack(self) -> AFMImageStack:
+        return make_sample_stack()
+
+    def _export(self, stack: AFMImageStack, path: Path, **kw: Any) -> list[Path]:
+        return export_stack(
+            stack, path, self.format_name, options=self.export_options(), **kw
+        )
+
+    # -------------------------------------------------------------------- tests
+    def test_declarations_are_valid(self, entry: Entry) -> None:
+        validate_exporter(entry.obj)
+        assert entry.obj.suffix.startswith(".")
+        assert entry.status() == "ok"
+
+    def test_writes_declared_suffix(
+        self, entry: Entry, stack: AFMImageStack, tmp_path: Path
+    ) -> None:
+        paths = self._export(stack, tmp_path / "video")
+        assert paths, "export returned no paths"
+        assert paths[0].name == "video" + entry.obj.suffix
+        assert all(p.exists() and p.parent == tmp_path for p in paths)
+        assert sorted(tmp_path.iterdir()) == sorted(paths)
+
+    def test_round_trip(
+        self, entry: Entry, stack: AFMImageStack, tmp_path: Path
+    ) -> None:
+        [path, *_] = self._export(stack, tmp_path / "video")
+        back = self.read_back(path)
+        if back is None:
+            pytest.skip(f"{self.format_name}: no read_back defined")
+        caps = entry.obj.capabilities
+        exact = not caps.lossy
+        compare = np.testing.assert_array_equal if exact else np.testing.assert_allclose
+        compare(back.data, stack.data)
+        if caps.supports_timestamps:
+            assert back.get_frame_times() == pytest.approx(stack.get_frame_times())
+        if caps.supports_processed_layers:
+            assert sorted(back.processed) == sorted(stack.processed)
+            for key in stack.processed:
+                compare(back.processed[key], stack.processed[key])
+        if caps.supports_masks:
+            assert sorted(back.masks) == sorted(stack.masks)
+            for key in stack.masks:
+                np.testing.assert_array_equal(back.masks[key], stack.masks[key])
+        if caps.supports_provenance:
+            steps = back.provenance["processing"]["steps"]
+            assert [s["name"] for s in steps] == ["remove_plane"]
+
+    def test_raw_export_writes_the_raw_snapshot(
+        self, entry: Entry, stack: AFMImageStack, tmp_path: Path
+    ) -> None:
+        if not entry.obj.capabilities.supports_raw:
+            with pytest.raises(OptionError):
+                self._export(stack, tmp_path / "raw", raw=True)
+            return
+        [path, *_] = self._export(stack, tmp_path / "raw", raw=True)
+        assert path.exists()
+        back = self.read_back(path)
+        if back is not None:
+            compare = (
+                np.testing.assert_allclose
+                if entry.obj.capabilities.lossy
+                else np.testing.assert_array_equal
+            )
+            compare(back.data, stack.processed["raw"])
+
+    def test_refuses_to_overwrite(self, stack: AFMImageStack, tmp_path: Path) -> None:
+        [path, *_] = self._export(stack, tmp_path / "video")
+        path.unlink() if path.is_file() else None
+        path.write_bytes(b"a user's file")
+        with pytest.raises(OutputExistsError, match="overwrite=True"):
+            self._export(stack, tmp_path / "video")
+        assert path.read_bytes() == b"a user's file"
+        self._export(stack, tmp_path / "video", overwrite=True)
+        assert path.read_bytes() != b"a user's file"
+
+    def test_nothing_left_behind_on_failure(
+        self,
+        entry: Entry,
+        stack: AFMImageStack,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        real_export = type(entry.obj).export
+
+        def write_then_fail(self_: Any, *args: Any, **kwargs: Any) -> list[Path]:
+            real_export(self_, *args, **kwargs)  # real bytes on disk, then a crash
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(type(entry.obj), "export", write_then_fail)
+        with pytest.raises(Exception, match="disk full"):
+            self._export(stack, tmp_path / "video")
+        assert list(tmp_path.iterdir()) == []
+
+    def test_records_export_in_provenance(
+        self, entry: Entry, stack: AFMImageStack, tmp_path: Path
+    ) -> None:
+        paths = self._export(stack, tmp_path / "video")
+        rec = stack.provenance["exports"][-1]
+        assert rec["format"] == entry.name
+        assert rec["plugin"] == entry.plugin.dist
+        assert rec["plugin_version"] == entry.plugin.version
+        assert rec["file"] == paths[-1].name
+        assert rec["raw"] is False
+        json.dumps(stack.provenance)
+
+    def test_unknown_option_is_refused(
+        self, stack: AFMImageStack, tmp_path: Path
+    ) -> None:
+        with pytest.raises(OptionError, match="unknown option"):
+            export_stack(
+                stack, tmp_path / "x", self.format_name, options={"no_such_opt": 1}
+            )
+        assert list(tmp_path.iterdir()) == []
+
+    def test_plugin_import_is_light(self, entry: Entry) -> None:
+        module = entry.plugin.target.split(":")[0]
+        code = (
+            "import importlib, sys\n"
+            f"importlib.import_module({module!r})\n"
+            f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "[]", f"{module} imports {out.stdout.strip()}"
