@@ -1,0 +1,155 @@
+"""Shared fixtures: isolated plugin discovery, fake installed plugins, real data."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from playnano.plugins import registry
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _data_root() -> Path:
+    return Path(os.environ.get("PLAYNANO_TEST_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def afm_data() -> Path:
+    """The real instrument files (``$PLAYNANO_TEST_DATA/afm``); skip if truly absent."""
+    root = _data_root() / "afm"
+    if not root.is_dir():
+        pytest.skip(f"real AFM data not found at {root} (set PLAYNANO_TEST_DATA)")
+    return root
+
+
+_ALLOWED: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def isolate_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Discover only playnano's own plugins and the fakes a test installs.
+
+    A developer's pip-installed plugins must not change what the tests see.
+    """
+    real = registry._entry_points
+    _ALLOWED.clear()
+    _ALLOWED.add(registry.BUILTIN_DIST)
+
+    def only_known(group: str) -> list:
+        return [
+            ep
+            for ep in real(group)
+            if ep.dist is not None
+            and registry.normalize(ep.dist.metadata["Name"] or "") in _ALLOWED
+        ]
+
+    monkeypatch.setattr(registry, "_entry_points", only_known)
+    monkeypatch.delenv(registry.DISABLE_ENV, raising=False)
+    monkeypatch.delenv(registry.STRICT_ENV, raising=False)
+    registry.reset()
+    yield
+    registry.reset()
+
+
+EXPORTER_TEMPLATE = '''
+from pathlib import Path
+from playnano.plugins import Capabilities, Option, hookimpl
+{imports}
+
+class FakeExporter:
+    name = {name!r}
+    aliases = {aliases!r}
+    suffix = {suffix!r}
+    description = "A fake format for tests."
+    capabilities = Capabilities()
+    options = (Option("level", "int", 1, "A test option.", minimum=0),)
+    requires = {requires!r}
+    install_hint = {hint!r}
+
+    def export(self, stack, path, *, raw=False, level=1):
+        Path(path).write_text({marker!r} + str(level))
+        return [Path(path)]
+
+@hookimpl
+def register_exporters(register):
+    {body}
+'''
+
+
+def exporter_module(
+    name: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    suffix: str = ".fake",
+    requires: tuple[str, ...] = (),
+    hint: str = "",
+    marker: str = "fake:",
+    imports: str = "",
+    body: str = "register(FakeExporter())",
+) -> str:
+    """Source of a plugin module that registers one fake exporter."""
+    return EXPORTER_TEMPLATE.format(
+        name=name,
+        aliases=aliases,
+        suffix=suffix,
+        requires=requires,
+        hint=hint,
+        marker=marker,
+        imports=imports,
+        body=body,
+    )
+
+
+InstallFn = Callable[..., Path]
+
+
+@pytest.fixture
+def install_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InstallFn]:
+    """Install a fake plugin distribution: a ``*.dist-info`` and modules on sys.path.
+
+    ``install_plugin("acme-formats", {"acme_fmt": source},
+    {"playnano.exporters": {"acme": "acme_fmt"}})`` returns the site folder.
+    """
+    added_modules: list[str] = []
+
+    def install(
+        dist: str,
+        modules: dict[str, str],
+        entry_points: dict[str, dict[str, str]],
+        *,
+        version: str = "1.0",
+        site: Path | None = None,
+    ) -> Path:
+        site = site or tmp_path / f"site-{dist}"
+        site.mkdir(parents=True, exist_ok=True)
+        for mod, source in modules.items():
+            (site / f"{mod}.py").write_text(textwrap.dedent(source))
+            added_modules.append(mod)
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir(exist_ok=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
+        )
+        lines = []
+        for group, eps in entry_points.items():
+            lines.append(f"[{group}]")
+            lines += [f"{k} = {v}" for k, v in eps.items()]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        monkeypatch.syspath_prepend(str(site))
+        importlib.invalidate_caches()
+        _ALLOWED.add(registry.normalize(dist))
+        registry.reset()
+        return site
+
+    yield install
+    for mod in added_modules:
+        sys.modules.pop(mod, None)
