@@ -59,3 +59,11 @@ class ChannelError(ReadError):
 
 class ProcessingError(PlaynanoError, ValueError):
     """A processing step is unknown, misconfigured or failed."""
+
+
+class PlaynanoWarning(UserWarning):
+    """Base class of the warnings playnano emits."""
+
+
+class ExportWarning(PlaynanoWarning):
+    """An export left out or converted something the format cannot hold as it is."""
