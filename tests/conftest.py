@@ -58,7 +58,7 @@ def isolate_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     registry.reset()
 
 
-EXPORTER_TEMPLATE = '''
+EXPORTER_TEMPLATE = """
 from pathlib import Path
 from playnano.plugins import Capabilities, Option, hookimpl
 {imports}
@@ -80,7 +80,7 @@ class FakeExporter:
 @hookimpl
 def register_exporters(register):
     {body}
-'''
+"""
 
 
 def exporter_module(

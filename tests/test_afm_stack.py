@@ -38,7 +38,14 @@ def test_metadata_defaults_to_none_per_frame() -> None:
 
 
 def test_metadata_is_normalised_and_json_safe() -> None:
-    meta = [{"timestamp": np.float32(0.5 * i), "start_epoch_ms": np.int64(10 + i), "extra": "kept"} for i in range(3)]
+    meta = [
+        {
+            "timestamp": np.float32(0.5 * i),
+            "start_epoch_ms": np.int64(10 + i),
+            "extra": "kept",
+        }
+        for i in range(3)
+    ]
     stack = AFMImageStack(_data(), 1.0, "height", "f.h5-jpk", meta)
     assert stack.get_frame_times() == [0.0, 0.5, 1.0]
     assert [md["start_epoch_ms"] for md in stack.frame_metadata] == [10, 11, 12]
@@ -100,7 +107,9 @@ def test_processed_layers_must_be_3d() -> None:
 def test_export_source_uses_the_raw_snapshot_and_its_metadata() -> None:
     stack = make_sample_stack(n_frames=4)
     assert stack.export_source(raw=False)[0] is stack.data
-    stack.state_backups["frame_metadata_before_edit"] = copy.deepcopy(stack.frame_metadata)
+    stack.state_backups["frame_metadata_before_edit"] = copy.deepcopy(
+        stack.frame_metadata
+    )
     stack.data = stack.data[1:]
     stack.frame_metadata = stack.frame_metadata[1:]
     data, meta = stack.export_source(raw=True)

@@ -27,7 +27,13 @@ def test_make_json_safe_converts_numpy_paths_and_non_finite() -> None:
         "d": (1, float("nan")),
         5: {np.int64(2)},
     }
-    assert make_json_safe(obj) == {"a": 1.5, "b": [0, 1, 2], "c": "/x/y", "d": [1, None], "5": [2]}
+    assert make_json_safe(obj) == {
+        "a": 1.5,
+        "b": [0, 1, 2],
+        "c": "/x/y",
+        "d": [1, None],
+        "5": [2],
+    }
     json.loads(to_json({"x": float("inf")}))
 
 
@@ -50,9 +56,26 @@ def test_records(tmp_path: Path) -> None:
     record_source(stack, src, reader="asd", channel="TP")
     assert stack.provenance["source"]["file"] == "video.asd"
     assert stack.provenance["source"]["sha256"] == hashlib.sha256(b"data").hexdigest()
-    rec = record_step(stack, index=2, name="gaussian_filter", params={"sigma": np.float64(2)}, version="1", kind="filter", output_key="step_2_gaussian_filter")
+    rec = record_step(
+        stack,
+        index=2,
+        name="gaussian_filter",
+        params={"sigma": np.float64(2)},
+        version="1",
+        kind="filter",
+        output_key="step_2_gaussian_filter",
+    )
     assert rec["params"] == {"sigma": 2.0}
-    assert stack.provenance["processing"]["keys_by_name"]["gaussian_filter"] == ["step_2_gaussian_filter"]
-    record_export(stack, format_name="npz", plugin="playnano", plugin_version="1", path=tmp_path / "o.npz", raw=True)
+    assert stack.provenance["processing"]["keys_by_name"]["gaussian_filter"] == [
+        "step_2_gaussian_filter"
+    ]
+    record_export(
+        stack,
+        format_name="npz",
+        plugin="playnano",
+        plugin_version="1",
+        path=tmp_path / "o.npz",
+        raw=True,
+    )
     assert stack.provenance["exports"][-1]["file"] == "o.npz"
     json.loads(to_json(stack.provenance))

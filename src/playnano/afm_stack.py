@@ -170,6 +170,16 @@ class AFMImageStack:
         frames were dropped (the key playnano 0.5.0 uses).
     """
 
+    data: np.ndarray
+    pixel_size_nm: float
+    channel: str
+    file_path: Path | None
+    frame_metadata: list[dict[str, Any]]
+    provenance: dict[str, Any]
+    state_backups: dict[str, Any]
+    _processed: LayerDict
+    _masks: MaskDict
+
     def __init__(
         self,
         data: Any,
@@ -198,7 +208,7 @@ class AFMImageStack:
             )
         if not isinstance(channel, str):
             raise StackError(f"channel must be a string; got {channel!r}")
-        self.data: np.ndarray = arr
+        self.data = arr
         self.pixel_size_nm = float(pixel_size_nm)
         self.channel = channel
         self.file_path = Path(file_path) if file_path is not None else None
@@ -207,8 +217,8 @@ class AFMImageStack:
         self._masks = MaskDict(self)
         from playnano.provenance import new_provenance
 
-        self.provenance: dict[str, Any] = new_provenance()
-        self.state_backups: dict[str, Any] = {}
+        self.provenance = new_provenance()
+        self.state_backups = {}
 
     # processed and masks validate on assignment, also when replaced wholesale
     @property

@@ -22,16 +22,33 @@ def test_list_shows_every_builtin_with_provider_and_status() -> None:
     result = run("formats", "list")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["NAME", "ALIASES", "SUFFIX", "CAPABILITIES", "PROVIDER", "STATUS"]
+    assert lines[0].split() == [
+        "NAME",
+        "ALIASES",
+        "SUFFIX",
+        "CAPABILITIES",
+        "PROVIDER",
+        "STATUS",
+    ]
     rows = {line.split()[0]: line for line in lines[2:]}
     assert {"tif", "npz", "h5", "gif"} <= set(rows)
     assert ".ome.tif" in rows["tif"] and "hdf5" in rows["h5"]
     assert rows["npz"].rstrip().endswith("ok")
 
 
-def test_list_json_includes_broken_and_disabled_plugins(install_plugin, monkeypatch) -> None:
-    install_plugin("broken-plugin", {"broken_mod": "raise ImportError('libfoo missing')"}, {"playnano.exporters": {"boom": "broken_mod"}})
-    install_plugin("acme-formats", {"acme_mod": exporter_module("acme")}, {"playnano.exporters": {"acme": "acme_mod"}})
+def test_list_json_includes_broken_and_disabled_plugins(
+    install_plugin, monkeypatch
+) -> None:
+    install_plugin(
+        "broken-plugin",
+        {"broken_mod": "raise ImportError('libfoo missing')"},
+        {"playnano.exporters": {"boom": "broken_mod"}},
+    )
+    install_plugin(
+        "acme-formats",
+        {"acme_mod": exporter_module("acme")},
+        {"playnano.exporters": {"acme": "acme_mod"}},
+    )
     monkeypatch.setenv("PLAYNANO_DISABLE_PLUGINS", "acme-formats")
     result = run("formats", "list", "--json")
     assert result.exit_code == 0, result.output
@@ -46,7 +63,11 @@ def test_list_json_includes_broken_and_disabled_plugins(install_plugin, monkeypa
 
 
 def test_info_lists_every_option_with_type_default_and_help(install_plugin) -> None:
-    install_plugin("acme-formats", {"acme_mod": exporter_module("acme", aliases=("acm",))}, {"playnano.exporters": {"acme": "acme_mod"}})
+    install_plugin(
+        "acme-formats",
+        {"acme_mod": exporter_module("acme", aliases=("acm",))},
+        {"playnano.exporters": {"acme": "acme_mod"}},
+    )
     result = run("formats", "info", "ACM")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("acme: A fake format for tests.")
@@ -63,7 +84,15 @@ def test_info_of_an_unknown_format_is_one_line_and_exit_1() -> None:
     assert "playnano: error: unknown format 'nzp'; did you mean npz?" in result.output
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["formats", "list"], ["formats", "list", "--json"], ["process", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["formats", "list"],
+        ["formats", "list", "--json"],
+        ["process", "--help"],
+    ],
+)
 def test_cli_imports_no_heavy_module(argv) -> None:
     code = (
         "import sys\n"
@@ -74,7 +103,9 @@ def test_cli_imports_no_heavy_module(argv) -> None:
         "    assert not e.code, e.code\n"
         f"print('HEAVY', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules), file=sys.stderr)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert "HEAVY []" in out.stderr, out.stderr
 
 

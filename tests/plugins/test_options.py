@@ -39,7 +39,10 @@ def test_values_parse(given, expected) -> None:
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ({"scale_bar": 1}, "unknown option 'scale_bar' \\(did you mean 'scale_bar_nm'\\?\\)"),
+        (
+            {"scale_bar": 1},
+            "unknown option 'scale_bar' \\(did you mean 'scale_bar_nm'\\?\\)",
+        ),
         ({"scale_bar_nm": -1}, "must be >= 0"),
         ({"fps": 0}, "must be > 0"),
         ({"loop": 1.5}, "expected an integer"),

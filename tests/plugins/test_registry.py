@@ -23,7 +23,9 @@ BUILTINS = {"tif", "npz", "h5", "gif"}
 def _install_exporter(install_plugin, dist: str, name: str, **kw) -> Path:
     module = dist.replace("-", "_")
     return install_plugin(
-        dist, {module: exporter_module(name, **kw)}, {"playnano.exporters": {name: module}}
+        dist,
+        {module: exporter_module(name, **kw)},
+        {"playnano.exporters": {name: module}},
     )
 
 
@@ -63,8 +65,14 @@ def test_third_party_plugin_is_found(install_plugin) -> None:
     ],
     ids=["import-error", "hook-raises", "no-hook"],
 )
-def test_broken_plugin_is_listed_and_others_work(install_plugin, source, during) -> None:
-    install_plugin("broken-plugin", {"broken_mod": source}, {"playnano.exporters": {"boom": "broken_mod"}})
+def test_broken_plugin_is_listed_and_others_work(
+    install_plugin, source, during
+) -> None:
+    install_plugin(
+        "broken-plugin",
+        {"broken_mod": source},
+        {"playnano.exporters": {"boom": "broken_mod"}},
+    )
     _install_exporter(install_plugin, "good-plugin", "good")
     reg = exporters()
     [broken] = [p for p in reg.plugins() if p.dist == "broken-plugin"]
@@ -84,18 +92,30 @@ def test_invalid_declaration_is_an_error_with_the_reason(install_plugin) -> None
 
 
 def test_strict_mode_makes_a_broken_plugin_fatal(install_plugin, monkeypatch) -> None:
-    install_plugin("broken-plugin", {"broken_mod": "raise ImportError('nope')"}, {"playnano.exporters": {"boom": "broken_mod"}})
+    install_plugin(
+        "broken-plugin",
+        {"broken_mod": "raise ImportError('nope')"},
+        {"playnano.exporters": {"boom": "broken_mod"}},
+    )
     monkeypatch.setenv("PLAYNANO_STRICT_PLUGINS", "1")
     with pytest.raises(PluginLoadError, match=r"boom.*broken-plugin 1\.0.*nope"):
         exporters().entries()
 
 
 # 2. PLAYNANO_DISABLE_PLUGINS keeps a plugin from ever being imported ----------------
-@pytest.mark.parametrize("spelling", ["Acme_Formats", "acme-formats", "ACME", " x , acme "])
-def test_disabled_plugin_is_never_imported(install_plugin, monkeypatch, tmp_path, spelling) -> None:
+@pytest.mark.parametrize(
+    "spelling", ["Acme_Formats", "acme-formats", "ACME", " x , acme "]
+)
+def test_disabled_plugin_is_never_imported(
+    install_plugin, monkeypatch, tmp_path, spelling
+) -> None:
     sentinel = tmp_path / "imported"
     source = exporter_module("acme", imports=f"open({str(sentinel)!r}, 'w').close()")
-    install_plugin("acme-formats", {"acme_mod": source}, {"playnano.exporters": {"acme": "acme_mod"}})
+    install_plugin(
+        "acme-formats",
+        {"acme_mod": source},
+        {"playnano.exporters": {"acme": "acme_mod"}},
+    )
     monkeypatch.setenv("PLAYNANO_DISABLE_PLUGINS", spelling)
     reg = exporters()
     [p] = [p for p in reg.plugins() if p.dist == "acme-formats"]
@@ -138,7 +158,9 @@ def test_two_third_parties_claiming_one_name(install_plugin, tmp_path) -> None:
 def test_third_party_cannot_replace_a_builtin(install_plugin) -> None:
     _install_exporter(install_plugin, "evil-npz", "npz", suffix=".npz")
     reg = exporters()
-    with pytest.warns(PluginConflictWarning, match="evil-npz 1.0 also provides format 'npz'") as rec:
+    with pytest.warns(
+        PluginConflictWarning, match="evil-npz 1.0 also provides format 'npz'"
+    ) as rec:
         entries = reg.entries()
     assert len(rec) == 1
     assert reg.resolve("npz").plugin.builtin
@@ -178,7 +200,10 @@ def test_missing_dependency_is_listed_and_fails_only_when_asked(install_plugin) 
         "missing dependency no_such_module_xyz (pip install playnano-cloud[all])"
     )
     assert reg.resolve("npz").name == "npz"  # everything else still works
-    with pytest.raises(MissingDependencyError, match=r"no_such_module_xyz.*pip install playnano-cloud\[all\]"):
+    with pytest.raises(
+        MissingDependencyError,
+        match=r"no_such_module_xyz.*pip install playnano-cloud\[all\]",
+    ):
         reg.resolve("cloud")
     assert reg.resolve("cloud", check_dependencies=False) is entry
 

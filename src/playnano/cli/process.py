@@ -1,11 +1,331 @@
-"""``playnano process``: read, process and export an AFM video (being written)."""
+"""``playnano process``: read an AFM video, run processing steps, export it.
+
+Everything a run needs is checked before anything is read or written: the input
+exists, every requested format is installed and its options are valid, every step and
+parameter is known and in range.
+"""
 
 from __future__ import annotations
 
+import logging
+import shlex
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
 import click
 
+from playnano.errors import OptionError, ReadError
 
-@click.command()
-def process() -> None:
-    """Read an AFM video, run processing steps, and export it."""
-    raise click.UsageError("process is not available yet")
+#: Exit code when some formats were written and others failed.
+EXIT_PARTIAL = 3
+
+
+class _ProcessCommand(click.Command):
+    """Accepts ``--export tif npz hdf5`` (space-separated) as well as repeats/commas."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, expand_export_args(args))
+
+
+def expand_export_args(args: Sequence[str]) -> list[str]:
+    """Turn ``--export a b c`` into ``--export a --export b --export c``.
+
+    Tokens after ``--export`` that are not options count as formats. If that leaves no
+    input path and the last such token is an existing file or folder, it is the input
+    (``playnano process --export npz h5 video.asd``).
+    """
+    out: list[str] = []
+    i = 0
+    absorbed: list[int] = []  # positions in `out` of tokens taken as formats
+    positional_seen = False
+    while i < len(args):
+        tok = args[i]
+        if tok == "--":
+            out.extend(args[i:])
+            positional_seen = positional_seen or len(args) > i + 1
+            break
+        if tok == "--export" or tok.startswith("--export="):
+            first = tok.partition("=")[2] if "=" in tok else None
+            if first is None:
+                if i + 1 >= len(args):
+                    out.append(tok)
+                    i += 1
+                    continue
+                first = args[i + 1]
+                i += 1
+            out += ["--export", first]
+            i += 1
+            while i < len(args) and not args[i].startswith("-"):
+                out += ["--export", args[i]]
+                absorbed.append(len(out) - 1)
+                i += 1
+            continue
+        if not tok.startswith("-"):
+            prev = out[-1] if out else ""
+            if not (prev.startswith("-") and prev in _VALUE_OPTIONS):
+                positional_seen = True
+        out.append(tok)
+        i += 1
+    if not positional_seen and absorbed and Path(out[absorbed[-1]]).exists():
+        pos = absorbed[-1]
+        path = out[pos]
+        del out[pos - 1 : pos + 1]
+        out.append(path)
+    return out
+
+
+_VALUE_OPTIONS = {
+    "--channel",
+    "-c",
+    "--processing",
+    "-p",
+    "--processing-file",
+    "--output-folder",
+    "-o",
+    "--output-name",
+    "-n",
+    "--scale-bar-nm",
+    "--zmin",
+    "--zmax",
+    "--option",
+}
+
+
+def _split_formats(values: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out += [t.strip() for t in v.split(",") if t.strip()]
+    return out
+
+
+def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
+    opts: dict[str, dict[str, str]] = {}
+    for v in values:
+        key, eq, value = v.partition("=")
+        fmt, dot, name = key.rpartition(".")
+        if not eq or not dot or not fmt or not name:
+            raise OptionError(
+                f"--option {v!r}: expected FORMAT.NAME=VALUE, e.g. gif.fps=10"
+            )
+        opts.setdefault(fmt.strip().lower(), {})[name.strip()] = value
+    return opts
+
+
+@click.command(cls=_ProcessCommand)
+@click.argument(
+    "input_path", metavar="INPUT", required=False, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--synthetic",
+    is_flag=True,
+    help="Use a generated synthetic HS-AFM video instead of INPUT.",
+)
+@click.option(
+    "--channel",
+    "-c",
+    default=None,
+    help="Channel to read (default: the file's height channel).",
+)
+@click.option(
+    "--processing",
+    "-p",
+    default=None,
+    help='Steps, e.g. "remove_plane;gaussian_filter:sigma=2".',
+)
+@click.option(
+    "--processing-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML/JSON file with a 'filters:' list.",
+)
+@click.option(
+    "--export",
+    "-e",
+    "export",
+    multiple=True,
+    help="Formats to write: 'tif npz h5', 'tif,npz' or repeated; 'all' for every installed one.",
+)
+@click.option(
+    "--make-gif",
+    is_flag=True,
+    help="Also write an annotated GIF (same as --export gif).",
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Export the unprocessed snapshot instead of the processed data.",
+)
+@click.option(
+    "--output-folder",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Destination folder.",
+)
+@click.option(
+    "--output-name",
+    "-n",
+    default=None,
+    help="Base name of the files (default: from the input).",
+)
+@click.option(
+    "--scale-bar-nm",
+    default=None,
+    help="Scale bar length in nm for formats that draw one (0: none).",
+)
+@click.option(
+    "--zmin",
+    default=None,
+    help="Lower end of the colour scale: a height in nm or 'auto'.",
+)
+@click.option(
+    "--zmax",
+    default=None,
+    help="Upper end of the colour scale: a height in nm or 'auto'.",
+)
+@click.option(
+    "--option",
+    "format_options",
+    multiple=True,
+    metavar="FORMAT.NAME=VALUE",
+    help="An option a format declares (see 'playnano formats info FORMAT').",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
+@click.pass_context
+def process(
+    ctx: click.Context,
+    input_path: Path | None,
+    synthetic: bool,
+    channel: str | None,
+    processing: str | None,
+    processing_file: Path | None,
+    export: tuple[str, ...],
+    make_gif: bool,
+    raw: bool,
+    output_folder: Path,
+    output_name: str | None,
+    scale_bar_nm: str | None,
+    zmin: str | None,
+    zmax: str | None,
+    format_options: tuple[str, ...],
+    overwrite: bool,
+    quiet: bool,
+    verbose: int,
+) -> None:
+    """Read INPUT (an AFM video, a folder of frames or a bundle), process it, export it.
+
+    \b
+    Examples:
+      playnano process video.asd -p remove_plane --export tif npz h5 --make-gif
+      playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
+      playnano process --synthetic -p remove_plane --export all
+    """
+    from playnano.io.export_data import export_all, plan_exports
+    from playnano.plugins.registry import exporters
+    from playnano.processing.pipeline import (
+        load_processing_file,
+        parse_steps,
+        run_pipeline,
+        validate_steps,
+    )
+
+    ctx.obj["verbose"] = verbose
+    log_level = (
+        logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    )
+    logging.getLogger("playnano").setLevel(logging.ERROR if quiet else log_level)
+    echo = (lambda *_a, **_k: None) if quiet else click.echo
+
+    # ---- check everything before any work
+    if synthetic == (input_path is not None):
+        raise click.UsageError("give exactly one of INPUT or --synthetic")
+    if processing and processing_file:
+        raise click.UsageError("give --processing or --processing-file, not both")
+    if input_path is not None and not input_path.exists():
+        raise ReadError(f"{input_path}: no such file or folder")
+    formats = _split_formats(export)
+    if make_gif:
+        formats.append("gif")
+    if any(f.lower() == "all" for f in formats):
+        formats = [e.name for e in exporters().entries() if e.status() == "ok"]
+    if not formats:
+        raise click.UsageError(
+            "nothing to export: give --export FORMAT (or --make-gif)"
+        )
+    shared = {
+        k: v
+        for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
+        if v is not None
+    }
+    plan_exports(
+        formats,
+        raw=raw,
+        options=_parse_format_options(format_options),
+        shared_options=shared,
+    )
+    if processing_file is not None:
+        steps = load_processing_file(processing_file)
+    else:
+        steps = parse_steps(processing or "")
+    resolved = validate_steps(steps)
+
+    # ---- read, process, export
+    if synthetic:
+        from playnano.synthetic import synthetic_hsafm
+
+        stack = synthetic_hsafm()
+        base = output_name or "synthetic_hsafm"
+    else:
+        from playnano.readers import load
+
+        assert input_path is not None
+        stack = load(input_path, channel=channel)
+        base = output_name or input_path.name.split(".")[0] or "playnano_export"
+    stack.provenance["command"] = {
+        "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
+        "processing": processing,
+        "processing_file": str(processing_file) if processing_file else None,
+        "formats": formats,
+        "raw": raw,
+    }
+    show_bar = not quiet and sys.stderr.isatty()
+    if resolved:
+        with click.progressbar(
+            length=len(resolved),
+            label="processing",
+            file=sys.stderr,
+            hidden=not show_bar,
+        ) as bar:
+            run_pipeline(stack, resolved, progress=lambda i, n, name: bar.update(1))
+    results = export_all(
+        stack,
+        output_folder,
+        base,
+        formats,
+        raw=raw,
+        overwrite=overwrite,
+        options=_parse_format_options(format_options),
+        shared_options=shared,
+    )
+    failed = 0
+    for r in results:
+        if r.error is not None:
+            failed += 1
+            click.echo(f"playnano: error: {r.format}: {r.error}", err=True)
+            if verbose > 1 and r.error.__cause__ is not None:
+                traceback.print_exception(r.error.__cause__, file=sys.stderr)
+            continue
+        for p in r.paths:
+            echo(f"wrote {p}")
+    if failed:
+        ok = len(results) - failed
+        click.echo(
+            f"playnano: {failed} of {len(results)} formats failed ({ok} written)",
+            err=True,
+        )
+        ctx.exit(EXIT_PARTIAL if ok else 1)

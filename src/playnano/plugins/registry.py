@@ -14,6 +14,7 @@ third parties claiming one name make the bare name an error that names both.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.metadata as md
 import importlib.util
@@ -201,7 +202,7 @@ class Registry:
                 True,
             )
             self._plugins.append(info)
-            self._load_one(pm, info, lambda m=module_name: importlib.import_module(m))
+            self._load_one(pm, info, functools.partial(importlib.import_module, module_name))
 
     def _fail(self, info: PluginInfo, exc: BaseException, during: str) -> None:
         info.status = "error"
