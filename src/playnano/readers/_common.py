@@ -1,0 +1,145 @@
+"""Helpers shared by the builtin readers: channel choice, size checks, times, units.
+
+Not a plugin: nothing here registers a reader, and nothing imports a heavy library.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from playnano.errors import ChannelError, ReadError
+
+#: Multipliers from a length unit (as instruments spell it) to nanometres.
+LENGTH_TO_NM: dict[str, float] = {
+    "m": 1e9,
+    "cm": 1e7,
+    "mm": 1e6,
+    "um": 1e3,
+    "µm": 1e3,
+    "μm": 1e3,
+    "~m": 1e3,  # Nanoscope writes the micro sign as "~"
+    "micron": 1e3,
+    "microns": 1e3,
+    "nm": 1.0,
+    "nanometer": 1.0,
+    "nanometre": 1.0,
+    "pm": 1e-3,
+    "å": 0.1,
+    "angstrom": 0.1,
+}
+
+
+def length_to_nm(unit: str | None) -> float | None:
+    """Nanometres per ``unit``, or ``None`` when ``unit`` is not a length."""
+    if unit is None:
+        return None
+    return LENGTH_TO_NM.get(unit.strip().lower())
+
+
+class ReaderBase:
+    """Defaults for the Reader protocol's declarations; subclasses set the rest."""
+
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+    reads_folders: bool = False
+    description: str = ""
+    requires: tuple[str, ...] = ()
+    install_hint: str = ""
+
+    def has_suffix(self, path: Path) -> bool:
+        """True when ``path``'s name ends with one of :attr:`suffixes` (any case)."""
+        low = path.name.lower()
+        return any(low.endswith(s.lower()) and len(low) > len(s) for s in self.suffixes)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def pick_channel(
+    path: Path, requested: str | None, available: Sequence[str], default: str
+) -> str:
+    """Return the channel to read: ``requested`` (any case) or the default.
+
+    ``requested=None`` picks ``default`` when the file has it, else its first
+    channel. An unknown channel raises :class:`~playnano.errors.ChannelError`
+    listing the channels the file has.
+    """
+    if not available:
+        raise ReadError(f"{path.name}: holds no image channels")
+    if requested is None:
+        wanted = default
+        fallback: str | None = available[0]
+    else:
+        wanted, fallback = requested, None
+    for name in available:
+        if name == wanted:
+            return name
+    for name in available:
+        if name.lower() == wanted.strip().lower():
+            return name
+    if fallback is not None:
+        return fallback
+    raise ChannelError(
+        f"{path.name}: no channel {requested!r}; it has {', '.join(available)}"
+    )
+
+
+def check_size(path: Path, size: int, needed: int, what: str) -> None:
+    """Raise a ReadError when a file of ``size`` bytes is shorter than ``needed``.
+
+    ``what`` says what the header declares, e.g. ``"512x512 int16 data at offset
+    40960"``.
+    """
+    if size < needed:
+        raise ReadError(
+            f"{path.name}: file ends after {size} bytes; the header declares {what}"
+            f" (needs {needed} bytes)"
+        )
+
+
+def epoch_ms(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> int | None:
+    """Unix epoch milliseconds of a naive date taken as UTC; ``None`` if invalid."""
+    try:
+        dt = _dt.datetime(year, month, day, hour, minute, second)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return calendar.timegm(dt.timetuple()) * 1000
+
+
+def frame_entry(
+    timestamp: float | None,
+    pixel_size_nm: float | None,
+    duration_s: float | None = None,
+    start_epoch_ms: int | None = None,
+    scan_direction: str | None = None,
+    line_rate: float | None = None,
+) -> dict[str, Any]:
+    """One frame's metadata with the keys of ``FRAME_METADATA_KEYS``."""
+    return {
+        "timestamp": timestamp,
+        "frame_pixel_size_nm": pixel_size_nm,
+        "frame_duration_s": duration_s,
+        "start_epoch_ms": start_epoch_ms,
+        "scan_direction": scan_direction,
+        "line_rate": line_rate,
+    }
+
+
+def direction_name(value: str | None) -> str | None:
+    """Slow-axis direction in playnano's words (``topDown``/``bottomUp``)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return {"down": "topDown", "up": "bottomUp"}.get(text.lower(), text or None)
+
+
+def set_source_details(stack: Any, **details: Any) -> None:
+    """Attach reader-specific details that ``load()`` keeps in the source record."""
+    stack.provenance["source"] = {**(stack.provenance.get("source") or {}), **details}
