@@ -1,0 +1,271 @@
+"""Reader for JPK HS-AFM videos saved as a folder of ``.jpk`` frames (or one frame).
+
+Each ``.jpk`` file is a TIFF: page 0 is a thumbnail whose private tags hold the
+frame's metadata (start/end date, scan grid, line rate, slow-axis motion, a settings
+blob); every further page is one channel, named by tag 0x8050 plus a trace/retrace
+flag (``height_trace``, ``measuredHeight_trace``). A channel page stores raw integers
+and a list of calibration "slots" (tags from 0x8090, 48 tags per slot); the page's
+default slot gives the multiplier, offset and unit that turn the integers into
+physical values, which we convert to nm when the unit is a length.
+
+Frames are ordered by file name (JPK names them by save time). Rows are kept in
+stored order, the orientation playnano 0.5.0 shows. Timestamps are each frame's start
+time relative to the first frame's (the epoch-millisecond tag, else the start date
+read as UTC); durations are end minus start. Only when a date is missing are times
+synthesised from the line rate, halved for interlaced (bidirectional) scans.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from playnano.afm_stack import AFMImageStack
+from playnano.errors import ReadError
+from playnano.plugins import hookimpl
+from playnano.readers._common import (
+    ReaderBase,
+    epoch_ms,
+    frame_entry,
+    length_to_nm,
+    pick_channel,
+    set_source_details,
+)
+
+DEFAULT_CHANNEL = "height_trace"
+TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
+
+START_DATE, END_DATE, START_MS, SETTINGS = 32771, 32774, 32776, 32791
+GRID_ULENGTH, GRID_ILENGTH, LINE_RATE, MOTION = 32834, 32838, 32841, 32843
+CHANNEL_NAME, RETRACE, N_SLOTS, DEFAULT_SLOT = 32848, 32849, 32896, 32897
+FIRST_SLOT, SLOT_SIZE = 32912, 48
+SLOT_UNIT, SLOT_SCALING, SLOT_MULTIPLIER, SLOT_OFFSET = 18, 19, 20, 21
+
+
+def _tag(page: Any, code: int, default: Any = None) -> Any:
+    tag = page.tags.get(code)
+    return default if tag is None else tag.value
+
+
+def _is_tiff(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) in TIFF_MAGICS
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """The ``.jpk`` files of ``folder``, sorted by name."""
+    return sorted(
+        f for f in folder.iterdir() if f.is_file() and f.suffix.lower() == ".jpk"
+    )
+
+
+def _channel_pages(tif: Any) -> dict[str, Any]:
+    pages: dict[str, Any] = {}
+    for page in tif.pages[1:]:
+        name = _tag(page, CHANNEL_NAME)
+        if name is None:
+            continue
+        direction = "retrace" if _tag(page, RETRACE, 0) else "trace"
+        pages.setdefault(f"{name}_{direction}", page)
+    return pages
+
+
+def _scaling(page: Any, path: Path, channel: str) -> tuple[float, float, str | None]:
+    """(multiplier, offset, unit) of the page's default calibration slot."""
+    default = _tag(page, DEFAULT_SLOT)
+    for k in range(int(_tag(page, N_SLOTS, 0) or 0)):
+        base = FIRST_SLOT + k * SLOT_SIZE
+        if _tag(page, base) != default:
+            continue
+        kind = _tag(page, base + SLOT_SCALING)
+        unit = _tag(page, base + SLOT_UNIT)
+        if kind == "NullScaling":
+            return 1.0, 0.0, unit
+        if kind == "LinearScaling":
+            return (
+                float(_tag(page, base + SLOT_MULTIPLIER)),
+                float(_tag(page, base + SLOT_OFFSET)),
+                unit,
+            )
+        raise ReadError(f"{path.name}: channel {channel!r} uses unknown {kind!r}")
+    return 1.0, 0.0, None  # no calibration: the raw values
+
+
+def _parse_date(value: Any) -> _dt.datetime | None:
+    """A JPK date (``2023-02-16 12:08:46.436 GMT``) as a naive datetime."""
+    if not isinstance(value, str):
+        return None
+    body = " ".join(value.split()[:2])
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return _dt.datetime.strptime(body, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _interlaced(page: Any) -> bool:
+    blob = _tag(page, SETTINGS, "")
+    match = re.search(
+        r"feed-forward-parameters\.yaxis\.interlace\s*:\s*(\S+)", str(blob)
+    )
+    return match is not None and match.group(1).lower() == "true"
+
+
+def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """One ``.jpk`` file: the channel's image (nm where a length) and its metadata."""
+    import tifffile
+
+    if not _is_tiff(path):
+        raise ReadError(f"{path.name}: not a JPK file (no TIFF signature)")
+    with tifffile.TiffFile(path) as tif:
+        pages = _channel_pages(tif)
+        name = pick_channel(path, channel, list(pages), DEFAULT_CHANNEL)
+        page = pages[name]
+        multiplier, offset, unit = _scaling(page, path, name)
+        image = page.asarray() * multiplier + offset
+        info = tif.pages[0]
+        width = _tag(info, GRID_ILENGTH)
+        length_m = _tag(info, GRID_ULENGTH)
+        start, end = _tag(info, START_DATE), _tag(info, END_DATE)
+        meta = {
+            "channel": name,
+            "channels": list(pages),
+            "pixel_size_nm": (length_m / width) * 1e9 if width and length_m else None,
+            "start": _parse_date(start),
+            "end": _parse_date(end),
+            "start_ms": _tag(info, START_MS),
+            "line_rate": _tag(info, LINE_RATE),
+            "motion": _tag(info, MOTION),
+            "interlaced": _interlaced(info),
+        }
+    to_nm = length_to_nm(unit)
+    if to_nm is not None and to_nm != 1.0:
+        image = image * to_nm
+    meta["z_unit"] = "nm" if to_nm is not None else unit
+    return image, meta
+
+
+def _start_ms(meta: dict[str, Any]) -> int | None:
+    raw = meta["start_ms"]
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return int(raw)
+    dt = meta["start"]
+    if dt is None:
+        return None
+    ms = epoch_ms(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second)
+    return None if ms is None else ms + dt.microsecond // 1000
+
+
+class JpkFolderReader(ReaderBase):
+    """Reads a folder of JPK ``.jpk`` frames (or a single ``.jpk``) as a video."""
+
+    name = "jpk-folder"
+    aliases = ("jpk",)
+    suffixes = (".jpk",)
+    reads_folders = True
+    description = "JPK HS-AFM video as a folder of .jpk frames (or one .jpk file)"
+    requires = ("tifffile",)
+    install_hint = "pip install tifffile"
+
+    def can_read(self, path: Path) -> bool:
+        """True for a ``.jpk`` TIFF, or a folder holding at least one."""
+        if path.is_dir():
+            files = frame_files(path)
+            return bool(files) and _is_tiff(files[0])
+        return path.is_file() and self.has_suffix(path) and _is_tiff(path)
+
+    def _files(self, path: Path) -> list[Path]:
+        if not path.is_dir():
+            return [path]
+        files = frame_files(path)
+        if not files:
+            raise ReadError(f"{path.name}: the folder holds no .jpk files")
+        return files
+
+    def channels(self, path: Path) -> list[str]:
+        """Channel names of the first frame file."""
+        import tifffile
+
+        first = self._files(Path(path))[0]
+        if not _is_tiff(first):
+            raise ReadError(f"{first.name}: not a JPK file (no TIFF signature)")
+        with tifffile.TiffFile(first) as tif:
+            return list(_channel_pages(tif))
+
+    def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
+        """Read every frame file's channel (``height_trace`` by default)."""
+        path = Path(path)
+        files = self._files(path)
+        images: list[np.ndarray] = []
+        metas: list[dict[str, Any]] = []
+        for f in files:
+            image, meta = read_frame(f, channel)
+            if images and image.shape != images[0].shape:
+                raise ReadError(
+                    f"{path.name}: {f.name} is {image.shape[1]}x{image.shape[0]} "
+                    f"pixels; {files[0].name} is "
+                    f"{images[0].shape[1]}x{images[0].shape[0]}"
+                )
+            channel = meta["channel"]  # later files: the same channel, exactly
+            images.append(image)
+            metas.append(meta)
+        first = metas[0]
+        if first["pixel_size_nm"] is None:
+            raise ReadError(f"{files[0].name}: the scan grid size is missing")
+
+        starts = [_start_ms(m) for m in metas]
+        ends = [m["end"] for m in metas]
+        lines = images[0].shape[0]
+        if all(s is not None for s in starts):
+            t0 = starts[0]
+            times: list[float | None] = [(s - t0) / 1000.0 for s in starts]  # type: ignore[operator]
+            durations: list[float | None] = [
+                (e - m["start"]).total_seconds() if e and m["start"] else None
+                for e, m in zip(ends, metas, strict=True)
+            ]
+            source = "file"
+        elif first["line_rate"]:
+            interval = (
+                lines / first["line_rate"] / (2.0 if first["interlaced"] else 1.0)
+            )
+            times = [i * interval for i in range(len(files))]
+            durations = [interval] * len(files)
+            source = "line rate"
+        else:
+            times = durations = [None] * len(files)
+            source = "unknown"
+        meta_list = [
+            frame_entry(
+                times[i],
+                m["pixel_size_nm"],
+                durations[i],
+                starts[i],
+                m["motion"],
+                m["line_rate"],
+            )
+            for i, m in enumerate(metas)
+        ]
+        stack = AFMImageStack(
+            np.stack(images), first["pixel_size_nm"], first["channel"], path, meta_list
+        )
+        set_source_details(
+            stack,
+            acquisition={
+                "bidirectional": first["interlaced"],
+                "z_unit": first["z_unit"],
+                "frame_times_from": source,
+                "frame_files": [f.name for f in files],
+            },
+        )
+        return stack
+
+
+@hookimpl
+def register_readers(register: Any) -> None:
+    """Register the JPK folder reader."""
+    register(JpkFolderReader())
