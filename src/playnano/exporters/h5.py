@@ -1,0 +1,127 @@
+"""HDF5 bundle exporter: the NPZ bundle's content as a hierarchy.
+
+Layout (the seed's, readable by playnano 0.5.0 and by plain h5py)::
+
+    /data                     frames in their own dtype
+    /processed/<key>          each processed layer (not with raw=True)
+    /masks/<key>              each boolean mask (not with raw=True)
+    /timestamps               float64, NaN where a frame has no timestamp
+    /frame_metadata_json      JSON list, fixed-length bytes scalar
+    /provenance_json          JSON of stack.provenance, fixed-length bytes scalar
+    /state_backups_json       JSON of stack.state_backups (only when non-empty)
+    attrs: pixel_size_nm (float), channel (str), playnano_format_version (int)
+
+Frame arrays are chunked one frame per chunk, ``(1, H, W)``, compressed with gzip
+after the shuffle filter (both built into every HDF5 library) and written frame by
+frame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from playnano.errors import ExportError
+from playnano.exporters.npz import FORMAT_VERSION, VERSION_KEY, bundle_contents
+from playnano.plugins import Capabilities, Option, hookimpl
+
+if TYPE_CHECKING:
+    import h5py
+
+    from playnano.afm_stack import AFMImageStack
+
+
+def write_frames(
+    parent: h5py.Group, name: str, arr: np.ndarray, level: int, path: Path
+) -> None:
+    """Create dataset ``name`` chunked by frame and fill it one frame at a time."""
+    if not name or "/" in name or name in {".", ".."}:
+        raise ExportError(f"{path.name}: {name!r} cannot be an HDF5 dataset name")
+    t, h, w = arr.shape
+    filters: dict[str, Any] = (
+        {"compression": "gzip", "compression_opts": level, "shuffle": True}
+        if level > 0
+        else {}
+    )
+    ds = parent.create_dataset(
+        name, shape=arr.shape, dtype=arr.dtype, chunks=(1, h, w), **filters
+    )
+    for i in range(t):
+        ds[i] = arr[i]
+
+
+def json_dataset(parent: h5py.Group, name: str, text: str) -> None:
+    """Store JSON text as a fixed-length bytes scalar (what playnano 0.5.0 reads)."""
+    parent.create_dataset(name, data=np.bytes_(text.encode("utf-8")))
+
+
+class H5Exporter:
+    """Write a stack as an HDF5 bundle."""
+
+    name = "h5"
+    aliases: tuple[str, ...] = ("hdf5",)
+    suffix = ".h5"
+    description = (
+        "HDF5 bundle: data, processed layers, masks, frame metadata, provenance"
+    )
+    capabilities = Capabilities(
+        supports_raw=True,
+        supports_processed_layers=True,
+        supports_masks=True,
+        supports_provenance=True,
+        supports_timestamps=True,
+        lossy=False,
+        streaming=True,
+    )
+    options = (
+        Option(
+            "compress_level",
+            "int",
+            4,
+            "gzip level 0-9 (0 stores uncompressed; higher is smaller and slower)",
+            minimum=0,
+            maximum=9,
+        ),
+    )
+    requires: tuple[str, ...] = ("h5py",)
+    install_hint = "pip install h5py"
+
+    def export(
+        self,
+        stack: AFMImageStack,
+        path: Path,
+        *,
+        raw: bool = False,
+        compress_level: int = 4,
+    ) -> list[Path]:
+        """Write ``stack`` to ``path`` as an HDF5 bundle; return ``[path]``."""
+        import h5py
+
+        c = bundle_contents(stack, raw)
+        with h5py.File(path, "w") as f:
+            write_frames(f, "data", c.data, compress_level, path)
+            if not raw:  # playnano 0.5.0 writes no layer groups for raw exports
+                # track_order keeps the layers in processing order when read back
+                layers = f.create_group("processed", track_order=True)
+                for key, arr in c.layers.items():
+                    write_frames(layers, key, arr, compress_level, path)
+                masks = f.create_group("masks", track_order=True)
+                for key, mask in c.masks.items():
+                    write_frames(masks, key, mask, compress_level, path)
+            f.create_dataset("timestamps", data=c.timestamps)
+            json_dataset(f, "frame_metadata_json", c.frame_metadata_json)
+            json_dataset(f, "provenance_json", c.provenance_json)
+            if c.state_backups_json is not None:
+                json_dataset(f, "state_backups_json", c.state_backups_json)
+            f.attrs["pixel_size_nm"] = float(stack.pixel_size_nm)
+            f.attrs["channel"] = stack.channel
+            f.attrs[VERSION_KEY] = FORMAT_VERSION
+        return [path]
+
+
+@hookimpl
+def register_exporters(register: Any) -> None:
+    """Register the HDF5 exporter."""
+    register(H5Exporter())
