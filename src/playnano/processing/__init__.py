@@ -1,3 +1,58 @@
-"""Processing: filters, masks and the pipeline. (Being written.)"""
+"""Processing: per-frame filters, masks, whole-stack operations and the pipeline.
 
-BUILTIN_PLUGINS: list[str] = []
+The builtin steps are registered through the ``playnano.filters`` entry point (and,
+without package metadata, through :data:`BUILTIN_PLUGINS`), exactly like plugins.
+Heavy modules (scipy) load only when a step runs or this package's names are used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+#: Plugin modules the registry imports when the package's entry points are missing.
+BUILTIN_PLUGINS: list[str] = ["playnano.processing.builtin"]
+
+_EXPORTS = {
+    "FilterSpec": "playnano.processing.spec",
+    "legacy_filter": "playnano.processing.spec",
+    "Step": "playnano.processing.parsing",
+    "parse_steps": "playnano.processing.parsing",
+    "load_processing_file": "playnano.processing.parsing",
+    "ResolvedStep": "playnano.processing.pipeline",
+    "ProcessingPipeline": "playnano.processing.pipeline",
+    "validate_steps": "playnano.processing.pipeline",
+    "run_pipeline": "playnano.processing.pipeline",
+}
+
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "FilterSpec",
+    "ProcessingPipeline",
+    "ResolvedStep",
+    "Step",
+    "legacy_filter",
+    "load_processing_file",
+    "parse_steps",
+    "run_pipeline",
+    "validate_steps",
+]
+
+if TYPE_CHECKING:
+    from playnano.processing.parsing import Step, load_processing_file, parse_steps
+    from playnano.processing.pipeline import (
+        ProcessingPipeline,
+        ResolvedStep,
+        run_pipeline,
+        validate_steps,
+    )
+    from playnano.processing.spec import FilterSpec, legacy_filter
+
+
+def __getattr__(name: str) -> Any:
+    """Import the re-exported names on first use (keeps ``import playnano`` light)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'playnano.processing' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,144 @@
+"""The builtin processing steps, registered exactly like a third-party plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from playnano.plugins.hookspecs import hookimpl
+from playnano.plugins.options import Option
+from playnano.processing import filters as f
+from playnano.processing import masks as m
+from playnano.processing import stack_ops as s
+from playnano.processing.spec import REQUIRED, ExtraOption, FilterSpec
+
+#: Version of the builtin algorithms, recorded with every step in the provenance.
+VERSION = "1.0.0"
+
+
+def _odd_size(params: Mapping[str, Any]) -> None:
+    if params["size"] % 2 == 0:
+        raise ValueError(f"option 'size' must be odd; got {params['size']}")
+
+
+def _range_order(params: Mapping[str, Any]) -> None:
+    start, end = params["start"], params["end"]
+    if start is not REQUIRED and end is not REQUIRED and start >= end:
+        raise ValueError(f"start ({start}) must be less than end ({end})")
+
+
+def _spec(
+    name: str,
+    kind: str,
+    func: Callable[..., Any],
+    description: str,
+    *options: Option,
+    masked: Callable[..., Any] | None = None,
+    aliases: tuple[str, ...] = (),
+    check: Callable[[Mapping[str, Any]], None] | None = None,
+) -> FilterSpec:
+    return FilterSpec(
+        name=name,
+        aliases=aliases,
+        description=description,
+        kind=kind,
+        func=func,
+        options=options,
+        version=VERSION,
+        masked_func=masked,
+        check=check,
+    )
+
+
+_THRESHOLD = Option("threshold", "float", 0.0, "Height threshold (data units, nm).")
+_ORDER = Option(
+    "order",
+    "int",
+    2,
+    "Total degree of the surface (1 plane, 2 bowl).",
+    minimum=1,
+    maximum=5,
+)
+
+FILTER_SPECS: tuple[FilterSpec, ...] = (
+    # levelling (masked variants fit the background only)
+    _spec("remove_plane", "filter", f.remove_plane, "Subtract the least-squares plane.",
+          masked=f.remove_plane_masked),
+    _spec("row_median_align", "filter", f.row_median_align,
+          "Subtract each row's median height.", masked=f.row_median_align_masked),
+    _spec("polynomial_flatten", "filter", f.polynomial_flatten,
+          "Subtract a least-squares 2D polynomial surface.", _ORDER,
+          masked=f.polynomial_flatten_masked),
+    _spec("zero_mean", "filter", f.zero_mean, "Subtract the mean height.",
+          masked=f.zero_mean_masked),
+    _spec("zero_median", "filter", f.zero_median, "Subtract the median height.",
+          masked=f.zero_median_masked),
+    # smoothing and geometry
+    _spec("gaussian_filter", "filter", f.gaussian_filter,
+          "Smooth with a Gaussian kernel.",
+          Option("sigma", "float", 1.0, "Kernel standard deviation in pixels.",
+                 minimum=0.0, exclusive_minimum=True)),
+    _spec("median_filter", "filter", f.median_filter,
+          "Replace each pixel by its neighbourhood median.",
+          Option("size", "int", 3, "Odd window size in pixels.", minimum=1),
+          check=_odd_size),
+    _spec("vertical_flip", "filter", f.vertical_flip, "Reverse the row order."),
+    # masks (True marks a feature)
+    _spec("mask_threshold", "mask", m.mask_threshold,
+          "Mask pixels above a height threshold.", _THRESHOLD),
+    _spec("mask_below_threshold", "mask", m.mask_below_threshold,
+          "Mask pixels below a height threshold.", _THRESHOLD),
+    _spec("mask_mean_offset", "mask", m.mask_mean_offset,
+          "Mask pixels more than factor standard deviations above the mean.",
+          Option("factor", "float", 1.0, "Standard deviations above the mean.")),
+    _spec("mask_morphological", "mask", m.mask_morphological,
+          "Mask |height| above a threshold, then close gaps.",
+          Option("threshold", "float", 0.0, "Threshold on |height| (nm)."),
+          Option("structure_size", "int", 3, "Closing square size in pixels.",
+                 minimum=1)),
+    _spec("mask_adaptive", "mask", m.mask_adaptive,
+          "Mask pixels above their local mean plus an offset.",
+          Option("block_size", "int", 15, "Local window size in pixels.", minimum=2),
+          Option("offset", "float", 0.0, "Height above the local mean (nm).")),
+    _spec("clear", "clear", m.clear, "Remove the active mask."),
+    # whole-stack operations
+    _spec("align_frames", "stack", s.align_frames,
+          "Correct drift by FFT cross-correlation with a reference frame.",
+          Option("reference_frame", "int", 0, "Index of the reference frame.",
+                 minimum=0),
+          Option("method", "str", "fft_cross_correlation", "Correlation method.",
+                 choices=s.ALIGN_METHODS),
+          Option("mode", "str", "pad", "Borders: pad with NaN, crop, crop_square.",
+                 choices=s.ALIGN_MODES),
+          Option("max_shift", "int", None, "Largest shift searched (pixels).",
+                 minimum=0, nullable=True),
+          Option("pre_filter_sigma", "float", None,
+                 "Gaussian smoothing before correlating (pixels).", minimum=0.0,
+                 exclusive_minimum=True, nullable=True),
+          Option("max_jump", "int", None,
+                 "Largest shift change between consecutive frames (pixels).",
+                 minimum=0, nullable=True),
+          Option("subpixel", "bool", False, "Refine shifts to a fraction of a pixel."),
+          aliases=("align",)),
+    _spec("drop_frames", "stack", s.drop_frames, "Remove frames by index.",
+          ExtraOption("indices_to_drop", "int_list", REQUIRED,
+                      "0-based frame indices, e.g. [0,5].", minimum=0)),
+    _spec("select_frames", "stack", s.select_frames, "Keep only the frames given.",
+          ExtraOption("keep_indices", "int_list", REQUIRED,
+                      "0-based frame indices, e.g. [0,5].", minimum=0)),
+    _spec("drop_frame_range", "stack", s.drop_frame_range,
+          "Remove frames start (inclusive) to end (exclusive).",
+          Option("start", "int", REQUIRED, "First frame dropped.", minimum=0),
+          Option("end", "int", REQUIRED, "Frame after the last dropped.", minimum=1),
+          check=_range_order),
+    _spec("drop_final_frames", "stack", s.drop_final_frames,
+          "Remove the last frames.",
+          Option("n_frames_to_drop", "int", 1, "How many frames.", minimum=0)),
+)  # fmt: skip
+
+
+@hookimpl
+def register_filters(register: Callable[[Any], None]) -> None:
+    """Register every builtin processing step."""
+    for spec in FILTER_SPECS:
+        register(spec)

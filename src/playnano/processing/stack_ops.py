@@ -1,0 +1,359 @@
+"""Whole-stack operations: drift correction and frame selection.
+
+These edit an AFMImageStack in place and keep it consistent: ``frame_metadata`` and
+every mask follow the frames, the unprocessed data is kept as ``processed["raw"]``,
+and before the first frame edit the raw snapshot's frame metadata is saved as
+``state_backups["frame_metadata_before_edit"]`` (the key playnano 0.5.0 uses), so a
+raw export keeps its timestamps. Each returns a dict of details for the provenance.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import fft, ndimage
+
+from playnano.errors import ProcessingError
+
+if TYPE_CHECKING:
+    from playnano.afm_stack import AFMImageStack
+
+__all__ = [
+    "align_frames",
+    "apply_shifts",
+    "drop_final_frames",
+    "drop_frame_range",
+    "drop_frames",
+    "ensure_raw_snapshot",
+    "estimate_shifts",
+    "select_frames",
+]
+
+ALIGN_METHODS = ("fft_cross_correlation", "full_cross_correlation")
+ALIGN_MODES = ("pad", "crop", "crop_square")
+
+
+def ensure_raw_snapshot(stack: AFMImageStack) -> None:
+    """Store a copy of the data as ``processed["raw"]`` unless one exists."""
+    if "raw" not in stack.processed:
+        stack.processed["raw"] = stack.data.copy()
+
+
+# ---------------------------------------------------------------- frame selection
+def _keep(stack: AFMImageStack, keep: np.ndarray) -> None:
+    ensure_raw_snapshot(stack)
+    stack.state_backups.setdefault(
+        "frame_metadata_before_edit", copy.deepcopy(stack.frame_metadata)
+    )
+    masks = {k: v[keep] for k, v in stack.masks.items()}
+    stack.data = stack.data[keep]
+    stack.frame_metadata = [
+        m for m, k in zip(stack.frame_metadata, keep, strict=True) if k
+    ]
+    stack.masks = masks
+
+
+def _indices(values: Sequence[int], n_frames: int, what: str) -> list[int]:
+    out = sorted({int(i) for i in values})
+    bad = [i for i in out if not 0 <= i < n_frames]
+    if bad:
+        raise ProcessingError(
+            f"{what}: frame indices {bad} are outside 0..{n_frames - 1}"
+        )
+    return out
+
+
+def drop_frames(stack: AFMImageStack, indices_to_drop: Sequence[int]) -> dict[str, Any]:
+    """Remove the frames at ``indices_to_drop`` (0-based; order and repeats ignored).
+
+    Returns
+    -------
+    dict
+        ``dropped_frames`` (sorted indices) and ``n_frames`` after the edit.
+    """
+    n = stack.n_frames
+    drop = _indices(indices_to_drop, n, "drop_frames")
+    if len(drop) == n:
+        raise ProcessingError(f"drop_frames: cannot drop all {n} frames")
+    keep = np.ones(n, dtype=bool)
+    keep[drop] = False
+    if drop:
+        _keep(stack, keep)
+    return {"dropped_frames": drop, "n_frames": stack.n_frames}
+
+
+def select_frames(stack: AFMImageStack, keep_indices: Sequence[int]) -> dict[str, Any]:
+    """Keep only the frames at ``keep_indices`` (in their original order)."""
+    n = stack.n_frames
+    keep_list = _indices(keep_indices, n, "select_frames")
+    if not keep_list:
+        raise ProcessingError("select_frames: keep_indices is empty; keep a frame")
+    drop = sorted(set(range(n)) - set(keep_list))
+    return drop_frames(stack, drop)
+
+
+def drop_frame_range(stack: AFMImageStack, start: int, end: int) -> dict[str, Any]:
+    """Remove frames ``start`` (inclusive) to ``end`` (exclusive)."""
+    n = stack.n_frames
+    if not 0 <= start < end <= n:
+        raise ProcessingError(
+            f"drop_frame_range: need 0 <= start < end <= {n}; got {start}, {end}"
+        )
+    return drop_frames(stack, range(start, end))
+
+
+def drop_final_frames(
+    stack: AFMImageStack, n_frames_to_drop: int = 1
+) -> dict[str, Any]:
+    """Remove the last ``n_frames_to_drop`` frames."""
+    n = stack.n_frames
+    if not 0 <= n_frames_to_drop < n:
+        raise ProcessingError(
+            f"drop_final_frames: can drop 0..{n - 1} of {n} frames; "
+            f"got {n_frames_to_drop}"
+        )
+    return drop_frames(stack, range(n - n_frames_to_drop, n))
+
+
+# ---------------------------------------------------------------- alignment
+def _prepare(frame: np.ndarray, method: str, sigma: float | None) -> np.ndarray:
+    z = np.asarray(frame, dtype=np.float64)
+    finite = np.isfinite(z)
+    if sigma is not None:
+        from playnano.processing.filters import gaussian_filter
+
+        z = gaussian_filter(z, sigma)
+    if method == "fft_cross_correlation" and finite.any():
+        z = z - z[finite].mean()
+    return np.where(finite, z, 0.0)
+
+
+def _refine(cc: np.ndarray, peak: int, axis_len: int, valid: np.ndarray) -> float:
+    """Sub-pixel offset of a 1D peak from its two neighbours (Gaussian, else parabola)."""
+    lo, hi = (peak - 1) % axis_len, (peak + 1) % axis_len
+    if not (valid[lo] and valid[hi]):
+        return 0.0
+    c_lo, c0, c_hi = cc[lo], cc[peak], cc[hi]
+    if min(c_lo, c0, c_hi) > 0:
+        c_lo, c0, c_hi = np.log(c_lo), np.log(c0), np.log(c_hi)
+    denom = c_lo - 2.0 * c0 + c_hi
+    if denom >= 0:  # not a maximum
+        return 0.0
+    return float(np.clip(0.5 * (c_lo - c_hi) / denom, -0.5, 0.5))
+
+
+def _lags(n: int) -> np.ndarray:
+    """Signed lag of each index of a length-``n`` circular correlation."""
+    lag = np.arange(n)
+    lag[lag > n // 2] -= n
+    return lag
+
+
+def estimate_shifts(
+    frames: np.ndarray,
+    reference_frame: int = 0,
+    *,
+    method: str = "fft_cross_correlation",
+    max_shift: int | None = None,
+    pre_filter_sigma: float | None = None,
+    max_jump: int | None = None,
+    subpixel: bool = False,
+) -> np.ndarray:
+    """Find the (dy, dx) shift in pixels that aligns each frame with a reference.
+
+    The shift maximises the cross-correlation with the reference frame, computed
+    by FFT on zero-padded frames (no wrap-around). ``fft_cross_correlation``
+    subtracts each frame's mean first; ``full_cross_correlation`` does not.
+
+    Parameters
+    ----------
+    frames : numpy.ndarray
+        (frames, height, width) heights.
+    reference_frame : int
+        Index of the frame the others are aligned to.
+    method : str
+        ``fft_cross_correlation`` or ``full_cross_correlation``.
+    max_shift : int, optional
+        Largest shift searched, in pixels per axis.
+    pre_filter_sigma : float, optional
+        Gaussian smoothing (pixels) applied before correlating.
+    max_jump : int, optional
+        Largest change of shift between consecutive frames; a larger jump is
+        replaced by linear extrapolation from the two previous shifts.
+    subpixel : bool
+        Refine each peak to a fraction of a pixel (three-point Gaussian fit).
+
+    Returns
+    -------
+    numpy.ndarray
+        (frames, 2) float64 shifts: moving frame ``i`` by ``shifts[i]`` aligns it.
+    """
+    t, h, w = frames.shape
+    size = (fft.next_fast_len(2 * h - 1, real=True), fft.next_fast_len(2 * w - 1, True))
+    lag_y, lag_x = _lags(size[0]), _lags(size[1])
+    limit_y = h - 1 if max_shift is None else min(h - 1, max_shift)
+    limit_x = w - 1 if max_shift is None else min(w - 1, max_shift)
+    ok_y, ok_x = np.abs(lag_y) <= limit_y, np.abs(lag_x) <= limit_x
+    valid = ok_y[:, None] & ok_x[None, :]
+    ref_f = fft.rfft2(_prepare(frames[reference_frame], method, pre_filter_sigma), size)
+    shifts = np.zeros((t, 2))
+    for i in range(t):
+        if i == reference_frame:
+            continue
+        frame_f = fft.rfft2(_prepare(frames[i], method, pre_filter_sigma), size)
+        cc = fft.irfft2(ref_f * np.conj(frame_f), size)
+        py, px = np.unravel_index(np.argmax(np.where(valid, cc, -np.inf)), cc.shape)
+        dy, dx = float(lag_y[py]), float(lag_x[px])
+        if subpixel:
+            dy += _refine(cc[:, px], int(py), size[0], ok_y)
+            dx += _refine(cc[py, :], int(px), size[1], ok_x)
+        shifts[i] = dy, dx
+    if max_jump is not None:
+        for i in range(1, t):
+            if i == reference_frame:
+                continue
+            prev = shifts[i - 1]
+            expected = prev + (prev - shifts[i - 2]) if i >= 2 else prev
+            jump = np.abs(shifts[i] - prev) > max_jump
+            shifts[i] = np.where(jump, expected, shifts[i])
+    return shifts
+
+
+def _out_dtype(dtype: np.dtype, needs_float: bool) -> np.dtype:
+    if not needs_float or np.issubdtype(dtype, np.floating):
+        return dtype
+    return np.dtype(np.float64)
+
+
+def apply_shifts(
+    frames: np.ndarray, shifts: np.ndarray, mode: str = "pad"
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Move each frame by its (dy, dx) shift and put them on a common grid.
+
+    Parameters
+    ----------
+    frames : numpy.ndarray
+        (frames, height, width) data; boolean masks are moved by the rounded shifts
+        and padded with False.
+    shifts : numpy.ndarray
+        (frames, 2) shifts in pixels. Fractions are applied by cubic-spline
+        interpolation (edges repeated), rounded whole pixels by placement.
+    mode : str
+        ``pad``: a canvas large enough for every shifted frame, NaN outside a frame;
+        ``crop``: only the region every frame covers; ``crop_square``: the largest
+        centred square of that region.
+
+    Returns
+    -------
+    aligned : numpy.ndarray
+        The aligned frames. Float (the input's floating dtype, else float64) when
+        padding or fractional shifts need it; otherwise the input dtype.
+    geometry : dict
+        ``mode``, ``aligned_shape`` and ``crop_offset`` (rows, cols) of the kept
+        region in the padded canvas.
+    """
+    if mode not in ALIGN_MODES:
+        raise ProcessingError(f"align: mode must be one of {', '.join(ALIGN_MODES)}")
+    t, h, w = frames.shape
+    is_mask = frames.dtype == np.bool_
+    whole = np.rint(shifts).astype(int)
+    frac = np.zeros_like(shifts) if is_mask else np.asarray(shifts) - whole
+    fractional = bool(np.any(np.abs(frac) > 1e-12))
+    offsets = whole - whole.min(axis=0)
+    span_y, span_x = (int(s) for s in whole.max(axis=0) - whole.min(axis=0))
+    if mode == "pad":
+        top, left, out_h, out_w = 0, 0, h + span_y, w + span_x
+    else:
+        top, left, out_h, out_w = span_y, span_x, h - span_y, w - span_x
+        if out_h <= 0 or out_w <= 0:
+            raise ProcessingError(
+                f"align: the drift ({span_y}, {span_x}) px leaves no region common to "
+                "all frames; use mode=pad"
+            )
+        if mode == "crop_square":
+            side = min(out_h, out_w)
+            top, left = top + (out_h - side) // 2, left + (out_w - side) // 2
+            out_h = out_w = side
+    padded = mode == "pad" and (span_y or span_x)
+    dtype = _out_dtype(frames.dtype, not is_mask and (bool(padded) or fractional))
+    fill: Any = False if is_mask else np.nan
+    out = np.empty((t, out_h, out_w), dtype=dtype)
+    if padded:
+        out.fill(fill)
+    for i in range(t):
+        frame = frames[i]
+        if fractional and np.any(frac[i]):
+            frame = ndimage.shift(
+                frame.astype(np.float64), frac[i], order=3, mode="nearest"
+            )
+        oy, ox = (int(o) for o in offsets[i])
+        # frame rows/cols that land inside the output window [top, top+out_h)
+        y0, y1 = max(top - oy, 0), min(top + out_h - oy, h)
+        x0, x1 = max(left - ox, 0), min(left + out_w - ox, w)
+        out[i, oy + y0 - top : oy + y1 - top, ox + x0 - left : ox + x1 - left] = frame[
+            y0:y1, x0:x1
+        ]
+    geometry = {
+        "mode": mode,
+        "aligned_shape": [out_h, out_w],
+        "crop_offset": [top, left],
+    }
+    return out, geometry
+
+
+def align_frames(
+    stack: AFMImageStack,
+    reference_frame: int = 0,
+    method: str = "fft_cross_correlation",
+    mode: str = "pad",
+    max_shift: int | None = None,
+    pre_filter_sigma: float | None = None,
+    max_jump: int | None = None,
+    subpixel: bool = False,
+) -> dict[str, Any]:
+    """Correct drift: shift every frame onto ``reference_frame`` (FFT cross-correlation).
+
+    Parameters are those of :func:`estimate_shifts` and :func:`apply_shifts`. Masks
+    are moved with their frames. Frame count and frame metadata are unchanged; the
+    frame shape changes with ``mode`` (pad grows it, crop shrinks it).
+
+    Returns
+    -------
+    dict
+        ``shifts_px`` (dy, dx per frame), ``reference_frame``, ``method``, ``mode``,
+        ``original_shape``, ``aligned_shape`` and ``crop_offset``.
+    """
+    n = stack.n_frames
+    if not 0 <= reference_frame < n:
+        raise ProcessingError(
+            f"align_frames: reference_frame must be in 0..{n - 1}; got {reference_frame}"
+        )
+    if method not in ALIGN_METHODS:
+        raise ProcessingError(
+            f"align_frames: method must be one of {', '.join(ALIGN_METHODS)}"
+        )
+    shifts = estimate_shifts(
+        stack.data,
+        reference_frame,
+        method=method,
+        max_shift=max_shift,
+        pre_filter_sigma=pre_filter_sigma,
+        max_jump=max_jump,
+        subpixel=subpixel,
+    )
+    aligned, geometry = apply_shifts(stack.data, shifts, mode)
+    masks = {k: apply_shifts(v, shifts, mode)[0] for k, v in stack.masks.items()}
+    ensure_raw_snapshot(stack)
+    original_shape = list(stack.image_shape)
+    stack.data = aligned
+    stack.masks = masks
+    return {
+        "shifts_px": shifts.tolist(),
+        "reference_frame": reference_frame,
+        "method": method,
+        "original_shape": original_shape,
+        **geometry,
+    }
