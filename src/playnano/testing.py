@@ -21,6 +21,7 @@ plugin module is imported.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,22 @@ def assert_stacks_equal(
         assert actual.frame_metadata == expected.frame_metadata
 
 
+def _put_users_content(path: Path) -> Path:
+    """Replace an output with a user's own of the same kind; return the user's file.
+
+    File outputs become a file; folder outputs (Zarr stores) a folder holding one.
+    """
+    if path.is_dir():
+        shutil.rmtree(path)
+        path.mkdir()
+        users = path / "users_notes.txt"
+    else:
+        path.unlink()
+        users = path
+    users.write_bytes(b"a user's file")
+    return users
+
+
 class ExporterConformance:
     """Tests every exporter must pass. Subclass it and set ``format_name``."""
 
@@ -204,13 +221,13 @@ class ExporterConformance:
 
     def test_refuses_to_overwrite(self, stack: AFMImageStack, tmp_path: Path) -> None:
         [path, *_] = self._export(stack, tmp_path / "video")
-        path.unlink() if path.is_file() else None
-        path.write_bytes(b"a user's file")
+        users = _put_users_content(path)  # a file, or a folder for folder outputs
         with pytest.raises(OutputExistsError, match="overwrite=True"):
             self._export(stack, tmp_path / "video")
-        assert path.read_bytes() == b"a user's file"
+        assert users.read_bytes() == b"a user's file"
         self._export(stack, tmp_path / "video", overwrite=True)
-        assert path.read_bytes() != b"a user's file"
+        assert path.exists()
+        assert not users.exists() or users.read_bytes() != b"a user's file"
 
     def test_nothing_left_behind_on_failure(
         self,
