@@ -7,8 +7,9 @@ bar and timestamp are drawn in reserved palette entries. Nothing is plotted (no
 pyplot, no figure), and matplotlib and Pillow are imported only when a function
 needs them.
 
-Palette layout: indices ``0 .. N_LEVELS - 1`` (0..252) are the colormap sampled
-evenly from 0 to 1; ``NAN_INDEX`` (253) is for NaN heights, ``WHITE_INDEX`` (254) for
+Palette layout: indices ``0 .. N_LEVELS - 1`` (0..252) are the colormap resampled
+to 253 colours (so a frame looks as matplotlib draws it with ``cmap.resampled(253)``);
+``NAN_INDEX`` (253) is for NaN heights, ``WHITE_INDEX`` (254) for
 annotation text and the scale bar, ``BLACK_INDEX`` (255) for annotation boxes.
 
 Frames whose short side is below ``MIN_SHORT_SIDE`` (256 px) are enlarged by an
@@ -61,7 +62,9 @@ def colormap_palette(
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise OptionError(f"unknown colormap {cmap!r}{hint}") from None
     palette = np.zeros((256, 3), dtype=np.uint8)
-    palette[:N_LEVELS] = colormap(np.linspace(0.0, 1.0, N_LEVELS), bytes=True)[:, :3]
+    # the colormap resampled to N_LEVELS entries, as matplotlib would draw with it
+    levels = colormap.resampled(N_LEVELS)(np.arange(N_LEVELS), bytes=True)
+    palette[:N_LEVELS] = levels[:, :3]
     palette[NAN_INDEX] = nan_rgb
     palette[WHITE_INDEX] = (255, 255, 255)
     palette[BLACK_INDEX] = (0, 0, 0)
