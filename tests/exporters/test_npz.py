@@ -1,0 +1,94 @@
+"""NPZ exporter: conformance, and the file as plain numpy sees it."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playnano.io.export_data import save_npz_bundle
+from playnano.io.loaders import load_npz_bundle
+from playnano.testing import ExporterConformance, make_sample_stack
+
+
+class TestNpz(ExporterConformance):
+    format_name = "npz"
+
+    def read_back(self, path: Path):
+        return load_npz_bundle(path)
+
+
+SEED_KEYS = {"data", "frame_metadata_json", "provenance_json", "pixel_size_nm"}
+SEED_KEYS |= {"channel", "timestamps", "playnano_format_version"}
+LAYER_KEYS = {"processed__raw", "processed__step_1_remove_plane"}
+MASK_KEYS = {"masks__step_2_mask_threshold"}
+
+
+def test_keys_are_the_seeds_and_load_without_pickle(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    [path] = save_npz_bundle(tmp_path / "s.npz", stack)
+    with np.load(path, allow_pickle=False) as z:
+        assert set(z.files) == SEED_KEYS | LAYER_KEYS | MASK_KEYS
+        members = {k: z[k] for k in z.files}  # raises if any member is pickled
+    assert all(not a.dtype.hasobject for a in members.values())
+    assert members["channel"].dtype.kind == "U"
+    assert members["channel"].item() == "height_trace"
+    assert members["pixel_size_nm"].dtype == np.float64
+    assert members["pixel_size_nm"].item() == 1.5
+    assert members["playnano_format_version"].item() == 1
+    assert members["timestamps"].dtype == np.float64
+    np.testing.assert_array_equal(members["timestamps"], [0.0, 0.25, 0.5, 0.75])
+    meta = json.loads(members["frame_metadata_json"].item())
+    assert meta == stack.frame_metadata
+    prov = json.loads(members["provenance_json"].item())
+    assert [s["name"] for s in prov["processing"]["steps"]] == ["remove_plane"]
+    assert members["masks__step_2_mask_threshold"].dtype == np.bool_
+    np.testing.assert_array_equal(members["data"], stack.data)
+
+
+def test_state_backups_are_written_only_when_present(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    [plain] = save_npz_bundle(tmp_path / "plain.npz", stack)
+    stack.state_backups["frame_metadata_before_edit"] = stack.frame_metadata
+    [backed] = save_npz_bundle(tmp_path / "backed.npz", stack)
+    with np.load(plain) as z:
+        assert "state_backups_json" not in z.files
+    with np.load(backed) as z:
+        backups = json.loads(z["state_backups_json"].item())
+    assert backups == {"frame_metadata_before_edit": stack.frame_metadata}
+
+
+def test_unknown_timestamps_are_nan(tmp_path: Path) -> None:
+    stack = make_sample_stack(masks=False)
+    stack.frame_metadata[2]["timestamp"] = None
+    [path] = save_npz_bundle(tmp_path / "s.npz", stack)
+    with np.load(path) as z:
+        ts = z["timestamps"]
+    assert np.isnan(ts[2]) and ts[3] == 0.75
+
+
+def test_raw_export_has_no_layers_or_masks(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    [path] = save_npz_bundle(tmp_path / "s.npz", stack, raw=True)
+    with np.load(path) as z:
+        assert set(z.files) == SEED_KEYS
+        np.testing.assert_array_equal(z["data"], stack.processed["raw"])
+
+
+@pytest.mark.parametrize(("level", "method"), [(0, "stored"), (1, "deflated")])
+def test_members_are_compressed_unless_asked(
+    tmp_path: Path, level: int, method: str
+) -> None:
+    from playnano.io.export_data import export_stack
+
+    stack = make_sample_stack()
+    [path] = export_stack(
+        stack, tmp_path / "s", "npz", options={"compress_level": level}
+    )
+    expected = zipfile.ZIP_STORED if method == "stored" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path) as zf:
+        assert {i.compress_type for i in zf.infolist()} == {expected}
+    assert load_npz_bundle(path).data.tobytes() == stack.data.tobytes()
