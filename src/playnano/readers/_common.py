@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
-from collections.abc import Sequence
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +146,58 @@ def direction_name(value: str | None) -> str | None:
 def set_source_details(stack: Any, **details: Any) -> None:
     """Attach reader-specific details that ``load()`` keeps in the source record."""
     stack.provenance["source"] = {**(stack.provenance.get("source") or {}), **details}
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = re.sub(r"^<[^>]*>\s*", "", record.getMessage().splitlines()[0])
+        self.messages.append(text)
+
+
+@contextmanager
+def tifffile_guard(path: Path) -> Iterator[None]:
+    """Silence tifffile's log while reading ``path``; its errors become a ReadError.
+
+    tifffile reports a truncated or damaged file by logging errors (an IFD offset
+    past the end, unreadable tags) and returning what it could read; a partial
+    stack must not pass for a whole one.
+    """
+    log = logging.getLogger("tifffile")
+    handler = _Collect()
+    propagate = log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+
+    def damaged() -> ReadError | None:
+        if not handler.messages:
+            return None
+        size = path.stat().st_size
+        return ReadError(
+            f"{path.name}: file is truncated or corrupt after {size} bytes "
+            f"(tifffile: {handler.messages[0]})"
+        )
+
+    try:
+        yield
+    except Exception as exc:
+        error = damaged()
+        if error is not None:
+            raise error from exc
+        raise
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+    error = damaged()
+    if error is not None:
+        raise error
+
+
+def check_tiff_page(path: Path, page: Any, what: str) -> None:
+    """Raise a ReadError when a TIFF page's image data runs past the end of file."""
+    size = path.stat().st_size
+    ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True)]
+    check_size(path, size, max(ends, default=0), what)

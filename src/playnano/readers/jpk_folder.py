@@ -29,11 +29,13 @@ from playnano.errors import ReadError
 from playnano.plugins import hookimpl
 from playnano.readers._common import (
     ReaderBase,
+    check_tiff_page,
     epoch_ms,
     frame_entry,
     length_to_nm,
     pick_channel,
     set_source_details,
+    tifffile_guard,
 )
 
 DEFAULT_CHANNEL = "height_trace"
@@ -122,10 +124,11 @@ def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
 
     if not _is_tiff(path):
         raise ReadError(f"{path.name}: not a JPK file (no TIFF signature)")
-    with tifffile.TiffFile(path) as tif:
+    with tifffile_guard(path), tifffile.TiffFile(path) as tif:
         pages = _channel_pages(tif)
         name = pick_channel(path, channel, list(pages), DEFAULT_CHANNEL)
         page = pages[name]
+        check_tiff_page(path, page, f"{name!r} {page.shape} data")
         multiplier, offset, unit = _scaling(page, path, name)
         image = page.asarray() * multiplier + offset
         info = tif.pages[0]
@@ -194,7 +197,7 @@ class JpkFolderReader(ReaderBase):
         first = self._files(Path(path))[0]
         if not _is_tiff(first):
             raise ReadError(f"{first.name}: not a JPK file (no TIFF signature)")
-        with tifffile.TiffFile(first) as tif:
+        with tifffile_guard(first), tifffile.TiffFile(first) as tif:
             return list(_channel_pages(tif))
 
     def read(self, path: Path, channel: str | None = None) -> AFMImageStack:

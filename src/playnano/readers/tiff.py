@@ -26,10 +26,12 @@ from playnano.errors import ReadError
 from playnano.plugins import hookimpl
 from playnano.readers._common import (
     ReaderBase,
+    check_tiff_page,
     frame_entry,
     length_to_nm,
     pick_channel,
     set_source_details,
+    tifffile_guard,
 )
 
 DEFAULT_CHANNEL = "height"
@@ -114,7 +116,7 @@ class TiffReader(ReaderBase):
         path = Path(path)
         if not _is_tiff(path):
             raise ReadError(f"{path.name}: not a TIFF file (no TIFF signature)")
-        with tifffile.TiffFile(path) as tif:
+        with tifffile_guard(path), tifffile.TiffFile(path) as tif:
             if not tif.series:
                 raise ReadError(f"{path.name}: holds no image")
             series = tif.series[0]
@@ -130,10 +132,13 @@ class TiffReader(ReaderBase):
         path = Path(path)
         if not _is_tiff(path):
             raise ReadError(f"{path.name}: not a TIFF file (no TIFF signature)")
-        with tifffile.TiffFile(path) as tif:
+        with tifffile_guard(path), tifffile.TiffFile(path) as tif:
             if not tif.series:
                 raise ReadError(f"{path.name}: holds no image")
             series = tif.series[0]
+            for i, page in enumerate(series.pages):
+                if page is not None:
+                    check_tiff_page(path, page, f"image data of page {i}")
             data, has_c = _frames(path, series.asarray(), series.axes)
             imagej = dict(tif.imagej_metadata or {})
             size_nm = pixel_size_nm(tif.pages[0], imagej)
