@@ -8,7 +8,6 @@ from scipy import ndimage
 H, W = 48, 64
 
 
-
 def grid(h: int = H, w: int = W) -> tuple[np.ndarray, np.ndarray]:
     """Row (y) and column (x) pixel coordinates."""
     return np.mgrid[0:h, 0:w].astype(np.float64)

@@ -85,7 +85,10 @@ def test_row_median_align_masked_uses_background_medians() -> None:
 
 @pytest.mark.parametrize(
     ("plain", "masked", "stat"),
-    [(f.zero_mean, f.zero_mean_masked, np.mean), (f.zero_median, f.zero_median_masked, np.median)],
+    [
+        (f.zero_mean, f.zero_mean_masked, np.mean),
+        (f.zero_median, f.zero_median_masked, np.median),
+    ],
 )
 def test_zero_offsets(plain, masked, stat) -> None:
     rng = np.random.default_rng(2)

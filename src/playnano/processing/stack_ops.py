@@ -119,24 +119,64 @@ def drop_final_frames(
 
 
 # ---------------------------------------------------------------- alignment
-def _prepare(frame: np.ndarray, method: str, sigma: float | None) -> np.ndarray:
-    z = np.asarray(frame, dtype=np.float64)
-    finite = np.isfinite(z)
-    if sigma is not None:
-        from playnano.processing.filters import gaussian_filter
-
-        z = gaussian_filter(z, sigma)
-    if method == "fft_cross_correlation" and finite.any():
-        z = z - z[finite].mean()
-    return np.where(finite, z, 0.0)
+#: Smallest overlap, as a fraction of the frame area, at which a shift is considered.
+MIN_OVERLAP = 0.3
 
 
-def _refine(cc: np.ndarray, peak: int, axis_len: int, valid: np.ndarray) -> float:
+class _Spectra:
+    """FFTs of a frame's values, squared values and valid-pixel mask (zero-padded)."""
+
+    def __init__(
+        self, frame: np.ndarray, size: tuple[int, int], sigma: float | None
+    ) -> None:
+        z = np.asarray(frame, dtype=np.float64)
+        if sigma is not None:
+            from playnano.processing.filters import gaussian_filter
+
+            z = gaussian_filter(z, sigma)
+        valid = np.isfinite(z)
+        z = np.where(valid, z, 0.0)
+        self.values = fft.rfft2(z, size)
+        self.squares = fft.rfft2(z * z, size)
+        self.valid = fft.rfft2(valid.astype(np.float64), size)
+
+
+def _correlation(
+    ref: _Spectra, frame: _Spectra, size: tuple[int, int], normalised: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation surface over lags k (``ref[n + k]`` against ``frame[n]``).
+
+    Normalised: the Pearson correlation over each lag's overlap (masked normalised
+    cross-correlation, Padfield 2012), which neither favours small shifts nor
+    counts NaN padding. Otherwise the plain sum of products (0.5.0's "full").
+    Returns the surface and the overlap (pixels) of each lag.
+    """
+
+    def cc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return fft.irfft2(a * np.conj(b), size)
+
+    overlap = np.rint(cc(ref.valid, frame.valid))
+    products = cc(ref.values, frame.values)
+    if not normalised:
+        return products, overlap
+    n = np.maximum(overlap, 1.0)
+    sum_ref, sum_frame = cc(ref.values, frame.valid), cc(ref.valid, frame.values)
+    var_ref = cc(ref.squares, frame.valid) - sum_ref**2 / n
+    var_frame = cc(ref.valid, frame.squares) - sum_frame**2 / n
+    denom = np.sqrt(np.clip(var_ref, 0.0, None) * np.clip(var_frame, 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ncc = (products - sum_ref * sum_frame / n) / denom
+    ncc[~(denom > 1e-12 * max(float(denom.max()), 1e-300))] = -np.inf
+    return ncc, overlap
+
+
+def _refine(line: np.ndarray, peak: int, ok: np.ndarray) -> float:
     """Sub-pixel offset of a 1D peak from its two neighbours (Gaussian, else parabola)."""
-    lo, hi = (peak - 1) % axis_len, (peak + 1) % axis_len
-    if not (valid[lo] and valid[hi]):
+    n = line.size
+    lo, hi = (peak - 1) % n, (peak + 1) % n
+    if not (ok[lo] and ok[hi]):
         return 0.0
-    c_lo, c0, c_hi = cc[lo], cc[peak], cc[hi]
+    c_lo, c0, c_hi = float(line[lo]), float(line[peak]), float(line[hi])
     if min(c_lo, c0, c_hi) > 0:
         c_lo, c0, c_hi = np.log(c_lo), np.log(c0), np.log(c_hi)
     denom = c_lo - 2.0 * c0 + c_hi
@@ -164,9 +204,13 @@ def estimate_shifts(
 ) -> np.ndarray:
     """Find the (dy, dx) shift in pixels that aligns each frame with a reference.
 
-    The shift maximises the cross-correlation with the reference frame, computed
-    by FFT on zero-padded frames (no wrap-around). ``fft_cross_correlation``
-    subtracts each frame's mean first; ``full_cross_correlation`` does not.
+    The shift maximises the correlation with the reference frame, computed by FFT
+    on zero-padded frames (no wrap-around). ``fft_cross_correlation`` normalises
+    the correlation over each shift's overlap (Pearson coefficient), so large
+    shifts are not penalised and NaN pixels are left out; shifts leaving less than
+    :data:`MIN_OVERLAP` of the frame in common are not considered.
+    ``full_cross_correlation`` uses the plain sum of products, as playnano 0.5.0
+    did (biased towards small shifts on smooth images).
 
     Parameters
     ----------
@@ -192,24 +236,27 @@ def estimate_shifts(
         (frames, 2) float64 shifts: moving frame ``i`` by ``shifts[i]`` aligns it.
     """
     t, h, w = frames.shape
-    size = (fft.next_fast_len(2 * h - 1, real=True), fft.next_fast_len(2 * w - 1, True))
+    size = (fft.next_fast_len(2 * h - 1, True), fft.next_fast_len(2 * w - 1, True))
     lag_y, lag_x = _lags(size[0]), _lags(size[1])
-    limit_y = h - 1 if max_shift is None else min(h - 1, max_shift)
-    limit_x = w - 1 if max_shift is None else min(w - 1, max_shift)
-    ok_y, ok_x = np.abs(lag_y) <= limit_y, np.abs(lag_x) <= limit_x
-    valid = ok_y[:, None] & ok_x[None, :]
-    ref_f = fft.rfft2(_prepare(frames[reference_frame], method, pre_filter_sigma), size)
+    limit = max(h, w) if max_shift is None else max_shift
+    in_range = (np.abs(lag_y) <= limit)[:, None] & (np.abs(lag_x) <= limit)[None, :]
+    normalised = method == "fft_cross_correlation"
+    ref = _Spectra(frames[reference_frame], size, pre_filter_sigma)
     shifts = np.zeros((t, 2))
     for i in range(t):
         if i == reference_frame:
             continue
-        frame_f = fft.rfft2(_prepare(frames[i], method, pre_filter_sigma), size)
-        cc = fft.irfft2(ref_f * np.conj(frame_f), size)
-        py, px = np.unravel_index(np.argmax(np.where(valid, cc, -np.inf)), cc.shape)
+        surface, overlap = _correlation(
+            ref, _Spectra(frames[i], size, pre_filter_sigma), size, normalised
+        )
+        ok = in_range & (overlap >= (MIN_OVERLAP * h * w if normalised else 1))
+        if not ok.any():
+            continue
+        py, px = np.unravel_index(np.argmax(np.where(ok, surface, -np.inf)), ok.shape)
         dy, dx = float(lag_y[py]), float(lag_x[px])
         if subpixel:
-            dy += _refine(cc[:, px], int(py), size[0], ok_y)
-            dx += _refine(cc[py, :], int(px), size[1], ok_x)
+            dy += _refine(surface[:, px], int(py), ok[:, px])
+            dx += _refine(surface[py, :], int(px), ok[py, :])
         shifts[i] = dy, dx
     if max_jump is not None:
         for i in range(1, t):
