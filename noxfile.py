@@ -49,3 +49,21 @@ def compat(session: nox.Session) -> None:
         "python", "-m", "pytest", "tests/compat", "-p", "no:cacheprovider",
         env={"PLAYNANO_050_PYTHON": str(old_python), "PLAYNANO_REQUIRE_COMPAT": "1"},
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Export speed and memory against the raw-write limit (and playnano 0.5.0 if set)."""
+    session.install("-e", ".")
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
+
+
+@nox.session(python=False)
+def demo(session: nox.Session) -> None:
+    """The README's main job: a synthetic HS-AFM video through every installed format."""
+    session.run("python", "-m", "pip", "install", "-q", ".")
+    session.run(
+        "python", "-m", "playnano", "process", "--synthetic", "-p", "remove_plane",
+        "--export", "all", "--overwrite",
+    )

@@ -58,8 +58,8 @@ def output_stem(stack: AFMImageStack, base_name: str | None, raw: bool) -> str:
     if not stem:
         src = stack.file_path
         stem = _UNSAFE.sub("_", src.name.split(".")[0]) if src else "playnano_export"
-    if not raw and stack.is_processed():
-        stem += "_filtered"
+    if not raw and stack.is_processed() and not stem.endswith("_filtered"):
+        stem += "_filtered"  # once: a re-exported bundle keeps its name
     return stem
 
 
