@@ -139,7 +139,14 @@ def validate_steps(steps: Iterable[StepLike | ResolvedStep]) -> list[ResolvedSte
         try:
             entry = registry.resolve(step.name)
         except (UnknownFormatError, AmbiguousFormatError) as exc:
-            raise ProcessingError(f"{step.source}: {exc}") from None
+            message = str(exc)
+            head, sep, tail = step.name.partition(":")
+            if sep and head.lower() in registry.names():
+                message = (
+                    f"unknown filter {step.name!r}; to give {head} a parameter, "
+                    f"write {head}:{tail}=value"
+                )
+            raise ProcessingError(f"{step.source}: {message}") from None
         spec = as_spec(entry.obj, entry.plugin.version)
         owner = f"{step.source} ({spec.name})"
         params = resolve_options(spec.options, step.params, owner=owner)
@@ -290,7 +297,9 @@ def _run(
     for position, step in enumerate(resolved):
         index = first + position
         kind, name = step.spec.kind, step.name
-        label = f"step {index} ({name}, {step.source})"
+        label = f"step {index} ({name})"
+        if not step.source.startswith("step "):
+            label += f" from {step.source}"
         if progress is not None:
             progress(position + 1, len(resolved), name)
         extra: dict[str, Any] = {"plugin": step.plugin}

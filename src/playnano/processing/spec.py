@@ -233,7 +233,12 @@ def _version_of(fn: Callable[..., Any]) -> str:
     version = getattr(fn, "__version__", None)
     if isinstance(version, str) and version:
         return version
-    top = (getattr(fn, "__module__", None) or "").split(".")[0]
+    module = getattr(fn, "__module__", None) or ""
+    qualname = getattr(fn, "__qualname__", None)
+    for ep in md.entry_points(group="playnano.filters"):
+        if ep.module == module and ep.attr == qualname and ep.dist is not None:
+            return ep.dist.version
+    top = module.split(".")[0]
     for dist in md.packages_distributions().get(top, []):
         try:
             return md.version(dist)
@@ -260,7 +265,7 @@ def legacy_filter(name: str, fn: Callable[..., Any]) -> FilterSpec:
         default value; parameters of unknown type accept any value, but only known
         names are accepted; a parameter without a default is required. The version
         is ``fn.__version__`` (0.5.0's ``versioned_filter``) or that of the
-        distribution providing ``fn``'s package.
+        distribution whose entry point names ``fn`` (or that provides its package).
 
     Raises
     ------
