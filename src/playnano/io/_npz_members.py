@@ -52,7 +52,7 @@ def string_from_pickle(payload: bytes) -> str | bytes:
     """
     stack: list[Any] = []
     marks: list[int] = []
-    memo: dict[int, Any] = {}
+    memo: dict[Any, Any] = {}
 
     def pop_mark() -> list[Any]:
         start = marks.pop()
@@ -82,9 +82,9 @@ def string_from_pickle(payload: bytes) -> str | bytes:
                 stack.append(())
             elif name in {"TUPLE1", "TUPLE2", "TUPLE3"}:
                 n = int(name[-1])
-                items = tuple(stack[-n:])
+                top = tuple(stack[-n:])
                 del stack[-n:]
-                stack.append(items)
+                stack.append(top)
             elif name == "TUPLE":
                 stack.append(tuple(pop_mark()))
             elif name == "EMPTY_LIST":

@@ -134,8 +134,13 @@ def load_npz_bundle(path: str | Path, channel: str | None = None) -> AFMImageSta
         raise ReadError(f"{p}: not an NPZ file ({exc})") from None
     with zf:
         members = {n[: -len(".npy")]: n for n in zf.namelist() if n.endswith(".npy")}
-        required = ("data", "pixel_size_nm", "channel")
-        required += ("frame_metadata_json", "provenance_json")
+        required = [
+            "data",
+            "pixel_size_nm",
+            "channel",
+            "frame_metadata_json",
+            "provenance_json",
+        ]
         missing = [k for k in required if k not in members]
         if missing:
             raise ReadError(f"{p}: not a playnano bundle; missing {', '.join(missing)}")
@@ -318,7 +323,10 @@ def load_ome_tiff_stack(path: str | Path, channel: str | None = None) -> AFMImag
             raise ReadError(f"{p}: holds no image")
         series = tif.series[0]
         data = _frames_tyx(p, series.asarray(), series.axes)
-        tags = tif.pages[0].tags
+        first = tif.pages[0]
+        if not isinstance(first, tifffile.TiffPage):
+            raise ReadError(f"{p}: first page is unreadable")
+        tags = first.tags
 
         def tag_json(code: int) -> Any:
             tag = tags.get(code)
