@@ -55,11 +55,11 @@ class LayerDict(dict[str, np.ndarray]):
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, self._validate(key, value))
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for k, v in dict(*args, **kwargs).items():
             self[k] = v
 
-    def setdefault(self, key: str, default: Any = None) -> np.ndarray:  # type: ignore[override]
+    def setdefault(self, key: str, default: Any = None) -> np.ndarray:
         if key not in self:
             self[key] = default
         return self[key]

@@ -225,7 +225,12 @@ def process(
       playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
       playnano process --synthetic -p remove_plane --export all
     """
-    from playnano.io.export_data import export_all, plan_exports
+    from playnano.io.export_data import (
+        export_all,
+        make_stem,
+        plan_exports,
+        refuse_existing_outputs,
+    )
     from playnano.plugins.registry import exporters
     from playnano.processing.pipeline import (
         load_processing_file,
@@ -262,7 +267,7 @@ def process(
         for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
         if v is not None
     }
-    plan_exports(
+    plan = plan_exports(
         formats,
         raw=raw,
         options=_parse_format_options(format_options),
@@ -273,19 +278,26 @@ def process(
     else:
         steps = parse_steps(processing or "")
     resolved = validate_steps(steps)
+    if synthetic:
+        base = output_name or "synthetic_hsafm"
+    else:
+        assert input_path is not None
+        base = output_name or input_path.name.split(".")[0] or "playnano_export"
+    if any(r.spec.kind in ("filter", "stack") for r in resolved):
+        # the name is known before reading only when the run itself processes the data
+        stem = make_stem(base, processed=True, raw=raw)
+        refuse_existing_outputs(plan, output_folder, stem, overwrite)
 
     # ---- read, process, export
     if synthetic:
         from playnano.synthetic import synthetic_hsafm
 
         stack = synthetic_hsafm()
-        base = output_name or "synthetic_hsafm"
     else:
         from playnano.readers import load
 
         assert input_path is not None
         stack = load(input_path, channel=channel)
-        base = output_name or input_path.name.split(".")[0] or "playnano_export"
     stack.provenance["command"] = {
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": processing,

@@ -54,13 +54,28 @@ def with_suffix(path: Path, suffix: str) -> Path:
 
 def output_stem(stack: AFMImageStack, base_name: str | None, raw: bool) -> str:
     """File stem for an export: ``base`` plus ``_filtered`` for processed stacks."""
-    stem = _UNSAFE.sub("_", str(base_name)).strip(" .") if base_name else ""
-    if not stem:
-        src = stack.file_path
-        stem = _UNSAFE.sub("_", src.name.split(".")[0]) if src else "playnano_export"
-    if not raw and stack.is_processed() and not stem.endswith("_filtered"):
+    src = stack.file_path
+    fallback = src.name.split(".")[0] if src else ""
+    return make_stem(base_name or fallback, processed=stack.is_processed(), raw=raw)
+
+
+def make_stem(base_name: str, *, processed: bool, raw: bool) -> str:
+    """``base_name`` made safe as a file name, plus ``_filtered`` when processed."""
+    stem = _UNSAFE.sub("_", str(base_name)).strip(" .") or "playnano_export"
+    if processed and not raw and not stem.endswith("_filtered"):
         stem += "_filtered"  # once: a re-exported bundle keeps its name
     return stem
+
+
+def refuse_existing_outputs(
+    plan: list[tuple[Entry, dict[str, Any]]],
+    folder: str | Path,
+    stem: str,
+    overwrite: bool,
+) -> None:
+    """Fail before any work when a planned output exists and ``overwrite`` is false."""
+    for entry, _ in plan:
+        refuse_existing(Path(folder) / f"{stem}{entry.obj.suffix}", overwrite)
 
 
 def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[str, Any]:

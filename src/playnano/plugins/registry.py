@@ -202,7 +202,9 @@ class Registry:
                 True,
             )
             self._plugins.append(info)
-            self._load_one(pm, info, functools.partial(importlib.import_module, module_name))
+            self._load_one(
+                pm, info, functools.partial(importlib.import_module, module_name)
+            )
 
     def _fail(self, info: PluginInfo, exc: BaseException, during: str) -> None:
         info.status = "error"
