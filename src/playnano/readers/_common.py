@@ -172,19 +172,24 @@ def tifffile_guard(path: Path) -> Iterator[None]:
     log.addHandler(handler)
     log.propagate = False
 
-    def damaged() -> ReadError | None:
-        if not handler.messages:
+    def damaged(exc: Exception | None = None) -> ReadError | None:
+        from tifffile import TiffFileError
+
+        messages = list(handler.messages)
+        if isinstance(exc, TiffFileError):
+            messages.append(str(exc))
+        if not messages:
             return None
         size = path.stat().st_size
         return ReadError(
             f"{path.name}: file is truncated or corrupt after {size} bytes "
-            f"(tifffile: {handler.messages[0]})"
+            f"(tifffile: {messages[0]})"
         )
 
     try:
         yield
     except Exception as exc:
-        error = damaged()
+        error = damaged(exc)
         if error is not None:
             raise error from exc
         raise

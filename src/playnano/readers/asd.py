@@ -269,11 +269,17 @@ class AsdReader(ReaderBase):
         )
         offset = header["header_length"] + index * n * header.frame_bytes
         levels = np.fromfile(path, dtype=block, count=n, offset=offset)["z"]
-        level = levels.astype(np.float64)
-        if bipolar:
-            data = (volts - 2.0 * level * volts / resolution) * k
-        else:
-            data = level * (-volts / resolution * k)
+        # In place, but in the same operation order as playnano 0.5.0 (AFMReader),
+        # so the values are bit for bit the same.
+        data = levels.astype(np.float64)
+        if bipolar:  # (V - 2 * level * V / 2**bits) * k
+            data *= 2.0
+            data *= volts
+            data /= resolution
+            np.subtract(volts, data, out=data)
+            data *= k
+        else:  # level * (-V / 2**bits * k)
+            data *= -volts / resolution * k
 
         pixel_nm = header["x_nm"] / nx
         frame_s = float(header["frame_time_ms"]) / 1000.0
