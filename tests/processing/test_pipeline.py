@@ -213,6 +213,7 @@ def _fails_on_second_frame(frame):
         ("filter", lambda frame: frame[:2], r"returned shape \(2, 4\) for frame 0"),
         ("filter", lambda frame: frame > 0, "expected real numbers"),
         ("mask", lambda frame: frame, "a mask must be boolean"),
+        ("stack", lambda stack: 1 / 0, r"step 1 \(custom\) failed: ZeroDivisionError"),
     ],
 )
 def test_misbehaving_plugins_are_reported(make_stack, kind, func, match) -> None:

@@ -324,7 +324,14 @@ def _run(
             stack.data = out
             stack.processed[key] = out
         else:  # stack
-            details = step.spec.func(stack, **step.params)
+            try:
+                details = step.spec.func(stack, **step.params)
+            except PlaynanoError as exc:
+                raise ProcessingError(f"{label} failed: {exc}") from exc
+            except Exception as exc:
+                raise ProcessingError(
+                    f"{label} failed: {type(exc).__name__}: {exc}"
+                ) from exc
             if details:
                 extra["details"] = details
             stack.processed[key] = stack.data

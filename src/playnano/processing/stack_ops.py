@@ -303,7 +303,9 @@ def apply_shifts(
         region in the padded canvas.
     """
     if mode not in ALIGN_MODES:
-        raise ProcessingError(f"align: mode must be one of {', '.join(ALIGN_MODES)}")
+        raise ProcessingError(
+            f"align_frames: mode must be one of {', '.join(ALIGN_MODES)}"
+        )
     t, h, w = frames.shape
     is_mask = frames.dtype == np.bool_
     whole = np.rint(shifts).astype(int)
@@ -317,7 +319,7 @@ def apply_shifts(
         top, left, out_h, out_w = span_y, span_x, h - span_y, w - span_x
         if out_h <= 0 or out_w <= 0:
             raise ProcessingError(
-                f"align: the drift ({span_y}, {span_x}) px leaves no region common to "
+                f"align_frames: the drift ({span_y}, {span_x}) px leaves no region common to "
                 "all frames; use mode=pad"
             )
         if mode == "crop_square":
