@@ -46,7 +46,7 @@ def expand_export_args(args: Sequence[str]) -> list[str]:
             out.extend(args[i:])
             positional_seen = positional_seen or len(args) > i + 1
             break
-        if tok == "--export" or tok.startswith("--export="):
+        if tok in ("--export", "-e") or tok.startswith("--export="):
             first = tok.partition("=")[2] if "=" in tok else None
             if first is None:
                 if i + 1 >= len(args):
