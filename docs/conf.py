@@ -18,7 +18,7 @@ from playnano.__about__ import __version__  # noqa: E402
 
 project = "playnano"
 author = "playnano developers"
-copyright = "playnano developers, GPL-3.0-or-later"  # noqa: A001
+copyright = "playnano developers, GPL-3.0-or-later"
 release = __version__
 version = ".".join(__version__.split(".")[:2])
 
