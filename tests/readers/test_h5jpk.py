@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from playnano.errors import ChannelError, ReadError
-from playnano.readers import available_channels, load
+from playnano.readers import ReadWarning, available_channels, load
 
 NAME = "h5-jpk/sample_0.h5-jpk"
 
@@ -140,3 +140,15 @@ def test_grid_that_does_not_match_the_data(tmp_path):
         "scan.h5-jpk: channel 'height_trace' holds 5 values per frame; "
         "the scan grid declares 3x2"
     )
+
+
+def test_second_measurement_is_reported(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "scan.h5-jpk"
+    _write_scan(path)
+    with h5py.File(path, "a") as f:
+        f.copy("Measurement_000", "Measurement_001")
+    with pytest.warns(
+        ReadWarning, match="2 measurements; reading only Measurement_000"
+    ):
+        assert load(path).data.shape == (2, 2, 3)

@@ -15,12 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playnano.errors import MissingDependencyError, PlaynanoError, ReadError
+from playnano.readers._common import ReadWarning
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
     from playnano.plugins.registry import Entry
 
-__all__ = ["BUILTIN_PLUGINS", "available_channels", "load", "reader_for"]
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "ReadWarning",
+    "available_channels",
+    "load",
+    "reader_for",
+]
 
 #: Reader plugin modules registered in code when package metadata is missing.
 BUILTIN_PLUGINS: list[str] = [

@@ -14,7 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playnano.errors import ChannelError, ReadError
+from playnano.errors import ChannelError, PlaynanoWarning, ReadError
+
+
+class ReadWarning(PlaynanoWarning):
+    """A reader had to assume or leave out something the file did not say."""
+
 
 #: Multipliers from a length unit (as instruments spell it) to nanometres.
 LENGTH_TO_NM: dict[str, float] = {

@@ -29,6 +29,7 @@ from playnano.errors import ReadError
 from playnano.plugins import hookimpl
 from playnano.readers._common import (
     ReaderBase,
+    ReadWarning,
     frame_entry,
     length_to_nm,
     pick_channel,
@@ -74,7 +75,7 @@ def _measurement(f: Any, path: Path) -> Any:
     if len(names) > 1:
         warnings.warn(
             f"{path.name}: {len(names)} measurements; reading only {names[0]}",
-            UserWarning,
+            ReadWarning,
             stacklevel=3,
         )
     return f[names[0]]

@@ -26,6 +26,7 @@ from playnano.errors import ReadError
 from playnano.plugins import hookimpl
 from playnano.readers._common import (
     ReaderBase,
+    ReadWarning,
     check_tiff_page,
     frame_entry,
     length_to_nm,
@@ -41,7 +42,7 @@ RESOLUTION_UNIT_NM = {2: 2.54e7, 3: 1e7, 4: 1e6, 5: 1e3}
 TIME_UNIT_S = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "msec": 1e-3, "min": 60.0}
 
 
-class PixelSizeWarning(UserWarning):
+class PixelSizeWarning(ReadWarning):
     """A TIFF holds no usable pixel size; 1 nm per pixel is assumed."""
 
 
