@@ -80,3 +80,18 @@ def test_layer_name_with_slash_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="HDF5 dataset name"):
         save_h5_bundle(tmp_path / "s.h5", stack)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_layer_that_is_the_data_is_stored_once(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    assert stack.data is stack.processed["step_1_remove_plane"]
+    [path] = save_h5_bundle(tmp_path / "s.h5", stack)
+    with h5py.File(path, "r") as f:
+        assert f["processed/step_1_remove_plane"] == f["data"]  # one object
+        assert f["processed/raw"] != f["data"]
+    back = load_h5_bundle(path)
+    np.testing.assert_array_equal(back.processed["step_1_remove_plane"], stack.data)
+    stack.processed["step_1_remove_plane"] = stack.data.copy()  # equal, not shared
+    [copied] = save_h5_bundle(tmp_path / "c.h5", stack)
+    with h5py.File(copied, "r") as f:
+        assert f["processed/step_1_remove_plane"] != f["data"]

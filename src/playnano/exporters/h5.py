@@ -13,7 +13,8 @@ Layout (the seed's, readable by playnano 0.5.0 and by plain h5py)::
 
 Frame arrays are chunked one frame per chunk, ``(1, H, W)``, compressed with gzip
 after the shuffle filter (both built into every HDF5 library) and written frame by
-frame.
+frame. A processed layer that is the very array written as ``/data`` is stored once,
+as a hard link, so both names read the same bytes.
 """
 
 from __future__ import annotations
@@ -33,12 +34,27 @@ if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
 
+def check_name(name: str, path: Path) -> None:
+    """Refuse layer names HDF5 would read as a path."""
+    if not name or "/" in name or name in {".", ".."}:
+        raise ExportError(f"{path.name}: {name!r} cannot be an HDF5 dataset name")
+
+
+def same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when ``a`` and ``b`` view the same memory the same way (equal content)."""
+    return a is b or (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
 def write_frames(
     parent: h5py.Group, name: str, arr: np.ndarray, level: int, path: Path
 ) -> None:
     """Create dataset ``name`` chunked by frame and fill it one frame at a time."""
-    if not name or "/" in name or name in {".", ".."}:
-        raise ExportError(f"{path.name}: {name!r} cannot be an HDF5 dataset name")
+    check_name(name, path)
     t, h, w = arr.shape
     filters: dict[str, Any] = (
         {"compression": "gzip", "compression_opts": level, "shuffle": True}
@@ -106,7 +122,13 @@ class H5Exporter:
                 # track_order keeps the layers in processing order when read back
                 layers = f.create_group("processed", track_order=True)
                 for key, arr in c.layers.items():
-                    write_frames(layers, key, arr, compress_level, path)
+                    if same_array(arr, c.data):
+                        # the current data is usually the last layer: store it once
+                        # and give it both names (an HDF5 hard link)
+                        check_name(key, path)
+                        layers[key] = f["data"]
+                    else:
+                        write_frames(layers, key, arr, compress_level, path)
                 masks = f.create_group("masks", track_order=True)
                 for key, mask in c.masks.items():
                     write_frames(masks, key, mask, compress_level, path)
