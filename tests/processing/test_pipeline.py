@@ -266,3 +266,18 @@ def test_processing_pipeline_api(stack) -> None:
     assert "step_5_gaussian_filter" in stack.processed
     with pytest.raises(OptionError, match="did you mean 'sigma'"):
         ProcessingPipeline(stack).add_filter("gaussian_filter", sigmaa=1).run()
+
+
+def test_a_step_string_is_accepted_directly() -> None:
+    from playnano.testing import make_sample_stack
+
+    stack = make_sample_stack(processed=False, masks=False)
+    run_pipeline(stack, "remove_plane;gaussian_filter:sigma=1.5")
+    steps = stack.provenance["processing"]["steps"]
+    assert [s["name"] for s in steps] == ["remove_plane", "gaussian_filter"]
+    assert steps[1]["params"]["sigma"] == 1.5
+    assert sorted(stack.processed) == [
+        "raw",
+        "step_1_remove_plane",
+        "step_2_gaussian_filter",
+    ]

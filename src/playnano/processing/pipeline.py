@@ -106,14 +106,17 @@ def _as_step(raw: StepLike, position: int) -> Step:
     )
 
 
-def validate_steps(steps: Iterable[StepLike | ResolvedStep]) -> list[ResolvedStep]:
+def validate_steps(
+    steps: str | Iterable[StepLike | ResolvedStep],
+) -> list[ResolvedStep]:
     """Resolve every step name and check every parameter, before anything runs.
 
     Parameters
     ----------
-    steps : iterable
-        :class:`Step` objects, step names, ``(name, params)`` tuples (0.5.0's parsed
-        form) or already resolved steps.
+    steps : str or iterable
+        A step string in the CLI syntax (``"remove_plane;gaussian_filter:sigma=2"``),
+        or :class:`Step` objects, step names, ``(name, params)`` tuples (0.5.0's
+        parsed form) or already resolved steps.
 
     Returns
     -------
@@ -130,6 +133,8 @@ def validate_steps(steps: Iterable[StepLike | ResolvedStep]) -> list[ResolvedSte
     from playnano.plugins.registry import filters
 
     registry = filters()
+    if isinstance(steps, str):
+        steps = parse_steps(steps)
     resolved: list[ResolvedStep] = []
     for position, raw in enumerate(steps, start=1):
         if isinstance(raw, ResolvedStep):
@@ -252,7 +257,7 @@ def _map_frames(
 
 def run_pipeline(
     stack: AFMImageStack,
-    steps: Iterable[StepLike | ResolvedStep],
+    steps: str | Iterable[StepLike | ResolvedStep],
     progress: Progress | None = None,
 ) -> AFMImageStack:
     """Validate ``steps``, then run them on ``stack`` in order, recording each.
