@@ -224,10 +224,12 @@ class JpkFolderReader(ReaderBase):
         starts = [_start_ms(m) for m in metas]
         ends = [m["end"] for m in metas]
         lines = images[0].shape[0]
-        if all(s is not None for s in starts):
-            t0 = starts[0]
-            times: list[float | None] = [(s - t0) / 1000.0 for s in starts]  # type: ignore[operator]
-            durations: list[float | None] = [
+        known = [s for s in starts if s is not None]
+        times: list[float | None]
+        durations: list[float | None]
+        if len(known) == len(starts):
+            times = [(s - known[0]) / 1000.0 for s in known]
+            durations = [
                 (e - m["start"]).total_seconds() if e and m["start"] else None
                 for e, m in zip(ends, metas, strict=True)
             ]
