@@ -26,7 +26,16 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff format (check) and ruff lint."""
     session.install("ruff")
-    session.run("ruff", "format", "--check", "src", "tests", "plugins", "benchmarks", "noxfile.py")
+    session.run(
+        "ruff",
+        "format",
+        "--check",
+        "src",
+        "tests",
+        "plugins",
+        "benchmarks",
+        "noxfile.py",
+    )
     session.run("ruff", "check", "src", "tests", "plugins", "benchmarks", "noxfile.py")
 
 
@@ -44,9 +53,16 @@ def compat(session: nox.Session) -> None:
     old = Path(session.create_tmp()) / "playnano050"
     session.run("python", "-m", "venv", "--clear", str(old))
     old_python = old / "bin" / "python"
-    session.run(str(old_python), "-m", "pip", "install", "-q", "playnano==0.5.0", external=True)
     session.run(
-        "python", "-m", "pytest", "tests/compat", "-p", "no:cacheprovider",
+        str(old_python), "-m", "pip", "install", "-q", "playnano==0.5.0", external=True
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/compat",
+        "-p",
+        "no:cacheprovider",
         env={"PLAYNANO_050_PYTHON": str(old_python), "PLAYNANO_REQUIRE_COMPAT": "1"},
     )
 
@@ -64,6 +80,99 @@ def demo(session: nox.Session) -> None:
     """The README's main job: a synthetic HS-AFM video through every installed format."""
     session.run("python", "-m", "pip", "install", "-q", ".")
     session.run(
-        "python", "-m", "playnano", "process", "--synthetic", "-p", "remove_plane",
-        "--export", "all", "--overwrite",
+        "python",
+        "-m",
+        "playnano",
+        "process",
+        "--synthetic",
+        "-p",
+        "remove_plane",
+        "--export",
+        "all",
+        "--overwrite",
     )
+
+
+CHECK_PLUGIN = """
+import json, subprocess, sys, tempfile
+from pathlib import Path
+dist, names = sys.argv[1], sys.argv[2:]
+rows = json.loads(subprocess.run([sys.executable, "-m", "playnano", "formats", "list", "--json"],
+                                 capture_output=True, text=True, check=True).stdout)
+mine = {r["name"]: r for r in rows if r["provider"] == dist}
+for name in names:
+    assert name in mine, f"{dist}: {name} is not listed: {sorted(mine)}"
+    assert mine[name]["status"] == "ok", mine[name]
+    out = Path(tempfile.mkdtemp())
+    subprocess.run([sys.executable, "-m", "playnano", "process", "--synthetic", "-p", "remove_plane",
+                    "--export", name, "-o", str(out)], check=True)
+    [written] = list(out.iterdir())
+    size = sum(f.stat().st_size for f in written.rglob("*")) if written.is_dir() else written.stat().st_size
+    assert size > 0, written
+    import playnano
+    from playnano.plugins.registry import readers
+    if readers().for_suffix(written, lambda r: r.suffixes) is not None:
+        stack = playnano.load(written)
+        assert stack.data.shape == (40, 128, 128), stack.data.shape
+    print(f"{dist}: {name} listed and wrote {written.name} ({size} bytes)")
+"""
+
+
+def _plugin_formats(pyproject: Path) -> tuple[str, list[str]]:
+    import tomllib
+
+    meta = tomllib.loads(pyproject.read_text())["project"]
+    eps = meta.get("entry-points", {}).get("playnano.exporters", {})
+    return meta["name"], list(eps)
+
+
+@nox.session
+def plugins(session: nox.Session) -> None:
+    """Build every package in plugins/ as a wheel, install it with the core in a fresh
+    environment, run its own tests, check it is listed and writes a valid file, and
+    that it disappears cleanly when uninstalled."""
+    session.install(".")
+    wheels = Path(session.create_tmp()) / "wheels"
+    projects = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
+    for proj in projects:
+        session.run(
+            "python",
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(wheels),
+            str(proj),
+        )
+    for proj in projects:
+        dist, _ = _plugin_formats(proj / "pyproject.toml")
+        [wheel] = wheels.glob(dist.replace("-", "_") + "-*.whl")
+        session.install(f"{wheel}[test]")
+    for proj in projects:
+        dist, names = _plugin_formats(proj / "pyproject.toml")
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            str(proj / "tests"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        )
+        session.run("python", "-c", CHECK_PLUGIN, dist, *names)
+    for proj in projects:
+        dist, names = _plugin_formats(proj / "pyproject.toml")
+        session.run("python", "-m", "pip", "uninstall", "-q", "-y", dist)
+        session.run(
+            "python",
+            "-c",
+            "import json, subprocess, sys\n"
+            "rows = json.loads(subprocess.run([sys.executable, '-m', 'playnano', 'formats', 'list', '--json'], capture_output=True, text=True, check=True).stdout)\n"
+            "left = [r for r in rows if r['provider'] == sys.argv[1]]\n"
+            "assert not left, left\n"
+            "assert all(r['status'] == 'ok' for r in rows), rows\n"
+            "print(sys.argv[1], 'uninstalled cleanly')",
+            dist,
+        )
