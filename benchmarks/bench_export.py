@@ -71,31 +71,51 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         counter = iter(range(10**6))
-        limit = _time(lambda: stack.data.tofile(out / f"raw{next(counter)}.bin"), args.repeat)
+        limit = _time(
+            lambda: stack.data.tofile(out / f"raw{next(counter)}.bin"), args.repeat
+        )
         print(f"{'raw tofile':<10} {limit:8.3f} s   1.00x limit")
-        names = args.formats or [e.name for e in exporters().entries() if e.status() == "ok"]
+        names = args.formats or [
+            e.name for e in exporters().entries() if e.status() == "ok"
+        ]
         ours: dict[str, float] = {}
         for name in names:
-            entry = exporters().resolve(name)
-            target = lambda: out / f"x{next(counter)}{entry.obj.suffix}"  # noqa: E731
-            t = _time(lambda: export_stack(stack, target(), name), args.repeat)
+            suffix = exporters().resolve(name).obj.suffix
+
+            def write(name: str = name, suffix: str = suffix) -> None:
+                export_stack(stack, out / f"x{next(counter)}{suffix}", name)
+
+            t = _time(write, args.repeat)
             tracemalloc.start()
-            export_stack(stack, target(), name)
+            write()
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             ours[name] = t
-            print(f"{name:<10} {t:8.3f} s {t / limit:6.2f}x limit   peak +{peak / nbytes:.2f}x stack")
+            print(
+                f"{name:<10} {t:8.3f} s {t / limit:6.2f}x limit   peak +{peak / nbytes:.2f}x stack"
+            )
         old_py = os.environ.get("PLAYNANO_050_PYTHON")
         if old_py:
             np.save(out / "data.npy", stack.data)
             res = subprocess.run(
-                [old_py, "-c", OLD_DRIVER, str(out / "data.npy"), str(out), str(args.repeat)],
-                capture_output=True, text=True, check=True,
+                [
+                    old_py,
+                    "-c",
+                    OLD_DRIVER,
+                    str(out / "data.npy"),
+                    str(out),
+                    str(args.repeat),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             old = json.loads(res.stdout.strip().splitlines()[-1])
             for name, t_old in old.items():
                 if name in ours:
-                    print(f"0.5.0 {name:<4} {t_old:8.3f} s   ours/0.5.0 = {ours[name] / t_old:.2f}")
+                    print(
+                        f"0.5.0 {name:<4} {t_old:8.3f} s   ours/0.5.0 = {ours[name] / t_old:.2f}"
+                    )
 
 
 if __name__ == "__main__":
