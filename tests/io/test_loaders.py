@@ -341,3 +341,27 @@ def test_missing_or_garbage_file_is_a_read_error(tmp_path: Path, fmt: str) -> No
     garbage.write_bytes(b"not a real file" * 10)
     with pytest.raises(ReadError, match="garbage.bin: not an? "):
         LOADERS[fmt](garbage)
+
+
+@pytest.mark.parametrize("fmt", ["npz", "h5", "tif"])
+def test_truncated_file_is_a_read_error(tmp_path: Path, fmt: str) -> None:
+    stack = make_sample_stack(n_frames=8, shape=(64, 64))
+    [path] = export_stack(stack, tmp_path / "full", fmt, options={})
+    cut = tmp_path / f"cut{path.name[4:]}"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size * 2 // 3])
+    with pytest.raises(ReadError, match=r"cut\."):
+        LOADERS[fmt](cut)
+
+
+def test_null_frame_metadata_is_a_read_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.npz"
+    write_npz(path, bundle_members(frame_metadata_json=np.array("null")))
+    with pytest.raises(ReadError, match=r"bad\.npz: frame metadata is not a JSON list"):
+        load_npz_bundle(path)
+
+
+def test_empty_channel_name_round_trips_in_tiff(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    stack.channel = ""
+    [path] = export_stack(stack, tmp_path / "s", "tif")
+    assert load_ome_tiff_stack(path).channel == ""

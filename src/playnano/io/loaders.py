@@ -75,6 +75,8 @@ def _build_stack(
     """An AFMImageStack from what a file held; any inconsistency is a ReadError."""
     if not isinstance(data, np.ndarray) or data.dtype.hasobject:
         raise ReadError(f"{path}: 'data' is not a numeric array")
+    if not isinstance(frame_metadata, list):
+        raise ReadError(f"{path}: frame metadata is not a JSON list")
     try:
         pixel_size_nm = float(np.asarray(pixel_size_nm).item())
         stack = AFMImageStack(data, pixel_size_nm, channel, path, frame_metadata)
@@ -204,52 +206,57 @@ def load_h5_bundle(path: str | Path, channel: str | None = None) -> AFMImageStac
     except OSError as exc:
         raise ReadError(f"{p}: not an HDF5 file ({exc})") from None
     with f:
-        required = ("data", "frame_metadata_json", "provenance_json")
-        missing = [k for k in required if k not in f]
-        attrs = ("pixel_size_nm", "channel")
-        missing += [f"attribute {a}" for a in attrs if a not in f.attrs]
-        if missing:
-            raise ReadError(f"{p}: not a playnano bundle; missing {', '.join(missing)}")
-        _check_version(p, f.attrs.get(_npz.VERSION_KEY), _npz.FORMAT_VERSION)
+        try:
+            required = ("data", "frame_metadata_json", "provenance_json")
+            missing = [k for k in required if k not in f]
+            attrs = ("pixel_size_nm", "channel")
+            missing += [f"attribute {a}" for a in attrs if a not in f.attrs]
+            if missing:
+                raise ReadError(
+                    f"{p}: not a playnano bundle; missing {', '.join(missing)}"
+                )
+            _check_version(p, f.attrs.get(_npz.VERSION_KEY), _npz.FORMAT_VERSION)
 
-        def arrays(group_name: str) -> dict[str, np.ndarray]:
-            group = f.get(group_name)
-            if group is None:
-                return {}
-            if not isinstance(group, h5py.Group):
-                raise ReadError(f"{p}: /{group_name} is not a group")
-            out = {}
-            for name, ds in group.items():
+            def arrays(group_name: str) -> dict[str, np.ndarray]:
+                group = f.get(group_name)
+                if group is None:
+                    return {}
+                if not isinstance(group, h5py.Group):
+                    raise ReadError(f"{p}: /{group_name} is not a group")
+                out = {}
+                for name, ds in group.items():
+                    if not isinstance(ds, h5py.Dataset):
+                        raise ReadError(f"{p}: /{group_name}/{name} is not a dataset")
+                    out[name] = ds[()]
+                return out
+
+            def text(key: str) -> str:
+                ds = f[key]
                 if not isinstance(ds, h5py.Dataset):
-                    raise ReadError(f"{p}: /{group_name}/{name} is not a dataset")
-                out[name] = ds[()]
-            return out
+                    raise ReadError(f"{p}: /{key} is not a dataset")
+                return _as_text(p, key, ds[()])
 
-        def text(key: str) -> str:
-            ds = f[key]
-            if not isinstance(ds, h5py.Dataset):
-                raise ReadError(f"{p}: /{key} is not a dataset")
-            return _as_text(p, key, ds[()])
-
-        backups = None
-        if "state_backups_json" in f:
-            backups = _json(p, "state_backups_json", text("state_backups_json"))
-        data = f["data"]
-        return _build_stack(
-            p,
-            data[()] if isinstance(data, h5py.Dataset) else None,
-            f.attrs["pixel_size_nm"],
-            _as_text(p, "channel", f.attrs["channel"]),
-            _json(p, "frame_metadata_json", text("frame_metadata_json")),
-            _json(p, "provenance_json", text("provenance_json")),
-            state_backups=backups,
-            layers=arrays("processed"),
-            masks=arrays("masks"),
-        )
+            backups = None
+            if "state_backups_json" in f:
+                backups = _json(p, "state_backups_json", text("state_backups_json"))
+            data = f["data"]
+            return _build_stack(
+                p,
+                data[()] if isinstance(data, h5py.Dataset) else None,
+                f.attrs["pixel_size_nm"],
+                _as_text(p, "channel", f.attrs["channel"]),
+                _json(p, "frame_metadata_json", text("frame_metadata_json")),
+                _json(p, "provenance_json", text("provenance_json")),
+                state_backups=backups,
+                layers=arrays("processed"),
+                masks=arrays("masks"),
+            )
+        except (OSError, KeyError, RuntimeError) as exc:  # corrupt or truncated
+            raise ReadError(f"{p}: unreadable ({exc})") from None
 
 
 # ---------------------------------------------------------------------- OME-TIFF
-_LENGTH_NM = {"nm": 1.0, "µm": 1e3, "um": 1e3, "mm": 1e6, "m": 1e9, "Å": 0.1}
+_TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _TIME_S = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "min": 60.0, "h": 3600.0}
 
 
@@ -265,11 +272,46 @@ def _frames_tyx(path: Path, data: np.ndarray, axes: str) -> np.ndarray:
     raise ReadError(f"{path}: image axes {axes!r} are not a single-channel stack")
 
 
+def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
+    """Frames as (T, H, W), the values of tags 65000/65002, and the OME-XML.
+
+    A truncated or damaged file is a ReadError, never a partial stack.
+    """
+    import tifffile
+
+    from playnano.readers._common import check_tiff_page, tifffile_guard
+
+    with open(p, "rb") as fh:
+        if fh.read(4) not in _TIFF_MAGICS:
+            raise ReadError(f"{p}: not a TIFF file (no TIFF signature)")
+    try:
+        with tifffile_guard(p), tifffile.TiffFile(p) as tif:
+            if not tif.series:
+                raise ReadError(f"{p}: holds no image")
+            series = tif.series[0]
+            for i, page in enumerate(series.pages):
+                if page is not None:
+                    check_tiff_page(p, page, f"image data of page {i}")
+            data = _frames_tyx(p, series.asarray(), series.axes)
+            first = tif.pages[0]
+            if not isinstance(first, tifffile.TiffPage):
+                raise ReadError(f"{p}: first page is unreadable")
+            codes = (_tif.PROVENANCE_TAG, _tif.PLAYNANO_TAG)
+            tags = {c: first.tags[c].value for c in codes if c in first.tags}
+            return data, tags, tif.ome_metadata
+    except ReadError:
+        raise
+    except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
+        raise ReadError(f"{p}: unreadable TIFF ({exc})") from None
+
+
 def _ome_fields(
     path: Path, xml: str, n_frames: int
 ) -> tuple[float | None, list[float | None], str | None]:
     """Pixel size (nm), timestamp of each frame (s) and channel name from OME-XML."""
     import xml.etree.ElementTree as ET
+
+    from playnano.readers._common import length_to_nm
 
     try:
         pixels = ET.fromstring(xml).find(".//{*}Pixels")
@@ -281,8 +323,11 @@ def _ome_fields(
     try:
         size_nm = None
         if "PhysicalSizeX" in attr:
-            unit = _LENGTH_NM[attr.get("PhysicalSizeXUnit", "µm")]
-            size_nm = float(attr["PhysicalSizeX"]) * unit
+            unit = attr.get("PhysicalSizeXUnit", "µm")
+            nm_per_unit = length_to_nm(unit)
+            if nm_per_unit is None:
+                raise ReadError(f"{path}: PhysicalSizeXUnit {unit!r} is not a length")
+            size_nm = float(attr["PhysicalSizeX"]) * nm_per_unit
         times: list[float | None] = [None] * n_frames
         for plane in pixels.findall("{*}Plane"):
             t = int(plane.get("TheT", 0))
@@ -311,41 +356,22 @@ def load_ome_tiff_stack(path: str | Path, channel: str | None = None) -> AFMImag
         Frames in the file's dtype, pixel size, timestamps, channel and provenance
         (tag 65000). Full frame metadata is restored when playnano's own tag is there.
     """
-    import tifffile
-
     p = _existing(path)
-    try:
-        tif = tifffile.TiffFile(p)
-    except (tifffile.TiffFileError, OSError, ValueError) as exc:
-        raise ReadError(f"{p}: not a TIFF file ({exc})") from None
-    with tif:
-        if not tif.series:
-            raise ReadError(f"{p}: holds no image")
-        series = tif.series[0]
-        data = _frames_tyx(p, series.asarray(), series.axes)
-        first = tif.pages[0]
-        if not isinstance(first, tifffile.TiffPage):
-            raise ReadError(f"{p}: first page is unreadable")
-        tags = first.tags
-
-        def tag_json(code: int) -> Any:
-            tag = tags.get(code)
-            if tag is None:
-                return None
-            return _json(p, f"tag {code}", tag.value)
-
-        provenance = tag_json(_tif.PROVENANCE_TAG)
-        own = tag_json(_tif.PLAYNANO_TAG) or {}
-        if not isinstance(own, dict):
-            raise ReadError(f"{p}: tag {_tif.PLAYNANO_TAG} is not a JSON object")
-        _check_version(p, own.get("playnano_format_version"), _tif.FORMAT_VERSION)
-        xml = tif.ome_metadata
-        if not xml and not own:
-            raise ReadError(f"{p}: has no OME-XML metadata; not an OME-TIFF")
-        n = data.shape[0]
-        size_nm, times, ome_channel = (
-            _ome_fields(p, xml, n) if xml else (None, [None] * n, None)
-        )
+    data, tags, xml = _read_tiff(p)
+    prov_tag, own_tag = _tif.PROVENANCE_TAG, _tif.PLAYNANO_TAG
+    provenance = (
+        _json(p, f"tag {prov_tag}", tags[prov_tag]) if prov_tag in tags else None
+    )
+    own = _json(p, f"tag {own_tag}", tags[own_tag]) if own_tag in tags else {}
+    if not isinstance(own, dict):
+        raise ReadError(f"{p}: tag {own_tag} is not a JSON object")
+    _check_version(p, own.get("playnano_format_version"), _tif.FORMAT_VERSION)
+    if not xml and not own:
+        raise ReadError(f"{p}: has no OME-XML metadata; not an OME-TIFF")
+    n = data.shape[0]
+    size_nm, times, ome_channel = (
+        _ome_fields(p, xml, n) if xml else (None, [None] * n, None)
+    )
     own_size = own.get("pixel_size_nm")
     if own_size is not None and (
         size_nm is None or math.isclose(own_size, size_nm, rel_tol=1e-9)
@@ -358,5 +384,6 @@ def load_ome_tiff_stack(path: str | Path, channel: str | None = None) -> AFMImag
         frame_metadata = [
             {"timestamp": t, "frame_pixel_size_nm": size_nm} for t in times
         ]
-    name = ome_channel or own.get("channel") or channel or _DEFAULT_CHANNEL
+    names = (ome_channel, own.get("channel"), channel, _DEFAULT_CHANNEL)
+    name = next(n for n in names if n is not None)
     return _build_stack(p, data, size_nm, str(name), frame_metadata, provenance)
