@@ -16,6 +16,7 @@ Sizes
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import subprocess
@@ -80,7 +81,7 @@ def ffmpeg_command(
         "-nostats",
         "-loglevel",
         "error",
-        "-n",  # never replace a file
+        "-n",  # never replace a file (a second guard; see encode_mp4)
         "-f",
         "rawvideo",
         "-pix_fmt",
@@ -120,8 +121,9 @@ def ffmpeg_reason(log: str) -> str:
             continue
         match = _PREFIX.match(line)
         if match:
-            who = match.group("who").split("/")[-1]
-            line = f"{who}: {line[match.end():]}"
+            # "vost#0:0/libx264", "enc:libx264" -> "libx264"
+            who = re.split(r"[/:]", match.group("who"))[-1]
+            line = f"{who}: {line[match.end() :]}"
         if len(line) > MAX_REASON_CHARS:
             line = line[: MAX_REASON_CHARS - 1] + "…"
         return line
@@ -182,6 +184,10 @@ def encode_mp4(
     import imageio_ffmpeg
 
     path = Path(path)
+    if path.exists():
+        # checked here, not left to ffmpeg's -n, which exits 0 without writing; and
+        # a file that was there before must never be removed as a failed output
+        raise ExportError(f"{path} already exists; not replacing it")
     w, h = size
     exe = imageio_ffmpeg.get_ffmpeg_exe()
     cmd = ffmpeg_command(exe, path, size, fps, crf)
@@ -214,10 +220,8 @@ def encode_mp4(
             path.unlink(missing_ok=True)
             raise
         finally:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 proc.stdin.close()
-            except BrokenPipeError:
-                pass
         if returncode != 0:
             text = _read_log(log)
             raise _fail(path, ffmpeg_reason(text), text)
@@ -262,9 +266,7 @@ def check_mp4(path: Path, n_frames: int, exe: str) -> None:
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     if out.returncode != 0:
-        raise _fail(
-            path, f"the file does not read back ({ffmpeg_reason(out.stderr)})"
-        )
+        raise _fail(path, f"the file does not read back ({ffmpeg_reason(out.stderr)})")
     counts = re.findall(r"^frame=(\d+)\s*$", out.stdout, flags=re.MULTILINE)
     found = int(counts[-1]) if counts else 0
     if found != n_frames:
