@@ -365,3 +365,25 @@ def test_empty_channel_name_round_trips_in_tiff(tmp_path: Path) -> None:
     stack.channel = ""
     [path] = export_stack(stack, tmp_path / "s", "tif")
     assert load_ome_tiff_stack(path).channel == ""
+
+
+def test_ome_units_are_converted(tmp_path: Path) -> None:
+    """An OME-TIFF from another tool: sizes in nm, times in ms, no playnano tags."""
+    path = tmp_path / "other.ome.tif"
+    tifffile.imwrite(
+        path,
+        np.zeros((2, 3, 4), np.uint16),
+        ome=True,
+        photometric="minisblack",
+        metadata={
+            "axes": "TYX",
+            "PhysicalSizeX": 2.5,
+            "PhysicalSizeXUnit": "nm",
+            "Plane": {"DeltaT": [0.0, 250.0], "DeltaTUnit": ["ms", "ms"]},
+        },
+    )
+    back = load_ome_tiff_stack(path, channel="fallback")
+    assert back.pixel_size_nm == 2.5
+    assert back.get_frame_times() == [0.0, 0.25]
+    assert back.data.dtype == np.uint16
+    assert back.channel == "fallback"

@@ -320,13 +320,13 @@ def _ome_fields(
     if pixels is None:
         raise ReadError(f"{path}: OME-XML has no Pixels element")
     attr = pixels.attrib
+    unit = attr.get("PhysicalSizeXUnit", "µm")
+    nm_per_unit = length_to_nm(unit)
+    if nm_per_unit is None:
+        raise ReadError(f"{path}: PhysicalSizeXUnit {unit!r} is not a length")
     try:
         size_nm = None
         if "PhysicalSizeX" in attr:
-            unit = attr.get("PhysicalSizeXUnit", "µm")
-            nm_per_unit = length_to_nm(unit)
-            if nm_per_unit is None:
-                raise ReadError(f"{path}: PhysicalSizeXUnit {unit!r} is not a length")
             size_nm = float(attr["PhysicalSizeX"]) * nm_per_unit
         times: list[float | None] = [None] * n_frames
         for plane in pixels.findall("{*}Plane"):
@@ -373,7 +373,7 @@ def load_ome_tiff_stack(path: str | Path, channel: str | None = None) -> AFMImag
         _ome_fields(p, xml, n) if xml else (None, [None] * n, None)
     )
     own_size = own.get("pixel_size_nm")
-    if own_size is not None and (
+    if isinstance(own_size, (int, float)) and (
         size_nm is None or math.isclose(own_size, size_nm, rel_tol=1e-9)
     ):
         size_nm = own_size  # exact, where the µm value in the XML may round
@@ -385,5 +385,5 @@ def load_ome_tiff_stack(path: str | Path, channel: str | None = None) -> AFMImag
             {"timestamp": t, "frame_pixel_size_nm": size_nm} for t in times
         ]
     names = (ome_channel, own.get("channel"), channel, _DEFAULT_CHANNEL)
-    name = next(n for n in names if n is not None)
+    name = next(c for c in names if c is not None)
     return _build_stack(p, data, size_nm, str(name), frame_metadata, provenance)
