@@ -53,3 +53,6 @@ napoleon_use_ivar = True
 autodoc_default_options = {"members": True, "member-order": "bysource"}
 autodoc_typehints = "signature"
 autodoc_class_signature = "mixed"
+
+# keep "--export" as typed in help texts and literals (no en dashes)
+smartquotes = False
