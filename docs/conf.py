@@ -41,6 +41,7 @@ html_title = f"playnano {release}"
 html_theme_options = {
     "description": "High-speed AFM videos to open files",
     "fixed_sidebar": True,
+    "page_width": "1160px",  # room for 88-column code without scrolling
 }
 
 # numpydoc-style docstrings
