@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from playnano.plugins import Capabilities, Option, hookimpl
 from playnano.plugins.options import resolve_options
+from playnano.render_options import ANIMATION_OPTIONS
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -40,37 +41,7 @@ class Mp4Exporter:
         supports_raw=True, supports_timestamps=True, lossy=True, streaming=True
     )
     options = (
-        # the GIF's options, same names, types and defaults
-        Option(
-            "scale_bar_nm",
-            "float",
-            100.0,
-            "Scale bar length in nm; 0 turns it off.",
-            minimum=0,
-        ),
-        Option(
-            "zmin",
-            "float|auto",
-            "auto",
-            "Height at the colormap's low end, or auto (stack minimum).",
-        ),
-        Option(
-            "zmax",
-            "float|auto",
-            "auto",
-            "Height at the colormap's high end, or auto (stack maximum).",
-        ),
-        Option("cmap", "str", "afmhot", "Matplotlib colormap name."),
-        Option(
-            "fps",
-            "float",
-            None,
-            "Frames per second; default: from the frame timestamps.",
-            minimum=0,
-            exclusive_minimum=True,
-            nullable=True,
-        ),
-        Option("draw_ts", "bool", True, "Draw each frame's timestamp."),
+        *ANIMATION_OPTIONS,  # the GIF's options: the CLI's --zmin etc. reach both
         # the video's own
         Option(
             "crf",
