@@ -173,3 +173,29 @@ def plugins(session: nox.Session) -> None:
             "print(sys.argv[1], 'uninstalled cleanly')",
             dist,
         )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation (warnings are errors) and run every example in it."""
+    session.install("-e", ".[docs,test]")
+    session.run(
+        "python",
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/docs",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )

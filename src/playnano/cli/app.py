@@ -27,6 +27,7 @@ class PlaynanoGroup(click.Group):
     """A click group that turns user errors into one line and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = warnings.showwarning
         warnings.showwarning = _show_warning
         try:
             return super().invoke(ctx)
@@ -36,6 +37,8 @@ class PlaynanoGroup(click.Group):
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; no partial output was kept", 130)
+        finally:
+            warnings.showwarning = previous
 
 
 @click.group(

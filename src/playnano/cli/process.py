@@ -161,7 +161,7 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     "--output-folder",
     "-o",
     type=click.Path(path_type=Path),
-    default=Path("output"),
+    default="output",
     show_default=True,
     help="Destination folder.",
 )

@@ -151,7 +151,9 @@ class Option:
             "help": self.help,
             "choices": list(self.choices) if self.choices is not None else None,
             "minimum": self.minimum,
+            "exclusive_minimum": self.exclusive_minimum,
             "maximum": self.maximum,
+            "nullable": self.nullable or self.default is None,
         }
 
 
