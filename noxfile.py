@@ -39,7 +39,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy on src/."""
-    session.install("-e", ".", "mypy")
+    session.install("-e", ".[test]", "mypy")  # pytest: playnano.testing uses it
     session.run("mypy")
 
 
