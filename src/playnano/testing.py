@@ -33,7 +33,8 @@ import pytest
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import OptionError, OutputExistsError
 from playnano.io.export_data import export_stack
-from playnano.plugins.registry import Entry, exporters, validate_exporter
+from playnano.plugins.registry import Entry, exporters
+from playnano.plugins.validate import validate_exporter
 
 #: Modules the core promises not to import for ``--help`` and listings.
 HEAVY_MODULES = ("h5py", "tifffile", "imageio", "matplotlib", "PIL")
