@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from playnano.errors import ProcessingError
+from playnano.processing.filters import _as_frame
 
 __all__ = [
     "clear",
@@ -21,13 +21,6 @@ __all__ = [
     "mask_morphological",
     "mask_threshold",
 ]
-
-
-def _as_frame(frame: np.ndarray, name: str) -> np.ndarray:
-    a = np.asarray(frame)
-    if a.ndim != 2:
-        raise ProcessingError(f"{name} takes one 2D frame; got shape {a.shape}")
-    return a
 
 
 def mask_threshold(frame: np.ndarray, threshold: float = 0.0) -> np.ndarray:
