@@ -90,11 +90,13 @@ def _load_open(p: Path, f: h5py.File) -> AFMImageStack:
     provenance = json_dataset(layout.PROVENANCE)
     data = safety.dataset(f, layout.DATA, p, f"/{layout.DATA}")
     if data.ndim != 3:
-        raise ReadError(f"{p}: /data must be (frames, height, width); got {data.shape}")
+        raise ReadError(
+            f"{p}: /data must be a 3D (frames, height, width) array; got {data.shape}"
+        )
     if isinstance(frame_metadata, list) and len(frame_metadata) != data.shape[0]:
         raise ReadError(
-            f"{p}: /data has {data.shape[0]} frames but the frame metadata lists "
-            f"{len(frame_metadata)}"
+            f"{p}: frame_metadata has {len(frame_metadata)} entries; "
+            f"/data has {data.shape[0]} frames"
         )
     layers = group_items(layout.LAYERS_GROUP)
     masks = group_items(layout.MASKS_GROUP)
