@@ -442,45 +442,49 @@ def _loop_back(path: Path, to: int = 0) -> Path:
     return path
 
 
-def tiff_cycle_plain(folder: Path) -> Path:
-    """A one-page plain TIFF whose IFD points at itself (a few hundred bytes)."""
+#: tifffile notices a loop only when it closes within the first 100 IFDs.
+_CYCLE_FRAMES = 102
+
+
+def _cycle(path: Path, **kwargs: Any) -> Path:
+    """A stack of 102 tiny frames whose last IFD points at itself."""
     import tifffile
 
-    path = folder / "cycle_plain.tif"
-    tifffile.imwrite(path, np.ones((4, 4), np.float32), metadata=None)
-    return _loop_back(path)
+    frames = np.ones((_CYCLE_FRAMES, 2, 2), np.float32)
+    tifffile.imwrite(path, frames, photometric="minisblack", **kwargs)
+    return _loop_back(path, to=-1)
+
+
+def tiff_cycle_plain(folder: Path) -> Path:
+    """A plain TIFF whose last IFD points at itself (tifffile loops forever)."""
+    return _cycle(folder / "cycle_plain.tif", metadata=None)
 
 
 def tiff_cycle_imagej(folder: Path) -> Path:
-    """A 3-frame ImageJ stack whose last IFD points back at the second."""
-    import tifffile
-
-    path = folder / "cycle_imagej.tif"
-    tifffile.imwrite(path, np.ones((3, 4, 4), np.float32), imagej=True)
-    return _loop_back(path, to=1)
+    """An ImageJ stack whose last IFD points at itself."""
+    return _cycle(folder / "cycle_imagej.tif", imagej=True, resolution=(1.0, 1.0))
 
 
 def tiff_cycle_ome(folder: Path) -> Path:
-    """A 3-frame OME-TIFF whose last IFD points back at the first."""
-    import tifffile
-
-    path = folder / "cycle.ome.tif"
-    tifffile.imwrite(
-        path,
-        np.ones((3, 4, 4), np.float32),
+    """An OME-TIFF whose last IFD points at itself."""
+    return _cycle(
+        folder / "cycle.ome.tif",
         ome=True,
-        photometric="minisblack",
         metadata={"axes": "TYX", "PhysicalSizeX": 0.001},
     )
-    return _loop_back(path)
 
 
 def tiff_cycle_bigtiff(folder: Path) -> Path:
-    """A 2-frame BigTIFF whose last IFD points back at the first."""
+    """A BigTIFF whose last IFD points at itself."""
+    return _cycle(folder / "cycle_big.tif", bigtiff=True, metadata=None)
+
+
+def tiff_cycle_early(folder: Path) -> Path:
+    """A one-page TIFF whose IFD points at itself (tifffile notices this one)."""
     import tifffile
 
-    path = folder / "cycle_big.tif"
-    tifffile.imwrite(path, np.ones((2, 4, 4), np.float32), bigtiff=True)
+    path = folder / "cycle_early.tif"
+    tifffile.imwrite(path, np.ones((4, 4), np.float32), metadata=None)
     return _loop_back(path)
 
 
