@@ -32,12 +32,22 @@ _CHILD = textwrap.dedent(
     """
     import json, resource, sys
     resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+
+    def peak_mb():
+        # VmHWM is this process's own peak; ru_maxrss would include the parent's
+        # peak before exec
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM")
+
     out = {{}}
     try:
         import h5py, numpy, tifffile
         import playnano
         from playnano.errors import ReadError
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        base = peak_mb()
         try:
             stack = playnano.load(sys.argv[1])
             out["outcome"] = "loaded"
@@ -45,11 +55,11 @@ _CHILD = textwrap.dedent(
         except ReadError as exc:
             out["outcome"] = "ReadError"
             out["message"] = str(exc)
-        out["growth_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+        out["growth_mb"] = peak_mb() - base
+        out["maxrss_mb"] = peak_mb()
     except BaseException as exc:
         out["outcome"] = type(exc).__name__
         out["message"] = str(exc)[:2000]
-    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
     """
 )

@@ -14,6 +14,11 @@ import pytest
 
 from tests.formats import hostile as H
 
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/status").exists(),
+    reason="a child's peak memory is read from /proc/self/status (Linux only)",
+)
+
 CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     # name: (builder, words the one-line message must hold)
     "h5 /data virtual onto itself": (H.h5_vds_self, "virtual dataset"),

@@ -23,6 +23,8 @@ from playnano.formats.npz import layout
 
 #: Deflate cannot inflate more than 1032 times (plus a small constant).
 _MAX_DEFLATE_RATIO = 1032
+#: Other methods zipfile inflates; their sizes are checked against the headers.
+_OTHER_METHODS = {zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 #: Members read as numbers or names must be small.
 SMALL_MEMBER_BYTES = 64 << 10
 #: Text members may hold this much, plus TEXT_BYTES_PER_FRAME for each frame.
@@ -58,10 +60,10 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
                     f"{path}: member {name!r} declares {info.file_size} bytes from "
                     f"{info.compress_size} compressed; deflate cannot inflate that far"
                 )
-        else:
+        elif info.compress_type not in _OTHER_METHODS:
             raise ReadError(
-                f"{path}: member {name!r} uses zip compression method "
-                f"{info.compress_type}; playnano bundles use deflate or none"
+                f"{path}: member {name!r} uses unknown zip compression method "
+                f"{info.compress_type}"
             )
         end = info.header_offset + info.compress_size
         if end > size:
