@@ -276,6 +276,27 @@ def h5_frame_count_bomb(folder: Path) -> Path:
     return path
 
 
+def h5_json_bomb(folder: Path) -> Path:
+    """/frame_metadata_json is one 64 MiB string stored as 64 kB of deflate."""
+    import h5py
+
+    path = folder / "json_bomb.h5"
+    n = 64 << 20
+    with h5py.File(path, "w") as f:
+        _h5_bundle_parts(f, 2)
+        del f["frame_metadata_json"]
+        ds = f.create_dataset(
+            "frame_metadata_json",
+            shape=(1,),
+            dtype=f"S{n}",
+            chunks=(1,),
+            compression="gzip",
+        )
+        ds.id.write_direct_chunk((0,), zlib.compress(bytes(n), 1))
+        _h5_good_frames(f)
+    return path
+
+
 # ---------------------------------------------------------------------------- NPZ
 def _npy(arr: np.ndarray) -> bytes:
     import io

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from playnano.errors import ReadError
+from playnano.formats import bundle
 from playnano.formats.npz import layout
 
 #: Deflate cannot inflate more than 1032 times (plus a small constant).
@@ -27,9 +28,6 @@ _MAX_DEFLATE_RATIO = 1032
 _OTHER_METHODS = {zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 #: Members read as numbers or names must be small.
 SMALL_MEMBER_BYTES = 64 << 10
-#: Text members may hold this much, plus TEXT_BYTES_PER_FRAME for each frame.
-TEXT_BYTES = 16 << 20
-TEXT_BYTES_PER_FRAME = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ def declared(zf: zipfile.ZipFile, path: Path) -> dict[str, Member]:
         for m in members.values()
         if (m.key == layout.DATA or m.key.startswith(layout.LAYER_PREFIX)) and m.shape
     ]
-    text_budget = TEXT_BYTES + TEXT_BYTES_PER_FRAME * max(frames, default=0)
+    text_budget = bundle.text_budget(max(frames, default=0))
     for m in members.values():
         if m.key.startswith(layout.MASK_PREFIX) and data is not None:
             if m.shape != data.shape:
