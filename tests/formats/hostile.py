@@ -519,6 +519,28 @@ def tiff_cycle_early(folder: Path) -> Path:
     return _loop_back(path)
 
 
+def tiff_huge_page(folder: Path) -> Path:
+    """A 2-page TIFF whose pages claim 65535 x 65535 float32 (17 GB) in 64 bytes."""
+    import tifffile
+
+    path = folder / "huge_page.tif"
+    tifffile.imwrite(
+        path, np.ones((2, 4, 4), np.float32), photometric="minisblack", metadata=None
+    )
+    data = bytearray(path.read_bytes())
+    _order, offsets, _links = _ifd_offsets(bytes(data))
+    for off in offsets:
+        n = struct.unpack("<H", data[off : off + 2])[0]
+        for i in range(n):
+            entry = off + 2 + 12 * i
+            code, typ = struct.unpack("<HH", data[entry : entry + 4])
+            if code in (256, 257, 278):  # ImageWidth, ImageLength, RowsPerStrip
+                fmt = "<H" if typ == 3 else "<I"
+                struct.pack_into(fmt, data, entry + 8, 65535)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _ome_xml(size_x: int, size_y: int, size_z: int, size_t: int) -> str:
     planes = "".join(
         f'<Plane TheZ="0" TheC="0" TheT="{t}" DeltaT="{t}"/>' for t in range(size_t)

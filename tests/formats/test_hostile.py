@@ -45,6 +45,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "ImageJ IFD cycle": (H.tiff_cycle_imagej, "IFD"),
     "OME-TIFF IFD cycle": (H.tiff_cycle_ome, "IFD"),
     "BigTIFF IFD cycle": (H.tiff_cycle_bigtiff, "IFD"),
+    "TIFF pages claiming 17 GB": (H.tiff_huge_page, "page 0 declares 65535 x 65535"),
     "OME SizeX 2147483647": (H.ome_size_x_huge, "SizeX"),
     "OME SizeZ 100000000": (H.ome_size_z_huge, "SizeZ"),
     "OME SizeT beyond the pages": (H.ome_size_t_short, "SizeT"),

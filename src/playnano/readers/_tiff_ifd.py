@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import struct
 from pathlib import Path
+from typing import Any
 
 from playnano.errors import ReadError
 
@@ -68,3 +69,33 @@ def count_pages(path: Path) -> int:
                 "the file is damaged"
             )
     return len(seen)
+
+
+#: Most bytes one stored byte may decode to (deflate ~1032, LZW ~2700, with room).
+MAX_DECODE_RATIO = 4096
+
+
+def check_series(path: Path, series: Any) -> None:
+    """Refuse a series its pages cannot fill, before tifffile allocates it.
+
+    Each page must store its declared image: uncompressed pages byte for byte,
+    compressed ones within :data:`MAX_DECODE_RATIO`; and the series must be made
+    of its pages, not of sizes the metadata alone claims.
+    """
+    pages = [p for p in series.pages if p is not None]
+    if len(pages) != len(series.pages):
+        raise ReadError(f"{path.name}: the image lacks some of its pages")
+    if sum(int(p.size) for p in pages) < int(series.size):
+        raise ReadError(
+            f"{path.name}: the image is declared as {series.shape} but its "
+            f"{len(pages)} pages hold less"
+        )
+    for i, page in enumerate(pages):
+        stored = sum(int(n) for n in page.databytecounts)
+        ratio = 1 if page.compression == 1 else MAX_DECODE_RATIO
+        if int(page.nbytes) > ratio * stored + 1024:
+            shape = " x ".join(map(str, page.shape))
+            raise ReadError(
+                f"{path.name}: page {i} declares {shape} {page.dtype} "
+                f"({page.nbytes} bytes) but stores {stored} bytes"
+            )

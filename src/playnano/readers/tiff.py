@@ -34,7 +34,7 @@ from playnano.readers._common import (
     set_source_details,
     tifffile_guard,
 )
-from playnano.readers._tiff_ifd import count_pages
+from playnano.readers._tiff_ifd import check_series, count_pages
 
 DEFAULT_CHANNEL = "height"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -139,6 +139,7 @@ class TiffReader(ReaderBase):
             for i, page in enumerate(series.pages):
                 if page is not None:
                     check_tiff_page(path, page, f"image data of page {i}")
+            check_series(path, series)
             data, has_c = _frames(path, series.asarray(), series.axes)
             imagej = dict(tif.imagej_metadata or {})
             size_nm = pixel_size_nm(tif.pages[0], imagej)

@@ -71,7 +71,7 @@ def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
     import tifffile
 
     from playnano.readers._common import check_tiff_page, tifffile_guard
-    from playnano.readers._tiff_ifd import count_pages
+    from playnano.readers._tiff_ifd import check_series, count_pages
 
     n_pages = count_pages(p)  # a damaged IFD chain would make tifffile loop
     try:
@@ -85,6 +85,7 @@ def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
             for i, page in enumerate(series.pages):
                 if page is not None:
                     check_tiff_page(p, page, f"image data of page {i}")
+            check_series(p, series)
             data = _frames_tyx(p, series.asarray(), series.axes)
             if not isinstance(first, tifffile.TiffPage):
                 raise ReadError(f"{p}: first page is unreadable")
