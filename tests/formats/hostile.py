@@ -276,6 +276,18 @@ def h5_frame_count_bomb(folder: Path) -> Path:
     return path
 
 
+def h5_version_array(folder: Path) -> Path:
+    """The ``playnano_format_version`` attribute is a 100-element array."""
+    import h5py
+
+    path = folder / "version_array.h5"
+    with h5py.File(path, "w") as f:
+        _h5_bundle_parts(f, 2)
+        _h5_good_frames(f)
+        f.attrs["playnano_format_version"] = np.arange(100)
+    return path
+
+
 def h5_json_bomb(folder: Path) -> Path:
     """/frame_metadata_json is one 64 MiB string stored as 64 kB of deflate."""
     import h5py

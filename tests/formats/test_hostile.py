@@ -33,6 +33,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "h5 unallocated layer": (H.h5_unallocated_layer, "stores 0 of"),
     "h5 partly allocated /data": (H.h5_partly_allocated, "stores 2 of"),
     "h5 frame count bomb": (H.h5_frame_count_bomb, "1024 frames"),
+    "h5 version array": (H.h5_version_array, "format version"),
     "h5 JSON bomb": (H.h5_json_bomb, "frame_metadata_json holds"),
     "npz frame count bomb": (H.npz_frame_count_bomb, "256 frames"),
     "npz mask bomb": (H.npz_mask_bomb, "mask 'm'"),
