@@ -13,7 +13,11 @@ Version 1 and 2 headers share their first 161 bytes after the version; version 2
 appends colour-map fields, which we skip by seeking to the declared header length.
 For version 0 the two public descriptions disagree on field widths (libasd uses
 32-bit pixel counts, AFMReader 16-bit ones); both are parsed and the one whose
-declared geometry accounts for the file's size is used.
+declared geometry accounts for the file's size is used. In version 0 the declared
+header length stops before a block of padding (the "comment offset") and the comment;
+the frames start after them (AFMReader's reading; on the real v0 files the frames then
+end exactly at the end of the file and each frame header's frame number, minimum and
+maximum match its data).
 
 Heights (the convention of playnano 0.5.0 and AFMReader 0.0.7)
 ---------------------------------------------------------------
@@ -150,10 +154,15 @@ class AsdHeader:
         )
 
     @property
+    def data_offset(self) -> int:
+        """Where the first frame starts."""
+        return int(self["data_offset"])
+
+    @property
     def needed_bytes(self) -> int:
         """File size the header's geometry implies."""
         n_blocks = len(self.channels) * self["n_frames"]
-        return int(self["header_length"]) + n_blocks * self.frame_bytes
+        return self.data_offset + n_blocks * self.frame_bytes
 
 
 def _sane(f: dict) -> bool:
@@ -190,6 +199,16 @@ def read_header(path: Path) -> AsdHeader:
             continue
         if not _sane(fields):
             continue
+        if version == 0:
+            # The header length stops before the comment: the comment offset
+            # (padding) and the comment follow it, then the frames (as AFMReader
+            # reads them); v1/v2 header lengths include name and comment.
+            skip = [fields["comment_offset"], fields["comment_size"]]
+            if min(skip) < 0:
+                continue
+            fields["data_offset"] = fields["_end"] + sum(skip)
+        else:
+            fields["data_offset"] = fields["header_length"]
         kinds = [fields["kind1"], fields["kind2"]]
         channels = [kind_name(k) for k in kinds if k != 0]
         candidates.append(AsdHeader(version, fields, channels, size))
@@ -252,7 +271,7 @@ class AsdReader(ReaderBase):
             header.file_size,
             header.needed_bytes,
             f"{len(header.channels)} channel(s) of {n} frames of {nx}x{ny} int16 "
-            f"data after a {header['header_length']}-byte header",
+            f"data after a {header.data_offset}-byte header",
         )
         try:
             volts, k, bipolar = _multiplier(header, name)
@@ -267,7 +286,7 @@ class AsdReader(ReaderBase):
             if fhl
             else [("z", "<i2", (ny, nx))]
         )
-        offset = header["header_length"] + index * n * header.frame_bytes
+        offset = header.data_offset + index * n * header.frame_bytes
         levels = np.fromfile(path, dtype=block, count=n, offset=offset)["z"]
         # In place, but in the same operation order as playnano 0.5.0 (AFMReader),
         # so the values are bit for bit the same.
