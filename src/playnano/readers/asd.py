@@ -39,6 +39,7 @@ it is kept raw in the source details and ``scan_direction`` stays ``None``.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,7 @@ from playnano.readers._common import (
     epoch_ms,
     frame_entry,
     pick_channel,
+    printable,
     set_source_details,
 )
 
@@ -183,6 +185,11 @@ def read_header(path: Path) -> AsdHeader:
     if len(buf) < 4:
         raise ReadError(f"{path.name}: file ends after {size} bytes; not an .asd file")
     version = struct.unpack_from("<i", buf)[0]
+    if not 0 <= version < 256:  # text, or another format: not a version number
+        raise ReadError(
+            f"{path.name}: not an .asd file (it starts with {printable(buf[:12])!r}, "
+            "not an .asd version number)"
+        )
     if version not in (0, 1, 2):
         raise ReadError(
             f"{path.name}: unknown .asd version {version} (versions 0, 1, 2 are read)"
@@ -228,14 +235,22 @@ def _multiplier(header: AsdHeader, channel: str) -> tuple[float, float, bool]:
         raise ReadError(f"unknown ADC range code 0x{code:08x} in the header")
     volts, bipolar = AD_RANGES[code]
     if channel == "TP":
-        k = float(header["z_piezo_gain"]) * float(header["z_piezo_extension"])
+        gain = _finite(header, "z_piezo_gain", "Z piezo gain")
+        k = gain * _finite(header, "z_piezo_extension", "Z piezo extension")
     elif channel == "ER":
-        k = -float(header["sensor_sensitivity"])
+        k = -_finite(header, "sensor_sensitivity", "sensor sensitivity")
     elif channel == "PH":
-        k = -float(header["phase_sensitivity"])
+        k = -_finite(header, "phase_sensitivity", "phase sensitivity")
     else:
         k = 1.0
     return volts, k, bipolar
+
+
+def _finite(header: AsdHeader, key: str, what: str) -> float:
+    value = float(header[key])
+    if not math.isfinite(value):
+        raise ReadError(f"the header's {what} is not a finite number ({value})")
+    return value
 
 
 class AsdReader(ReaderBase):
@@ -302,7 +317,7 @@ class AsdReader(ReaderBase):
 
         pixel_nm = header["x_nm"] / nx
         frame_s = float(header["frame_time_ms"]) / 1000.0
-        timed = frame_s > 0
+        timed = math.isfinite(frame_s) and frame_s > 0  # else: times unknown
         end_ms = epoch_ms(
             header["year"], header["month"], header["day"],
             header["hour"], header["minute"], header["second"],
