@@ -136,3 +136,27 @@ def test_skip_damaged_jpk_frame(jpk_video):
     assert [s["file"] for s in stack.provenance["source"]["skipped_frames"]] == [
         files[1].name
     ]
+
+
+def test_damaged_first_jpk_frame_still_names_the_folder_reader(jpk_video):
+    files = sorted(jpk_video.glob("*.jpk"))
+    _cut(files[0], 0)
+    with pytest.raises(ReadError, match=rf"^{files[0].name}: "):
+        load(jpk_video)
+    with pytest.warns(ReadWarning, match=rf"skipped 1 damaged frame: {files[0].name}"):
+        assert load(jpk_video, skip_damaged=True).data.shape == (2, 512, 512)
+
+
+def test_damaged_first_nanoscope_frame(nanoscope_video):
+    _cut(nanoscope_video / "scan.001", 0)
+    with pytest.raises(ReadError, match=r"^scan\.001: "):
+        load(nanoscope_video)
+
+
+def test_channels_of_a_folder_with_a_damaged_first_frame(nanoscope_video, jpk_video):
+    from playnano.readers import available_channels
+
+    _cut(nanoscope_video / "scan.001", 0)
+    assert available_channels(nanoscope_video) == ["Height"]
+    _cut(sorted(jpk_video.glob("*.jpk"))[0], 0)
+    assert "height_trace" in available_channels(jpk_video)

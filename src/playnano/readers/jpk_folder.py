@@ -182,9 +182,8 @@ class JpkFolderReader(ReaderBase):
 
     def can_read(self, path: Path) -> bool:
         """True for a ``.jpk`` TIFF, or a folder holding at least one."""
-        if path.is_dir():
-            files = frame_files(path)
-            return bool(files) and _is_tiff(files[0])
+        if path.is_dir():  # any intact frame: a damaged first one is reported
+            return any(_is_tiff(f) for f in frame_files(path))
         return path.is_file() and self.has_suffix(path) and _is_tiff(path)
 
     def _files(self, path: Path) -> list[Path]:
@@ -199,7 +198,8 @@ class JpkFolderReader(ReaderBase):
         """Channel names of the first frame file."""
         import tifffile
 
-        first = self._files(Path(path))[0]
+        files = self._files(Path(path))
+        first = next((f for f in files if _is_tiff(f)), files[0])
         if not _is_tiff(first):
             raise ReadError(f"{first.name}: not a JPK file (no TIFF signature)")
         with tifffile_guard(first), tifffile.TiffFile(first) as tif:

@@ -280,7 +280,9 @@ class SpmReader(ReaderBase):
 
     def channels(self, path: Path) -> list[str]:
         """Channel names of the (first) file, e.g. ``["Height"]``."""
-        return read_header(self._files(Path(path))[0]).channel_names()
+        files = self._files(Path(path))
+        first = next((f for f in files if _sniff(f)), files[0])
+        return read_header(first).channel_names()
 
     def read(
         self, path: Path, channel: str | None = None, skip_damaged: bool = False
