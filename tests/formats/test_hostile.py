@@ -69,3 +69,10 @@ def test_hostile_file_is_one_read_error_in_bounded_memory(
     assert len(message) < 400, message
     assert result["maxrss_mb"] < H.MAX_RSS_MB, result
     assert result["growth_mb"] < H.MAX_GROWTH_MB, result
+
+
+def test_a_bundle_whose_mask_compresses_800_times_still_loads(tmp_path: Path) -> None:
+    """The storage checks keep no inflation limit for bundles: masks compress so."""
+    result = H.load_in_child(h5.h5_sparse_mask(tmp_path))
+    assert result["outcome"] == "loaded", result
+    assert result["shape"] == [68, 1024, 1024]

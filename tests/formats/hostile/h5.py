@@ -229,3 +229,25 @@ def h5_json_bomb(folder: Path) -> Path:
         ds.id.write_direct_chunk((0,), zlib.compress(bytes(n), 1))
         _h5_good_frames(f)
     return path
+
+
+def h5_sparse_mask(folder: Path) -> Path:
+    """Not hostile: 68 MiB of mostly-False mask stored ~800 times smaller, as ours are."""
+    import h5py
+
+    path = folder / "sparse_mask.h5"
+    frame = np.zeros((1024, 1024), bool)
+    frame[100:140, 200:260] = True
+    shuffle_gzip = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+    with h5py.File(path, "w") as f:
+        _h5_bundle_parts(f, 68)
+        for name in ("data", "masks/m"):
+            ds = f.create_dataset(
+                name, shape=(68, 1024, 1024), dtype=bool if "m" in name else "u1",
+                chunks=(1, 1024, 1024), **shuffle_gzip,
+            )  # fmt: skip
+            ds[0] = frame
+            chunk = ds.id.read_direct_chunk((0, 0, 0))[1]
+            for i in range(1, 68):
+                ds.id.write_direct_chunk((i, 0, 0), chunk)
+    return path
