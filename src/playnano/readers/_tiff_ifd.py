@@ -82,6 +82,16 @@ def check_series(path: Path, series: Any) -> None:
     compressed ones within :data:`MAX_DECODE_RATIO`; and the series must be made
     of its pages, not of sizes the metadata alone claims.
     """
+    offset = series.dataoffset  # set when the whole series is one contiguous block
+    if offset is not None:
+        size = path.stat().st_size
+        if offset + int(series.nbytes) > size:
+            raise ReadError(
+                f"{path.name}: the image is declared as {series.shape} "
+                f"({series.nbytes} bytes from offset {offset}) but the file has "
+                f"{size} bytes"
+            )
+        return
     pages = [p for p in series.pages if p is not None]
     if len(pages) != len(series.pages):
         raise ReadError(f"{path.name}: the image lacks some of its pages")
