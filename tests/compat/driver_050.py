@@ -99,8 +99,9 @@ def read(out_dir: Path, files: list[Path]) -> None:
 
 def process(in_dir: Path, steps_file: Path, out_dir: Path) -> None:
     """Run 0.5.0's pipeline with the steps of ``steps_file`` on IN_DIR's data."""
-    from playnano.afm_stack import AFMImageStack
     from playnano.cli.utils import parse_processing_file
+
+    from playnano.afm_stack import AFMImageStack
     from playnano.processing.pipeline import ProcessingPipeline
 
     spec = json.loads((in_dir / "stack.json").read_text())

@@ -86,7 +86,7 @@ _MODE = Option(
 _PAD = ExtraOption(
     "pad",
     "int_list",
-    0,
+    [0],
     "Extra pixels: all sides, [vertical, horizontal] or [top, bottom, left, right].",
     minimum=0,
 )
