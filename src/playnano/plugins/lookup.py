@@ -208,7 +208,7 @@ class NameIndex:
         msg = f"unknown {self.label} {token!r}"
         if close:
             msg += f"; did you mean {close[0]}?"
-        msg += f" Installed: {', '.join(installed) or 'none'}"
+        msg += f"{'' if close else '.'} Installed: {', '.join(installed) or 'none'}"
         for p in broken:
             msg += f". Plugin {p.name!r} ({p.provider}) is {p.status}"
             if p.error:

@@ -180,8 +180,8 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
           "Crop to the largest centred square finite in every frame.", _PAD,
           check=v.check_pad),
     _spec("replace_nan", "stack", v.replace_nan, "Replace NaN pixels by a number.",
-          Option("mode", "str", "zero", "zero, mean, median (per frame), "
-                 "global_mean or constant.", choices=v.NAN_MODES),
+          Option("mode", "str", "zero", "What replaces NaN (mean and median "
+                 "are per frame).", choices=v.NAN_MODES),
           Option("value", "float", None, "The number for mode=constant.",
                  nullable=True),
           check=v.check_replace_nan),

@@ -17,7 +17,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 
 from playnano.errors import ProcessingError
 
@@ -231,6 +230,8 @@ def gaussian_filter(frame: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     Borders are reflected. Non-finite pixels are left out of their neighbours'
     weighted means (normalised convolution) and stay non-finite.
     """
+    from scipy import ndimage
+
     z = _as_frame(frame, "gaussian_filter").astype(np.float64)
     finite = np.isfinite(z)
     if finite.all():
@@ -255,6 +256,8 @@ def median_filter(frame: np.ndarray, size: int = 3) -> np.ndarray:
     are reflected; the dtype is kept. Replace non-finite pixels first: their order
     among neighbours is undefined.
     """
+    from scipy import ndimage
+
     z = _as_frame(frame, "median_filter")
     return ndimage.median_filter(z, size=size, mode="reflect")
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import fft, ndimage
 
 from playnano.errors import ProcessingError
 
@@ -129,6 +128,8 @@ class _Spectra:
     def __init__(
         self, frame: np.ndarray, size: tuple[int, int], sigma: float | None
     ) -> None:
+        from scipy import fft
+
         z = np.asarray(frame, dtype=np.float64)
         if sigma is not None:
             from playnano.processing.filters import gaussian_filter
@@ -151,6 +152,8 @@ def _correlation(
     counts NaN padding. Otherwise the plain sum of products (0.5.0's "full").
     Returns the surface and the overlap (pixels) of each lag.
     """
+
+    from scipy import fft
 
     def cc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return fft.irfft2(a * np.conj(b), size)
@@ -235,6 +238,8 @@ def estimate_shifts(
     numpy.ndarray
         (frames, 2) float64 shifts: moving frame ``i`` by ``shifts[i]`` aligns it.
     """
+    from scipy import fft
+
     t, h, w = frames.shape
     size = (fft.next_fast_len(2 * h - 1, True), fft.next_fast_len(2 * w - 1, True))
     lag_y, lag_x = _lags(size[0]), _lags(size[1])
@@ -302,6 +307,8 @@ def apply_shifts(
         ``mode``, ``aligned_shape`` and ``crop_offset`` (rows, cols) of the kept
         region in the padded canvas.
     """
+    from scipy import ndimage
+
     if mode not in ALIGN_MODES:
         raise ProcessingError(
             f"align_frames: mode must be one of {', '.join(ALIGN_MODES)}"

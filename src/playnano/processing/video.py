@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import fft
 
 from playnano.errors import ProcessingError
 from playnano.processing.stack_ops import apply_shifts, ensure_raw_snapshot
@@ -62,6 +61,8 @@ def masked_ncc_shift(
         placement (``(reference.shape - moving.shape) / 2``); None when either
         image is flat (one value), which carries no position (0.5.0 gave 0).
     """
+    from scipy import fft
+
     for image, valid in ((reference, ref_valid), (moving, moving_valid)):
         values = image[valid]
         if values.size == 0 or values.min() == values.max():
