@@ -40,6 +40,7 @@ def _spec(
     description: str,
     *options: Option,
     masked: Callable[..., Any] | None = None,
+    batch: Callable[..., Any] | None = None,
     aliases: tuple[str, ...] = (),
     check: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> FilterSpec:
@@ -52,6 +53,7 @@ def _spec(
         options=options,
         version=VERSION,
         masked_func=masked,
+        batch_func=batch,
         check=check,
     )
 
@@ -105,12 +107,12 @@ _ORDER = Option(
 FILTER_SPECS: tuple[FilterSpec, ...] = (
     # levelling (masked variants fit the background only)
     _spec("remove_plane", "filter", f.remove_plane, "Subtract the least-squares plane.",
-          masked=f.remove_plane_masked),
+          masked=f.remove_plane_masked, batch=f.remove_plane_frames),
     _spec("row_median_align", "filter", f.row_median_align,
           "Subtract each row's median height.", masked=f.row_median_align_masked),
     _spec("polynomial_flatten", "filter", f.polynomial_flatten,
           "Subtract a least-squares 2D polynomial surface.", _ORDER,
-          masked=f.polynomial_flatten_masked),
+          masked=f.polynomial_flatten_masked, batch=f.polynomial_flatten_frames),
     _spec("zero_mean", "filter", f.zero_mean, "Subtract the mean height.",
           masked=f.zero_mean_masked),
     _spec("zero_median", "filter", f.zero_median, "Subtract the median height.",

@@ -68,6 +68,11 @@ class FilterSpec:
     masked_func : callable, optional
         ``masked_func(frame, mask, **params)``, used instead of ``func`` while a mask
         is active (levelling filters fit only the background, ``~mask``).
+    batch_func : callable, optional
+        ``batch_func(frames, **params)`` for a ``"filter"``: ``func`` applied to
+        every frame of a (frames, h, w) block at once (one least-squares solve
+        for a block, say), returning the block's results. Used while no mask is
+        active; it must equal ``func`` frame by frame (to round-off).
     check : callable, optional
         ``check(params)`` raising ``ValueError`` for combinations of values the
         options cannot express (an even kernel size, ``start >= end``).
@@ -83,6 +88,7 @@ class FilterSpec:
     requires: tuple[str, ...] = ()
     install_hint: str = ""
     masked_func: Callable[..., Any] | None = None
+    batch_func: Callable[..., Any] | None = None
     check: Callable[[Mapping[str, Any]], None] | None = field(default=None)
 
     def __post_init__(self) -> None:
@@ -95,6 +101,8 @@ class FilterSpec:
             raise ValueError(f"filter {self.name!r}: func must be callable")
         if self.masked_func is not None and not callable(self.masked_func):
             raise ValueError(f"filter {self.name!r}: masked_func must be callable")
+        if self.batch_func is not None and not callable(self.batch_func):
+            raise ValueError(f"filter {self.name!r}: batch_func must be callable")
         if not all(isinstance(o, Option) for o in self.options):
             raise ValueError(f"filter {self.name!r}: options must be Option objects")
         names = [o.name for o in self.options]
@@ -131,6 +139,7 @@ def as_spec(obj: Any, fallback_version: str | None = None) -> FilterSpec:
         requires=tuple(getattr(obj, "requires", ())),
         install_hint=getattr(obj, "install_hint", ""),
         masked_func=getattr(obj, "masked_func", None),
+        batch_func=getattr(obj, "batch_func", None),
         check=getattr(obj, "check", None),
     )
 

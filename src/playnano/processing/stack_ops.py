@@ -1,7 +1,8 @@
 """Whole-stack operations: drift correction and frame selection.
 
 These edit an AFMImageStack in place and keep it consistent: ``frame_metadata`` and
-every mask follow the frames, the unprocessed data is kept as ``processed["raw"]``,
+every mask follow the frames, the unprocessed data is kept as ``processed["raw"]``
+(the original array, never written to: steps make new arrays),
 and before the first frame edit the raw snapshot's frame metadata is saved as
 ``state_backups["frame_metadata_before_edit"]`` (the key playnano 0.5.0 uses), so a
 raw export keeps its timestamps. Each returns a dict of details for the provenance.
@@ -36,9 +37,15 @@ ALIGN_MODES = ("pad", "crop", "crop_square")
 
 
 def ensure_raw_snapshot(stack: AFMImageStack) -> None:
-    """Store a copy of the data as ``processed["raw"]`` unless one exists."""
+    """Keep the unprocessed data as ``processed["raw"]`` unless a snapshot exists.
+
+    The snapshot is the data array itself, not a copy: every step puts its result
+    in a new array and leaves its input alone, so ``data`` and the snapshot part
+    as soon as a step changes the data (copy on write). The pipeline gives a
+    plugin's whole-stack step a private copy before it runs.
+    """
     if "raw" not in stack.processed:
-        stack.processed["raw"] = stack.data.copy()
+        stack.processed["raw"] = stack.data
 
 
 # ---------------------------------------------------------------- frame selection
