@@ -25,13 +25,9 @@ import pluggy
 
 from playnano.errors import PluginError, PluginLoadError
 from playnano.plugins import hookspecs
-from playnano.plugins.lookup import (
-    Entry,
-    NameIndex,
-    PluginConflictWarning,
-    PluginInfo,
-    normalize,
-)
+from playnano.plugins.lookup import Entry as Entry  # re-exported
+from playnano.plugins.lookup import NameIndex, PluginInfo, normalize
+from playnano.plugins.lookup import PluginConflictWarning as PluginConflictWarning
 from playnano.plugins.validate import (
     validate_exporter,
     validate_filter,
@@ -41,23 +37,6 @@ from playnano.plugins.validate import (
 BUILTIN_DIST = "playnano"
 STRICT_ENV = "PLAYNANO_STRICT_PLUGINS"
 DISABLE_ENV = "PLAYNANO_DISABLE_PLUGINS"
-
-__all__ = [
-    "BUILTIN_DIST",
-    "DISABLE_ENV",
-    "STRICT_ENV",
-    "Entry",
-    "Kind",
-    "PluginConflictWarning",
-    "PluginInfo",
-    "Registry",
-    "exporters",
-    "filters",
-    "get_registry",
-    "normalize",
-    "readers",
-    "reset",
-]
 
 
 @dataclass(frozen=True)
