@@ -199,6 +199,12 @@ def test_temporal_window_must_be_odd() -> None:
 YAML_050 = """\
 filters:
   - name: remove_plane
+  - name: align_frames
+    reference_frame: 0
+    method: fft_cross_correlation
+    mode: pad
+    debug: false
+    max_shift: 4
   - name: rolling_frame_align
     window: 5
     mode: pad
@@ -223,7 +229,7 @@ def test_a_050_processing_file_runs_from_the_cli(tmp_path) -> None:
     steps = tmp_path / "lab.yaml"
     steps.write_text(YAML_050)
     names = [s.name for s in load_processing_file(steps)]
-    assert names[1:3] == ["rolling_frame_align", "intersection_crop"]
+    assert names[1:4] == ["align_frames", "rolling_frame_align", "intersection_crop"]
     result = CliRunner().invoke(
         cli,
         ["process", "--synthetic", "--processing-file", str(steps), "-e", "npz",

@@ -92,6 +92,7 @@ _PAD = ExtraOption(
     "Extra pixels: all sides, [vertical, horizontal] or [top, bottom, left, right].",
     minimum=0,
 )
+_DEBUG = Option("debug", "bool", False, "Accepted for 0.5.0 files (no effect).")
 _WINDOW = Option("window", "int", 3, "Frames in the window (odd).", minimum=1)
 
 _THRESHOLD = Option("threshold", "float", 0.0, "Height threshold (data units, nm).")
@@ -154,6 +155,7 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
                  choices=s.ALIGN_METHODS),
           _MODE, _MAX_SHIFT, _SIGMA, _MAX_JUMP,
           Option("subpixel", "bool", False, "Refine shifts to a fraction of a pixel."),
+          _DEBUG,
           aliases=("align",)),
     _spec("drop_frames", "stack", s.drop_frames, "Remove frames by index.",
           ExtraOption("indices_to_drop", "int_list", REQUIRED,
@@ -174,7 +176,7 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
           "Correct drift against the mean of the last aligned frames.",
           Option("window", "int", 5, "Aligned frames in the reference.", minimum=1),
           _MODE,
-          Option("debug", "bool", False, "Accepted for 0.5.0 files (no effect)."),
+          _DEBUG,
           _MAX_SHIFT, _SIGMA, _MAX_JUMP),
     _spec("intersection_crop", "stack", v.intersection_crop,
           "Crop to the region finite in every frame.", _PAD, check=v.check_pad),

@@ -376,10 +376,12 @@ def align_frames(
     pre_filter_sigma: float | None = None,
     max_jump: int | None = None,
     subpixel: bool = False,
+    debug: bool = False,
 ) -> dict[str, Any]:
     """Correct drift: shift every frame onto ``reference_frame`` (FFT cross-correlation).
 
-    Parameters are those of :func:`estimate_shifts` and :func:`apply_shifts`. Masks
+    Parameters are those of :func:`estimate_shifts` and :func:`apply_shifts`
+    (``debug`` is accepted for 0.5.0 processing files and does nothing). Masks
     are moved with their frames. Frame count and frame metadata are unchanged; the
     frame shape changes with ``mode`` (pad grows it, crop shrinks it).
 
@@ -389,6 +391,7 @@ def align_frames(
         ``shifts_px`` (dy, dx per frame), ``reference_frame``, ``method``, ``mode``,
         ``original_shape``, ``aligned_shape`` and ``crop_offset``.
     """
+    del debug
     n = stack.n_frames
     if not 0 <= reference_frame < n:
         raise ProcessingError(
