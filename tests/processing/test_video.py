@@ -120,6 +120,17 @@ def test_crop_square_is_centred_in_the_finite_region(make_stack) -> None:
     np.testing.assert_array_equal(stack.data[0], data[0, 0:6, 0:6])
 
 
+@pytest.mark.parametrize("step", ["intersection_crop", "crop_square:pad=2"])
+def test_crops_leave_a_stack_without_common_pixels_alone(make_stack, step) -> None:
+    data = np.ones((2, 3, 4))
+    data[0, :, :2] = NAN
+    data[1, :, 2:] = NAN
+    stack = make_stack(data.copy())
+    run_pipeline(stack, step)
+    np.testing.assert_array_equal(stack.data, data)
+    assert "no pixel is finite in every frame" in details(stack)["note"]
+
+
 # ---------------------------------------------------------------- NaN
 @pytest.mark.parametrize(
     ("step", "fill"),

@@ -9,6 +9,7 @@ from playnano.plugins.hookspecs import hookimpl
 from playnano.plugins.options import Option
 from playnano.processing import filters as f
 from playnano.processing import masks as m
+from playnano.processing import rolling as r
 from playnano.processing import stack_ops as s
 from playnano.processing import video as v
 from playnano.processing.spec import REQUIRED, ExtraOption, FilterSpec
@@ -172,7 +173,7 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
           "Remove the last frames.",
           Option("n_frames_to_drop", "int", 1, "How many frames.", minimum=0)),
     # playnano 0.5.0's video steps, same parameters and defaults
-    _spec("rolling_frame_align", "stack", v.rolling_frame_align,
+    _spec("rolling_frame_align", "stack", r.rolling_frame_align,
           "Correct drift against the mean of the last aligned frames.",
           Option("window", "int", 5, "Aligned frames in the reference.", minimum=1),
           _MODE,

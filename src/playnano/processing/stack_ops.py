@@ -30,6 +30,7 @@ __all__ = [
     "ensure_raw_snapshot",
     "estimate_shifts",
     "select_frames",
+    "shift_stack",
 ]
 
 ALIGN_METHODS = ("fft_cross_correlation", "full_cross_correlation")
@@ -410,16 +411,23 @@ def align_frames(
         max_jump=max_jump,
         subpixel=subpixel,
     )
+    return {
+        "shifts_px": shifts.tolist(),
+        "reference_frame": reference_frame,
+        "method": method,
+        **shift_stack(stack, shifts, mode),
+    }
+
+
+def shift_stack(stack: AFMImageStack, shifts: np.ndarray, mode: str) -> dict[str, Any]:
+    """Move the frames and masks of ``stack`` by ``shifts`` (see :func:`apply_shifts`).
+
+    Returns ``original_shape`` and the geometry of :func:`apply_shifts`.
+    """
     aligned, geometry = apply_shifts(stack.data, shifts, mode)
     masks = {k: apply_shifts(v, shifts, mode)[0] for k, v in stack.masks.items()}
     ensure_raw_snapshot(stack)
     original_shape = list(stack.image_shape)
     stack.data = aligned
     stack.masks = masks
-    return {
-        "shifts_px": shifts.tolist(),
-        "reference_frame": reference_frame,
-        "method": method,
-        "original_shape": original_shape,
-        **geometry,
-    }
+    return {"original_shape": original_shape, **geometry}
