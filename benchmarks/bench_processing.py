@@ -8,7 +8,8 @@ Usage::
 
 Each repeat runs the steps on the same float32 stack (``playnano.synthetic``) once
 with this checkout's playnano and once with the ``--before`` tree's, each in a
-fresh subprocess, interleaved, and prints the best time of each and their ratio.
+fresh subprocess, interleaved, and prints the best time of each, their ratio and
+the peak RSS of the processes (stack generation included).
 The machine is shared and noisy: compare only figures from one run.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 CHILD = """
-import sys, time
+import resource, sys, time
 import numpy as np
 from playnano.synthetic import synthetic_hsafm
 from playnano.processing import run_pipeline
@@ -31,11 +32,12 @@ stack = synthetic_hsafm(n_frames={frames}, size_px={size}, seed=1)
 stack.data = stack.data.astype(np.float32)
 t = time.perf_counter()
 run_pipeline(stack, {steps!r})
-print(time.perf_counter() - t)
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def time_once(src: Path, frames: int, size: int, steps: str) -> float:
+def time_once(src: Path, frames: int, size: int, steps: str) -> tuple[float, float]:
+    """Seconds of the run and the process's peak RSS in MB."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     code = CHILD.format(frames=frames, size=size, steps=steps)
     out = subprocess.run(
@@ -43,7 +45,8 @@ def time_once(src: Path, frames: int, size: int, steps: str) -> float:
     )
     if out.returncode != 0:
         raise SystemExit(f"run with {src} failed:\n{out.stderr}")
-    return float(out.stdout.strip().splitlines()[-1])
+    seconds, rss_kb = out.stdout.split()[-2:]
+    return float(seconds), float(rss_kb) / 1024
 
 
 def main() -> None:
@@ -59,11 +62,12 @@ def main() -> None:
         before.append(time_once(args.before, args.frames, args.size, args.steps))
         now.append(time_once(SRC, args.frames, args.size, args.steps))
     print(f"{args.frames}x{args.size}^2 float32, steps {args.steps!r}")
-    print(
-        f"  before: {min(before):.3f} s (runs {', '.join(f'{t:.2f}' for t in before)})"
-    )
-    print(f"  now:    {min(now):.3f} s (runs {', '.join(f'{t:.2f}' for t in now)})")
-    print(f"  ratio:  {min(before) / min(now):.2f}x faster")
+    for label, runs in (("before", before), ("now", now)):
+        times = ", ".join(f"{t:.2f}" for t, _ in runs)
+        best, rss = min(t for t, _ in runs), max(r for _, r in runs)
+        print(f"  {label:7s} {best:.3f} s (runs {times}), peak RSS {rss:.0f} MB")
+    ratio = min(t for t, _ in before) / min(t for t, _ in now)
+    print(f"  ratio:  {ratio:.2f}x faster")
 
 
 if __name__ == "__main__":
