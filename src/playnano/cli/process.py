@@ -90,6 +90,7 @@ _VALUE_OPTIONS = {
     "--zmin",
     "--zmax",
     "--option",
+    "--threads",
 }
 
 
@@ -193,6 +194,12 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     metavar="FORMAT.NAME=VALUE",
     help="An option a format declares (see 'playnano formats info FORMAT').",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Compression threads (default: every core); files are the same either way.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
@@ -213,6 +220,7 @@ def process(
     zmin: str | None,
     zmax: str | None,
     format_options: tuple[str, ...],
+    threads: int | None,
     overwrite: bool,
     quiet: bool,
     verbose: int,
@@ -323,6 +331,7 @@ def process(
         overwrite=overwrite,
         options=_parse_format_options(format_options),
         shared_options=shared,
+        threads=threads,
     )
     failed = 0
     for r in results:
