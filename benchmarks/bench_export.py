@@ -231,8 +231,16 @@ def main() -> None:
         work.mkdir()
         res = json.loads(
             subprocess.run(
-                [sys.executable, "-c", DRIVER, str(bundle), str(work), STEPS]
-                + [str(args.threads), ",".join(formats)],
+                [
+                    sys.executable,
+                    "-c",
+                    DRIVER,
+                    str(bundle),
+                    str(work),
+                    STEPS,
+                    str(args.threads),
+                    ",".join(formats),
+                ],
                 capture_output=True,
                 text=True,
                 check=True,

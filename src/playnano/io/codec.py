@@ -18,6 +18,7 @@ gzip filter, Python's ``zipfile``, ``unzip``, MATLAB, playnano 0.5.0.
 
 from __future__ import annotations
 
+import importlib
 import os
 import zlib
 from collections import deque
@@ -29,9 +30,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-try:  # pragma: no branch - one of the two is taken per platform
-    from isal import isal_zlib as _isal
-except ImportError:  # pragma: no cover - exercised by forcing the fallback
+_isal: Any
+try:
+    _isal = importlib.import_module("isal.isal_zlib")
+except ImportError:  # pragma: no cover - a platform without isal wheels
     _isal = None
 
 T = TypeVar("T")
@@ -157,7 +159,7 @@ def decompress(data: bytes) -> bytes:
 def h5_chunk(frame: np.ndarray, level: int, shuffled: bool = True) -> bytes:
     """The bytes HDF5 stores for ``frame`` under (shuffle +) gzip at ``level``."""
     data = shuffle(frame) if shuffled else np.ascontiguousarray(frame).reshape(-1)
-    return compress(memoryview(data.view(np.uint8)), level)
+    return compress(data, level)
 
 
 def h5_unchunk(

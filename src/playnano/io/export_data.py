@@ -18,8 +18,8 @@ from typing import Any
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ExportError, OptionError, PlaynanoError
-from playnano.io.codec import using_threads
 from playnano.io.atomic import commit_outputs, refuse_existing, staging_dir
+from playnano.io.codec import using_threads
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import Entry, exporters
 from playnano.provenance import record_export
