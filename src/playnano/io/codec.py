@@ -18,6 +18,7 @@ gzip filter, Python's ``zipfile``, ``unzip``, MATLAB, playnano 0.5.0.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import os
 import zlib
@@ -115,7 +116,9 @@ def ordered_map(
     with ThreadPoolExecutor(n, thread_name_prefix="playnano-codec") as ex:
         try:
             for item in items:
-                pending.append(ex.submit(fn, item))
+                # workers see the caller's settings (engine, threads)
+                ctx = contextvars.copy_context()
+                pending.append(ex.submit(ctx.run, fn, item))
                 if len(pending) >= 2 * n:
                     yield pending.popleft().result()
             while pending:

@@ -61,16 +61,18 @@ class ZipWriter:
         size: int,
         level: int,
         n_threads: int | None = None,
+        zip64: bool = False,
     ) -> None:
         """Add member ``name`` holding the concatenated ``pieces`` (``size`` bytes).
 
         ``level`` 0 stores the bytes; 1-9 deflates them with :mod:`playnano.io.codec`.
+        ``zip64`` forces ZIP64 sizes (chosen anyway when the member may reach 4 GiB).
         """
         encoded = name.encode("utf-8")
         flags = 0 if encoded.isascii() else 0x800
         method = 8 if level else 0
         # decided before writing: deflate can outgrow its input by a few bytes per block
-        zip64 = size + size // 64 + (1 << 20) >= _MAX32
+        zip64 = zip64 or size + size // 64 + (1 << 20) >= _MAX32
         offset = self.fh.tell()
         extra = struct.pack("<HHQQ", 1, 16, 0, 0) if zip64 else b""
         self.fh.write(
