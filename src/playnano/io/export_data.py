@@ -9,9 +9,12 @@ are the documented one-format shortcuts.
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from typing import Any
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ExportError, OptionError, PlaynanoError
 from playnano.io.atomic import commit_outputs, refuse_existing, staging_dir
-from playnano.io.codec import using_threads
+from playnano.io.codec import default_threads, using_threads
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import Entry, exporters
 from playnano.provenance import record_export
@@ -259,12 +262,12 @@ def export_all(
     )
     folder = Path(output_folder)
     stem = output_stem(afm_stack, base_name, raw)
-    results = []
-    for entry, opts in plan:
+
+    def run(stack: AFMImageStack, entry: Entry, opts: dict[str, Any]) -> ExportResult:
         result = ExportResult(entry.name)
         try:
             result.paths = export_stack(
-                afm_stack,
+                stack,
                 folder / f"{stem}{entry.obj.suffix}",
                 entry.qualified_name if entry.shadowed_by else entry.name,
                 raw=raw,
@@ -274,7 +277,30 @@ def export_all(
             )
         except PlaynanoError as exc:
             result.error = exc
-        results.append(result)
+        return result
+
+    # Formats after the last one that stores provenance change no other output: they
+    # run in a thread beside the rest (a GIF renders while bundles compress) on a
+    # stand-in stack, and their export records are added in plan order afterwards.
+    n_side = 0
+    if (threads or default_threads()) > 1:
+        while n_side < len(plan) and not (
+            plan[-1 - n_side][0].obj.capabilities.supports_provenance
+        ):
+            n_side += 1
+    serial, side = plan[: len(plan) - n_side], plan[len(plan) - n_side :]
+    shadow = copy.copy(afm_stack)
+    shadow.provenance = copy.deepcopy(afm_stack.provenance)
+    n_before = len(shadow.provenance.get("exports", []))
+    with ThreadPoolExecutor(1, thread_name_prefix="playnano-export") as ex:
+        beside = ex.submit(
+            contextvars.copy_context().run,
+            lambda: [run(shadow, e, o) for e, o in side],
+        )
+        results = [run(afm_stack, e, o) for e, o in serial]
+        results += beside.result()
+    for rec in shadow.provenance.get("exports", [])[n_before:]:
+        afm_stack.provenance.setdefault("exports", []).append(rec)
     return results
 
 
