@@ -37,6 +37,11 @@ try:
 except ImportError:  # pragma: no cover - a platform without isal wheels
     _isal = None
 
+#: What inflating a damaged stream raises, whichever engine.
+ERRORS: tuple[type[Exception], ...] = (zlib.error, ValueError) + (
+    (_isal.error,) if _isal is not None else ()
+)
+
 T = TypeVar("T")
 R = TypeVar("R")
 

@@ -22,13 +22,22 @@ _SHUFFLE = 2  # H5Z_FILTER_SHUFFLE
 _DEFLATE = 1  # H5Z_FILTER_DEFLATE
 
 
-def write_frames(parent: Any, name: str, arr: np.ndarray, level: int) -> Any:
-    """Create dataset ``name`` of ``arr``, chunked by frame, compressed at ``level``.
+def write_frames(
+    parent: Any,
+    name: str,
+    arr: np.ndarray,
+    level: int,
+    chunks: tuple[int, ...] | None = None,
+) -> Any:
+    """Create dataset ``name`` of ``arr``, one frame per chunk, compressed at ``level``.
 
     ``level`` 0 stores it uncompressed. Frames are compressed a few at a time in
-    threads, so memory holds a handful of frames, never the layer.
+    threads, so memory holds a handful of frames, never the layer. ``chunks``, when
+    given, must be one frame: ``(1, H, W)``.
     """
     t, h, w = arr.shape
+    if chunks is not None and tuple(chunks) != (1, h, w):
+        raise ValueError(f"chunks must be one frame, (1, {h}, {w}), not {chunks}")
     filters: dict[str, Any] = (
         {"compression": "gzip", "compression_opts": level, "shuffle": True}
         if level > 0
@@ -41,8 +50,8 @@ def write_frames(parent: Any, name: str, arr: np.ndarray, level: int) -> Any:
         for i in range(t):
             ds[i] = arr[i]
         return ds
-    chunks = codec.ordered_map(lambda frame: codec.h5_chunk(frame, level), arr)
-    for i, chunk in enumerate(chunks):
+    compressed = codec.ordered_map(lambda frame: codec.h5_chunk(frame, level), arr)
+    for i, chunk in enumerate(compressed):
         ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
     return ds
 
@@ -56,7 +65,13 @@ def _pipeline(ds: Any) -> list[int] | None:
 
 
 def read_array(ds: Any) -> np.ndarray:
-    """The whole dataset ``ds`` as an array, inflated in threads when it is gzip."""
+    """The whole dataset ``ds`` as an array, inflated in threads when it is gzip.
+
+    Raises
+    ------
+    OSError
+        If a chunk is damaged (as h5py raises for the datasets it reads itself).
+    """
     filters = _pipeline(ds)
     if (
         filters not in ([_DEFLATE], [_SHUFFLE, _DEFLATE])
@@ -87,7 +102,10 @@ def read_array(ds: Any) -> np.ndarray:
         offset, mask, raw = item
         if mask:  # a filter was skipped for this chunk: let HDF5 decode it
             return offset, None
-        return offset, codec.h5_unchunk(raw, dtype, chunk_shape, shuffled)
+        try:
+            return offset, codec.h5_unchunk(raw, dtype, chunk_shape, shuffled)
+        except codec.ERRORS as exc:  # as h5py reports a chunk that fails to inflate
+            raise OSError(f"chunk at {offset} does not inflate ({exc})") from None
 
     for offset, chunk in codec.ordered_map(inflate, raw_chunks()):
         where = tuple(

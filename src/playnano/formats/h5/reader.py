@@ -15,6 +15,7 @@ import numpy as np
 from playnano.errors import ReadError
 from playnano.formats import _reading
 from playnano.formats.h5 import layout
+from playnano.io.h5chunks import read_array
 from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def load_h5_bundle(path: str | Path, channel: str | None = None) -> AFMImageStac
                 for name, ds in group.items():
                     if not isinstance(ds, h5py.Dataset):
                         raise ReadError(f"{p}: /{group_name}/{name} is not a dataset")
-                    out[name] = ds[()]
+                    out[name] = read_array(ds)
                 return out
 
             def text(key: str) -> str:
@@ -88,7 +89,7 @@ def load_h5_bundle(path: str | Path, channel: str | None = None) -> AFMImageStac
             data = f[layout.DATA]
             return _reading.build_stack(
                 p,
-                data[()] if isinstance(data, h5py.Dataset) else None,
+                read_array(data) if isinstance(data, h5py.Dataset) else None,
                 f.attrs[layout.PIXEL_SIZE_ATTR],
                 _reading.as_text(p, "channel", f.attrs[layout.CHANNEL_ATTR]),
                 json_dataset(layout.FRAME_METADATA),
