@@ -136,3 +136,39 @@ def test_isal_levels_map_onto_its_three(engine: str) -> None:
         assert levels == [0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
     else:
         assert levels == list(range(10))
+
+
+FALLBACK = """
+import sys
+sys.modules["isal"] = None  # as on a platform without isal wheels
+import numpy as np
+from playnano.io import codec
+from playnano.io.export_data import export_stack
+from playnano.synthetic import synthetic_hsafm
+assert codec.available_engines() == ["zlib"], codec.available_engines()
+stack = synthetic_hsafm(n_frames=3, size_px=64)
+export_stack(stack, sys.argv[1], "npz")
+export_stack(stack, sys.argv[2], "h5")
+print(codec.engine_name())
+"""
+
+
+def test_without_isal_stdlib_zlib_writes_files_every_reader_opens(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    import h5py
+
+    npz, h5 = tmp_path / "a.npz", tmp_path / "a.h5"
+    res = subprocess.run(
+        [sys.executable, "-c", FALLBACK, str(npz), str(h5)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "zlib"
+    expected = synthetic_hsafm(n_frames=3, size_px=64).data
+    with np.load(npz, allow_pickle=False) as z:
+        assert np.array_equal(z["data"], expected)
+    with h5py.File(h5, "r") as f:
+        assert np.array_equal(f["data"][()], expected)

@@ -302,10 +302,12 @@ def process(
 
         stack = synthetic_hsafm()
     else:
+        from playnano.io.codec import using_threads
         from playnano.readers import load
 
         assert input_path is not None
-        stack = load(input_path, channel=channel)
+        with using_threads(threads):  # bundles' gzip chunks inflate in threads
+            stack = load(input_path, channel=channel)
     stack.provenance["command"] = {
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": processing,
