@@ -15,9 +15,11 @@ written once as an HDF5 bundle both tools read, then:
    playnano 0.5.0, 0.5.0's ``process`` runs on the same input with the same steps,
    interleaved with ours, and the ratio is printed.
 2. A child process reads and processes the bundle the same way, then times each
-   format's export and its limit over the same bytes: ``ndarray.tofile``; the chosen
-   deflate engine (:mod:`playnano.io.codec`) on all cores (zip blocks for npz, shuffled
-   frame chunks for h5); a numpy colour table + Pillow GIF.
+   format's export and, right after it, its limits over the same bytes on the same
+   disk: ``ndarray.tofile``; the chosen deflate engine (:mod:`playnano.io.codec`) on
+   all cores writing its output (zip blocks for npz, shuffled frame chunks for h5);
+   a numpy colour table + Pillow GIF. Each timing starts after ``os.sync()`` and its
+   files are deleted after it; with ``--repeat`` the best of the runs counts.
 3. The memory rule: peak RSS against 1.25 x (raw snapshot + processed layers + masks,
    each counted once) + 200 MB.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,7 +43,7 @@ SIZES = {"S": (100, 256), "M": (500, 512)}
 STEPS = "remove_plane;mask_threshold:threshold=1.0"
 
 DRIVER = r"""
-import json, sys, time
+import json, os, shutil, sys, time
 from pathlib import Path
 import numpy as np
 from playnano.io import codec
@@ -48,9 +51,8 @@ from playnano.io.export_data import export_stack
 from playnano.processing.pipeline import parse_steps, run_pipeline, validate_steps
 from playnano.readers import load
 
-src, out, steps, threads = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
-threads = int(threads) or None
-formats = sys.argv[5].split(",")
+src, out, steps, threads, formats, repeat = sys.argv[1:7]
+out, threads, formats, repeat = Path(out), int(threads) or None, formats.split(","), int(repeat)
 stack = load(src)
 run_pipeline(stack, validate_steps(parse_steps(steps)))
 res = {"engine": codec.engine_name(), "threads": threads or codec.default_threads()}
@@ -65,72 +67,74 @@ def unique(arrays):
     return keep
 
 data = stack.data
-layers = [data, *stack.processed.values()]
 members = [data, *stack.processed.values(), *stack.masks.values()]
-held = unique([stack.export_source(raw=True)[0], *members])
-res["held_bytes"] = sum(a.nbytes for a in held)
+# the memory rule: raw snapshot + processed layers + masks, each counted once
+rule = unique([stack.export_source(raw=True)[0], *stack.processed.values(), *stack.masks.values()])
+res["held_bytes"] = sum(a.nbytes for a in rule)
 
-def clock(fn):
-    t0 = time.perf_counter(); fn(); return time.perf_counter() - t0
-
-for name in formats:
-    res[name] = clock(lambda: export_stack(stack, out / f"fmt_{name}", name, threads=threads))
-
-def tofile(arrays, tag):
-    def run():
-        with open(out / f"raw_{tag}.bin", "wb") as fh:
-            for a in arrays:
-                a.tofile(fh)
-    return clock(run)
-
-class Sink:
-    n = 0
-    def write(self, b):
-        self.n += len(b)
+def tofile(arrays):
+    with open(out / "raw.bin", "wb") as fh:
+        for a in arrays:
+            a.tofile(fh)
 
 def zip_deflate(arrays, level):
-    def run():
+    with open(out / "deflate.bin", "wb") as fh:
         for a in arrays:
             codec.deflate_stream(
                 (np.ascontiguousarray(f).reshape(-1).view(np.uint8) for f in a),
-                level, Sink().write, threads)
-    return clock(run)
+                level, fh.write, threads)
 
 def h5_chunks(arrays, level):
-    def run():
+    with open(out / "chunks.bin", "wb") as fh:
         for a in arrays:
-            for _ in codec.ordered_map(lambda f: codec.h5_chunk(f, level), a, threads):
-                pass
-    return clock(run)
+            for chunk in codec.ordered_map(lambda f: codec.h5_chunk(f, level), a, threads):
+                fh.write(chunk)
 
 def lut_gif():
     from PIL import Image
     from playnano.render import colormap_palette
-    lut = colormap_palette("afmhot")
+    lut = colormap_palette("afmhot").reshape(-1).tolist()
     lo, hi = float(np.nanmin(data)), float(np.nanmax(data))
     scale = 255.0 / (hi - lo)
     frames = []
     for f in data:
-        idx = np.clip((f - lo) * scale, 0, 255).astype(np.uint8)
-        im = Image.fromarray(idx, "P")
-        im.putpalette(lut.reshape(-1).tolist())
+        im = Image.fromarray(np.clip((f - lo) * scale, 0, 255).astype(np.uint8), "P")
+        im.putpalette(lut)
         frames.append(im)
     frames[0].save(out / "lut.gif", save_all=True, append_images=frames[1:], duration=500, loop=0)
 
+h5_arrays = unique(members)
+jobs = {
+    "tif": [("limit", lambda: tofile([data]))],
+    "npz": [("limit", lambda: zip_deflate(members, 1)), ("raw", lambda: tofile(unique(members)))],
+    "h5": [("limit", lambda: h5_chunks(h5_arrays, 4)), ("raw", lambda: tofile(h5_arrays))],
+    "gif": [("limit", lut_gif)],
+}
+
+def clock(fn):
+    os.sync()  # every run starts with no dirty pages of another
+    t0 = time.perf_counter()
+    fn()
+    t = time.perf_counter() - t0
+    for p in out.iterdir():
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return t
+
 with codec.using_threads(threads):
-    res["limit_tif"] = tofile([data], "tif")
-    res["limit_npz_raw"] = tofile(unique(members), "npz")
-    res["limit_npz"] = zip_deflate(members, 1)
-    h5_arrays = unique(members)
-    res["limit_h5_raw"] = tofile(h5_arrays, "h5")
-    res["limit_h5"] = h5_chunks(h5_arrays, 4)
-    res["limit_gif"] = clock(lut_gif)
+    for r in range(repeat):  # each format then its limits, back to back
+        for name in formats:
+            runs = [(name, lambda: export_stack(stack, out / f"fmt_{name}", name, threads=threads))]
+            runs += [(f"{kind}_{name}", fn) for kind, fn in jobs.get(name, [])]
+            for key, fn in runs:
+                t = clock(fn)
+                res[key] = min(t, res.get(key, t))
 print(json.dumps(res))
 """
 
 
 def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Run ``argv``; return (wall seconds, peak RSS bytes of the child)."""
+    os.sync()  # start with no dirty pages left by the run before
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
@@ -200,14 +204,19 @@ def main() -> None:
         if args.threads:
             ours_argv += ["--threads", str(args.threads)]
         runs: dict[str, list[tuple[float, int]]] = {"ours": [], "0.5.0": []}
+        sizes: dict[str, dict[str, int]] = {}
         for r in range(args.repeat):
             out = root / f"ours{r}"
             runs["ours"].append(run_child([*ours_argv, "-o", str(out)]))
+            sizes.setdefault("ours", folder_sizes(out))
+            shutil.rmtree(out)
             if args.old_python:
                 old_out = root / f"old{r}"
                 runs["0.5.0"].append(
                     run_child(old_argv(args.old_python, bundle, old_out, formats))
                 )
+                sizes.setdefault("0.5.0", folder_sizes(old_out))
+                shutil.rmtree(old_out)
         print(f"\n`playnano process` ({args.repeat} run(s), median):")
         table = {k: v for k, v in runs.items() if v}
         for who, rs in table.items():
@@ -220,12 +229,9 @@ def main() -> None:
             )
             print(f"  ours is {ratio:.1f}x faster than playnano 0.5.0")
         print("\noutput sizes (MB):")
-        for who, folder in [("ours", root / "ours0"), ("0.5.0", root / "old0")]:
-            if folder.exists():
-                sizes = ", ".join(
-                    f"{k} {v / 1e6:.1f}" for k, v in folder_sizes(folder).items()
-                )
-                print(f"  {who:<6} {sizes}")
+        for who, files in sizes.items():
+            listing = ", ".join(f"{k} {v / 1e6:.1f}" for k, v in files.items())
+            print(f"  {who:<6} {listing}")
 
         work = root / "formats"
         work.mkdir()
@@ -240,6 +246,7 @@ def main() -> None:
                     STEPS,
                     str(args.threads),
                     ",".join(formats),
+                    str(args.repeat),
                 ],
                 capture_output=True,
                 text=True,
@@ -247,22 +254,16 @@ def main() -> None:
             ).stdout.splitlines()[-1]
         )
         print(
-            f"\neach format against its limit (same bytes, {res['engine']} "
-            f"on {res['threads']} thread(s)):"
+            f"\neach format against its limit (same bytes, same disk, {res['engine']} "
+            f"on {res['threads']} thread(s), best of {args.repeat}):"
         )
         for name in formats:
             t = res[name]
             limit = res.get(f"limit_{name}")
-            raw = res.get(f"limit_{name}_raw")
+            raw = res.get(f"raw_{name}")
             line = f"  {name:<4} {t:7.2f} s"
             if limit:
-                what = (
-                    "tofile"
-                    if name == "tif"
-                    else "LUT+Pillow"
-                    if name == "gif"
-                    else "deflate"
-                )
+                what = {"tif": "tofile", "gif": "LUT+Pillow"}.get(name, "deflate+write")
                 line += f"   limit ({what}) {limit:7.2f} s   {t / limit:5.2f}x"
             if raw:
                 line += f"   tofile {raw:6.2f} s"

@@ -216,36 +216,40 @@ def _powers() -> list[int]:
 _X2N = _powers()
 
 
-def _blocks(pieces: Iterable[Any], size: int) -> Iterator[bytes | memoryview]:
-    """Cut the concatenation of ``pieces`` into blocks of exactly ``size`` bytes."""
-    buf = bytearray()
+def _blocks(pieces: Iterable[Any], size: int) -> Iterator[list[memoryview]]:
+    """Cut the concatenation of ``pieces`` into blocks of exactly ``size`` bytes.
+
+    A block is a list of views into the pieces: nothing is copied.
+    """
+    block: list[memoryview] = []
+    room = size
     for piece in pieces:
         view = memoryview(piece).cast("B")
-        start = 0
-        if buf:
-            take = min(size - len(buf), len(view))
-            buf += view[:take]
-            start = take
-            if len(buf) < size:
-                continue
-            yield bytes(buf)
-            buf = bytearray()
-        while len(view) - start >= size:
-            yield view[start : start + size]
-            start += size
-        buf += view[start:]
-    if buf:
-        yield bytes(buf)
+        while len(view) >= room:
+            block.append(view[:room])
+            yield block
+            view = view[room:]
+            block, room = [], size
+        if len(view):
+            block.append(view)
+            room -= len(view)
+    if block:
+        yield block
 
 
-def _deflate_block(block: Any, level: int) -> tuple[bytes, int, int]:
-    mod = _module()
-    crc = mod.crc32(block)
+def _deflate_block(
+    block: list[memoryview], level: int, mod: Any
+) -> tuple[bytes, int, int]:
+    crc, n = 0, 0
+    for view in block:
+        crc = mod.crc32(view, crc)
+        n += len(view)
     if level == 0:
-        return bytes(block), crc, len(block)
-    c = mod.compressobj(engine_level(level), mod.DEFLATED, -15)
-    out = c.compress(block) + c.flush(mod.Z_SYNC_FLUSH)
-    return bytes(out), crc, len(block)
+        return b"".join(block), crc, n
+    c = mod.compressobj(level, mod.DEFLATED, -15)
+    out = [c.compress(view) for view in block]
+    out.append(c.flush(mod.Z_SYNC_FLUSH))
+    return b"".join(out), crc, n
 
 
 #: The empty final block that closes a deflate stream of sync-flushed blocks.
@@ -264,10 +268,15 @@ def deflate_stream(
     The stream's bytes depend on the data, level and engine only.
     """
     crc, usize, csize = 0, 0, 0
-    fn: Callable[[Any], tuple[bytes, int, int]] = lambda b: _deflate_block(b, level)  # noqa: E731
-    for out, bcrc, blen in ordered_map(fn, _blocks(pieces, BLOCK_SIZE), n_threads):
+    mod, lvl = _module(), engine_level(level)
+    combine = getattr(mod, "crc32_combine", crc32_combine)  # isal has a fast one
+
+    def task(block: list[memoryview]) -> tuple[bytes, int, int]:
+        return _deflate_block(block, lvl, mod)
+
+    for out, bcrc, blen in ordered_map(task, _blocks(pieces, BLOCK_SIZE), n_threads):
         write(out)
-        crc = crc32_combine(crc, bcrc, blen)
+        crc = combine(crc, bcrc, blen)
         usize += blen
         csize += len(out)
     if level:
