@@ -130,6 +130,11 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     help="Channel to read (default: the file's height channel).",
 )
 @click.option(
+    "--skip-damaged-frames",
+    is_flag=True,
+    help="Frame folders: leave out damaged frame files (warned, in provenance).",
+)
+@click.option(
     "--processing",
     "-p",
     default=None,
@@ -209,6 +214,7 @@ def process(
     input_path: Path | None,
     synthetic: bool,
     channel: str | None,
+    skip_damaged_frames: bool,
     processing: str | None,
     processing_file: Path | None,
     export: tuple[str, ...],
@@ -307,7 +313,7 @@ def process(
 
         assert input_path is not None
         with using_threads(threads):  # bundles' gzip chunks inflate in threads
-            stack = load(input_path, channel=channel)
+            stack = load(input_path, channel=channel, skip_damaged=skip_damaged_frames)
     stack.provenance["command"] = {
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": processing,
