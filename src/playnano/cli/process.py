@@ -240,7 +240,6 @@ def process(
       playnano process --synthetic -p remove_plane --export all
     """
     from playnano.io.export_data import (
-        export_all,
         make_stem,
         plan_exports,
         refuse_existing_outputs,
@@ -249,9 +248,9 @@ def process(
     from playnano.processing.pipeline import (
         load_processing_file,
         parse_steps,
-        run_pipeline,
         validate_steps,
     )
+    from playnano.run import RunSettings, convert_stack, read_input, steps_as_plain
 
     ctx.obj["verbose"] = verbose
     log_level = (
@@ -302,18 +301,26 @@ def process(
         stem = make_stem(base, processed=True, raw=raw)
         refuse_existing_outputs(plan, output_folder, stem, overwrite)
 
-    # ---- read, process, export
+    settings = RunSettings(
+        formats=tuple(formats),
+        steps=steps_as_plain(steps),
+        raw=raw,
+        options=_parse_format_options(format_options),
+        shared_options=shared,
+        channel=channel,
+        skip_damaged=skip_damaged_frames,
+        threads=threads,
+        overwrite=overwrite,
+    )
+
+    # ---- read, process, export (the code path `playnano batch` shares)
     if synthetic:
         from playnano.synthetic import synthetic_hsafm
 
         stack = synthetic_hsafm()
     else:
-        from playnano.io.codec import using_threads
-        from playnano.readers import load
-
         assert input_path is not None
-        with using_threads(threads):  # bundles' gzip chunks inflate in threads
-            stack = load(input_path, channel=channel, skip_damaged=skip_damaged_frames)
+        stack = read_input(input_path, settings)
     stack.provenance["command"] = {
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": processing,
@@ -321,26 +328,20 @@ def process(
         "formats": formats,
         "raw": raw,
     }
-    show_bar = not quiet and sys.stderr.isatty()
-    if resolved:
-        with click.progressbar(
-            length=len(resolved),
-            label="processing",
-            file=sys.stderr,
-            hidden=not show_bar,
-        ) as bar:
-            run_pipeline(stack, resolved, progress=lambda i, n, name: bar.update(1))
-    results = export_all(
-        stack,
-        output_folder,
-        base,
-        formats,
-        raw=raw,
-        overwrite=overwrite,
-        options=_parse_format_options(format_options),
-        shared_options=shared,
-        threads=threads,
-    )
+    show_bar = not quiet and sys.stderr.isatty() and bool(resolved)
+    with click.progressbar(
+        length=max(len(resolved), 1),
+        label="processing",
+        file=sys.stderr,
+        hidden=not show_bar,
+    ) as bar:
+        results = convert_stack(
+            stack,
+            output_folder,
+            base,
+            settings,
+            progress=lambda i, n, name: bar.update(1),
+        )
     failed = 0
     for r in results:
         if r.error is not None:

@@ -1,0 +1,193 @@
+"""One input to its outputs: the code path ``playnano process`` and ``batch`` share.
+
+:class:`RunSettings` holds what a run does (steps, formats, options) as plain,
+picklable values; :meth:`RunSettings.check` validates all of it before any file is
+read. :func:`read_input` and :func:`convert_stack` are what ``process`` runs;
+:func:`run_one` wraps them for ``batch``: paths in, a plain JSON-ready record out, so
+no stack, open file or h5py object crosses a process boundary.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playnano.errors import PlaynanoError
+
+if TYPE_CHECKING:
+    from playnano.afm_stack import AFMImageStack
+    from playnano.io.export_data import ExportResult
+    from playnano.plugins.registry import Entry
+    from playnano.processing.pipeline import ResolvedStep
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a run does to each input, as plain values.
+
+    Parameters
+    ----------
+    formats : tuple of str
+        Format names as requested (``all`` already expanded).
+    steps : tuple
+        ``(name, params)`` pairs, in order.
+    raw : bool
+        Export the unprocessed snapshot.
+    options : dict
+        Per-format options (``{"gif": {"fps": "10"}}``).
+    shared_options : dict
+        Options given to every format that declares them (``zmin``, ``scale_bar_nm``).
+    channel : str, optional
+        Channel to read.
+    skip_damaged : bool
+        Frame folders: leave out damaged frames.
+    threads : int, optional
+        Compression threads; the files are the same whatever the count.
+    overwrite : bool
+        Replace existing outputs.
+    """
+
+    formats: tuple[str, ...]
+    steps: tuple[tuple[str, dict[str, Any]], ...] = ()
+    raw: bool = False
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared_options: dict[str, Any] = field(default_factory=dict)
+    channel: str | None = None
+    skip_damaged: bool = False
+    threads: int | None = None
+    overwrite: bool = False
+
+    def check(self) -> tuple[list[tuple[Entry, dict[str, Any]]], list[ResolvedStep]]:
+        """Resolve every format, option and step; raise before any work if one is bad."""
+        from playnano.io.export_data import check_threads, plan_exports
+        from playnano.processing.pipeline import validate_steps
+
+        check_threads(self.threads)
+        plan = plan_exports(
+            self.formats,
+            raw=self.raw,
+            options=self.options,
+            shared_options=self.shared_options,
+        )
+        return plan, validate_steps(list(self.steps))
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings that decide the outputs' content (resume compares these)."""
+        d = asdict(self)
+        d["steps"] = [[name, dict(params)] for name, params in self.steps]
+        d["formats"] = list(self.formats)
+        for key in ("threads", "overwrite"):  # same files whatever their value
+            d.pop(key)
+        return d
+
+
+def steps_as_plain(steps: Sequence[Any]) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Parsed :class:`~playnano.processing.parsing.Step` objects as ``(name, params)``."""
+    return tuple((s.name, dict(s.params)) for s in steps)
+
+
+def processes(resolved: Sequence[ResolvedStep]) -> bool:
+    """True when the steps change the data (outputs then carry ``_filtered``)."""
+    return any(r.spec.kind in ("filter", "stack") for r in resolved)
+
+
+def base_name(path: Path) -> str:
+    """The output base name of an input: its name up to the first dot."""
+    return path.name.split(".")[0] or "playnano_export"
+
+
+def read_input(path: str | Path, settings: RunSettings) -> AFMImageStack:
+    """Read one input with the settings' channel, damaged-frame rule and threads."""
+    from playnano.io.codec import using_threads
+    from playnano.readers import load
+
+    with using_threads(settings.threads):  # bundles' gzip chunks inflate in threads
+        return load(path, channel=settings.channel, skip_damaged=settings.skip_damaged)
+
+
+def convert_stack(
+    stack: AFMImageStack,
+    output_folder: str | Path,
+    base: str | None,
+    settings: RunSettings,
+    *,
+    progress: Progress | None = None,
+) -> list[ExportResult]:
+    """Run the steps on ``stack`` and write every format; one result per format.
+
+    A failing step raises (the stack is restored); a failing format is recorded in
+    its result and the others are still written.
+    """
+    from playnano.io.export_data import export_all
+    from playnano.processing.pipeline import run_pipeline
+
+    if settings.steps:
+        run_pipeline(stack, list(settings.steps), progress=progress)
+    return export_all(
+        stack,
+        output_folder,
+        base,
+        settings.formats,
+        raw=settings.raw,
+        overwrite=settings.overwrite,
+        options=settings.options,
+        shared_options=settings.shared_options,
+        threads=settings.threads,
+    )
+
+
+def run_one(
+    input_path: str,
+    output_folder: str,
+    settings: RunSettings,
+    command: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Turn one input into its outputs; return a plain record, never raise for it.
+
+    The record holds ``input``, ``status`` (``ok``, ``partial`` when some formats
+    failed, ``failed``), ``outputs`` (paths written), ``seconds``, ``sha256`` of the
+    input, ``error`` (one line, or ``None``) and ``settings`` (the fingerprint).
+    """
+    from playnano.provenance import sha256_of
+
+    start = time.perf_counter()
+    record: dict[str, Any] = {
+        "input": input_path,
+        "status": "failed",
+        "outputs": [],
+        "seconds": 0.0,
+        "sha256": None,
+        "error": None,
+        "settings": settings.fingerprint(),
+    }
+    try:
+        record["sha256"] = sha256_of(input_path)
+        stack = read_input(input_path, settings)
+        if command:
+            stack.provenance["command"] = dict(command)
+        results = convert_stack(
+            stack, output_folder, base_name(Path(input_path)), settings
+        )
+        record["outputs"] = [str(p) for r in results for p in r.paths]
+        errors = [f"{r.format}: {r.error}" for r in results if r.error is not None]
+        if errors:
+            record["error"] = "; ".join(errors)
+            record["status"] = "partial" if record["outputs"] else "failed"
+        else:
+            record["status"] = "ok"
+    except PlaynanoError as exc:
+        record["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except OSError as exc:
+        record["error"] = f"{Path(input_path).name}: {exc.strerror or exc}"
+    except Exception as exc:  # a bug in a reader, step or plugin: keep the batch going
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" ({last[0].filename}:{last[0].lineno})" if last else ""
+        record["error"] = f"{type(exc).__name__}: {exc}{where}".splitlines()[0]
+    record["seconds"] = round(time.perf_counter() - start, 3)
+    return record
