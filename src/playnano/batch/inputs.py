@@ -1,0 +1,165 @@
+"""Find a batch's inputs and plan where each one's outputs go, before reading any.
+
+Files, folders and glob patterns are accepted. A folder is scanned for every installed
+reader's suffixes; the frame files of a folder reader (JPK ``.jpk``, Nanoscope
+``.spm``/``.00N``) make the folder one input, as ``playnano process FOLDER`` reads it.
+Outputs mirror the input tree under the output folder, so two inputs collide only
+when they share a folder and a base name, which is refused up front.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playnano.errors import OptionError, ReadError
+from playnano.run import base_name
+
+if TYPE_CHECKING:
+    from playnano.plugins.registry import Entry
+
+_GLOB = set("*?[")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input and the outputs it is expected to write.
+
+    Parameters
+    ----------
+    input : pathlib.Path
+        The file or frame folder (absolute).
+    out_dir : pathlib.Path
+        Where its outputs go.
+    outputs : tuple of pathlib.Path
+        The expected output paths, one per format.
+    """
+
+    input: Path
+    out_dir: Path
+    outputs: tuple[Path, ...]
+
+
+def _usable_readers() -> list[Entry]:
+    from playnano.plugins.registry import readers
+
+    return [e for e in readers().entries() if not e.shadowed_by]
+
+
+def _frame_folder(folder: Path, folder_readers: list[Entry]) -> bool:
+    from playnano.readers import _can_read
+
+    return any(_can_read(e, folder) for e in folder_readers)
+
+
+def _is_frame_file(f: Path, folder_readers: list[Entry]) -> bool:
+    suffix = f.suffix.lower()
+    for e in folder_readers:
+        if suffix in {s.lower() for s in e.obj.suffixes}:
+            return True
+        if ".00N" in getattr(e.obj, "content_suffixes", ()) and suffix[1:].isdigit():
+            return True
+    return False
+
+
+def _scan(folder: Path, recursive: bool, out: list[Path]) -> None:
+    from playnano.plugins.registry import readers
+
+    usable = _usable_readers()
+    folder_readers = [e for e in usable if getattr(e.obj, "reads_folders", False)]
+    frames = _frame_folder(folder, folder_readers)
+    if frames:
+        out.append(folder)
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith("."):
+            continue
+        if f.is_dir():
+            if recursive:
+                _scan(f, recursive, out)
+        elif f.is_file():
+            if frames and _is_frame_file(f, folder_readers):
+                continue
+            entry = readers().for_suffix(f, lambda r: r.suffixes)
+            if entry is not None and not getattr(entry.obj, "reads_folders", False):
+                out.append(f)
+
+
+def discover(args: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
+    """Every input named by ``args`` (files, folders, glob patterns), absolute, once.
+
+    Raises
+    ------
+    ReadError
+        When an argument names nothing, or a pattern or folder yields no input.
+    """
+    found: list[Path] = []
+    for arg in args:
+        text = str(arg)
+        if not Path(text).exists() and _GLOB & set(text):
+            matches = [Path(m) for m in sorted(glob.glob(text, recursive=recursive))]
+            if not matches:
+                raise ReadError(f"{text}: no file or folder matches this pattern")
+        else:
+            matches = [Path(text)]
+        for m in matches:
+            if not m.exists():
+                raise ReadError(f"{m}: no such file or folder")
+            before = len(found)
+            if m.is_dir():
+                _scan(m, recursive, found)
+                if len(found) == before:
+                    hint = "" if recursive else " (use -r to scan its sub-folders)"
+                    raise ReadError(f"{m}: no readable AFM file in this folder{hint}")
+            else:
+                found.append(m)
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return list(unique)
+
+
+def plan_tasks(
+    inputs: Iterable[Path],
+    output_folder: Path,
+    plan: list[tuple[Entry, dict[str, Any]]],
+    *,
+    processed: bool,
+    raw: bool,
+) -> list[Task]:
+    """Each input's output folder (mirroring the input tree) and output paths.
+
+    Raises
+    ------
+    OptionError
+        When two inputs would write the same output, or an output would replace
+        an input.
+    """
+    from playnano.io.export_data import make_stem
+
+    inputs = list(inputs)
+    if not inputs:
+        return []
+    root = Path(os.path.commonpath([str(p.parent) for p in inputs]))
+    out_root = output_folder.resolve()
+    tasks: list[Task] = []
+    owner: dict[Path, Path] = {}
+    as_inputs = set(inputs)
+    for inp in inputs:
+        out_dir = out_root / inp.parent.relative_to(root)
+        stem = make_stem(base_name(inp), processed=processed, raw=raw)
+        outputs = tuple(out_dir / f"{stem}{entry.obj.suffix}" for entry, _ in plan)
+        for out in outputs:
+            if out in owner:
+                raise OptionError(
+                    f"{inp} and {owner[out]} would both write {out}; "
+                    "rename one or run them separately"
+                )
+            if out in as_inputs:
+                raise OptionError(f"{inp}: its output {out} would replace an input")
+            owner[out] = inp
+        tasks.append(Task(inp, out_dir, outputs))
+    return tasks

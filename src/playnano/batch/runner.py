@@ -1,0 +1,150 @@
+"""Plan, check and run a batch; keep its report true; stop cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from playnano.batch.engine import (
+    HINT,
+    clean_partials,
+    dask_available,
+    make_jobs,
+    run_dask,
+    run_serial,
+)
+from playnano.batch.inputs import Task, discover, plan_tasks
+from playnano.batch.report import DONE, REPORT_NAME, BatchReport
+from playnano.errors import OutputExistsError
+from playnano.run import RunSettings, processes
+
+
+def _done_before(
+    task: Task, previous: Mapping[str, dict[str, Any]], fingerprint: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The earlier record of ``task`` if its outputs exist and nothing changed."""
+    from playnano.provenance import sha256_of
+
+    rec = previous.get(str(task.input))
+    if not rec or rec.get("status") not in DONE or rec.get("settings") != fingerprint:
+        return None
+    outputs = [Path(p) for p in rec.get("outputs") or []]
+    if not outputs or not all(p.exists() for p in outputs):
+        return None
+    if rec.get("sha256") != sha256_of(task.input):
+        return None
+    return rec
+
+
+def _check_existing(
+    tasks: Sequence[Task],
+    previous: Mapping[str, dict[str, Any]],
+    overwrite: bool,
+    force: bool,
+) -> set[Path]:
+    """Refuse existing outputs up front; return inputs allowed to replace their own."""
+    replace_own: set[Path] = set()
+    for t in tasks:
+        own = {Path(p) for p in (previous.get(str(t.input)) or {}).get("outputs") or []}
+        for out in t.outputs:
+            if not out.exists() or overwrite:
+                continue
+            if force and out in own:
+                replace_own.add(t.input)
+                continue
+            raise OutputExistsError(
+                f"{out} already exists (from {t.input.name}); pass --overwrite to "
+                "replace it"
+            )
+    return replace_own
+
+
+def run_batch(
+    args: Sequence[str],
+    output_folder: Path,
+    settings: RunSettings,
+    *,
+    recursive: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    quiet: bool = False,
+    command: Mapping[str, Any] | None = None,
+) -> BatchReport:
+    """Run ``settings`` over every input named by ``args``; return the final report.
+
+    Everything is checked (settings, inputs, output paths, existing files) before
+    any input is read; ``KeyboardInterrupt`` stops the tasks, removes what the
+    running ones had half written, marks the rest ``interrupted`` and re-raises.
+    """
+    plan, resolved = settings.check()
+    inputs = discover(args, recursive=recursive)
+    tasks = plan_tasks(
+        inputs,
+        output_folder,
+        plan,
+        processed=processes(resolved),
+        raw=settings.raw,
+    )
+    report_path = output_folder.resolve() / REPORT_NAME
+    previous = {} if force else BatchReport.previous(report_path)
+    fingerprint = settings.fingerprint()
+    todo: list[Task] = []
+    skipped: list[dict[str, Any]] = []
+    for t in tasks:
+        rec = _done_before(t, previous, fingerprint)
+        if rec is None:
+            todo.append(t)
+        else:
+            skipped.append({**rec, "status": "skipped"})
+    forced_prev = BatchReport.previous(report_path) if force else previous
+    replace_own = _check_existing(todo, forced_prev, settings.overwrite, force)
+
+    n_workers = workers or os.cpu_count() or 1
+    use_dask = bool(scheduler) or (n_workers > 1 and len(todo) > 1)
+    if use_dask and not dask_available():
+        click.echo(f"playnano: {HINT}", err=True)
+        use_dask = False
+    if use_dask and settings.threads is None and not scheduler:
+        # one compression thread per task: the workers already use every core
+        import dataclasses
+
+        settings = dataclasses.replace(settings, threads=1)
+    engine = scheduler if scheduler else (f"local:{n_workers}" if use_dask else "serial")
+    report = BatchReport(report_path, [str(t.input) for t in tasks], fingerprint, engine)
+    for rec in skipped:
+        report.update(rec, write=False)
+    report.write()
+
+    jobs = make_jobs(todo, settings, replace_own)
+    records: Iterator[dict[str, Any]]
+    if use_dask:
+        records = run_dask(jobs, command, workers=n_workers, scheduler=scheduler)
+    else:
+        records = run_serial(jobs, command)
+    show_bar = not quiet and sys.stderr.isatty()
+    try:
+        with click.progressbar(
+            length=max(len(jobs), 1),
+            label=f"{len(jobs)} inputs ({engine})",
+            file=sys.stderr,
+            hidden=not show_bar,
+        ) as bar:
+            for rec in records:
+                report.update(rec)
+                bar.update(1)
+    except KeyboardInterrupt:
+        if hasattr(records, "close"):
+            records.close()  # cancels the futures and shuts the local cluster down
+        clean_partials(sorted({t.out_dir for t in todo}))
+        report.interrupt()
+        raise
+    report.write(finished=True)
+    if not quiet or any(r["status"] not in DONE for r in report.records.values()):
+        click.echo(report.table(), err=True)
+    return report

@@ -1,0 +1,175 @@
+"""``playnano batch``: ``process`` over many inputs, on this machine or a Dask cluster.
+
+Options are ``process``'s own (the same click options, reused, not copied). Everything
+is checked before any file is read: steps, formats, options, and every output path
+(two inputs writing one output is an error). Each input is one task; a failing input
+is recorded with its one-line error and the others go on. Exit 0 when every input
+succeeded, 3 when some failed, 1 when none did.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from playnano.cli.process import (
+    EXIT_PARTIAL,
+    _parse_format_options,
+    _ProcessCommand,
+    _split_formats,
+    process,
+)
+
+#: ``process`` options that ``batch`` takes as they are.
+_SHARED = (
+    "channel",
+    "skip_damaged_frames",
+    "processing",
+    "processing_file",
+    "export",
+    "make_gif",
+    "raw",
+    "output_folder",
+    "scale_bar_nm",
+    "zmin",
+    "zmax",
+    "format_options",
+    "threads",
+    "overwrite",
+    "quiet",
+    "verbose",
+)
+
+
+def _process_options() -> list[click.Parameter]:
+    by_name = {p.name: p for p in process.params}
+    return [by_name[n] for n in _SHARED]
+
+
+def build_settings(
+    *,
+    export: tuple[str, ...],
+    make_gif: bool,
+    raw: bool,
+    processing: str | None,
+    processing_file: Path | None,
+    format_options: tuple[str, ...],
+    scale_bar_nm: str | None,
+    zmin: str | None,
+    zmax: str | None,
+    channel: str | None,
+    skip_damaged_frames: bool,
+    threads: int | None,
+    overwrite: bool,
+) -> Any:
+    """``process``-style options as checked :class:`~playnano.run.RunSettings`."""
+    from playnano.plugins.registry import exporters
+    from playnano.processing.pipeline import load_processing_file, parse_steps
+    from playnano.run import RunSettings, steps_as_plain
+
+    if processing and processing_file:
+        raise click.UsageError("give --processing or --processing-file, not both")
+    formats = _split_formats(export)
+    if make_gif:
+        formats.append("gif")
+    if any(f.lower() == "all" for f in formats):
+        formats = [e.name for e in exporters().entries() if e.status() == "ok"]
+    if not formats:
+        raise click.UsageError("nothing to export: give --export FORMAT (or --make-gif)")
+    shared = {
+        k: v
+        for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
+        if v is not None
+    }
+    if processing_file is not None:
+        steps = load_processing_file(processing_file)
+    else:
+        steps = parse_steps(processing or "")
+    return RunSettings(
+        formats=tuple(formats),
+        steps=steps_as_plain(steps),
+        raw=raw,
+        options=_parse_format_options(format_options),
+        shared_options=shared,
+        channel=channel,
+        skip_damaged=skip_damaged_frames,
+        threads=threads,
+        overwrite=overwrite,
+    )
+
+
+@click.command(cls=_ProcessCommand)
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
+@click.option("--recursive", "-r", is_flag=True, help="Scan folders' sub-folders too.")
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes (default: one per core; 1: in this process).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Submit to an existing Dask scheduler, e.g. tcp://host:8786 "
+    "(default: $DASK_SCHEDULER_ADDRESS, else a local cluster).",
+)
+@click.option(
+    "--force", is_flag=True, help="Redo inputs the last report says are done."
+)
+@click.pass_context
+def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
+    """Process and export many inputs (files, folders, glob patterns) into -o.
+
+    Outputs mirror the input tree under the output folder; batch-report.json there
+    records every input's status, outputs, time, SHA-256 and error, and a re-run
+    skips the inputs already done with the same settings.
+
+    \b
+    Examples:
+      playnano batch session/ -r -p remove_plane --export h5 tif -o out
+      playnano batch "data/*.asd" -e npz -o out --workers 4
+      playnano batch archive/ -r -e h5 -o out --scheduler tcp://head:8786
+    """
+    from playnano.batch.runner import run_batch
+
+    ctx.obj["verbose"] = kw["verbose"]
+    settings = build_settings(
+        **{
+            k: kw[k]
+            for k in _SHARED
+            if k not in ("output_folder", "quiet", "verbose")
+        }
+    )
+    scheduler = kw["scheduler"] or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    command = {
+        "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
+        "processing": kw["processing"],
+        "processing_file": str(kw["processing_file"]) if kw["processing_file"] else None,
+        "formats": list(settings.formats),
+        "raw": kw["raw"],
+    }
+    report = run_batch(
+        inputs,
+        Path(kw["output_folder"]),
+        settings,
+        recursive=kw["recursive"],
+        workers=kw["workers"],
+        scheduler=scheduler,
+        force=kw["force"],
+        quiet=kw["quiet"],
+        command=command,
+    )
+    t = report.totals()
+    good = t["ok"] + t["skipped"]
+    if good < t["inputs"]:
+        ctx.exit(EXIT_PARTIAL if good else 1)
+
+
+batch.params[1:1] = _process_options()
