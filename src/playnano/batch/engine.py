@@ -9,7 +9,7 @@ default, or an existing scheduler's cluster.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import logging
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -25,7 +25,11 @@ HINT = 'dask is not installed: running serially (pip install "playnano[dask]")'
 
 def dask_available() -> bool:
     """True when ``dask.distributed`` can be imported."""
-    return importlib.util.find_spec("distributed") is not None
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +90,8 @@ def run_dask(
     """
     from distributed import Client, LocalCluster, as_completed
 
+    if not logging.getLogger("playnano").isEnabledFor(logging.INFO):
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # -v shows them
     cluster = None
     if scheduler:
         client = Client(scheduler, timeout="30s")
@@ -94,7 +100,7 @@ def run_dask(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clashes
         )
         client = Client(cluster)
     try:

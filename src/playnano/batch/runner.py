@@ -44,17 +44,26 @@ def _done_before(
 def _check_existing(
     tasks: Sequence[Task],
     previous: Mapping[str, dict[str, Any]],
+    fingerprint: dict[str, Any],
+    *,
     overwrite: bool,
     force: bool,
 ) -> set[Path]:
-    """Refuse existing outputs up front; return inputs allowed to replace their own."""
+    """Refuse existing outputs up front; return inputs allowed to replace their own.
+
+    An input may replace the outputs the last report recorded for it when it is
+    redone with the same settings (it changed, or ``--force``); any other existing
+    file needs ``--overwrite``.
+    """
     replace_own: set[Path] = set()
     for t in tasks:
-        own = {Path(p) for p in (previous.get(str(t.input)) or {}).get("outputs") or []}
+        rec = previous.get(str(t.input)) or {}
+        same = force or rec.get("settings") == fingerprint
+        own = {Path(p) for p in rec.get("outputs") or []} if same else set()
         for out in t.outputs:
             if not out.exists() or overwrite:
                 continue
-            if force and out in own:
+            if out in own:
                 replace_own.add(t.input)
                 continue
             raise OutputExistsError(
@@ -102,8 +111,13 @@ def run_batch(
             todo.append(t)
         else:
             skipped.append({**rec, "status": "skipped"})
-    forced_prev = BatchReport.previous(report_path) if force else previous
-    replace_own = _check_existing(todo, forced_prev, settings.overwrite, force)
+    replace_own = _check_existing(
+        todo,
+        BatchReport.previous(report_path) if force else previous,
+        fingerprint,
+        overwrite=settings.overwrite,
+        force=force,
+    )
 
     n_workers = workers or os.cpu_count() or 1
     use_dask = bool(scheduler) or (n_workers > 1 and len(todo) > 1)

@@ -1,0 +1,60 @@
+"""Inputs for the batch tests: synthetic bundles and copies of the real files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playnano.io.export_data import save_npz_bundle
+from playnano.synthetic import synthetic_hsafm
+
+
+def _reports_equal_apart_from_times(a: dict, b: dict, root_a: Path, root_b: Path):
+    """Records of two reports with times removed and outputs relative to their roots."""
+
+    def norm(rep: dict, root: Path) -> list[dict]:
+        out = []
+        for r in rep["inputs"]:
+            r = dict(r)
+            r.pop("seconds")
+            r["outputs"] = sorted(str(Path(p).relative_to(root)) for p in r["outputs"])
+            out.append(r)
+        return out
+
+    return norm(a, root_a) == norm(b, root_b)
+
+
+reports_equal_apart_from_times = _reports_equal_apart_from_times
+
+
+@pytest.fixture
+def synthetic_inputs(tmp_path: Path) -> Path:
+    """Four small synthetic NPZ videos in a two-level folder tree."""
+    root = tmp_path / "in"
+    for i, rel in enumerate(["a.npz", "b.npz", "sub/c.npz", "sub/deeper/d.npz"]):
+        stack = synthetic_hsafm(n_frames=5, size_px=48, seed=i)
+        stack.data = stack.data + np.linspace(0, 3, 48)[None, None, :]  # a tilt
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        save_npz_bundle(target, stack)
+    return root
+
+
+@pytest.fixture
+def real_inputs(afm_data: Path, tmp_path: Path) -> Path:
+    """Every real file family in a temporary tree, plus two truncated files."""
+    root = tmp_path / "real"
+    for rel in ["asd", "h5-jpk", "jpk_folder/streptavidin_hs"]:
+        shutil.copytree(afm_data / rel, root / rel)
+    (root / "spm").mkdir()
+    shutil.copy(afm_data / "spm" / "old_bruker.002", root / "spm")
+    (root / "spm_header").mkdir()  # the header-only Nanoscope file: truncated
+    shutil.copy(afm_data / "spm" / "bruker_data_header.001", root / "spm_header")
+    data = (afm_data / "asd" / "asd_sample_0.asd").read_bytes()
+    (root / "asd" / "truncated.asd").write_bytes(data[:100_000])
+    for p in root.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)  # the shared copies are read-only
+    return root

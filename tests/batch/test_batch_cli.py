@@ -1,0 +1,210 @@
+"""``playnano batch`` in this process (--workers 1): checks, layout, report, resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from playnano.cli import cli
+from playnano.readers import load
+
+ARGS = ["-p", "remove_plane", "-e", "h5", "npz", "--workers", "1"]
+
+
+def _batch(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(cli, ["batch", *args])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.output
+    return res.exit_code, res.output
+
+
+def _report(out: Path) -> dict:
+    return json.loads((out / "batch-report.json").read_text())
+
+
+def test_outputs_mirror_the_input_tree_and_match_process(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    code, text = _batch(str(synthetic_inputs), "-r", *ARGS, "-o", str(out))
+    assert code == 0, text
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*.h5"))
+    assert names == [
+        "a_filtered.h5",
+        "b_filtered.h5",
+        "sub/c_filtered.h5",
+        "sub/deeper/d_filtered.h5",
+    ]
+    # the same input through `playnano process` gives the same arrays
+    single = tmp_path / "single"
+    res = CliRunner().invoke(
+        cli,
+        ["process", str(synthetic_inputs / "sub" / "c.npz"), "-p", "remove_plane"]
+        + ["-e", "h5", "-o", str(single)],
+    )
+    assert res.exit_code == 0, res.output
+    a = load(out / "sub" / "c_filtered.h5")
+    b = load(single / "c_filtered.h5")
+    assert np.array_equal(a.data, b.data)
+    assert not np.array_equal(a.data, load(synthetic_inputs / "sub" / "c.npz").data)
+    rep = _report(out)
+    assert rep["totals"]["ok"] == 4 and rep["totals"]["inputs"] == 4
+    rec = next(r for r in rep["inputs"] if r["input"].endswith("c.npz"))
+    import hashlib
+
+    digest = hashlib.sha256((synthetic_inputs / "sub" / "c.npz").read_bytes())
+    assert rec["sha256"] == digest.hexdigest()
+    assert sorted(Path(p).name for p in rec["outputs"]) == [
+        "c_filtered.h5",
+        "c_filtered.npz",
+    ]
+    assert rec["status"] == "ok" and rec["error"] is None
+
+
+def test_without_recursive_only_the_top_folder(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out))
+    assert code == 0, text
+    assert sorted(p.name for p in out.rglob("*.h5")) == ["a_filtered.h5", "b_filtered.h5"]
+
+
+def test_glob_patterns_and_files(synthetic_inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = _batch(
+        str(synthetic_inputs / "*.npz"),
+        str(synthetic_inputs / "sub" / "c.npz"),
+        *ARGS,
+        "-o",
+        str(out),
+    )
+    assert code == 0, text
+    assert _report(out)["totals"]["inputs"] == 3
+    code, text = _batch(str(synthetic_inputs / "*.asd"), *ARGS, "-o", str(out))
+    assert code == 1 and "no file or folder matches" in text
+
+
+def test_colliding_outputs_are_refused_before_reading(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    # not even valid files: the collision is found before anything is read
+    (src / "run1.asd").write_bytes(b"junk")
+    (src / "run1.h5-jpk").write_bytes(b"junk")
+    out = tmp_path / "out"
+    code, text = _batch(str(src), *ARGS, "-o", str(out))
+    assert code == 1
+    assert "would both write" in text and "run1_filtered.h5" in text
+    assert len(text.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["-p", "no_such_step", "-e", "h5"], "no_such_step"),
+        (["-e", "nosuchformat"], "nosuchformat"),
+        (["-e", "h5", "--option", "gif.fps=3"], "gif"),
+    ],
+)
+def test_bad_settings_fail_before_anything_runs(
+    synthetic_inputs: Path, tmp_path: Path, bad: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    code, text = _batch(str(synthetic_inputs), "--workers", "1", *bad, "-o", str(out))
+    assert code != 0 and message in text
+    assert not out.exists()
+
+
+def test_existing_outputs_refused_then_overwritten(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "a_filtered.h5"
+    mine.write_bytes(b"the user's own file")
+    code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out))
+    assert code == 1 and "already exists" in text and "--overwrite" in text
+    assert mine.read_bytes() == b"the user's own file"
+    assert not (out / "b_filtered.h5").exists()
+    code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out), "--overwrite")
+    assert code == 0, text
+    assert load(mine).n_frames == 5
+
+
+def test_resume_skips_done_inputs_and_redoes_changed_ones(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert _batch(str(synthetic_inputs), *ARGS, "-o", str(out))[0] == 0
+    first = {r["input"]: r for r in _report(out)["inputs"]}
+    b_out = out / "b_filtered.h5"
+    stamp = b_out.stat().st_mtime_ns
+    # change one input: only it is redone
+    a_in = synthetic_inputs / "a.npz"
+    from playnano.io.export_data import save_npz_bundle
+    from playnano.synthetic import synthetic_hsafm
+
+    save_npz_bundle(a_in, synthetic_hsafm(n_frames=3, size_px=48, seed=9), overwrite=True)
+    code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out))
+    assert code == 0, text
+    second = {r["input"]: r for r in _report(out)["inputs"]}
+    assert second[str(a_in)]["status"] == "ok"
+    assert second[str(a_in)]["sha256"] != first[str(a_in)]["sha256"]
+    assert load(out / "a_filtered.h5").n_frames == 3
+    b_key = str(synthetic_inputs / "b.npz")
+    assert second[b_key]["status"] == "skipped"
+    assert b_out.stat().st_mtime_ns == stamp
+    # other settings: nothing is skipped, and the outputs are not ours to replace
+    code, text = _batch(
+        str(synthetic_inputs), "-p", "remove_plane;gaussian_filter:sigma=1",
+        "-e", "h5", "npz", "--workers", "1", "-o", str(out),
+    )  # fmt: skip
+    assert code == 1 and "already exists" in text
+    # --force redoes what the report recorded, without --overwrite
+    code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out), "--force")
+    assert code == 0, text
+    third = {r["input"]: r for r in _report(out)["inputs"]}
+    assert third[b_key]["status"] == "ok"
+    assert b_out.stat().st_mtime_ns != stamp
+
+
+def test_batch_help_and_listing_do_not_import_dask() -> None:
+    code = (
+        "import sys\n"
+        "from playnano.cli import cli\n"
+        "for argv in (['--help'], ['batch', '--help'], ['formats', 'list']):\n"
+        "    try:\n"
+        "        cli(argv, prog_name='playnano')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('LOADED', sorted(m for m in ('dask', 'distributed') if m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "LOADED []" in out.stderr, out.stderr
+
+
+def test_without_dask_runs_serially_with_a_hint(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    code = (
+        "import sys\n"
+        "sys.modules['distributed'] = None  # as if the extra were not installed\n"
+        "from playnano.cli import cli\n"
+        f"cli(['batch', {str(synthetic_inputs)!r}, '-e', 'npz', '-o', {str(out)!r},"
+        " '--workers', '2'], prog_name='playnano')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert 'pip install "playnano[dask]"' in res.stderr
+    assert _report(out)["engine"] == "serial"
+    assert sorted(p.name for p in out.glob("*.npz")) == ["a.npz", "b.npz"]
