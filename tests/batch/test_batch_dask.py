@@ -1,0 +1,188 @@
+"""``playnano batch`` on a real Dask engine: LocalCluster and an external scheduler."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from playnano.cli import cli
+from playnano.readers import load
+from tests.batch.conftest import reports_equal_apart_from_times
+
+pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+ARGS = ["-p", "remove_plane", "-e", "h5", "npz"]
+
+
+def _batch(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(cli, ["batch", *args])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.output
+    return res.exit_code, res.output
+
+
+def _report(out: Path) -> dict:
+    return json.loads((out / "batch-report.json").read_text())
+
+
+def _arrays(out: Path) -> dict[str, np.ndarray]:
+    return {str(p.relative_to(out)): load(p).data for p in sorted(out.rglob("*.h5"))}
+
+
+@pytest.mark.slow
+def test_one_and_two_workers_give_the_same_outputs_and_report(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    code, text = _batch(str(synthetic_inputs), "-r", *ARGS, "-o", str(one), "-w", "1")
+    assert code == 0, text
+    code, text = _batch(str(synthetic_inputs), "-r", *ARGS, "-o", str(two), "-w", "2")
+    assert code == 0, text
+    rep1, rep2 = _report(one), _report(two)
+    assert rep1["engine"] == "serial" and rep2["engine"] == "local:2"
+    a1, a2 = _arrays(one), _arrays(two)
+    assert list(a1) == list(a2) and len(a1) == 4
+    for name in a1:
+        assert a1[name].dtype == a2[name].dtype
+        assert np.array_equal(a1[name], a2[name]), name
+    assert reports_equal_apart_from_times(rep1, rep2, one, two)
+    assert rep1["totals"] == {**rep2["totals"], "seconds": rep1["totals"]["seconds"]}
+
+
+@pytest.mark.slow
+def test_real_files_statuses_exit_3_and_resume(real_inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = _batch(str(real_inputs), "-r", *ARGS, "-o", str(out), "-w", "2")
+    assert code == 3, text
+    status = {
+        str(Path(r["input"]).relative_to(real_inputs)): r
+        for r in _report(out)["inputs"]
+    }
+    assert {k: r["status"] for k, r in status.items()} == {
+        "asd/202110200146.asd": "ok",
+        "asd/asd_sample_0.asd": "ok",
+        "asd/truncated.asd": "failed",
+        "h5-jpk/sample_0.h5-jpk": "ok",
+        "jpk_folder/streptavidin_hs": "ok",
+        "spm": "ok",
+        "spm_header": "failed",
+    }
+    assert "truncated.asd" in status["asd/truncated.asd"]["error"]
+    assert "bruker_data_header.001" in status["spm_header"]["error"]
+    for r in status.values():
+        assert r["error"] is None or "\n" not in r["error"]
+    # every output holds what reading and processing the input in this process gives
+    from playnano.processing.pipeline import run_pipeline
+
+    for key, rec in status.items():
+        if rec["status"] != "ok":
+            assert rec["outputs"] == []
+            continue
+        expected = run_pipeline(load(real_inputs / key), "remove_plane").data
+        h5 = next(Path(p) for p in rec["outputs"] if p.endswith(".h5"))
+        assert h5.parent == out / Path(key).parent
+        assert np.array_equal(load(h5).data, expected), key
+    assert not list(out.rglob(".playnano-partial-*"))
+    # a second run skips every finished input and still reports the failures
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.h5")}
+    code, text = _batch(str(real_inputs), "-r", *ARGS, "-o", str(out), "-w", "2")
+    assert code == 3, text
+    again = {
+        str(Path(r["input"]).relative_to(real_inputs)): r["status"]
+        for r in _report(out)["inputs"]
+    }
+    assert again == {
+        k: ("skipped" if r["status"] == "ok" else "failed") for k, r in status.items()
+    }
+    assert stamps == {p: p.stat().st_mtime_ns for p in out.rglob("*.h5")}
+    assert "skipped" in text and "truncated.asd" in text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[str]:
+    """A real ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1."""
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
+    if dask is None:
+        pytest.skip("the dask command is not installed")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    procs: list[subprocess.Popen] = []
+    logs = tmp_path / "dask-logs"
+    logs.mkdir()
+
+    def start(name: str, *args: str) -> None:
+        log = open(logs / f"{name}.log", "wb")  # noqa: SIM115 (closed below)
+        procs.append(
+            subprocess.Popen(
+                [dask, *args], stdout=log, stderr=subprocess.STDOUT, env=env,
+                cwd=tmp_path, start_new_session=True,
+            )
+        )  # fmt: skip
+        log.close()
+
+    try:
+        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+              "--dashboard-address", ":0")  # fmt: skip
+        for i in range(2):
+            start(f"worker{i}", "worker", address, "--nworkers", "1", "--nthreads",
+                  "1", "--host", "127.0.0.1", "--dashboard-address", ":0")  # fmt: skip
+        from distributed import Client
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with Client(address, timeout="5s") as client:
+                    client.wait_for_workers(2, timeout=60)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        yield address
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+@pytest.mark.slow
+def test_existing_scheduler_gives_the_same_outputs(
+    synthetic_inputs: Path, tmp_path: Path, dask_cluster: str
+) -> None:
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    code, text = _batch(str(synthetic_inputs), "-r", *ARGS, "-o", str(local), "-w", "1")
+    assert code == 0, text
+    code, text = _batch(
+        str(synthetic_inputs), "-r", *ARGS, "-o", str(remote), "--scheduler", dask_cluster
+    )
+    assert code == 0, text
+    rep = _report(remote)
+    assert rep["engine"] == dask_cluster and rep["totals"]["ok"] == 4
+    a1, a2 = _arrays(local), _arrays(remote)
+    assert list(a1) == list(a2) and len(a1) == 4
+    assert all(np.array_equal(a1[k], a2[k]) for k in a1)
+    assert reports_equal_apart_from_times(_report(local), rep, local, remote)
