@@ -208,3 +208,55 @@ def test_without_dask_runs_serially_with_a_hint(
     assert 'pip install "playnano[dask]"' in res.stderr
     assert _report(out)["engine"] == "serial"
     assert sorted(p.name for p in out.glob("*.npz")) == ["a.npz", "b.npz"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_cleanly_and_leaves_a_true_report(
+    tmp_path: Path, workers: str
+) -> None:
+    if workers == "2":
+        pytest.importorskip("distributed", reason="the dask extra is not installed")
+    import signal
+    import time
+
+    from playnano.io.export_data import save_npz_bundle
+    from playnano.synthetic import synthetic_hsafm
+
+    src = tmp_path / "in"
+    src.mkdir()
+    stack = synthetic_hsafm(n_frames=30, size_px=128)
+    for i in range(30):
+        save_npz_bundle(src / f"v{i:02d}.npz", stack)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playnano", "batch", str(src), "-p",
+         "remove_plane;gaussian_filter:sigma=1", "-e", "h5", "tif", "-o", str(out),
+         "-w", workers],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    report = out / "batch-report.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if report.exists() and '"status": "ok"' in report.read_text():
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    rep = json.loads(report.read_text())
+    statuses = [r["status"] for r in rep["inputs"]]
+    assert "ok" in statuses and "interrupted" in statuses
+    assert set(statuses) <= {"ok", "interrupted"}
+    assert rep["totals"]["interrupted"] == statuses.count("interrupted")
+    for r in rep["inputs"]:
+        stem = Path(r["input"]).name.split(".")[0] + "_filtered"
+        written = sorted(p.name for p in out.glob(f"{stem}.*"))
+        if r["status"] == "ok":
+            assert written == [f"{stem}.h5", f"{stem}.ome.tif"]
+            assert load(out / f"{stem}.h5").n_frames == 30
+        else:
+            assert written == []  # nothing half written, and no staging left
+    assert not list(out.glob(".playnano-partial-*"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -73,6 +74,34 @@ def _check_existing(
     return replace_own
 
 
+def _settle_interrupted(
+    todo: Sequence[Task], report: BatchReport, preexisting: set[Path]
+) -> None:
+    """After Ctrl-C, make the outputs agree with the report.
+
+    A task that finished while the batch stopped (its result not yet received) has
+    written all of its new outputs: it is recorded ``ok``. One stopped half-way (some
+    formats committed, others not) has what it wrote removed.
+    """
+    from playnano.provenance import sha256_of
+
+    for t in todo:
+        if report.records[str(t.input)]["status"] != "pending":
+            continue
+        new = [o for o in t.outputs if o.exists() and o not in preexisting]
+        if new and len(new) == len(t.outputs):
+            record = dict(report.records[str(t.input)])
+            record.update(status="ok", outputs=[str(o) for o in new])
+            record["sha256"] = sha256_of(t.input)
+            report.update(record, write=False)
+            continue
+        for o in new:
+            if o.is_dir() and not o.is_symlink():
+                shutil.rmtree(o, ignore_errors=True)
+            else:
+                o.unlink(missing_ok=True)
+
+
 def run_batch(
     args: Sequence[str],
     output_folder: Path,
@@ -135,6 +164,7 @@ def run_batch(
         report.update(rec, write=False)
     report.write()
 
+    preexisting = {o for t in todo for o in t.outputs if o.exists()}
     jobs = make_jobs(todo, settings, replace_own)
     records: Iterator[dict[str, Any]]
     if use_dask:
@@ -156,6 +186,7 @@ def run_batch(
         if hasattr(records, "close"):
             records.close()  # cancels the futures and shuts the local cluster down
         clean_partials(sorted({t.out_dir for t in todo}))
+        _settle_interrupted(todo, report, preexisting)
         report.interrupt()
         raise
     report.write(finished=True)
