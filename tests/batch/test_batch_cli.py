@@ -42,10 +42,9 @@ def test_outputs_mirror_the_input_tree_and_match_process(
     ]
     # the same input through `playnano process` gives the same arrays
     single = tmp_path / "single"
+    c_npz = str(synthetic_inputs / "sub" / "c.npz")
     res = CliRunner().invoke(
-        cli,
-        ["process", str(synthetic_inputs / "sub" / "c.npz"), "-p", "remove_plane"]
-        + ["-e", "h5", "-o", str(single)],
+        cli, ["process", c_npz, "-p", "remove_plane", "-e", "h5", "-o", str(single)]
     )
     assert res.exit_code == 0, res.output
     a = load(out / "sub" / "c_filtered.h5")
@@ -72,7 +71,10 @@ def test_without_recursive_only_the_top_folder(
     out = tmp_path / "out"
     code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out))
     assert code == 0, text
-    assert sorted(p.name for p in out.rglob("*.h5")) == ["a_filtered.h5", "b_filtered.h5"]
+    assert sorted(p.name for p in out.rglob("*.h5")) == [
+        "a_filtered.h5",
+        "b_filtered.h5",
+    ]
 
 
 def test_glob_patterns_and_files(synthetic_inputs: Path, tmp_path: Path) -> None:
@@ -150,7 +152,9 @@ def test_resume_skips_done_inputs_and_redoes_changed_ones(
     from playnano.io.export_data import save_npz_bundle
     from playnano.synthetic import synthetic_hsafm
 
-    save_npz_bundle(a_in, synthetic_hsafm(n_frames=3, size_px=48, seed=9), overwrite=True)
+    save_npz_bundle(
+        a_in, synthetic_hsafm(n_frames=3, size_px=48, seed=9), overwrite=True
+    )
     code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out))
     assert code == 0, text
     second = {r["input"]: r for r in _report(out)["inputs"]}

@@ -61,7 +61,9 @@ def test_one_and_two_workers_give_the_same_outputs_and_report(
 
 
 @pytest.mark.slow
-def test_real_files_statuses_exit_3_and_resume(real_inputs: Path, tmp_path: Path) -> None:
+def test_real_files_statuses_exit_3_and_resume(
+    real_inputs: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     code, text = _batch(str(real_inputs), "-r", *ARGS, "-o", str(out), "-w", "2")
     assert code == 3, text
@@ -177,7 +179,13 @@ def test_existing_scheduler_gives_the_same_outputs(
     code, text = _batch(str(synthetic_inputs), "-r", *ARGS, "-o", str(local), "-w", "1")
     assert code == 0, text
     code, text = _batch(
-        str(synthetic_inputs), "-r", *ARGS, "-o", str(remote), "--scheduler", dask_cluster
+        str(synthetic_inputs),
+        "-r",
+        *ARGS,
+        "-o",
+        str(remote),
+        "--scheduler",
+        dask_cluster,
     )
     assert code == 0, text
     rep = _report(remote)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,6 @@ def run_dask(
     *,
     workers: int,
     scheduler: str | None,
-    on_client: Callable[[str], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run the jobs on a Dask cluster; yield records in the order they finish.
 
@@ -105,8 +104,6 @@ def run_dask(
         client = Client(cluster)
     try:
         with client:
-            if on_client is not None:
-                on_client(str(client.scheduler.address))
             futures = {
                 client.submit(
                     run_one, j.input, j.out_dir, j.settings, command, pure=False

@@ -158,8 +158,12 @@ def run_batch(
         import dataclasses
 
         settings = dataclasses.replace(settings, threads=1)
-    engine = scheduler if scheduler else (f"local:{n_workers}" if use_dask else "serial")
-    report = BatchReport(report_path, [str(t.input) for t in tasks], fingerprint, engine)
+    engine = (
+        scheduler if scheduler else (f"local:{n_workers}" if use_dask else "serial")
+    )
+    report = BatchReport(
+        report_path, [str(t.input) for t in tasks], fingerprint, engine
+    )
     for rec in skipped:
         report.update(rec, write=False)
     report.write()

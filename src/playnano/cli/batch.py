@@ -80,7 +80,9 @@ def build_settings(
     if any(f.lower() == "all" for f in formats):
         formats = [e.name for e in exporters().entries() if e.status() == "ok"]
     if not formats:
-        raise click.UsageError("nothing to export: give --export FORMAT (or --make-gif)")
+        raise click.UsageError(
+            "nothing to export: give --export FORMAT (or --make-gif)"
+        )
     shared = {
         k: v
         for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
@@ -141,17 +143,15 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
 
     ctx.obj["verbose"] = kw["verbose"]
     settings = build_settings(
-        **{
-            k: kw[k]
-            for k in _SHARED
-            if k not in ("output_folder", "quiet", "verbose")
-        }
+        **{k: kw[k] for k in _SHARED if k not in ("output_folder", "quiet", "verbose")}
     )
     scheduler = kw["scheduler"] or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     command = {
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": kw["processing"],
-        "processing_file": str(kw["processing_file"]) if kw["processing_file"] else None,
+        "processing_file": str(kw["processing_file"])
+        if kw["processing_file"]
+        else None,
         "formats": list(settings.formats),
         "raw": kw["raw"],
     }
