@@ -66,8 +66,11 @@ def _is_frame_file(f: Path, folder_readers: list[Entry]) -> bool:
     return False
 
 
-def _scan(folder: Path, recursive: bool, out: list[Path]) -> None:
+def _scan(folder: Path, recursive: bool, out: list[Path], skip: Path | None) -> None:
     from playnano.plugins.registry import readers
+
+    if skip is not None and folder.resolve() == skip:
+        return  # the batch's own output folder is never an input
 
     usable = _usable_readers()
     folder_readers = [e for e in usable if getattr(e.obj, "reads_folders", False)]
@@ -79,7 +82,7 @@ def _scan(folder: Path, recursive: bool, out: list[Path]) -> None:
             continue
         if f.is_dir():
             if recursive:
-                _scan(f, recursive, out)
+                _scan(f, recursive, out, skip)
         elif f.is_file():
             if frames and _is_frame_file(f, folder_readers):
                 continue
@@ -88,8 +91,13 @@ def _scan(folder: Path, recursive: bool, out: list[Path]) -> None:
                 out.append(f)
 
 
-def discover(args: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
+def discover(
+    args: Sequence[str | Path], *, recursive: bool = False, skip: Path | None = None
+) -> list[Path]:
     """Every input named by ``args`` (files, folders, glob patterns), absolute, once.
+
+    Folders are scanned (``recursive``: their sub-folders too), except ``skip`` (the
+    output folder, so that a re-run does not take its own outputs as inputs).
 
     Raises
     ------
@@ -110,16 +118,16 @@ def discover(args: Sequence[str | Path], *, recursive: bool = False) -> list[Pat
                 raise ReadError(f"{m}: no such file or folder")
             before = len(found)
             if m.is_dir():
-                _scan(m, recursive, found)
+                _scan(m, recursive, found, skip)
                 if len(found) == before:
                     hint = "" if recursive else " (use -r to scan its sub-folders)"
                     raise ReadError(f"{m}: no readable AFM file in this folder{hint}")
             else:
                 found.append(m)
-    unique: dict[Path, None] = {}
+    unique: dict[Path, Path] = {}  # by real path; the user's path is kept (its tree)
     for p in found:
-        unique.setdefault(p.resolve(), None)
-    return list(unique)
+        unique.setdefault(p.resolve(), Path(os.path.abspath(p)))
+    return list(unique.values())
 
 
 def plan_tasks(

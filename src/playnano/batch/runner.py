@@ -121,7 +121,7 @@ def run_batch(
     running ones had half written, marks the rest ``interrupted`` and re-raises.
     """
     plan, resolved = settings.check()
-    inputs = discover(args, recursive=recursive)
+    inputs = discover(args, recursive=recursive, skip=output_folder.resolve())
     tasks = plan_tasks(
         inputs,
         output_folder,
