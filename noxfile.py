@@ -84,12 +84,13 @@ def compat(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """`playnano process` end to end against its limits (and 0.5.0 if set); GIF speed."""
-    session.install("-e", ".")
+    session.install("-e", ".[dask]")
     # posargs go to the end-to-end benchmark: `nox -s bench -- --size M`
     session.run(
         "python", str(ROOT / "benchmarks" / "bench_export.py"), *session.posargs
     )
     session.run("python", str(ROOT / "benchmarks" / "bench_gif.py"))
+    session.run("python", str(ROOT / "benchmarks" / "bench_batch.py"))
 
 
 @nox.session(python=False)
