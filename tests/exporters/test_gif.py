@@ -19,14 +19,18 @@ from playnano.errors import ExportWarning, OptionError
 from playnano.exporters import gif as gif_mod
 from playnano.io.export_data import export_stack
 from playnano.render import BLACK_INDEX, NAN_INDEX, WHITE_INDEX, upscale_factor
-from playnano.testing import ExporterConformance
+from playnano.testing import ExporterConformance, FramesSeen
 
 
 class TestGif(ExporterConformance):
     format_name = "gif"
 
-    def read_back(self, path: Path) -> AFMImageStack | None:
-        return None  # GIF is lossy (colours, not heights) and has no loader
+    def inspect(self, path: Path) -> FramesSeen:
+        # colours, not heights: what Pillow (any GIF viewer) shows
+        frames, durations, _ = read(path)
+        height, width = frames[0].shape[:2]
+        seconds = tuple(ms / 1000 for ms in durations)
+        return FramesSeen(len(frames), seconds, (width, height), np.stack(frames))
 
     def export_options(self) -> dict[str, Any]:
         # the sample stack is 25.5 nm wide: the default 100 nm bar would not fit
