@@ -171,3 +171,23 @@ def test_channel_name_is_xml_escaped(tmp_path: Path) -> None:
     [path] = save_ome_tiff_stack(tmp_path / "s", stack)
     assert read_tiff(path)["channels"][0]["Name"] == 'amp <"A&B">'
     assert load_ome_tiff_stack(path).channel == 'amp <"A&B">'
+
+
+@pytest.mark.parametrize("px_nm", [1.5, 0.37, 12.0])
+def test_resolution_tags_give_the_pixel_size(tmp_path: Path, px_nm: float) -> None:
+    # ImageJ and most TIFF readers ignore OME-XML and take the scale from these tags
+    stack = make_sample_stack()
+    stack.pixel_size_nm = px_nm
+    for meta in stack.frame_metadata:
+        meta["frame_pixel_size_nm"] = px_nm
+    [path] = save_ome_tiff_stack(tmp_path / "s", stack)
+    with tifffile.TiffFile(path) as tif:
+        tif.pages.useframes = False  # full pages, with their tags
+        pages = [tif.pages[i] for i in range(len(tif.pages))]
+        for page in pages:
+            tags = page.tags
+            assert tags["ResolutionUnit"].value == tifffile.RESUNIT.CENTIMETER
+            for name in ("XResolution", "YResolution"):
+                num, den = tags[name].value
+                nm_per_px = 1e7 / (num / den)  # pixels per centimetre -> nm
+                assert nm_per_px == pytest.approx(px_nm, rel=1e-6), (name, page.index)
