@@ -120,6 +120,15 @@ def make_sample_stack(
     return stack
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not standard JSON")
+
+
+def strict_json(text: str | bytes) -> Any:
+    """Parse JSON as strict readers do: ``NaN`` and ``Infinity`` are refused."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def original_source(back: AFMImageStack) -> dict[str, Any]:
     """The source record a bundle carried: ``load`` moves it to ``previous_source``."""
     source: dict[str, Any] = back.provenance.get("source") or {}
@@ -365,7 +374,7 @@ class ExporterConformance:
         assert rec["plugin_version"] == entry.plugin.version
         assert rec["file"] == paths[-1].name
         assert rec["raw"] is False
-        json.dumps(stack.provenance)
+        json.dumps(stack.provenance, allow_nan=False)
 
     def test_unknown_option_is_refused(
         self, stack: AFMImageStack, tmp_path: Path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from playnano.errors import ExportWarning, OptionError
 from playnano.exporters import gif as gif_mod
 from playnano.io.export_data import export_stack
 from playnano.render import BLACK_INDEX, NAN_INDEX, WHITE_INDEX, upscale_factor
-from playnano.testing import ExporterConformance, FramesSeen
+from playnano.testing import ExporterConformance, FramesSeen, strict_json
 
 
 class TestGif(ExporterConformance):
@@ -126,7 +125,7 @@ def test_formats_info_lists_the_options() -> None:
 
     result = CliRunner().invoke(cli, ["formats", "info", "gif", "--json"])
     assert result.exit_code == 0, result.output
-    names = [o["name"] for o in json.loads(result.output)["options"]]
+    names = [o["name"] for o in strict_json(result.output)["options"]]
     assert names == ["scale_bar_nm", "zmin", "zmax", "cmap", "fps", "draw_ts", "loop"]
 
 

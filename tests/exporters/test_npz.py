@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from playnano.io.export_data import save_npz_bundle
 from playnano.io.loaders import load_npz_bundle
-from playnano.testing import ExporterConformance, make_sample_stack
+from playnano.testing import ExporterConformance, make_sample_stack, strict_json
 
 
 class TestNpz(ExporterConformance):
@@ -41,9 +40,9 @@ def test_keys_are_the_seeds_and_load_without_pickle(tmp_path: Path) -> None:
     assert members["playnano_format_version"].item() == 1
     assert members["timestamps"].dtype == np.float64
     np.testing.assert_array_equal(members["timestamps"], [0.0, 0.25, 0.5, 0.75])
-    meta = json.loads(members["frame_metadata_json"].item())
+    meta = strict_json(members["frame_metadata_json"].item())
     assert meta == stack.frame_metadata
-    prov = json.loads(members["provenance_json"].item())
+    prov = strict_json(members["provenance_json"].item())
     assert [s["name"] for s in prov["processing"]["steps"]] == ["remove_plane"]
     assert members["masks__step_2_mask_threshold"].dtype == np.bool_
     np.testing.assert_array_equal(members["data"], stack.data)
@@ -57,7 +56,7 @@ def test_state_backups_are_written_only_when_present(tmp_path: Path) -> None:
     with np.load(plain) as z:
         assert "state_backups_json" not in z.files
     with np.load(backed) as z:
-        backups = json.loads(z["state_backups_json"].item())
+        backups = strict_json(z["state_backups_json"].item())
     assert backups == {"frame_metadata_before_edit": stack.frame_metadata}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from playnano.errors import ExportWarning
 from playnano.io.export_data import save_ome_tiff_stack
 from playnano.io.loaders import load_ome_tiff_stack
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack
+from playnano.testing import ExporterConformance, make_sample_stack, strict_json
 
 
 class TestTif(ExporterConformance):
@@ -77,10 +76,10 @@ def test_ome_stack_as_readers_see_it(tmp_path: Path, dtype: type) -> None:
     assert [float(p["DeltaT"]) for p in got["planes"]] == [0.0, 0.25, 0.5, 0.75]
     assert [int(p["TheT"]) for p in got["planes"]] == [0, 1, 2, 3]
     assert got["channels"][0]["Name"] == "height_trace"
-    prov = json.loads(got["tags"][65000].decode("utf-8"))
+    prov = strict_json(got["tags"][65000].decode("utf-8"))
     assert prov["processing"]["steps"][0]["name"] == "remove_plane"
-    assert json.loads(got["tags"][65001]) == ["raw", "step_1_remove_plane"]
-    own = json.loads(got["tags"][65002])
+    assert strict_json(got["tags"][65001]) == ["raw", "step_1_remove_plane"]
+    own = strict_json(got["tags"][65002])
     assert own["frame_metadata"] == stack.frame_metadata
     assert got["n_pages"] == 4 and not got["later_pages_tagged"]
 
@@ -100,7 +99,7 @@ def test_missing_timestamps_are_left_out_and_said(tmp_path: Path) -> None:
     got = read_tiff(path)
     assert [p.get("DeltaT") for p in got["planes"]] == ["0.0", None, None, "0.75"]
     assert float(got["pixels"]["TimeIncrement"]) == pytest.approx(0.25)
-    notes = json.loads(got["tags"][65000])["export_notes"]
+    notes = strict_json(got["tags"][65000])["export_notes"]
     assert any("no timestamp" in n for n in notes)
     assert "export_notes" not in stack.provenance  # only in the file
     assert load_ome_tiff_stack(path).get_frame_times() == [0.0, None, None, 0.75]
@@ -124,7 +123,7 @@ def test_differing_pixel_sizes_are_said(tmp_path: Path) -> None:
         [path] = save_ome_tiff_stack(tmp_path / "s", stack)
     got = read_tiff(path)
     assert float(got["pixels"]["PhysicalSizeX"]) == pytest.approx(0.0015)
-    notes = json.loads(got["tags"][65000])["export_notes"]
+    notes = strict_json(got["tags"][65000])["export_notes"]
     assert any("pixel sizes differ" in n for n in notes)
     back = load_ome_tiff_stack(path)
     assert [md["frame_pixel_size_nm"] for md in back.frame_metadata] == [
