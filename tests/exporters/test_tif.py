@@ -21,7 +21,28 @@ class TestTif(ExporterConformance):
     format_name = "tif"
 
     def read_back(self, path: Path):
-        return load_ome_tiff_stack(path)
+        back = load_ome_tiff_stack(path)
+        self.resolution_nm = resolution_tags_nm(path)  # what ImageJ reads
+        return back
+
+    def check_stack(self, back, stack, caps, *, raw: bool) -> None:
+        super().check_stack(back, stack, caps, raw=raw)
+        for x_nm, y_nm in self.resolution_nm:
+            assert x_nm == pytest.approx(stack.pixel_size_nm, rel=1e-6)
+            assert y_nm == pytest.approx(stack.pixel_size_nm, rel=1e-6)
+
+
+def resolution_tags_nm(path: Path) -> list[tuple[float, float]]:
+    """Pixel width and height (nm) from every page's TIFF resolution tags."""
+    sizes = []
+    with tifffile.TiffFile(path) as tif:
+        tif.pages.useframes = False  # full pages, with their tags
+        for i in range(len(tif.pages)):
+            tags = tif.pages[i].tags
+            assert tags["ResolutionUnit"].value == tifffile.RESUNIT.CENTIMETER
+            x, y = (tags[n].value for n in ("XResolution", "YResolution"))
+            sizes.append((1e7 * x[1] / x[0], 1e7 * y[1] / y[0]))  # px/cm -> nm
+    return sizes
 
 
 def read_tiff(path: Path) -> dict[str, Any]:
@@ -180,13 +201,6 @@ def test_resolution_tags_give_the_pixel_size(tmp_path: Path, px_nm: float) -> No
     for meta in stack.frame_metadata:
         meta["frame_pixel_size_nm"] = px_nm
     [path] = save_ome_tiff_stack(tmp_path / "s", stack)
-    with tifffile.TiffFile(path) as tif:
-        tif.pages.useframes = False  # full pages, with their tags
-        pages = [tif.pages[i] for i in range(len(tif.pages))]
-        for page in pages:
-            tags = page.tags
-            assert tags["ResolutionUnit"].value == tifffile.RESUNIT.CENTIMETER
-            for name in ("XResolution", "YResolution"):
-                num, den = tags[name].value
-                nm_per_px = 1e7 / (num / den)  # pixels per centimetre -> nm
-                assert nm_per_px == pytest.approx(px_nm, rel=1e-6), (name, page.index)
+    sizes = resolution_tags_nm(path)
+    assert len(sizes) == stack.n_frames
+    assert sizes == [(pytest.approx(px_nm, rel=1e-6),) * 2] * stack.n_frames
