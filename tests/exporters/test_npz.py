@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playnano.io.export_data import save_npz_bundle
+from playnano.errors import ExportError
+from playnano.io.export_data import export_stack, save_npz_bundle
 from playnano.io.loaders import load_npz_bundle
+from playnano.plugins.registry import exporters
 from playnano.testing import ExporterConformance, make_sample_stack, strict_json
 
 
@@ -91,3 +93,30 @@ def test_members_are_compressed_unless_asked(
     with zipfile.ZipFile(path) as zf:
         assert {i.compress_type for i in zf.infolist()} == {expected}
     assert load_npz_bundle(path).data.tobytes() == stack.data.tobytes()
+
+
+def test_missing_timestamps_are_stored_as_nan(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    stack.frame_metadata[1]["timestamp"] = None
+    [path] = save_npz_bundle(tmp_path / "s.npz", stack)
+    with np.load(path, allow_pickle=False) as z:
+        times = z["timestamps"]
+    assert times.dtype == np.float64
+    np.testing.assert_array_equal(times, [0.0, np.nan, 0.5, 0.75])
+    assert load_npz_bundle(path).get_frame_times() == [0.0, None, 0.5, 0.75]
+
+
+def test_an_object_layer_is_refused_never_pickled(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    stack.processed["notes"] = np.full(stack.data.shape, None, dtype=object)
+    with pytest.raises(ExportError, match="Object arrays cannot be saved"):
+        export_stack(stack, tmp_path / "s.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_exporter_writes_the_processed_data_by_default(tmp_path: Path) -> None:
+    stack = make_sample_stack()
+    [path] = exporters().resolve("npz").obj.export(stack, tmp_path / "s.npz")
+    with np.load(path, allow_pickle=False) as z:
+        np.testing.assert_array_equal(z["data"], stack.data)
+        assert "processed__step_1_remove_plane" in z.files
