@@ -230,12 +230,13 @@ def docs(session: nox.Session) -> None:
 #: Mutation testing scope (``[tool.mutmut]`` in pyproject.toml): one run per module.
 MUTATED = [
     "playnano.io.atomic*",
-    "playnano.exporters.npz*",
-    "playnano.exporters.h5*",
-    "playnano.exporters.tif*",
+    "playnano.formats.npz*",
+    "playnano.formats.h5*",
+    "playnano.formats.ometiff*",
+    "playnano.formats.bundle*",
+    "playnano.formats._reading*",
     "playnano.exporters.gif*",
     "playnano.plugins.registry*",
-    "playnano.readers.bundles*",
     "playnano.readers._common*",
     "playnano.readers.__init__*",
     "playnano.readers.tiff*",
