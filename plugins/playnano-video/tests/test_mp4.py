@@ -40,7 +40,7 @@ class TestMp4(ExporterConformance):
         # colours of heights, not heights: what ffmpeg decodes
         rgb, meta = read_frames(path)
         n, secs = imageio_ffmpeg.count_frames_and_secs(str(path))
-        assert n == len(rgb)
+        assert n == len(rgb) and secs == pytest.approx(n / meta["fps"], abs=0.01)
         return FramesSeen(n, (1 / meta["fps"],) * n, meta["size"], rgb)
 
     def export_options(self) -> dict[str, Any]:
