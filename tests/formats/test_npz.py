@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from playnano.errors import ExportError
+from playnano.errors import ExportError, ReadError
+from playnano.formats.npz.layout import VERSION_KEY
+from playnano.formats.npz.reader import read_member
 from playnano.io.export_data import export_stack, save_npz_bundle
 from playnano.io.loaders import load_npz_bundle
 from playnano.plugins.registry import exporters
@@ -120,3 +124,45 @@ def test_the_exporter_writes_the_processed_data_by_default(tmp_path: Path) -> No
     with np.load(path, allow_pickle=False) as z:
         np.testing.assert_array_equal(z["data"], stack.data)
         assert "processed__step_1_remove_plane" in z.files
+
+
+def add_member(path: Path, name: str, arr: np.ndarray, version=(1, 0)) -> None:
+    """Add (or shadow) one ``.npy`` member, pickled if it holds objects."""
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, version=version, allow_pickle=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: duplicate name
+        with zipfile.ZipFile(path, "a") as zf:
+            zf.writestr(name, buf.getvalue())
+
+
+def test_a_pickled_string_with_a_version_2_header_is_read(tmp_path: Path) -> None:
+    [path] = save_npz_bundle(tmp_path / "s.npz", make_sample_stack())
+    with zipfile.ZipFile(path) as zf:
+        member = read_member(zf, "data.npy", path)
+    add_member(path, "x.npy", np.array("height_trace", dtype=object), (2, 0))
+    with zipfile.ZipFile(path) as zf:
+        assert read_member(zf, "x.npy", path) == "height_trace"
+    assert member.shape == (4, 12, 17)
+
+
+def test_a_string_where_a_layer_belongs_is_refused(tmp_path: Path) -> None:
+    [path] = save_npz_bundle(tmp_path / "s.npz", make_sample_stack())
+    add_member(path, "processed__notes.npy", np.array("text", dtype=object))
+    with pytest.raises(ReadError) as err:
+        load_npz_bundle(path)
+    assert str(err.value) == f"{path}: 'processed__notes' is not a numeric array"
+
+
+def test_an_unreadable_version_member_names_the_file(tmp_path: Path) -> None:
+    [path] = save_npz_bundle(tmp_path / "s.npz", make_sample_stack())
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        members = {n: zf.read(n) for n in names}
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, raw in members.items():
+            broken = b"not an npy file" if name.startswith(VERSION_KEY) else raw
+            zf.writestr(name, broken)
+    with pytest.raises(ReadError) as err:
+        load_npz_bundle(path)
+    assert str(err.value).startswith(f"{path}: member '{VERSION_KEY}' is unreadable (")
