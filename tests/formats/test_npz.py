@@ -113,7 +113,7 @@ def test_missing_timestamps_are_stored_as_nan(tmp_path: Path) -> None:
 def test_an_object_layer_is_refused_never_pickled(tmp_path: Path) -> None:
     stack = make_sample_stack()
     stack.processed["notes"] = np.full(stack.data.shape, None, dtype=object)
-    with pytest.raises(ExportError, match="Object arrays cannot be saved"):
+    with pytest.raises(ExportError, match="writing s.npz as npz failed: "):
         export_stack(stack, tmp_path / "s.npz")
     assert list(tmp_path.iterdir()) == []
 
