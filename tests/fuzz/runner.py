@@ -1,0 +1,237 @@
+"""Run one fuzz case in a forked child with CPU, address-space and wall-clock limits.
+
+The parent has imported playnano and its readers' libraries once; each case forks,
+the child sets ``RLIMIT_AS`` and ``RLIMIT_CPU``, calls :func:`playnano.load` with
+every warning recorded, writes one JSON result to a pipe and leaves with
+``os._exit``. The parent waits (killing the child after a wall-clock timeout), reads
+the child's peak RSS from ``wait4`` and classifies the outcome with :func:`verdict`.
+POSIX only (``os.fork``, ``resource``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Failure kinds, in the order the report lists them.
+KINDS = ("crash", "hang", "memory", "exception", "message", "warning")
+CPU_SECONDS = 4
+MEMORY_BYTES = 2 << 30  # address space a case may add to the forked parent
+RSS_FLOOR = 256 << 20  # peak RSS growth always allowed
+RSS_PER_INPUT_BYTE = 32  # ...plus this many bytes per byte of input
+
+
+def preload() -> None:
+    """Import what the readers use, so a forked case starts warm."""
+    import h5py  # noqa: F401
+    import tifffile  # noqa: F401
+
+    import playnano
+    from playnano.io import loaders  # noqa: F401
+    from playnano.plugins.registry import readers
+
+    for entry in readers().entries():
+        entry.obj  # noqa: B018  (resolves the plugin object)
+    playnano.load  # noqa: B018
+
+
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def _chain(exc: BaseException) -> list[str]:
+    names = []
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        names.append(type(cur).__name__)
+        cur = cur.__cause__ or cur.__context__
+    return names
+
+
+def _child(path: Path, cpu_s: int, mem: int) -> dict[str, Any]:
+    import resource
+    import warnings
+
+    from playnano import load
+    from playnano.errors import PlaynanoError, PlaynanoWarning
+
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_now = int(used.ru_utime + used.ru_stime) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_now + cpu_s, cpu_now + cpu_s + 2))
+    if mem:
+        limit = _vm_bytes() + mem
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    out: dict[str, Any] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            stack = load(path)
+            out = {"status": "ok", "shape": list(stack.data.shape)}
+        except PlaynanoError as exc:
+            out = {"status": "error", "type": type(exc).__name__, "message": str(exc)}
+            out["chain"] = _chain(exc)
+        except BaseException as exc:  # noqa: BLE001  (anything else is the finding)
+            out = {"status": "exception", "type": type(exc).__name__}
+            out["message"] = str(exc)[:2000]
+            out["chain"] = _chain(exc)
+            out["traceback"] = traceback.format_exc()[-3000:]
+    out["warnings"] = [
+        f"{w.category.__name__}: {str(w.message)[:300]}"
+        for w in caught
+        if not issubclass(w.category, PlaynanoWarning)
+    ]
+    return out
+
+
+@dataclass
+class Outcome:
+    """What happened to one case."""
+
+    result: dict[str, Any] = field(default_factory=dict)
+    signal: int | None = None
+    timed_out: bool = False
+    rss_growth: int = 0
+    seconds: float = 0.0
+
+
+def run_case(
+    path: Path,
+    *,
+    cpu_s: int = CPU_SECONDS,
+    wall_s: float | None = None,
+    mem: int = MEMORY_BYTES,
+) -> Outcome:
+    """Load ``path`` in a forked child under limits and return what happened."""
+    wall = wall_s if wall_s is not None else 4 * cpu_s + 10
+    rss_before = _rss_bytes()
+    read_fd, write_fd = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child)
+        code = 0
+        try:
+            os.close(read_fd)
+            data = json.dumps(_child(path, cpu_s, mem), default=str).encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_fd, view) :]
+        except BaseException:  # noqa: BLE001
+            code = 3
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    os.set_blocking(read_fd, False)
+    chunks: list[bytes] = []
+    outcome = Outcome()
+    status = 0
+    rusage = None
+    delay = 0.002
+    while True:
+        try:
+            while chunk := os.read(read_fd, 1 << 16):
+                chunks.append(chunk)
+        except BlockingIOError:
+            pass
+        done, status, rusage = os.wait4(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() - start > wall:
+            os.kill(pid, signal.SIGKILL)
+            _, status, rusage = os.wait4(pid, 0)
+            outcome.timed_out = True
+            break
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.05)
+    try:
+        while chunk := os.read(read_fd, 1 << 16):
+            chunks.append(chunk)
+    except BlockingIOError:
+        pass
+    os.close(read_fd)
+    outcome.seconds = time.monotonic() - start
+    if os.WIFSIGNALED(status):
+        outcome.signal = os.WTERMSIG(status)
+    if rusage is not None:
+        outcome.rss_growth = max(0, rusage.ru_maxrss * 1024 - rss_before)
+    if chunks:
+        try:
+            outcome.result = json.loads(b"".join(chunks))
+        except ValueError:
+            outcome.result = {}
+    return outcome
+
+
+def names_of(path: Path) -> list[str]:
+    """Names a message about ``path`` may use: the path's, or a frame file's."""
+    names = [path.name]
+    if path.is_dir():
+        names += [p.name for p in path.iterdir()]
+    return names
+
+
+def verdict(path: Path, outcome: Outcome, input_bytes: int) -> tuple[str, str] | None:
+    """``(kind, detail)`` when the outcome is a failure, else ``None``.
+
+    A pass is a stack, or a ``PlaynanoError`` whose message is one line naming the
+    file (or, for a folder, the folder or one of its files), with no stray warnings
+    and peak memory within ``RSS_FLOOR + RSS_PER_INPUT_BYTE * input_bytes``.
+    """
+    res = outcome.result
+    if outcome.timed_out or outcome.signal == signal.SIGXCPU:
+        return "hang", f"no result after {outcome.seconds:.1f} s"
+    if outcome.signal is not None:
+        return "crash", f"killed by {signal.Signals(outcome.signal).name}"
+    if not res:
+        return "crash", "the case died without a result"
+    if "MemoryError" in res.get("chain", []):
+        return "memory", f"{res['type']}: {res['message'][:200]}"
+    budget = RSS_FLOOR + RSS_PER_INPUT_BYTE * input_bytes
+    if outcome.rss_growth > budget:
+        mb = outcome.rss_growth / 2**20
+        return "memory", f"peak RSS grew {mb:.0f} MB for a {input_bytes}-byte input"
+    if res["status"] == "exception":
+        return "exception", f"{res['type']}: {res['message'][:300]}"
+    if res["status"] == "error":
+        msg = res["message"]
+        if "\n" in msg.strip() or "\r" in msg:
+            return "message", f"{res['type']} has {msg.count(chr(10)) + 1} lines"
+        if not any(name in msg for name in names_of(path)):
+            return "message", f"{res['type']} does not name the file: {msg[:200]}"
+    if res.get("warnings"):
+        return "warning", res["warnings"][0]
+    return None
+
+
+def signature(kind: str, outcome: Outcome) -> str:
+    """A short key grouping failures that are probably the same bug."""
+    import re
+
+    res = outcome.result
+    text = f"{res.get('type', '')}: {res.get('message', '')}"
+    if kind == "warning":
+        text = res["warnings"][0]
+    if kind in ("crash", "hang"):
+        text = ""
+    text = re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "S", text)
+    return f"{kind}|{text[:120]}"
