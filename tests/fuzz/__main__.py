@@ -21,7 +21,9 @@ from pathlib import Path
 from tests.fuzz import corpus, mutate, runner, seeds
 
 #: The wording of load()'s catch-all for exceptions a reader did not turn into errors.
-GENERIC = re.compile(r"(?:corrupt or not understood|cannot be read|truncated or corrupt) \((\w+)")
+GENERIC = re.compile(
+    r"(?:corrupt or not understood|cannot be read|truncated or corrupt) \((\w+)[:)]"
+)
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -43,7 +45,9 @@ class Fuzzer:
         self.stats: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
         )
-        self.found: dict[str, tuple[str, str, str]] = {}  # signature -> (family, kind, name)
+        self.found: dict[
+            str, tuple[str, str, str]
+        ] = {}  # signature -> (family, kind, name)
         self.cases = 0
 
     def run(self, seed: seeds.Seed, ops: list[mutate.Op], data: bytes) -> None:
@@ -51,11 +55,13 @@ class Fuzzer:
         case = seeds.materialise(seed, data, case_dir, f"{seed.family}-case")
         try:
             mutate.apply_h5(case / seed.member if seed.member else case, ops)
-        except Exception:  # noqa: BLE001  (the edit does not fit this damaged file)
+        except Exception:  # (the edit does not fit this damaged file)
             self.stats[seed.family]["skipped"] += 1
             return
         self.cases += 1
-        outcome = runner.run_case(case, cpu_s=self.args.cpu, mem=self.args.memory_mb << 20)
+        outcome = runner.run_case(
+            case, cpu_s=self.args.cpu, mem=self.args.memory_mb << 20
+        )
         size = corpus.input_bytes(case)
         found = runner.verdict(case, outcome, size)
         fam = self.stats[seed.family]
@@ -86,9 +92,14 @@ class Fuzzer:
             saved = corpus.save(self.args.save_to, seed, ops, case, info)
             name = saved.name if saved else "(too big to save)"
         self.found[sig] = (seed.family, kind, name)
-        print(f"FOUND {kind} in {seed.family} ({seed.id}): {detail[:200]} -> {name}", flush=True)
+        print(
+            f"FOUND {kind} in {seed.family} ({seed.id}): {detail[:200]} -> {name}",
+            flush=True,
+        )
 
-    def reduce(self, seed: seeds.Seed, ops: list[mutate.Op], data: bytes, kind: str) -> list[mutate.Op]:
+    def reduce(
+        self, seed: seeds.Seed, ops: list[mutate.Op], data: bytes, kind: str
+    ) -> list[mutate.Op]:
         """Drop edits that are not needed for the failure (cheap: one pass)."""
         if len(ops) < 2:
             return ops
@@ -97,12 +108,18 @@ class Fuzzer:
             if len(ops) < 2:
                 break
             trial = ops[:i] + ops[i + 1 :]
-            case = seeds.materialise(seed, mutate.apply(original, trial), self.work / "min", "m")
+            case = seeds.materialise(
+                seed, mutate.apply(original, trial), self.work / "min", "m"
+            )
             try:
                 mutate.apply_h5(case / seed.member if seed.member else case, trial)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
-            got = runner.verdict(case, runner.run_case(case, cpu_s=self.args.cpu), corpus.input_bytes(case))
+            got = runner.verdict(
+                case,
+                runner.run_case(case, cpu_s=self.args.cpu),
+                corpus.input_bytes(case),
+            )
             if got is not None and got[0] == kind:
                 ops = trial
         return ops
@@ -127,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         for s in all_seeds:
             by_family[s.family].append(s)
         families = sorted(by_family)
-        print(f"fuzz seed {seed_value}; {len(all_seeds)} seeds; families: "
-              f"{', '.join(f'{f} ({len(by_family[f])})' for f in families)}", flush=True)
+        print(
+            f"fuzz seed {seed_value}; {len(all_seeds)} seeds; families: "
+            f"{', '.join(f'{f} ({len(by_family[f])})' for f in families)}",
+            flush=True,
+        )
         fuzzer = Fuzzer(args, work)
         blobs = {s.id: s.target.read_bytes() for s in all_seeds}
         for s in all_seeds:  # every seed as it is

@@ -61,9 +61,14 @@ def pick(path: Path, rng: random.Random) -> dict[str, Any]:
     if choice == 4:
         factor = rng.choice((1000, 100_000, 2**20))
         axis = rng.randrange(len(shape)) if shape else 0
-        return {"fn": "unallocated", "args": {"name": name, "axis": axis, "factor": factor}}
+        return {
+            "fn": "unallocated",
+            "args": {"name": name, "axis": axis, "factor": factor},
+        }
     if choice == 5:
-        dtype = rng.choice(("bool", "complex128", "S8", "float16", "uint64", ">f8", "vlen"))
+        dtype = rng.choice(
+            ("bool", "complex128", "S8", "float16", "uint64", ">f8", "vlen")
+        )
         return {"fn": "retype", "args": {"name": name, "dtype": dtype}}
     if choice == 6:
         new = rng.choice(([0], [], [*shape, 2], shape[:-1] or [3], [1] * 5, [3, 0, 4]))
@@ -71,11 +76,28 @@ def pick(path: Path, rng: random.Random) -> dict[str, Any]:
     if choice in (7, 8) and attrs:
         obj, key = rng.choice(attrs)
         value = rng.choice(
-            (0, -1, "nan", "inf", 2**62, "", "text\nwith lines", [1, 2, 3], "arr", "none")
+            (
+                0,
+                -1,
+                "nan",
+                "inf",
+                2**62,
+                "",
+                "text\nwith lines",
+                [1, 2, 3],
+                "arr",
+                "none",
+            )
         )
         return {"fn": "set_attr", "args": {"obj": obj, "key": key, "value": value}}
-    target = rng.choice([n for n, _, _ in sets] + [o for o, _ in attrs]) if sets else "/"
-    key = rng.choice([k for o, k in attrs if o == target] or [""]) if rng.random() < 0.5 else ""
+    target = (
+        rng.choice([n for n, _, _ in sets] + [o for o, _ in attrs]) if sets else "/"
+    )
+    key = (
+        rng.choice([k for o, k in attrs if o == target] or [""])
+        if rng.random() < 0.5
+        else ""
+    )
     return {"fn": "delete", "args": {"obj": target, "key": key}}
 
 
@@ -174,7 +196,12 @@ def set_attr(path: Path, obj: str, key: str, value: Any) -> None:
     """Set attribute ``key`` of ``obj`` to an odd value."""
     import h5py
 
-    odd = {"nan": np.nan, "inf": np.inf, "arr": np.zeros((2, 3)), "none": h5py.Empty("f")}
+    odd = {
+        "nan": np.nan,
+        "inf": np.inf,
+        "arr": np.zeros((2, 3)),
+        "none": h5py.Empty("f"),
+    }
     with h5py.File(path, "a") as f:
         target = f if obj == "/" else f[obj]
         target.attrs[key] = odd.get(value, value) if isinstance(value, str) else value

@@ -122,9 +122,13 @@ def tiff(data: bytes, rng: random.Random) -> list[Op]:
     at, count = rng.choice(ifds)
     choice = rng.random()
     if choice < 0.25:  # next-IFD pointer: a cycle, a loop to an earlier IFD, junk
-        target = rng.choice([at, ifds[0][0], rng.choice(ifds)[0], len(data), 2**32 - 1, 1])
+        target = rng.choice(
+            [at, ifds[0][0], rng.choice(ifds)[0], len(data), 2**32 - 1, 1]
+        )
         pos = at + 2 + 12 * count
-        return [{"op": "put", "at": pos, "hex": _int_bytes(rng, target, 4, order).hex()}]
+        return [
+            {"op": "put", "at": pos, "hex": _int_bytes(rng, target, 4, order).hex()}
+        ]
     if choice < 0.35:  # entry count
         value = rng.choice((0, 1, 0xFFFF, count + 1, count * 40))
         return [{"op": "put", "at": at, "hex": _int_bytes(rng, value, 2, order).hex()}]
@@ -134,7 +138,13 @@ def tiff(data: bytes, rng: random.Random) -> list[Op]:
     field = rng.choice((2, 4, 8, 8))  # type, count, value/offset
     width = 2 if field == 2 else 4
     value = rng.choice(INTS) if field != 2 else rng.choice((0, 1, 2, 5, 12, 13, 16, 99))
-    return [{"op": "put", "at": entry + field, "hex": _int_bytes(rng, value, width, order).hex()}]
+    return [
+        {
+            "op": "put",
+            "at": entry + field,
+            "hex": _int_bytes(rng, value, width, order).hex(),
+        }
+    ]
 
 
 _SIZE_ATTR = re.compile(rb'(Size[XYZCT]|PhysicalSize[XY]|TimeIncrement)="([^"]*)"')
@@ -159,7 +169,14 @@ def ome_xml(data: bytes, rng: random.Random) -> list[Op]:
     # longer: append a rewritten description and point the tag at it
     order, ifds = tiff_ifds(data)
     xml = data[start:end]
-    xml = xml[: m.start() - start] + m.group(1) + b'="' + new + b'"' + xml[m.end() - start :]
+    xml = (
+        xml[: m.start() - start]
+        + m.group(1)
+        + b'="'
+        + new
+        + b'"'
+        + xml[m.end() - start :]
+    )
     xml += b"\x00"
     if not ifds:
         return tiff(data, rng)
@@ -172,8 +189,16 @@ def ome_xml(data: bytes, rng: random.Random) -> list[Op]:
             pad = b"\x00" * (new_at - len(data))
             return [
                 {"op": "ins", "at": len(data), "hex": (pad + xml).hex()},
-                {"op": "put", "at": entry + 4, "hex": _int_bytes(rng, len(xml), 4, order).hex()},
-                {"op": "put", "at": entry + 8, "hex": _int_bytes(rng, new_at, 4, order).hex()},
+                {
+                    "op": "put",
+                    "at": entry + 4,
+                    "hex": _int_bytes(rng, len(xml), 4, order).hex(),
+                },
+                {
+                    "op": "put",
+                    "at": entry + 8,
+                    "hex": _int_bytes(rng, new_at, 4, order).hex(),
+                },
             ]
     return tiff(data, rng)
 
@@ -188,7 +213,10 @@ def zipfile_(data: bytes, rng: random.Random) -> list[Op]:
             if m:
                 dims = [d.strip() for d in m.group(1).split(b",") if d.strip()]
                 new = rng.choice([b"100000000", b"0", b"2147483647", b"7"])
-                dims[rng.randrange(len(dims))] = new if dims else new
+                if dims:
+                    dims[rng.randrange(len(dims))] = new
+                else:
+                    dims = [new]
                 inner = b", ".join(dims) + (b"," if len(dims) == 1 else b"")
                 old_len = m.end() - m.start()
                 repl = b"'shape': (" + inner + b")"
@@ -204,12 +232,24 @@ def zipfile_(data: bytes, rng: random.Random) -> list[Op]:
         end = ends[-1]
         field = rng.choice((8, 10, 12, 16))
         width = 2 if field < 12 else 4
-        return [{"op": "put", "at": end + field, "hex": _int_bytes(rng, rng.choice(INTS), width, "<").hex()}]
+        return [
+            {
+                "op": "put",
+                "at": end + field,
+                "hex": _int_bytes(rng, rng.choice(INTS), width, "<").hex(),
+            }
+        ]
     at, sizes = rng.choice(records)
     # central: 20 csize, 24 usize, 28 name len, 42 local offset; local: 18, 22, 26
     field = rng.choice((sizes, sizes + 4, sizes + 8, 42 if sizes == 20 else sizes + 10))
     width = 2 if field in (28, 26, 28) else 4
-    return [{"op": "put", "at": at + field, "hex": _int_bytes(rng, rng.choice(INTS), width, "<").hex()}]
+    return [
+        {
+            "op": "put",
+            "at": at + field,
+            "hex": _int_bytes(rng, rng.choice(INTS), width, "<").hex(),
+        }
+    ]
 
 
 _HEADER_VALUE = re.compile(rb"\\([^:\r\n]{1,60}):[ ]?([^\r\n]*)")
@@ -228,22 +268,27 @@ def nanoscope(data: bytes, rng: random.Random) -> list[Op]:
         n = rng.choice(numbers)
         new = old[: n.start()] + rng.choice(NUMBERS).encode() + old[n.end() :]
     else:
-        new = rng.choice((b"", b"nan", b"V [x] (1 V/LSB) 0 V", b'S [Height] "Height"', old * 2))
+        new = rng.choice(
+            (b"", b"nan", b"V [x] (1 V/LSB) 0 V", b'S [Height] "Height"', old * 2)
+        )
     at = m.start(2)
-    return [{"op": "del", "at": at, "n": len(old)}, {"op": "ins", "at": at, "hex": new.hex() or ""}]
+    return [
+        {"op": "del", "at": at, "n": len(old)},
+        {"op": "ins", "at": at, "hex": new.hex() or ""},
+    ]
 
 
 def asd(data: bytes, rng: random.Random) -> list[Op]:
     """An interesting int16/int32 in the header or a frame header."""
-    header_len = int.from_bytes(data[4:8], "little", signed=True) if len(data) > 8 else 0
+    header_len = (
+        int.from_bytes(data[4:8], "little", signed=True) if len(data) > 8 else 0
+    )
     if data[:4] == b"\x00\x00\x00\x00" and len(data) > 12:
         header_len = int.from_bytes(data[8:12], "little", signed=True)
     if not 0 < header_len < len(data):
         header_len = 200
-    if rng.random() < 0.75:
-        region = (0, header_len)
-    else:  # the first frame header
-        region = (header_len, header_len + 32)
+    # mostly the file header, else the first frame header
+    region = (0, header_len) if rng.random() < 0.75 else (header_len, header_len + 32)
     width = rng.choice((2, 4, 4))
     at = rng.randrange(*region)
     at -= at % width
@@ -275,12 +320,10 @@ def mutate(family: str, data: bytes, path: Path, rng: random.Random) -> list[Op]
     ops: list[Op] = []
     for _ in range(rng.choice((1, 1, 1, 2))):
         current = apply(data, ops)
-        if family in HDF5_FAMILIES and rng.random() < 0.5:
-            if not any(o["op"] == "h5" for o in ops):
-                ops += h5(path, rng)
-                continue
+        has_h5 = any(o["op"] == "h5" for o in ops)
+        if family in HDF5_FAMILIES and not has_h5 and rng.random() < 0.5:
+            ops += h5(path, rng)
+            continue
         pool = BYTE + AWARE.get(family, ())
-        if family in AWARE:
-            pool = pool + AWARE[family]
         ops += rng.choice(pool)(current, rng)
     return ops

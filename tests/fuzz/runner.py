@@ -10,6 +10,7 @@ POSIX only (``os.fork``, ``resource``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -29,12 +30,17 @@ RSS_PER_INPUT_BYTE = 32  # ...plus this many bytes per byte of input
 
 def preload() -> None:
     """Import what the readers use, so a forked case starts warm."""
+    import importlib
+
     import h5py  # noqa: F401
     import tifffile  # noqa: F401
 
     import playnano
-    from playnano.io import loaders  # noqa: F401
     from playnano.plugins.registry import readers
+
+    for name in ("playnano.io.loaders", "playnano.formats"):  # the bundle readers
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
     for entry in readers().entries():
         entry.obj  # noqa: B018  (resolves the plugin object)
@@ -69,8 +75,11 @@ def _chain(exc: BaseException) -> list[str]:
 
 
 def _child(path: Path, cpu_s: int, mem: int) -> dict[str, Any]:
+    import faulthandler
     import resource
     import warnings
+
+    faulthandler.disable()  # a crash is the finding; its C trace is noise here
 
     from playnano import load
     from playnano.errors import PlaynanoError, PlaynanoWarning
@@ -90,7 +99,7 @@ def _child(path: Path, cpu_s: int, mem: int) -> dict[str, Any]:
         except PlaynanoError as exc:
             out = {"status": "error", "type": type(exc).__name__, "message": str(exc)}
             out["chain"] = _chain(exc)
-        except BaseException as exc:  # noqa: BLE001  (anything else is the finding)
+        except BaseException as exc:  # (anything else is the finding)
             out = {"status": "exception", "type": type(exc).__name__}
             out["message"] = str(exc)[:2000]
             out["chain"] = _chain(exc)
@@ -135,7 +144,7 @@ def run_case(
             view = memoryview(data)
             while view:
                 view = view[os.write(write_fd, view) :]
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             code = 3
         finally:
             os._exit(code)
@@ -204,7 +213,8 @@ def verdict(path: Path, outcome: Outcome, input_bytes: int) -> tuple[str, str] |
     if not res:
         return "crash", "the case died without a result"
     if "MemoryError" in res.get("chain", []):
-        return "memory", f"{res['type']}: {res['message'][:200]}"
+        where = f"{res['type']}: {res['message'][:200]}"
+        return "memory", f"MemoryError under the address-space limit ({where})"
     budget = RSS_FLOOR + RSS_PER_INPUT_BYTE * input_bytes
     if outcome.rss_growth > budget:
         mb = outcome.rss_growth / 2**20

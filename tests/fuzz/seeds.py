@@ -169,7 +169,7 @@ def generated_seeds(out: Path) -> tuple[list[Seed], list[str]]:
     for build in BUILDERS:
         try:
             seeds += [Seed(i, fam, p) for i, fam, p in build(out)]
-        except Exception as exc:  # noqa: BLE001  (report it, fuzz the rest)
+        except Exception as exc:  # (report it, fuzz the rest)
             problems.append(f"{build.__name__}: {type(exc).__name__}: {exc}")
     return seeds, problems
 
@@ -179,9 +179,11 @@ def materialise(seed: Seed, data: bytes, case_dir: Path, name: str) -> Path:
     if case_dir.exists():
         shutil.rmtree(case_dir)
     case_dir.mkdir(parents=True)
-    suffix = "".join(seed.target.suffixes[-2:]) if seed.target.name.endswith(
-        (".ome.tif", ".ome.tiff")
-    ) else seed.target.suffix
+    suffix = (
+        "".join(seed.target.suffixes[-2:])
+        if seed.target.name.endswith((".ome.tif", ".ome.tiff"))
+        else seed.target.suffix
+    )
     if seed.member is None:
         path = case_dir / f"{name}{suffix}"
         path.write_bytes(data)
