@@ -14,8 +14,13 @@ import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playnano.errors import MissingDependencyError, PlaynanoError, ReadError
-from playnano.readers._common import ReadWarning
+from playnano.errors import (
+    MissingDependencyError,
+    PlaynanoError,
+    ReadError,
+    StackError,
+)
+from playnano.readers._common import ReadWarning, one_line
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -61,6 +66,18 @@ def _describe(exc: BaseException) -> str:
     return f"is corrupt or not understood ({detail})"
 
 
+def _raise_one_line(exc: PlaynanoError) -> None:
+    """Re-raise a reader's error whose message spans lines as one line."""
+    message = str(exc)
+    if message == one_line(message):
+        return
+    try:
+        flat = type(exc)(one_line(message))
+    except Exception:
+        flat = ReadError(one_line(message))
+    raise flat from exc
+
+
 def reader_for(path: str | Path) -> Entry:
     """The registry entry of the reader that handles ``path``.
 
@@ -100,8 +117,12 @@ def reader_for(path: str | Path) -> Entry:
     if sniffed:
         return next((e for e in sniffed if e.plugin.builtin), sniffed[0])
     suffixes = sorted({s.lower() for e in usable for s in e.obj.suffixes})
+    sniffed_suffixes = sorted(
+        {s for e in usable for s in getattr(e.obj, "content_suffixes", ())}
+    )
     raise ReadError(
-        f"{p.name}: no reader for this file; supported suffixes: {', '.join(suffixes)}"
+        f"{p.name}: no reader for this file; supported suffixes: "
+        f"{', '.join(suffixes + sniffed_suffixes)}"
     )
 
 
@@ -147,7 +168,10 @@ def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
     reader = _checked_reader(entry)
     try:
         stack = reader.read(p, channel=channel)
-    except PlaynanoError:
+    except StackError as exc:  # the reader built a stack from values it did not check
+        raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
+    except PlaynanoError as exc:
+        _raise_one_line(exc)
         raise
     except Exception as exc:
         raise ReadError(f"{p.name}: {_describe(exc)}") from exc
@@ -170,7 +194,10 @@ def available_channels(path: str | Path) -> list[str]:
         if lister is not None:
             return list(lister(p))
         return [reader.read(p).channel]
-    except PlaynanoError:
+    except StackError as exc:
+        raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
+    except PlaynanoError as exc:
+        _raise_one_line(exc)
         raise
     except Exception as exc:
         raise ReadError(f"{p.name}: {_describe(exc)}") from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import logging
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,42 @@ LENGTH_TO_NM: dict[str, float] = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def printable(value: Any, limit: int = 80) -> str:
+    """``value`` as text fit for a one-line message: control characters (newlines
+    in raw tag bytes) become spaces, and long text is cut with an ellipsis."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", str(value)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def one_line(message: str) -> str:
+    """A message with its line breaks (and other control characters) as spaces."""
+    return _CONTROL.sub(" ", message).strip()
+
+
+def finite(path: Path, value: Any, what: str) -> float:
+    """``value`` as a finite float; a ReadError naming ``what`` otherwise.
+
+    Refuses complex, non-numeric and non-finite values instead of letting numpy
+    cast them with a ``ComplexWarning`` or compute with ``inf``/``nan``.
+    """
+    import numpy as np
+
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "biuf":
+        raise ReadError(
+            f"{path.name}: {what} is not a real number ({printable(value)})"
+        )
+    number = float(arr.reshape(-1)[0])
+    if not math.isfinite(number):
+        raise ReadError(f"{path.name}: {what} is not a finite number ({number})")
+    return number
+
+
 def length_to_nm(unit: str | None) -> float | None:
     """Nanometres per ``unit``, or ``None`` when ``unit`` is not a length."""
     if unit is None:
@@ -54,6 +91,8 @@ class ReaderBase:
     name: str = ""
     aliases: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
+    #: Suffixes recognised by content, not name (``.00N``), for messages only.
+    content_suffixes: tuple[str, ...] = ()
     reads_folders: bool = False
     description: str = ""
     requires: tuple[str, ...] = ()
@@ -92,8 +131,9 @@ def pick_channel(
             return name
     if fallback is not None:
         return fallback
+    names = ", ".join(printable(name) for name in available)
     raise ChannelError(
-        f"{path.name}: no channel {requested!r}; it has {', '.join(available)}"
+        f"{path.name}: no channel {printable(requested)!r}; it has {names}"
     )
 
 

@@ -34,6 +34,7 @@ from playnano.readers._common import (
     frame_entry,
     length_to_nm,
     pick_channel,
+    printable,
     set_source_details,
     tifffile_guard,
 )
@@ -72,7 +73,7 @@ def _channel_pages(tif: Any) -> dict[str, Any]:
         if name is None:
             continue
         direction = "retrace" if _tag(page, RETRACE, 0) else "trace"
-        pages.setdefault(f"{name}_{direction}", page)
+        pages.setdefault(f"{printable(name)}_{direction}", page)
     return pages
 
 
@@ -93,7 +94,9 @@ def _scaling(page: Any, path: Path, channel: str) -> tuple[float, float, str | N
                 float(_tag(page, base + SLOT_OFFSET)),
                 unit,
             )
-        raise ReadError(f"{path.name}: channel {channel!r} uses unknown {kind!r}")
+        raise ReadError(
+            f"{path.name}: channel {channel!r} uses unknown {printable(kind)!r}"
+        )
     return 1.0, 0.0, None  # no calibration: the raw values
 
 

@@ -252,6 +252,7 @@ class SpmReader(ReaderBase):
     name = "spm"
     aliases = ("nanoscope", "spm-folder")
     suffixes = (".spm",)
+    content_suffixes = (".00N",)  # .001, .002, ...: recognised by the header
     reads_folders = True
     description = "Bruker Nanoscope .spm/.001 image, or a folder of them as a video"
 
