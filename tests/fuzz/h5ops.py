@@ -178,7 +178,8 @@ def retype(path: Path, name: str, dtype: str) -> None:
         elif dtype == "S8":
             f[name] = arr.astype(str).astype("S8")
         else:
-            f[name] = arr.astype(dtype)
+            with np.errstate(all="ignore"):
+                f[name] = arr.astype(dtype)
 
 
 def reshape(path: Path, name: str, shape: list[int]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 Op = dict[str, Any]
+FILE_OPS = ("h5", "npz")
 
 INTS = (0, 1, 2, 3, 7, 8, 16, 255, 256, 4096, 65535, 65536, 2**31 - 1, 2**31,
         2**32 - 1, 2**24, 2**20, 100_000_000, -1, -2, -(2**31))  # fmt: skip
@@ -44,12 +45,13 @@ def apply(data: bytes, ops: list[Op]) -> bytes:
 
 
 def apply_h5(path: Path, ops: list[Op]) -> None:
-    """Apply the ``h5`` ops to the case file."""
-    from tests.fuzz import h5ops
+    """Apply the file-level ops (``h5``: :mod:`.h5ops`, ``npz``: :mod:`.npzops`)."""
+    from tests.fuzz import h5ops, npzops
 
     for op in ops:
-        if op["op"] == "h5":
-            getattr(h5ops, op["fn"])(path, **op["args"])
+        if op["op"] in FILE_OPS:
+            module = h5ops if op["op"] == "h5" else npzops
+            getattr(module, op["fn"])(path, **op["args"])
 
 
 # ---------------------------------------------------------------- byte mutators
@@ -303,6 +305,13 @@ def h5(path: Path, rng: random.Random) -> list[Op]:
     return [{"op": "h5", **h5ops.pick(path, rng)}]
 
 
+def npz(path: Path, rng: random.Random) -> list[Op]:
+    """One NPZ member edit (see :mod:`tests.fuzz.npzops`)."""
+    from tests.fuzz import npzops
+
+    return [{"op": "npz", **npzops.pick(path, rng)}]
+
+
 BYTE = (flips, flips, interesting, interesting, truncate, chunk)
 AWARE = {
     "asd": (asd, asd),
@@ -320,10 +329,11 @@ def mutate(family: str, data: bytes, path: Path, rng: random.Random) -> list[Op]
     ops: list[Op] = []
     for _ in range(rng.choice((1, 1, 1, 2))):
         current = apply(data, ops)
-        has_h5 = any(o["op"] == "h5" for o in ops)
-        if family in HDF5_FAMILIES and not has_h5 and rng.random() < 0.5:
-            ops += h5(path, rng)
-            continue
+        # a file-level edit rewrites the seed, so it is the case's only edit
+        if family in HDF5_FAMILIES and not ops and rng.random() < 0.5:
+            return h5(path, rng)
+        if family == "npz" and not ops and rng.random() < 0.4:
+            return npz(path, rng)
         pool = BYTE + AWARE.get(family, ())
         ops += rng.choice(pool)(current, rng)
     return ops

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,12 @@ def _bundles(out: Path) -> list[tuple[str, str, Path]]:
     ):
         [path] = playnano.export(stack, out / name, fmt)
         made.append((f"gen:{name}", family, path))
+    # the same NPZ stored, not deflated, so byte edits reach the .npy headers
+    stored = out / "bundle-stored.npz"
+    with zipfile.ZipFile(made[0][2]) as src, zipfile.ZipFile(stored, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    made.append(("gen:bundle-stored.npz", "npz", stored))
     return made
 
 
@@ -106,7 +113,9 @@ def _tiffs(out: Path) -> list[tuple[str, str, Path]]:
 
     data = np.arange(3 * 6 * 7, dtype=np.int16).reshape(3, 6, 7)
     plain, imagej = out / "plain.tif", out / "imagej.tif"
-    tifffile.imwrite(plain, data, resolution=(2.0, 2.0), resolutionunit=5)
+    tifffile.imwrite(
+        plain, data, photometric="minisblack", resolution=(2.0, 2.0), resolutionunit=5
+    )
     tifffile.imwrite(
         imagej,
         data.astype(np.float32),
