@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from playnano.errors import (
     MissingDependencyError,
+    OptionError,
     PlaynanoError,
     ReadError,
     StackError,
@@ -139,7 +140,9 @@ def _checked_reader(entry: Entry) -> Any:
     return entry.obj
 
 
-def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
+def load(
+    path: str | Path, channel: str | None = None, *, skip_damaged: bool = False
+) -> AFMImageStack:
     """Read an AFM video, a folder of frames or a playnano bundle into a stack.
 
     Parameters
@@ -149,6 +152,10 @@ def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
     channel : str, optional
         Channel to read (any case); ``None`` picks the reader's height channel
         (``TP`` for ``.asd``, ``height_trace`` for JPK, ``Height`` for Nanoscope).
+    skip_damaged : bool, default False
+        Frame folders only: leave out frame files that cannot be read (truncated,
+        corrupt) instead of failing; a :class:`ReadWarning` names them and
+        ``provenance["source"]["skipped_frames"]`` lists each with its error.
 
     Returns
     -------
@@ -162,14 +169,24 @@ def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
         The path is missing, not understood, truncated or corrupt.
     ChannelError
         The file has no such channel; the message lists the channels it has.
+    OptionError
+        ``skip_damaged`` was given for a reader that cannot skip frames.
     """
     from playnano.provenance import record_source
 
     p = Path(path)
     entry = reader_for(p)
     reader = _checked_reader(entry)
+    options: dict[str, Any] = {}
+    if skip_damaged:
+        if not getattr(reader, "skips_damaged_frames", False):
+            raise OptionError(
+                f"{p.name}: the {entry.name} reader cannot skip damaged frames "
+                "(frame-folder readers can)"
+            )
+        options["skip_damaged"] = True
     try:
-        stack = reader.read(p, channel=channel)
+        stack = reader.read(p, channel=channel, **options)
     except StackError as exc:  # the reader built a stack from values it did not check
         raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
     except PlaynanoError as exc:

@@ -10,8 +10,10 @@ import datetime as _dt
 import logging
 import math
 import re
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,8 @@ class ReaderBase:
     #: Suffixes recognised by content, not name (``.00N``), for messages only.
     content_suffixes: tuple[str, ...] = ()
     reads_folders: bool = False
+    #: True when ``read`` takes ``skip_damaged=True`` (leave damaged frames out).
+    skips_damaged_frames: bool = False
     description: str = ""
     requires: tuple[str, ...] = ()
     install_hint: str = ""
@@ -135,6 +139,75 @@ def pick_channel(
     raise ChannelError(
         f"{path.name}: no channel {printable(requested)!r}; it has {names}"
     )
+
+
+@dataclass
+class Frames:
+    """The frames of a frame folder that could be read, and the ones skipped."""
+
+    files: list[Path] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)  # positions in the folder
+    images: list[Any] = field(default_factory=list)
+    metas: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, stack: Any, skip_damaged: bool) -> None:
+        """Put the skipped frames in the stack's source record (when asked to skip)."""
+        if skip_damaged:
+            set_source_details(stack, skipped_frames=self.skipped)
+
+
+def read_frames(
+    folder: Path,
+    files: Sequence[Path],
+    read_one: Callable[[Path, str | None], tuple[Any, dict[str, Any]]],
+    channel: str | None,
+    skip_damaged: bool = False,
+) -> Frames:
+    """Read every frame file with ``read_one(file, channel)`` -> (image, metadata).
+
+    A damaged frame (a ReadError, or a size unlike the first frame's) stops the read
+    with an error naming it, unless ``skip_damaged``: then it is left out, listed in
+    :attr:`Frames.skipped` and warned about. A missing channel is never skipped.
+    The metadata must hold the ``"channel"`` read; later frames read exactly it.
+    """
+    out = Frames()
+    for index, f in enumerate(files):
+        try:
+            image, meta = read_one(f, channel)
+            if out.images and image.shape != out.images[0].shape:
+                first, ref = out.files[0], out.images[0]
+                raise ReadError(
+                    f"{folder.name}: {f.name} is {image.shape[1]}x{image.shape[0]} "
+                    f"pixels; {first.name} is {ref.shape[1]}x{ref.shape[0]}"
+                )
+        except ChannelError:
+            raise
+        except ReadError as exc:
+            if not skip_damaged:
+                raise
+            out.skipped.append({"file": f.name, "index": index, "error": str(exc)})
+            continue
+        channel = meta["channel"]
+        out.files.append(f)
+        out.indices.append(index)
+        out.images.append(image)
+        out.metas.append(meta)
+    if not out.images:
+        raise ReadError(
+            f"{folder.name}: no readable frames; all {len(files)} are damaged "
+            f"(first: {out.skipped[0]['error'] if out.skipped else 'none'})"
+        )
+    if out.skipped:
+        names = ", ".join(s["file"] for s in out.skipped)
+        count = len(out.skipped)
+        warnings.warn(
+            f"{folder.name}: skipped {count} damaged frame{'s' * (count > 1)}: "
+            f"{names} (listed with the reasons in the provenance's source)",
+            ReadWarning,
+            stacklevel=4,
+        )
+    return out
 
 
 def check_size(path: Path, size: int, needed: int, what: str) -> None:
