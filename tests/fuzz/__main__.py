@@ -79,9 +79,15 @@ class Fuzzer:
             fam["flaky"] += 1
             return
         ops = self.reduce(seed, ops, data, kind)
-        sig = f"{seed.family}|{runner.signature(kind, outcome).replace(case.name, 'F')}"
+        sig = runner.signature(seed.family, kind, outcome, case.name)
         fam[f"FAIL {kind}"] += 1
         if sig in self.found:
+            return
+        if sig in self.known:
+            self.found[sig] = (seed.family, kind, "(already in the corpus)")
+            print(
+                f"FOUND {kind} in {seed.family}: {detail[:200]} (already in the corpus)"
+            )
             return
         data = mutate.apply(seed.target.read_bytes(), ops)
         case = seeds.materialise(seed, data, case_dir, f"{seed.family}-case")
@@ -89,6 +95,7 @@ class Fuzzer:
         name = "(not saved)"
         if not self.args.no_save:
             info = {"family": seed.family, "kind": kind, "detail": detail[:300]}
+            info["signature"] = sig
             saved = corpus.save(self.args.save_to, seed, ops, case, info)
             name = saved.name if saved else "(too big to save)"
         self.found[sig] = (seed.family, kind, name)
@@ -165,13 +172,17 @@ def main(argv: list[str] | None = None) -> int:
         counts = fuzzer.stats[fam]
         rest = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "cases")
         print(f"  {fam:10} {counts['cases']:6} cases: {rest}")
-    if fuzzer.found:
-        print(f"\n{len(fuzzer.found)} distinct failures:")
-        for fam, kind, name in fuzzer.found.values():
-            print(f"  {fam:10} {kind:9} {name}")
-        return 1
-    print("no failures")
-    return 0
+    if not fuzzer.found:
+        print("no failures")
+        return 0
+    index = corpus.read_index(args.save_to)
+    known = {i["signature"]: n for n, i in index.items() if i.get("xfail")}
+    print(f"\n{len(fuzzer.found)} distinct failures:")
+    for sig, (fam, kind, name) in fuzzer.found.items():
+        note = f" (known: {known[sig]} is an xfail)" if sig in known else ""
+        print(f"  {fam:10} {kind:9} {name}{note}")
+    # a failure the corpus already holds as a strict xfail is tracked there
+    return 1 if set(fuzzer.found) - set(known) else 0
 
 
 if __name__ == "__main__":

@@ -232,16 +232,20 @@ def verdict(path: Path, outcome: Outcome, input_bytes: int) -> tuple[str, str] |
     return None
 
 
-def signature(kind: str, outcome: Outcome) -> str:
-    """A short key grouping failures that are probably the same bug."""
+def signature(family: str, kind: str, outcome: Outcome, name: str) -> str:
+    """A short key grouping failures that are probably the same bug (``name``: the
+    case file's, left out)."""
     import re
 
     res = outcome.result
-    text = f"{res.get('type', '')}: {res.get('message', '')}"
+    text = f"{res.get('type', '')}: {res.get('message', '')}".replace(name, "F")
+    text = re.sub(r"\S*/F\b", "F", text)  # a full path to the case
     if kind == "warning":
         text = res["warnings"][0]
+    if kind == "memory" and not res.get("chain"):
+        text = "peak RSS"
     if kind in ("crash", "hang"):
         text = ""
-    text = re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)
+    text = re.sub(r"\d+\.?\d*(e[-+]?\d+)?", "N", text)
     text = re.sub(r"'[^']*'|\"[^\"]*\"", "S", text)
-    return f"{kind}|{text[:120]}"
+    return f"{family}|{kind}|{text[:120]}"
