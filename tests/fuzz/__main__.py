@@ -45,9 +45,13 @@ class Fuzzer:
         self.stats: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
         )
-        self.found: dict[
-            str, tuple[str, str, str]
-        ] = {}  # signature -> (family, kind, name)
+        # signature -> (family, kind, name); what the corpus holds is not saved again
+        self.found: dict[str, tuple[str, str, str]] = {}
+        self.known = {
+            info["signature"]
+            for info in corpus.read_index(args.save_to).values()
+            if "signature" in info
+        }
         self.cases = 0
 
     def run(self, seed: seeds.Seed, ops: list[mutate.Op], data: bytes) -> None:
