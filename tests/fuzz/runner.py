@@ -22,7 +22,7 @@ from typing import Any
 
 #: Failure kinds, in the order the report lists them.
 KINDS = ("crash", "hang", "memory", "exception", "message", "warning")
-CPU_SECONDS = 4
+CPU_SECONDS = 3
 MEMORY_BYTES = 2 << 30  # address space a case may add to the forked parent
 RSS_FLOOR = 256 << 20  # peak RSS growth always allowed
 RSS_PER_INPUT_BYTE = 32  # ...plus this many bytes per byte of input
