@@ -100,6 +100,7 @@ class Fuzzer:
         if not self.args.no_save:
             info = {"family": seed.family, "kind": kind, "detail": detail[:300]}
             info["signature"] = sig
+            info["ops"] = ops if not seed.real else "see the recipe"
             saved = corpus.save(self.args.save_to, seed, ops, case, info)
             name = saved.name if saved else "(too big to save)"
         self.found[sig] = (seed.family, kind, name)
