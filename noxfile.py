@@ -54,7 +54,7 @@ def compat(session: nox.Session) -> None:
     session.run(
         str(old_python), "-m", "pip", "install", "-q", "playnano==0.5.0", external=True
     )
-    afmreader = Path(session.create_tmp()) / "afmreader007"  # real .asd reference
+    afmreader = Path(session.create_tmp()).absolute() / "afmreader007"  # .asd reference
     session.run("python", "-m", "venv", "--clear", str(afmreader))
     afmreader_python = afmreader / "bin" / "python"
     session.run(

@@ -35,6 +35,8 @@ DRIVER = Path(__file__).with_name("driver_afmreader.py")
 def afmreader_python() -> str:
     """The python of the AFMReader 0.0.7 environment, checked to be 0.0.7."""
     python = os.environ.get("PLAYNANO_AFMREADER_PYTHON")
+    if python:
+        python = os.path.abspath(python)  # the driver runs in another folder
     if not python:
         reason = (
             "PLAYNANO_AFMREADER_PYTHON is not set (a python with afmreader==0.0.7; "

@@ -160,3 +160,15 @@ def test_channels_of_a_folder_with_a_damaged_first_frame(nanoscope_video, jpk_vi
     assert available_channels(nanoscope_video) == ["Height"]
     _cut(sorted(jpk_video.glob("*.jpk"))[0], 0)
     assert "height_trace" in available_channels(jpk_video)
+
+
+def test_unexpected_failure_in_one_frame_names_that_frame(nanoscope_video):
+    frame = nanoscope_video / "scan.002"
+    frame.write_bytes(  # int(inf) fails inside the reader with an OverflowError
+        frame.read_bytes().replace(b"\\Samps/line: 256", b"\\Samps/line: 1e999", 2)
+    )
+    with pytest.raises(ReadError, match=r"^scan\.002: .*OverflowError") as err:
+        load(nanoscope_video)
+    assert isinstance(err.value.__cause__, OverflowError)
+    with pytest.warns(ReadWarning, match="skipped 1 damaged frame: scan.002"):
+        assert load(nanoscope_video, skip_damaged=True).n_frames == 2

@@ -199,3 +199,17 @@ def test_jpk_unknown_scaling_kind_stays_on_one_line(tmp_path):
     with pytest.raises(ReadError) as err:
         _load_quietly(path)
     assert "Weird" in _one_line_naming(err, "frame.jpk")
+
+
+def test_a_readers_multi_line_error_reaches_the_user_as_one_line(
+    afm_data, monkeypatch
+):
+    from playnano.readers.asd import AsdReader
+
+    def broken(self, path, channel=None):
+        raise ChannelError(f"{path.name}: no channel 'X'; it has\nTP\r\nPH")
+
+    monkeypatch.setattr(AsdReader, "read", broken)
+    with pytest.raises(ChannelError) as err:
+        load(afm_data / "asd/asd_sample_0.asd")
+    assert str(err.value) == "asd_sample_0.asd: no channel 'X'; it has TP PH"

@@ -10,7 +10,6 @@ Whatever goes wrong inside a reader reaches the caller as a one-line
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from playnano.errors import (
     ReadError,
     StackError,
 )
-from playnano.readers._common import ReadWarning, one_line
+from playnano.readers._common import ReadWarning, describe_failure, one_line
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -57,16 +56,6 @@ def _can_read(entry: Entry, path: Path) -> bool:
         return bool(entry.obj.can_read(path))
     except Exception:
         return False
-
-
-def _describe(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if isinstance(exc, (struct.error, EOFError)):
-        return f"file is truncated or corrupt ({detail})"
-    if isinstance(exc, OSError):
-        return f"cannot be read ({detail})"
-    return f"is corrupt or not understood ({detail})"
 
 
 def _raise_one_line(exc: PlaynanoError) -> None:
@@ -193,7 +182,7 @@ def load(
         _raise_one_line(exc)
         raise
     except Exception as exc:
-        raise ReadError(f"{p.name}: {_describe(exc)}") from exc
+        raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc
     details = {
         k: v
         for k, v in (stack.provenance.get("source") or {}).items()
@@ -219,4 +208,4 @@ def available_channels(path: str | Path) -> list[str]:
         _raise_one_line(exc)
         raise
     except Exception as exc:
-        raise ReadError(f"{p.name}: {_describe(exc)}") from exc
+        raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc

@@ -10,6 +10,7 @@ import datetime as _dt
 import logging
 import math
 import re
+import struct
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playnano.errors import ChannelError, PlaynanoWarning, ReadError
+from playnano.errors import ChannelError, PlaynanoWarning, ReadError, StackError
 
 
 class ReadWarning(PlaynanoWarning):
@@ -78,6 +79,17 @@ def finite(path: Path, value: Any, what: str) -> float:
     if not math.isfinite(number):
         raise ReadError(f"{path.name}: {what} is not a finite number ({number})")
     return number
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What an unexpected exception inside a reader says about the file, one line."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if isinstance(exc, (struct.error, EOFError)):
+        return f"file is truncated or corrupt ({detail})"
+    if isinstance(exc, OSError):
+        return f"cannot be read ({detail})"
+    return f"is corrupt or not understood ({detail})"
 
 
 def length_to_nm(unit: str | None) -> float | None:
@@ -183,10 +195,18 @@ def read_frames(
                 )
         except ChannelError:
             raise
-        except ReadError as exc:
+        except Exception as exc:  # the frame file is damaged: say which one
+            if isinstance(exc, ReadError):
+                error = exc
+            elif isinstance(exc, StackError):
+                error = ReadError(f"{f.name}: {one_line(str(exc))}")
+            else:
+                error = ReadError(f"{f.name}: {describe_failure(exc)}")
             if not skip_damaged:
-                raise
-            out.skipped.append({"file": f.name, "index": index, "error": str(exc)})
+                if error is exc:
+                    raise
+                raise error from exc
+            out.skipped.append({"file": f.name, "index": index, "error": str(error)})
             continue
         channel = meta["channel"]
         out.files.append(f)
