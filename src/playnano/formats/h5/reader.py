@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from playnano.errors import ReadError
 from playnano.formats import _reading
+from playnano.formats.bundle import text_budget
 from playnano.formats.h5 import layout, safety
 from playnano.plugins import hookimpl
 
@@ -63,10 +64,22 @@ def _load_open(p: Path, f: h5py.File) -> AFMImageStack:
         raise ReadError(f"{p}: not a playnano bundle; missing {', '.join(missing)}")
     _reading.check_version(p, f.attrs.get(layout.VERSION_KEY), layout.FORMAT_VERSION)
 
+    data = safety.dataset(f, layout.DATA, p, f"/{layout.DATA}")
+    if data.ndim != 3:
+        raise ReadError(
+            f"{p}: /data must be a 3D (frames, height, width) array; got {data.shape}"
+        )
+    budget = text_budget(data.shape[0])
+
     def json_dataset(key: str) -> Any:
         ds = safety.dataset(f, key, p, f"/{key}")
         if ds.shape not in ((), (1,)):
             raise ReadError(f"{p}: /{key} is not a single string (shape {ds.shape})")
+        if ds.dtype.itemsize > budget:
+            raise ReadError(
+                f"{p}: /{key} holds {ds.dtype.itemsize} bytes of text for "
+                f"{data.shape[0]} frames; refusing to read it"
+            )
         return _reading.parse_json(p, key, _reading.as_text(p, key, ds[()]))
 
     def group_items(group_name: str) -> list[tuple[str, h5py.Dataset]]:
@@ -88,13 +101,10 @@ def _load_open(p: Path, f: h5py.File) -> AFMImageStack:
         backups = json_dataset(layout.STATE_BACKUPS)
     frame_metadata = json_dataset(layout.FRAME_METADATA)
     provenance = json_dataset(layout.PROVENANCE)
-    data = safety.dataset(f, layout.DATA, p, f"/{layout.DATA}")
-    if data.ndim != 3:
-        raise ReadError(f"{p}: /data must be (frames, height, width); got {data.shape}")
     if isinstance(frame_metadata, list) and len(frame_metadata) != data.shape[0]:
         raise ReadError(
-            f"{p}: /data has {data.shape[0]} frames but the frame metadata lists "
-            f"{len(frame_metadata)}"
+            f"{p}: frame_metadata has {len(frame_metadata)} entries; "
+            f"/data has {data.shape[0]} frames"
         )
     layers = group_items(layout.LAYERS_GROUP)
     masks = group_items(layout.MASKS_GROUP)
