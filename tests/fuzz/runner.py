@@ -74,12 +74,18 @@ def _chain(exc: BaseException) -> list[str]:
     return names
 
 
-def _child(path: Path, cpu_s: int, mem: int) -> dict[str, Any]:
+def _child(path: Path, cpu_s: int, mem: int, stack_fd: int | None) -> dict[str, Any]:
     import faulthandler
     import resource
     import warnings
 
-    faulthandler.disable()  # a crash is the finding; its C trace is noise here
+    faulthandler.disable()  # pytest's handler writes to stderr; ours to the pipe
+    if stack_fd is not None:  # where a crash, CPU limit or timeout left the code
+        faulthandler.enable(file=stack_fd, all_threads=False)
+        faulthandler.register(
+            signal.SIGXCPU, file=stack_fd, all_threads=False, chain=True
+        )
+        faulthandler.register(signal.SIGUSR1, file=stack_fd, all_threads=False)
 
     from playnano import load
     from playnano.errors import PlaynanoError, PlaynanoWarning
@@ -121,6 +127,7 @@ class Outcome:
     timed_out: bool = False
     rss_growth: int = 0
     seconds: float = 0.0
+    stack: str = ""  # the Python stack faulthandler dumped at a crash or a limit
 
 
 def run_case(
@@ -134,13 +141,16 @@ def run_case(
     wall = wall_s if wall_s is not None else 4 * cpu_s + 10
     rss_before = _rss_bytes()
     read_fd, write_fd = os.pipe()
+    stack_r, stack_w = os.pipe()
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # pragma: no cover  (the child)
         code = 0
         try:
             os.close(read_fd)
-            data = json.dumps(_child(path, cpu_s, mem), default=str).encode()
+            os.close(stack_r)
+            result = _child(path, cpu_s, mem, stack_w)
+            data = json.dumps(result, default=str).encode()
             view = memoryview(data)
             while view:
                 view = view[os.write(write_fd, view) :]
@@ -149,7 +159,9 @@ def run_case(
         finally:
             os._exit(code)
     os.close(write_fd)
+    os.close(stack_w)
     os.set_blocking(read_fd, False)
+    os.set_blocking(stack_r, False)
     chunks: list[bytes] = []
     outcome = Outcome()
     status = 0
@@ -165,6 +177,8 @@ def run_case(
         if done:
             break
         if time.monotonic() - start > wall:
+            os.kill(pid, signal.SIGUSR1)  # dump the stack first
+            time.sleep(0.5)
             os.kill(pid, signal.SIGKILL)
             _, status, rusage = os.wait4(pid, 0)
             outcome.timed_out = True
@@ -177,6 +191,8 @@ def run_case(
     except BlockingIOError:
         pass
     os.close(read_fd)
+    outcome.stack = _drain(stack_r)
+    os.close(stack_r)
     outcome.seconds = time.monotonic() - start
     if os.WIFSIGNALED(status):
         outcome.signal = os.WTERMSIG(status)
@@ -188,6 +204,33 @@ def run_case(
         except ValueError:
             outcome.result = {}
     return outcome
+
+
+def _drain(fd: int) -> str:
+    chunks = []
+    try:
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except BlockingIOError:
+        pass
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def where(stack: str) -> str:
+    """``innermost function < innermost playnano function`` of a faulthandler dump."""
+    import re
+
+    frames = re.findall(r'File "([^"]+)", line \d+ in (\S+)', stack)
+    if not frames:
+        return "unknown"
+
+    def short(frame: tuple[str, str]) -> str:
+        return f"{Path(frame[0]).name}:{frame[1]}"
+
+    ours = next((f for f in frames if "playnano" in f[0]), None)
+    return short(frames[0]) + (
+        f" < {short(ours)}" if ours and ours != frames[0] else ""
+    )
 
 
 def names_of(path: Path) -> list[str]:
@@ -207,14 +250,18 @@ def verdict(path: Path, outcome: Outcome, input_bytes: int) -> tuple[str, str] |
     """
     res = outcome.result
     if outcome.timed_out or outcome.signal == signal.SIGXCPU:
-        return "hang", f"no result after {outcome.seconds:.1f} s"
+        return (
+            "hang",
+            f"no result after {outcome.seconds:.1f} s in {where(outcome.stack)}",
+        )
     if outcome.signal is not None:
-        return "crash", f"killed by {signal.Signals(outcome.signal).name}"
+        name = signal.Signals(outcome.signal).name
+        return "crash", f"killed by {name} in {where(outcome.stack)}"
     if not res:
         return "crash", "the case died without a result"
     if "MemoryError" in res.get("chain", []):
-        where = f"{res['type']}: {res['message'][:200]}"
-        return "memory", f"MemoryError under the address-space limit ({where})"
+        context = f"{res['type']}: {res['message'][:200]}"
+        return "memory", f"MemoryError under the address-space limit ({context})"
     budget = RSS_FLOOR + RSS_PER_INPUT_BYTE * input_bytes
     if outcome.rss_growth > budget:
         mb = outcome.rss_growth / 2**20
@@ -245,7 +292,7 @@ def signature(family: str, kind: str, outcome: Outcome, name: str) -> str:
     if kind == "memory" and not res.get("chain"):
         text = "peak RSS"
     if kind in ("crash", "hang"):
-        text = ""
+        text = where(outcome.stack)
     text = re.sub(r"\d+\.?\d*(e[-+]?\d+)?", "N", text)
     text = re.sub(r"'[^']*'|\"[^\"]*\"", "S", text)
     return f"{family}|{kind}|{text[:120]}"

@@ -110,8 +110,10 @@ def test_a_real_crash_and_hang_are_caught(tmp_path: Path, warm: None) -> None:
 
     try:
         playnano.load = crash  # type: ignore[assignment]
-        assert runner.verdict(case, runner.run_case(case), 10)[0] == "crash"
+        kind, detail = runner.verdict(case, runner.run_case(case), 10)
+        assert kind == "crash" and "SIGSEGV in test_corpus.py:crash" in detail
         playnano.load = spin  # type: ignore[assignment]
-        assert runner.verdict(case, runner.run_case(case, cpu_s=1), 10)[0] == "hang"
+        kind, detail = runner.verdict(case, runner.run_case(case, cpu_s=1), 10)
+        assert kind == "hang" and "test_corpus.py:spin" in detail
     finally:
         playnano.load = original
