@@ -355,7 +355,8 @@ def check_tiff_page(path: Path, page: Any, what: str) -> None:
     declared = int(getattr(page, "nbytes", 0) or 0)
     stored = sum(page.databytecounts)
     if ratio is not None and declared > ratio * stored + 4096:
+        shape = " x ".join(map(str, page.shape))
         raise ReadError(
-            f"{path.name}: {what} needs {declared} bytes but the file stores only "
-            f"{stored} bytes of it"
+            f"{path.name}: {what} declares {shape} {page.dtype} ({declared} bytes) "
+            f"but stores {stored} bytes"
         )
