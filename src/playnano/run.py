@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -152,8 +153,25 @@ def run_one(
 
     The record holds ``input``, ``status`` (``ok``, ``partial`` when some formats
     failed, ``failed``), ``outputs`` (paths written), ``seconds``, ``sha256`` of the
-    input, ``error`` (one line, or ``None``) and ``settings`` (the fingerprint).
+    input, ``error`` (one line, or ``None``), ``warnings`` (one line each) and
+    ``settings`` (the fingerprint).
     """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        record = _run_one(input_path, output_folder, settings, command)
+    seen: dict[str, None] = {}
+    for w in caught:
+        seen.setdefault(str(w.message).splitlines()[0] if str(w.message) else "", None)
+    record["warnings"] = [m for m in seen if m]
+    return record
+
+
+def _run_one(
+    input_path: str,
+    output_folder: str,
+    settings: RunSettings,
+    command: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     from playnano.provenance import sha256_of
 
     start = time.perf_counter()

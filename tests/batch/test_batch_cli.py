@@ -219,8 +219,6 @@ def test_without_dask_runs_serially_with_a_hint(
 def test_ctrl_c_stops_cleanly_and_leaves_a_true_report(
     tmp_path: Path, workers: str
 ) -> None:
-    if workers == "2":
-        pytest.importorskip("distributed", reason="the dask extra is not installed")
     import signal
     import time
 
@@ -264,3 +262,43 @@ def test_ctrl_c_stops_cleanly_and_leaves_a_true_report(
         else:
             assert written == []  # nothing half written, and no staging left
     assert not list(out.glob(".playnano-partial-*"))
+
+
+def test_none_succeeded_exits_1_with_each_error(afm_data: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    data = (afm_data / "asd" / "asd_sample_0.asd").read_bytes()
+    (src / "cut.asd").write_bytes(data[:5000])
+    (src / "empty.asd").write_bytes(b"")
+    out = tmp_path / "out"
+    code, text = _batch(str(src), *ARGS, "-o", str(out))
+    assert code == 1, text
+    rep = _report(out)
+    assert [r["status"] for r in rep["inputs"]] == ["failed", "failed"]
+    assert [Path(r["input"]).name for r in rep["inputs"]] == ["cut.asd", "empty.asd"]
+    for r in rep["inputs"]:
+        assert Path(r["input"]).name in r["error"] and "\n" not in r["error"]
+        assert r["error"] in text  # the table on stderr shows it
+    assert rep["totals"]["failed"] == 2 and rep["finished"] is not None
+    assert not list(out.rglob("*.h5"))
+
+
+def test_a_frame_folder_is_one_input_and_its_warnings_are_reported(
+    afm_data: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    frames = tmp_path / "in" / "scans"
+    frames.mkdir(parents=True)
+    shutil.copy(afm_data / "spm" / "old_bruker.002", frames)
+    shutil.copy(afm_data / "spm" / "bruker_data_header.001", frames)  # damaged frame
+    out = tmp_path / "out"
+    code, text = _batch(
+        str(tmp_path / "in"), "-r", "--skip-damaged-frames", *ARGS, "-o", str(out)
+    )
+    assert code == 0, text
+    (rec,) = _report(out)["inputs"]
+    assert Path(rec["input"]) == frames and rec["status"] == "ok"
+    assert any("bruker_data_header.001" in w for w in rec["warnings"])
+    assert "warning: scans:" in text
+    assert load(out / "scans_filtered.h5").n_frames == 1

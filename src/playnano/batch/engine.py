@@ -62,6 +62,7 @@ def _failed(job: Job, exc: BaseException) -> dict[str, Any]:
         "seconds": None,
         "sha256": None,
         "error": f"worker failed: {type(exc).__name__}: {exc}".splitlines()[0],
+        "warnings": [],
         "settings": job.settings.fingerprint(),
     }
 

@@ -48,7 +48,8 @@ class BatchReport:
         self.engine = engine
         self.records: dict[str, dict[str, Any]] = {
             i: {"input": i, "status": "pending", "outputs": [], "seconds": None,
-                "sha256": None, "error": None, "settings": settings}
+                "sha256": None, "error": None, "warnings": [],
+                "settings": settings}
             for i in inputs
         }  # fmt: skip
 

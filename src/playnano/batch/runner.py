@@ -186,6 +186,9 @@ def run_batch(
             for rec in records:
                 report.update(rec)
                 bar.update(1)
+                for message in [] if quiet else rec.get("warnings") or []:
+                    name = Path(rec["input"]).name
+                    click.echo(f"playnano: warning: {name}: {message}", err=True)
     except KeyboardInterrupt:
         if hasattr(records, "close"):
             records.close()  # cancels the futures and shuts the local cluster down
