@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import warnings
 from typing import Any, NoReturn
@@ -69,4 +70,8 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
+    if hasattr(signal, "SIGXFSZ"):
+        # a file size limit then fails the write (EFBIG, reported in one line)
+        # instead of killing the process with a core dump
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     cli(prog_name="playnano")

@@ -11,14 +11,32 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playnano.afm_stack import AFMImageStack
-from playnano.errors import ExportError, OptionError, PlaynanoError
-from playnano.io.atomic import commit_outputs, refuse_existing, staging_dir
+from playnano.errors import (
+    DiskFullError,
+    ExportError,
+    OptionError,
+    PlaynanoError,
+)
+from playnano.io.atomic import (
+    check_output_folder,
+    commit_outputs,
+    refuse_existing,
+    staging_dir,
+)
+from playnano.io.guard import (
+    FULL_ERRNOS,
+    deliver_interrupts,
+    describe_oserror,
+    disk_full_error,
+    take_pending,
+)
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import Entry, exporters
 from playnano.provenance import record_export
@@ -73,9 +91,43 @@ def refuse_existing_outputs(
     stem: str,
     overwrite: bool,
 ) -> None:
-    """Fail before any work when a planned output exists and ``overwrite`` is false."""
-    for entry, _ in plan:
-        refuse_existing(Path(folder) / f"{stem}{entry.obj.suffix}", overwrite)
+    """Fail before any work when a planned output exists and ``overwrite`` is false.
+
+    Also checks that the folder can be written in and the names are not too long
+    (:func:`playnano.io.atomic.check_output_folder`).
+    """
+    names = [f"{stem}{entry.obj.suffix}" for entry, _ in plan]
+    check_output_folder(folder, names)
+    for name in names:
+        refuse_existing(Path(folder) / name, overwrite)
+
+
+#: Lossless formats compress heights by less than this factor in practice; the
+#: free-space check asks for at least the data's size divided by it per format.
+LOSSLESS_MAX_RATIO = 4
+
+
+def estimate_bytes(stack: AFMImageStack, entries: Iterable[Entry], raw: bool) -> int:
+    """A low estimate of the bytes an export of ``stack`` in ``entries`` needs."""
+    data, _ = stack.export_source(raw=raw)
+    lossless = sum(1 for e in entries if not e.obj.capabilities.lossy)
+    return int(data.nbytes // LOSSLESS_MAX_RATIO * lossless)
+
+
+def check_free_space(folder: str | Path, need: int) -> None:
+    """Raise :class:`DiskFullError` when ``folder``'s disk has less than ``need`` free."""
+    existing = Path(folder)
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    try:
+        free = shutil.disk_usage(existing).free
+    except OSError:
+        return  # cannot tell: the write itself is guarded
+    if free < need:
+        raise DiskFullError(
+            f"{folder}: only {free / 1e6:.1f} MB free, the export needs at least "
+            f"about {need / 1e6:.1f} MB; nothing was written"
+        )
 
 
 def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,13 +168,35 @@ def export_stack(
     opts = check_export(entry, raw, options or {})
     exp = entry.obj
     target = with_suffix(Path(path), exp.suffix)
-    refuse_existing(target, overwrite)
     dest = target.parent
-    with staging_dir(dest) as staging:
+    check_output_folder(dest, [target.name])
+    refuse_existing(target, overwrite)
+    check_free_space(dest, estimate_bytes(stack, [entry], raw))
+    with deliver_interrupts(), staging_dir(dest) as staging:
         try:
             written = exp.export(stack, staging / target.name, raw=raw, **opts)
+        except DiskFullError as exc:  # name the output, not the staging folder
+            raise DiskFullError(str(exc).replace(str(staging), str(dest))) from None
         except PlaynanoError:
             raise
+        except KeyboardInterrupt:
+            pending = take_pending()  # a guarded file stopped the writer
+            if pending is not None:
+                raise DiskFullError(
+                    str(pending).replace(str(staging), str(dest))
+                ) from None
+            raise
+        except OSError as exc:
+            pending = take_pending()
+            if pending is not None:
+                raise DiskFullError(
+                    str(pending).replace(str(staging), str(dest))
+                ) from None
+            if exc.errno in FULL_ERRNOS:
+                raise disk_full_error(target, exc) from None
+            raise ExportError(
+                f"{target}: {describe_oserror(exc)} (writing it as {entry.name})"
+            ) from exc
         except Exception as exc:
             raise ExportError(
                 f"writing {target.name} as {entry.name} failed: "
@@ -241,9 +315,16 @@ def export_all(
     )
     folder = Path(output_folder)
     stem = output_stem(afm_stack, base_name, raw)
+    check_output_folder(folder, [f"{stem}{e.obj.suffix}" for e, _ in plan])
+    check_free_space(folder, estimate_bytes(afm_stack, [e for e, _ in plan], raw))
     results = []
+    full: DiskFullError | None = None
     for entry, opts in plan:
         result = ExportResult(entry.name)
+        if full is not None:
+            result.error = ExportError("not written: the disk is full (see above)")
+            results.append(result)
+            continue
         try:
             result.paths = export_stack(
                 afm_stack,
@@ -253,6 +334,8 @@ def export_all(
                 overwrite=overwrite,
                 options=opts,
             )
+        except DiskFullError as exc:
+            result.error = full = exc  # stop: the next formats would fail too
         except PlaynanoError as exc:
             result.error = exc
         results.append(result)
