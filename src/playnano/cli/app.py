@@ -13,8 +13,19 @@ import click
 from playnano.__about__ import __version__
 from playnano.errors import PlaynanoError
 
+#: Exit codes (documented in docs/cli.rst): a value, file or data is wrong; the
+#: command line itself is wrong; some formats failed; interrupted by Ctrl-C.
+EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 
-def fail(message: str, code: int = 1) -> NoReturn:
+
+def error_text(exc: BaseException) -> str:
+    """An error's message as the command line says it (flags, not keywords)."""
+    return str(exc).replace(
+        "pass overwrite=True (CLI: --overwrite)", "pass --overwrite"
+    )
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print one error line on stderr and exit with ``code``."""
     click.echo(f"playnano: error: {message}", err=True)
     sys.exit(code)
@@ -27,6 +38,21 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kw: Any) 
 class PlaynanoGroup(click.Group):
     """A click group that turns user errors into one line and an exit code."""
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kw: Any) -> Any:
+        """Run the command; click's own usage errors get playnano's one-line style."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kw)
+        try:
+            code = super().main(*args, standalone_mode=False, **kw)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "playnano"
+            fail(f"{exc.format_message()} (see '{where} --help')", EXIT_USAGE)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            fail("interrupted", EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         previous = warnings.showwarning
         warnings.showwarning = _show_warning
@@ -35,9 +61,9 @@ class PlaynanoGroup(click.Group):
         except PlaynanoError as exc:
             if ctx.obj and ctx.obj.get("verbose", 0) > 1:
                 raise
-            fail(str(exc), exc.exit_code)
+            fail(error_text(exc), exc.exit_code)
         except KeyboardInterrupt:
-            fail("interrupted; no partial output was kept", 130)
+            fail("interrupted; no partial output was kept", EXIT_INTERRUPTED)
         finally:
             warnings.showwarning = previous
 

@@ -135,7 +135,14 @@ def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[st
     exp = entry.obj
     if raw and not exp.capabilities.supports_raw:
         raise OptionError(f"format {entry.name!r} cannot export the raw snapshot")
-    return resolve_options(tuple(exp.options), options, owner=f"format {entry.name!r}")
+    opts = resolve_options(tuple(exp.options), options, owner=f"format {entry.name!r}")
+    lo, hi = opts.get("zmin"), opts.get("zmax")
+    numbers = (int, float)
+    if isinstance(lo, numbers) and isinstance(hi, numbers) and not lo < hi:
+        raise OptionError(
+            f"format {entry.name!r}: zmin ({lo:g}) must be below zmax ({hi:g})"
+        )
+    return opts
 
 
 def export_stack(

@@ -362,7 +362,7 @@ class Registry:
         msg = f"unknown {self.kind.label} {token!r}"
         if close:
             msg += f"; did you mean {close[0]}?"
-        msg += f" Installed: {', '.join(installed) or 'none'}"
+        msg += f" (installed: {', '.join(installed) or 'none'})"
         for p in broken:
             msg += f". Plugin {p.name!r} ({p.provider}) is {p.status}"
             if p.error:
