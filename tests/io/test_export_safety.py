@@ -59,7 +59,15 @@ def test_ctrl_c_during_hdf5_write_stops_at_once_and_leaves_nothing(
 ) -> None:
     out = tmp_path / "out"
     proc = _start(
-        tmp_path, 0, "-e", "h5", "npz", "-o", str(out), "--option", "h5.compress_level=9"
+        tmp_path,
+        0,
+        "-e",
+        "h5",
+        "npz",
+        "-o",
+        str(out),
+        "--option",
+        "h5.compress_level=9",
     )
     deadline = time.monotonic() + 120
     while not list(out.glob(".playnano-partial-*/*.h5")):
@@ -88,8 +96,7 @@ def test_file_size_limit_while_writing_hdf5_is_one_line_and_exit_1(
     lines = err.strip().splitlines()
     target = out / "synthetic_hsafm.h5"
     assert lines[0] == (
-        f"playnano: error: h5: {target}: File too large while writing; "
-        "nothing was kept"
+        f"playnano: error: h5: {target}: File too large while writing; nothing was kept"
     )
     assert "Exception ignored" not in err and "Traceback" not in err
     # the first failure stops the run: the next format is not attempted
