@@ -35,7 +35,9 @@ BUILTIN_PLUGINS: list[str] = [
     "playnano.readers.h5jpk",
     "playnano.readers.jpk_folder",
     "playnano.readers.spm",
-    "playnano.readers.bundles",
+    "playnano.formats.npz.reader",
+    "playnano.formats.h5.reader",
+    "playnano.formats.ometiff.reader",
     "playnano.readers.tiff",
 ]
 
