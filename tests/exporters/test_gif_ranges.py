@@ -77,9 +77,11 @@ def test_explicit_zmin_zmax_colours_cli(tmp_path: Path, cmap: str) -> None:
     export_stack(stack_of(data), bundle)
     result = CliRunner().invoke(
         cli,
-        ["process", str(bundle), "--make-gif", "--zmin", "10", "--zmax", "20"]
-        + ["--scale-bar-nm", "0", "--option", f"gif.cmap={cmap}"]
-        + ["--option", "gif.draw_ts=false", "-o", str(tmp_path / "out")],
+        [
+            *("process", str(bundle), "--make-gif", "--zmin", "10", "--zmax", "20"),
+            *("--scale-bar-nm", "0", "--option", f"gif.cmap={cmap}"),
+            *("--option", "gif.draw_ts=false", "-o", str(tmp_path / "out")),
+        ],
     )
     assert result.exit_code == 0, result.output
     [frame] = rgb_frames(tmp_path / "out" / "in.gif")

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
@@ -38,12 +39,20 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kw: Any) 
 class PlaynanoGroup(click.Group):
     """A click group that turns user errors into one line and an exit code."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kw: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kw: Any,
+    ) -> Any:
         """Run the command; click's own usage errors get playnano's one-line style."""
+        run = super().main
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kw)
+            return run(args, prog_name, complete_var, False, **kw)
         try:
-            code = super().main(*args, standalone_mode=False, **kw)
+            code = run(args, prog_name, complete_var, False, **kw)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "playnano"
             fail(f"{exc.format_message()} (see '{where} --help')", EXIT_USAGE)
