@@ -13,6 +13,7 @@ import click
 
 from playnano.__about__ import __version__
 from playnano.errors import PlaynanoError
+from playnano.io.guard import deliver_interrupts
 
 #: Exit codes (documented in docs/cli.rst): a value, file or data is wrong; the
 #: command line itself is wrong; some formats failed; interrupted by Ctrl-C.
@@ -66,7 +67,10 @@ class PlaynanoGroup(click.Group):
         previous = warnings.showwarning
         warnings.showwarning = _show_warning
         try:
-            return super().invoke(ctx)
+            # Ctrl-C inside a library callback (h5py's) is raised where it can
+            # propagate instead of being dropped: every stage stops at once
+            with deliver_interrupts():
+                return super().invoke(ctx)
         except PlaynanoError as exc:
             if ctx.obj and ctx.obj.get("verbose", 0) > 1:
                 raise

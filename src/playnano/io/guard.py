@@ -145,6 +145,8 @@ def deliver_interrupts() -> Iterator[None]:
                 sys.unraisablehook = _previous_hook
                 _previous_hook = None
                 _waiting = None
+                if sys.getprofile() is _raise_when_safe:  # armed, never fired
+                    sys.setprofile(_saved_profile)
                 if _previous_sigint is not None:
                     signal.signal(signal.SIGINT, _previous_sigint)
                     _previous_sigint = None
