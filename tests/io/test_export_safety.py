@@ -202,6 +202,10 @@ def test_overwrite_never_replaces_a_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputExistsError, match="is a folder; an export replaces"):
         export_stack(make_sample_stack(), folder, overwrite=True)
     assert (folder / "keep.txt").read_text() == "a user's file"
+    with pytest.raises(OutputExistsError, match="already exists; pass overwrite=True"):
+        export_stack(make_sample_stack(), folder)
+    assert (folder / "keep.txt").read_text() == "a user's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.npz"]  # no staging left
 
 
 def test_stale_staging_folders_of_dead_writers_are_removed(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Write outputs under a temporary name in the destination folder, then rename.
 
 A crash, an exception or Ctrl-C while writing leaves no partial file behind, and an
-existing file is replaced only when the caller says so (never a folder).
+existing output is replaced only when the caller says so (a folder only by a folder
+store the exporter wrote, never by a file).
 
 Staging folders are named ``.playnano-partial-<host>-<pid>-<random>``: an export that
 was killed (SIGKILL, power loss) cannot remove its own, so the next export into the
@@ -40,21 +41,21 @@ def _host() -> str:
 
 
 def refuse_existing(path: Path, overwrite: bool) -> None:
-    """Refuse to replace a folder, or an existing file unless ``overwrite``.
+    """Refuse to replace an existing output unless ``overwrite``.
 
     Raises
     ------
     OutputExistsError
-        If ``path`` is a folder, or exists and ``overwrite`` is false.
+        If ``path`` exists and ``overwrite`` is false.
     """
-    if path.is_dir() and not path.is_symlink():
-        raise OutputExistsError(
-            f"{path} is a folder; an export replaces files only, never a folder"
-        )
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise OutputExistsError(
             f"{path} already exists; pass overwrite=True (CLI: --overwrite) to replace it"
         )
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 def check_output_folder(folder: str | Path, names: Iterable[str] = ()) -> None:
@@ -170,10 +171,17 @@ def commit_outputs(
             raise ExportError(f"the exporter reported {p.name} but did not write it")
         final = dest_dir / rel
         refuse_existing(final, overwrite)
+        if _is_folder(final) and not _is_folder(p):
+            raise OutputExistsError(
+                f"{final} is a folder; an export replaces a file, or a folder store "
+                "it wrote itself (such as .ome.zarr), never a folder with a file"
+            )
         finals.append((p, final))
     for src, final in finals:
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
+            if _is_folder(final):  # a folder store replaced by its new version
+                shutil.rmtree(final)
             os.replace(src, final)
         except OSError as exc:
             if exc.errno in (errno.EISDIR, errno.ENOTEMPTY):
