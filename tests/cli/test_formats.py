@@ -88,7 +88,7 @@ def test_unknown_format_message_separates_the_installed_list() -> None:
     result = run("formats", "info", "nope")
     assert result.exit_code == 1
     assert result.output.startswith(
-        "playnano: error: unknown format 'nope' (installed: gif, h5, npz, tif"
+        "playnano: error: unknown format 'nope'. Installed: gif, h5, npz, tif"
     )
 
 
@@ -115,6 +115,8 @@ def test_click_usage_errors_use_the_playnano_error_style() -> None:
         ["formats", "list"],
         ["formats", "list", "--json"],
         ["process", "--help"],
+        ["steps", "list"],
+        ["steps", "list", "--json"],
     ],
 )
 def test_cli_imports_no_heavy_module(argv) -> None:
