@@ -92,6 +92,7 @@ def test_every_core_dependency_is_imported_by_the_core() -> None:
     for dep in meta["project"]["dependencies"]:
         dist = re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].lower()
         module = _IMPORT_NAMES.get(dist, dist)
-        assert re.search(rf"^\s*(import|from) {module}\b", sources, re.M), (
+        imported = rf"^\s*(import|from) {module}\b|import_module\([\"']{module}\b"
+        assert re.search(imported, sources, re.M), (
             f"{dist} is declared but never imported"
         )
