@@ -302,3 +302,14 @@ def test_a_frame_folder_is_one_input_and_its_warnings_are_reported(
     assert any("bruker_data_header.001" in w for w in rec["warnings"])
     assert "warning: scans:" in text
     assert load(out / "scans_filtered.h5").n_frames == 1
+
+
+def test_an_output_folder_that_is_a_file_is_refused_up_front(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.write_text("not a folder")
+    code, text = _batch(str(synthetic_inputs), *ARGS, "-o", str(out))
+    assert code == 1 and "is a file, not a folder" in text
+    assert len(text.strip().splitlines()) == 1
+    assert out.read_text() == "not a folder"

@@ -129,6 +129,10 @@ def run_batch(
         processed=processes(resolved),
         raw=settings.raw,
     )
+    from playnano.io.atomic import check_output_folder
+
+    names = {o.name for t in tasks for o in t.outputs}
+    check_output_folder(output_folder, sorted(names | {REPORT_NAME}))
     report_path = output_folder.resolve() / REPORT_NAME
     previous = {} if force else BatchReport.previous(report_path)
     fingerprint = settings.fingerprint()

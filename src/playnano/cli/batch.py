@@ -17,13 +17,8 @@ from typing import Any
 
 import click
 
-from playnano.cli.process import (
-    EXIT_PARTIAL,
-    _parse_format_options,
-    _ProcessCommand,
-    _split_formats,
-    process,
-)
+from playnano.cli.app import EXIT_PARTIAL
+from playnano.cli.process import _ProcessCommand, checked_settings, process
 
 #: ``process`` options that ``batch`` takes as they are.
 _SHARED = (
@@ -51,61 +46,9 @@ def _process_options() -> list[click.Parameter]:
     return [by_name[n] for n in _SHARED]
 
 
-def build_settings(
-    *,
-    export: tuple[str, ...],
-    make_gif: bool,
-    raw: bool,
-    processing: str | None,
-    processing_file: Path | None,
-    format_options: tuple[str, ...],
-    scale_bar_nm: str | None,
-    zmin: str | None,
-    zmax: str | None,
-    channel: str | None,
-    skip_damaged_frames: bool,
-    threads: int | None,
-    overwrite: bool,
-) -> Any:
-    """``process``-style options as checked :class:`~playnano.run.RunSettings`."""
-    from playnano.plugins.registry import exporters
-    from playnano.processing.pipeline import load_processing_file, parse_steps
-    from playnano.run import RunSettings, steps_as_plain
-
-    if processing and processing_file:
-        raise click.UsageError("give --processing or --processing-file, not both")
-    formats = _split_formats(export)
-    if make_gif:
-        formats.append("gif")
-    if any(f.lower() == "all" for f in formats):
-        formats = [e.name for e in exporters().entries() if e.status() == "ok"]
-    if not formats:
-        raise click.UsageError(
-            "nothing to export: give --export FORMAT (or --make-gif)"
-        )
-    shared = {
-        k: v
-        for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
-        if v is not None
-    }
-    if processing_file is not None:
-        steps = load_processing_file(processing_file)
-    else:
-        steps = parse_steps(processing or "")
-    return RunSettings(
-        formats=tuple(formats),
-        steps=steps_as_plain(steps),
-        raw=raw,
-        options=_parse_format_options(format_options),
-        shared_options=shared,
-        channel=channel,
-        skip_damaged=skip_damaged_frames,
-        threads=threads,
-        overwrite=overwrite,
-    )
-
-
-@click.command(cls=_ProcessCommand)
+@click.command(
+    cls=_ProcessCommand, short_help="Process many inputs, here or on a Dask cluster."
+)
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
 @click.option("--recursive", "-r", is_flag=True, help="Scan folders' sub-folders too.")
 @click.option(
@@ -142,7 +85,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
     from playnano.batch.runner import run_batch
 
     ctx.obj["verbose"] = kw["verbose"]
-    settings = build_settings(
+    settings, _, _ = checked_settings(
         **{k: kw[k] for k in _SHARED if k not in ("output_folder", "quiet", "verbose")}
     )
     scheduler = kw["scheduler"] or os.environ.get("DASK_SCHEDULER_ADDRESS") or None

@@ -13,13 +13,19 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from playnano.cli.app import EXIT_PARTIAL, error_text
 from playnano.errors import OptionError, ReadError
 
-#: Exit code when some formats were written and others failed.
-EXIT_PARTIAL = 3
+if TYPE_CHECKING:
+    from playnano.run import RunSettings
+
+#: Inputs that may hold an already processed stack (playnano's own bundles): their
+#: output name (``_filtered`` or not) is known only once they are read.
+BUNDLE_SUFFIXES = (".npz", ".h5", ".hdf5")
 
 
 class _ProcessCommand(click.Command):
@@ -101,6 +107,20 @@ def _split_formats(values: Sequence[str]) -> list[str]:
     return out
 
 
+_SHARED_FLAGS = {"scale_bar_nm": "--scale-bar-nm", "zmin": "--zmin", "zmax": "--zmax"}
+
+
+def _refuse_unused_shared(shared: dict[str, str], plan: list[Any]) -> None:
+    """Refuse a GIF flag that no requested format uses (as ``--option`` does)."""
+    for key, value in shared.items():
+        if not any(key in {o.name for o in e.obj.options} for e, _ in plan):
+            names = ", ".join(e.name for e, _ in plan)
+            raise OptionError(
+                f"{_SHARED_FLAGS[key]} {value} was given, but no format requested "
+                f"({names}) draws an image; add --make-gif or leave it out"
+            )
+
+
 def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     opts: dict[str, dict[str, str]] = {}
     for v in values:
@@ -114,7 +134,77 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     return opts
 
 
-@click.command(cls=_ProcessCommand)
+def checked_settings(
+    *,
+    export: Sequence[str],
+    make_gif: bool,
+    raw: bool,
+    processing: str | None,
+    processing_file: Path | None,
+    format_options: Sequence[str],
+    scale_bar_nm: str | None,
+    zmin: str | None,
+    zmax: str | None,
+    channel: str | None,
+    skip_damaged_frames: bool,
+    threads: int | None,
+    overwrite: bool,
+) -> tuple[RunSettings, list[Any], list[Any]]:
+    """The command line's step, format and option flags, checked, as run settings.
+
+    ``process`` and ``batch`` both call this before any input is read; it returns the
+    settings, the export plan and the validated steps.
+    """
+    from playnano.io.export_data import plan_exports
+    from playnano.plugins.registry import exporters
+    from playnano.processing.pipeline import (
+        load_processing_file,
+        parse_steps,
+        validate_steps,
+    )
+    from playnano.run import RunSettings, steps_as_plain
+
+    if processing and processing_file:
+        raise click.UsageError("give --processing or --processing-file, not both")
+    formats = _split_formats(export)
+    if make_gif:
+        formats.append("gif")
+    if any(f.lower() == "all" for f in formats):
+        formats = [e.name for e in exporters().entries() if e.status() == "ok"]
+    if not formats:
+        raise click.UsageError(
+            "nothing to export: give --export FORMAT (or --make-gif)"
+        )
+    options = _parse_format_options(format_options)
+    shared = {
+        k: v
+        for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
+        if v is not None
+    }
+    plan = plan_exports(formats, raw=raw, options=options, shared_options=shared)
+    _refuse_unused_shared(shared, plan)
+    if processing_file is not None:
+        steps = load_processing_file(processing_file)
+    else:
+        steps = parse_steps(processing or "")
+    resolved = validate_steps(steps)
+    settings = RunSettings(
+        formats=tuple(formats),
+        steps=steps_as_plain(steps),
+        raw=raw,
+        options=options,
+        shared_options=shared,
+        channel=channel,
+        skip_damaged=skip_damaged_frames,
+        threads=threads,
+        overwrite=overwrite,
+    )
+    return settings, plan, resolved
+
+
+@click.command(
+    cls=_ProcessCommand, short_help="Read an AFM video, process it, export it."
+)
 @click.argument(
     "input_path", metavar="INPUT", required=False, type=click.Path(path_type=Path)
 )
@@ -239,18 +329,9 @@ def process(
       playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
       playnano process --synthetic -p remove_plane --export all
     """
-    from playnano.io.export_data import (
-        make_stem,
-        plan_exports,
-        refuse_existing_outputs,
-    )
-    from playnano.plugins.registry import exporters
-    from playnano.processing.pipeline import (
-        load_processing_file,
-        parse_steps,
-        validate_steps,
-    )
-    from playnano.run import RunSettings, convert_stack, read_input, steps_as_plain
+    from playnano.io.atomic import check_output_folder
+    from playnano.io.export_data import make_stem, refuse_existing_outputs
+    from playnano.run import convert_stack, read_input
 
     ctx.obj["verbose"] = verbose
     log_level = (
@@ -262,56 +343,43 @@ def process(
     # ---- check everything before any work
     if synthetic == (input_path is not None):
         raise click.UsageError("give exactly one of INPUT or --synthetic")
-    if processing and processing_file:
-        raise click.UsageError("give --processing or --processing-file, not both")
+    if synthetic and channel is not None:
+        raise click.UsageError("--channel cannot be used with --synthetic")
     if input_path is not None and not input_path.exists():
         raise ReadError(f"{input_path}: no such file or folder")
-    formats = _split_formats(export)
-    if make_gif:
-        formats.append("gif")
-    if any(f.lower() == "all" for f in formats):
-        formats = [e.name for e in exporters().entries() if e.status() == "ok"]
-    if not formats:
-        raise click.UsageError(
-            "nothing to export: give --export FORMAT (or --make-gif)"
-        )
-    shared = {
-        k: v
-        for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
-        if v is not None
-    }
-    plan = plan_exports(
-        formats,
+    settings, plan, resolved = checked_settings(
+        export=export,
+        make_gif=make_gif,
         raw=raw,
-        options=_parse_format_options(format_options),
-        shared_options=shared,
+        processing=processing,
+        processing_file=processing_file,
+        format_options=format_options,
+        scale_bar_nm=scale_bar_nm,
+        zmin=zmin,
+        zmax=zmax,
+        channel=channel,
+        skip_damaged_frames=skip_damaged_frames,
+        threads=threads,
+        overwrite=overwrite,
     )
-    if processing_file is not None:
-        steps = load_processing_file(processing_file)
-    else:
-        steps = parse_steps(processing or "")
-    resolved = validate_steps(steps)
     if synthetic:
         base = output_name or "synthetic_hsafm"
     else:
         assert input_path is not None
         base = output_name or input_path.name.split(".")[0] or "playnano_export"
-    if any(r.spec.kind in ("filter", "stack") for r in resolved):
-        # the name is known before reading only when the run itself processes the data
-        stem = make_stem(base, processed=True, raw=raw)
-        refuse_existing_outputs(plan, output_folder, stem, overwrite)
-
-    settings = RunSettings(
-        formats=tuple(formats),
-        steps=steps_as_plain(steps),
-        raw=raw,
-        options=_parse_format_options(format_options),
-        shared_options=shared,
-        channel=channel,
-        skip_damaged=skip_damaged_frames,
-        threads=threads,
-        overwrite=overwrite,
+    processes = any(r.spec.kind in ("filter", "stack") for r in resolved)
+    bundle = input_path is not None and input_path.name.lower().endswith(
+        BUNDLE_SUFFIXES
     )
+    # the output names are known before reading unless a bundle (maybe processed
+    # already) is re-exported unprocessed: then export_all checks once it is read
+    if processes or not bundle:
+        stem = make_stem(base, processed=processes, raw=raw)
+        refuse_existing_outputs(plan, output_folder, stem, overwrite)
+    else:
+        check_output_folder(
+            output_folder, [f"{base}_filtered{e.obj.suffix}" for e, _ in plan]
+        )
 
     # ---- read, process, export (the code path `playnano batch` shares)
     if synthetic:
@@ -325,7 +393,7 @@ def process(
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": processing,
         "processing_file": str(processing_file) if processing_file else None,
-        "formats": formats,
+        "formats": list(settings.formats),
         "raw": raw,
     }
     show_bar = not quiet and sys.stderr.isatty() and bool(resolved)
@@ -346,7 +414,7 @@ def process(
     for r in results:
         if r.error is not None:
             failed += 1
-            click.echo(f"playnano: error: {r.format}: {r.error}", err=True)
+            click.echo(f"playnano: error: {r.format}: {error_text(r.error)}", err=True)
             if verbose > 1 and r.error.__cause__ is not None:
                 traceback.print_exception(r.error.__cause__, file=sys.stderr)
             continue
