@@ -79,7 +79,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
     \b
     Examples:
       playnano batch session/ -r -p remove_plane --export h5 tif -o out
-      playnano batch "data/*.asd" -e npz -o out --workers 4
+      playnano batch run1.asd run2.h5-jpk frames/ -e npz -o out --workers 4
       playnano batch archive/ -r -e h5 -o out --scheduler tcp://head:8786
     """
     from playnano.batch.runner import run_batch
