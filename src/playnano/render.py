@@ -121,6 +121,30 @@ def resolve_z_range(
     return lo, hi
 
 
+def robust_z_range(
+    data: np.ndarray, lower_pct: float = 1.0, upper_pct: float = 99.0
+) -> tuple[float, float]:
+    """Return the ``lower_pct``/``upper_pct`` percentiles of the finite heights.
+
+    A robust colour range for display (a few outlier pixels, common in HS-AFM,
+    do not wash out the image): shared by the GIF's automatic range and the napari
+    plugin's contrast limits. A flat stack is widened by 0.5 on each side, as in
+    :func:`resolve_z_range`.
+
+    Raises
+    ------
+    OptionError
+        If the stack has no finite heights.
+    """
+    finite = np.asarray(data)[np.isfinite(data)]
+    if finite.size == 0:
+        raise OptionError("the stack has no finite heights; give zmin and zmax")
+    lo, hi = (float(v) for v in np.percentile(finite, [lower_pct, upper_pct]))
+    if lo == hi:
+        return lo - 0.5, hi + 0.5
+    return lo, hi
+
+
 def heights_to_indices(
     frame: np.ndarray, zmin: float, zmax: float, work: np.ndarray | None = None
 ) -> np.ndarray:
