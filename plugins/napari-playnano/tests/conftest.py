@@ -1,0 +1,53 @@
+"""Fixtures: real AFM files, a CLI run to compare with, Qt offscreen.
+
+napari's canvas needs OpenGL: Qt's offscreen platform gets it from a virtual X
+server, which pytest-xvfb starts when Xvfb is installed (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def data_root() -> Path:
+    """The real instrument files: $PLAYNANO_TEST_DATA/afm or ../shared/data/afm."""
+    env = os.environ.get("PLAYNANO_TEST_DATA")
+    base = Path(env) if env else REPO.parent / "shared" / "data"
+    return base / "afm"
+
+
+@pytest.fixture(scope="session")
+def afm() -> Path:
+    root = data_root()
+    if not root.is_dir():
+        pytest.skip(f"real AFM files not found at {root} (set PLAYNANO_TEST_DATA)")
+    return root
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``playnano ARGS`` in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "playnano", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def wait_for(qtbot, widget, timeout_ms: int = 120_000) -> None:
+    """Wait until the widget's job is done and its result is shown."""
+    qtbot.waitUntil(
+        lambda: widget.job is not None
+        and widget.job.done
+        and not widget._timer.isActive(),
+        timeout=timeout_ms,
+    )
