@@ -1,7 +1,9 @@
-"""Fixtures: real AFM files, a CLI run to compare with, Qt offscreen.
+"""Fixtures: real AFM files, a CLI run to compare with, a display for Qt.
 
-napari's canvas needs OpenGL: Qt's offscreen platform gets it from a virtual X
-server, which pytest-xvfb starts when Xvfb is installed (.ci/run installs it).
+napari's canvas is an OpenGL widget, which Qt 6 draws only on a real platform:
+pytest-xvfb starts a virtual X server (Xvfb, installed by .ci/run) and the tests
+use Qt's xcb platform on it, so no window appears on any screen. Without a display
+they fall back to the offscreen platform (widgets work, the canvas stays black).
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xvfb has set DISPLAY
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(
+        "QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen"
+    )
 
 REPO = Path(__file__).resolve().parents[3]
 

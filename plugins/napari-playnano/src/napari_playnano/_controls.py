@@ -73,8 +73,11 @@ class StepBuilder(Container):
             )
             for e in filters().entries()
         }
+        first = "remove_plane" if "remove_plane" in self._specs else None
         self.pick = ComboBox(
-            label="step", choices=list(self._specs), value=next(iter(self._specs))
+            label="step",
+            choices=list(self._specs),
+            value=first or next(iter(self._specs)),
         )
         self.params = Container(labels=True)
         self.add_button = PushButton(text="Add step")

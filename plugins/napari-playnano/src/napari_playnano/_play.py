@@ -22,6 +22,7 @@ def open_viewer(
     viewer = napari.Viewer(show=show, title=f"playnano — {Path(path).name}")
     for data, kwargs, kind in layers:
         getattr(viewer, f"add_{kind}")(data, **kwargs)
+    viewer.scale_bar.visible = True  # in nm: the layers carry the pixel size
     widget = PlaynanoWidget(viewer, steps=steps)
     viewer.window.add_dock_widget(widget, name="playnano", area="right")
     if steps:

@@ -23,7 +23,6 @@ from magicgui.widgets import (
     LineEdit,
     ProgressBar,
     PushButton,
-    RadioButtons,
 )
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import PlaynanoError
@@ -63,7 +62,7 @@ class PlaynanoWidget(Container):
         self.steps.tooltip = 'As playnano process -p: "remove_plane;gaussian_filter:sigma=2"'
         self.builder = StepBuilder(on_add=self._append_step)
         self.run_button = PushButton(text="Run steps")
-        self.show_raw = RadioButtons(
+        self.show_raw = ComboBox(
             label="show", choices=["processed", "raw"], value="processed"
         )
         self.formats = FormatPanel()
@@ -166,10 +165,15 @@ class PlaynanoWidget(Container):
         self.stack = stack
         self._updating = True
         try:
+            # add before removing: the dims (and the frame shown) stay as they are
+            added = [
+                (getattr(self.viewer, f"add_{kind}")(data, **kwargs), kwargs["name"])
+                for data, kwargs, kind in stack_to_layers(stack)
+            ]
             for layer in old:
                 self.viewer.layers.remove(layer)
-            for data, kwargs, kind in stack_to_layers(stack):
-                getattr(self.viewer, f"add_{kind}")(data, **kwargs)
+            for layer, name in added:
+                layer.name = name  # napari numbered them while the old ones existed
         finally:
             self._updating = False
         self.video.reset_choices()
