@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 
-
 @pytest.hookimpl(trylast=True)  # after pytest-xvfb has set DISPLAY
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(
         "QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen"
     )
+
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -54,8 +54,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def wait_for(qtbot, widget, timeout_ms: int = 120_000) -> None:
     """Wait until the widget's job is done and its result is shown."""
     qtbot.waitUntil(
-        lambda: widget.job is not None
-        and widget.job.done
-        and not widget._timer.isActive(),
+        lambda: (
+            widget.job is not None and widget.job.done and not widget._timer.isActive()
+        ),
         timeout=timeout_ms,
     )

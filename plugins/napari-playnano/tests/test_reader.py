@@ -6,11 +6,11 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import playnano
 import pytest
 import tifffile
-
 from napari_playnano._reader import napari_get_reader
+
+import playnano
 
 from .conftest import run_cli
 

@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-import playnano
 import pytest
-
 from napari_playnano._play import open_viewer
 from napari_playnano._widget import PlaynanoWidget
+
+import playnano
 
 from .conftest import run_cli, wait_for
 
@@ -133,9 +133,7 @@ def test_raw_toggle_shows_and_exports_the_raw_snapshot(
     wait_for(qtbot, widget)
     [written] = tmp_path.iterdir()
     assert written.name == "asd_sample_0.npz"  # raw: no _filtered
-    np.testing.assert_array_equal(
-        playnano.load(written).data, playnano.load(asd).data
-    )
+    np.testing.assert_array_equal(playnano.load(written).data, playnano.load(asd).data)
 
 
 def test_bad_parameter_shows_an_error_and_writes_nothing(
@@ -183,8 +181,10 @@ def test_cancel_mid_export_leaves_nothing(
     assert job is not None
     # cancel while the CSV is being written in its staging folder
     qtbot.waitUntil(
-        lambda: "csv" in job.message
-        and any(p.name.startswith(".playnano-partial-") for p in out.iterdir()),
+        lambda: (
+            "csv" in job.message
+            and any(p.name.startswith(".playnano-partial-") for p in out.iterdir())
+        ),
         timeout=120_000,
     )
     w.cancel_button.clicked.emit()

@@ -47,7 +47,6 @@ def play(input_path: Path, processing: str | None, channel: str | None) -> None:
 
     try:
         import napari  # noqa: F401
-
         from napari_playnano._play import launch
     except ImportError as exc:
         fail(f"play needs napari ({exc.name} is missing): {INSTALL_HINT}", EXIT_NO_GUI)

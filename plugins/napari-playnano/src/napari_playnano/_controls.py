@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
+
 from playnano.plugins.options import Option
 
 

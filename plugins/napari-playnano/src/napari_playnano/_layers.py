@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
 from playnano.afm_stack import AFMImageStack
 
 #: Key of a layer's ``metadata`` that holds what playnano knows about the layer.
@@ -27,6 +28,7 @@ LayerData = tuple[Any, dict[str, Any], str]
 def afm_colormap(name: str = DEFAULT_CMAP) -> Any:
     """The napari colormap with the GIF's colours for ``name``."""
     from napari.utils.colormaps import Colormap
+
     from playnano.render import N_LEVELS, colormap_palette
 
     colors = colormap_palette(name)[:N_LEVELS].astype(np.float64) / 255.0
@@ -88,15 +90,21 @@ def stack_to_layers(stack: AFMImageStack) -> list[LayerData]:
     geometry = _geometry(stack.pixel_size_nm, stack.frame_metadata)
     meta = {META_KEY: {"stack": stack, "key": "data"}}
     layers: list[LayerData] = [
-        (stack.data, _image_kwargs(stack.data, base, metadata=meta, **geometry), "image")
+        (
+            stack.data,
+            _image_kwargs(stack.data, base, metadata=meta, **geometry),
+            "image",
+        )
     ]
     for key, layer in stack.processed.items():
         if key == "raw":
-            raw_data, raw_meta = stack.export_source(raw=True)
+            _, raw_meta = stack.export_source(raw=True)
             geo = _geometry(stack.pixel_size_nm, raw_meta)
         else:
-            geo = geometry if layer.shape[0] == stack.n_frames else _geometry(
-                stack.pixel_size_nm, [{}] * layer.shape[0]
+            geo = (
+                geometry
+                if layer.shape[0] == stack.n_frames
+                else _geometry(stack.pixel_size_nm, [{}] * layer.shape[0])
             )
         meta = {META_KEY: {"stack": stack, "key": key}}
         kwargs = _image_kwargs(

@@ -18,7 +18,11 @@ from napari_playnano._layers import LayerData, stack_to_layers
 
 ReaderFunction = Callable[[Any], list[LayerData]]
 
-_NPZ_MARKERS = {"pixel_size_nm.npy", "frame_metadata_json.npy", "playnano_format_version.npy"}
+_NPZ_MARKERS = {
+    "pixel_size_nm.npy",
+    "frame_metadata_json.npy",
+    "playnano_format_version.npy",
+}
 #: TIFF tags only playnano writes (provenance, its own metadata).
 _TIFF_TAGS = (65000, 65002)
 
@@ -88,6 +92,9 @@ def is_ours(path: str | Path) -> bool:
 
 def napari_get_reader(path: str | list[str]) -> ReaderFunction | None:
     """The reader function for ``path``, or None when it is not playnano's."""
+    from napari_playnano._formats import register_installed_formats
+
+    register_installed_formats()
     if isinstance(path, list):
         if len(path) != 1:
             return None  # a video is one file or one folder

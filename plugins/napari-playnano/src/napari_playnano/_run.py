@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from napari_playnano._job import Job
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import OptionError
 from playnano.io.atomic import TMP_PREFIX
 from playnano.io.export_data import ExportResult
-
-from napari_playnano._job import Job
 
 
 @dataclass

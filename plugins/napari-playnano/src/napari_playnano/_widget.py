@@ -24,13 +24,13 @@ from magicgui.widgets import (
     ProgressBar,
     PushButton,
 )
-from playnano.afm_stack import AFMImageStack
-from playnano.errors import PlaynanoError
 
 from napari_playnano._controls import FormatPanel, StepBuilder
 from napari_playnano._job import Job
 from napari_playnano._layers import META_KEY, stack_of, stack_to_layers
 from napari_playnano._writer import napari_origin
+from playnano.afm_stack import AFMImageStack
+from playnano.errors import PlaynanoError
 
 if TYPE_CHECKING:
     import napari
@@ -48,6 +48,9 @@ class PlaynanoWidget(Container):
     """Process a video read by playnano and export it in any installed format."""
 
     def __init__(self, viewer: napari.viewer.Viewer, steps: str = "") -> None:
+        from napari_playnano._formats import register_installed_formats
+
+        register_installed_formats()
         self.viewer = viewer
         self.source: AFMImageStack | None = None  # as read from the file
         self.stack: AFMImageStack | None = None  # what is shown and exported
@@ -59,7 +62,9 @@ class PlaynanoWidget(Container):
         self._channels: list[str] = []
         self.channel = ComboBox(label="channel", choices=lambda *_: self._channels)
         self.steps = LineEdit(label="steps", value=steps)
-        self.steps.tooltip = 'As playnano process -p: "remove_plane;gaussian_filter:sigma=2"'
+        self.steps.tooltip = (
+            'As playnano process -p: "remove_plane;gaussian_filter:sigma=2"'
+        )
         self.builder = StepBuilder(on_add=self._append_step)
         self.run_button = PushButton(text="Run steps")
         self.show_raw = ComboBox(

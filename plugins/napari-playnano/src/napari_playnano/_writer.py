@@ -13,9 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playnano.afm_stack import AFMImageStack
-
 from napari_playnano._layers import META_KEY, layer_to_stack, stack_of
+from playnano.afm_stack import AFMImageStack
 
 
 def napari_origin(**details: Any) -> dict[str, Any]:
@@ -51,6 +50,7 @@ def write_layer(
 ) -> list[str]:
     """Write one image layer with ``format`` (None: from the suffix); paths written."""
     from napari.utils.notifications import show_error
+
     from playnano.errors import PlaynanoError
     from playnano.io.export_data import export_stack
 
