@@ -235,3 +235,16 @@ def test_screenshot_with_the_widget_docked(
     assert rgb.std() > 20, "the canvas is blank"
     assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 50  # many AFM colours
     assert shot.shape[1] > canvas.shape[1] + 300  # the window is wider: widget docked
+
+
+def test_choosing_another_channel_reads_it(make_napari_viewer, afm: Path) -> None:
+    path = afm / "asd" / "202110200146.asd"
+    viewer = make_napari_viewer()
+    viewer.open(str(path), plugin="napari-playnano")
+    w = PlaynanoWidget(viewer)
+    assert w.channel.choices == ("TP", "PH")
+    w.channel.value = "PH"
+    [layer] = viewer.layers
+    np.testing.assert_array_equal(layer.data, playnano.load(path, channel="PH").data)
+    assert layer.name == "202110200146 [PH]"
+    assert w.source.channel == "PH"
