@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from napari_playnano._play import open_viewer
+from napari_playnano._play import open_viewer, show_scale_bar
 from napari_playnano._widget import PlaynanoWidget
 
 import playnano
@@ -196,18 +196,16 @@ def test_cancel_mid_export_leaves_nothing(
 
 
 def test_play_opens_the_file_with_the_widget_and_runs_the_steps(
-    qtbot, asd: Path
+    qtbot, make_napari_viewer, asd: Path
 ) -> None:
-    viewer, widget = open_viewer(asd, steps="remove_plane", show=False)
-    try:
-        assert viewer.window.dock_widgets["playnano"] is widget
-        wait_for(qtbot, widget)
-        expected = playnano.load(asd)
-        playnano.processing.run_pipeline(expected, "remove_plane")
-        np.testing.assert_array_equal(viewer.layers[0].data, expected.data)
-        assert widget.steps.value == "remove_plane"
-    finally:
-        viewer.close()
+    viewer, widget = open_viewer(asd, steps="remove_plane", viewer=make_napari_viewer())
+    assert viewer.window.dock_widgets["playnano"] is widget
+    wait_for(qtbot, widget)
+    expected = playnano.load(asd)
+    playnano.processing.run_pipeline(expected, "remove_plane")
+    np.testing.assert_array_equal(viewer.layers[0].data, expected.data)
+    assert widget.steps.value == "remove_plane"
+    assert viewer.canvas.overlays.scale_bar.visible
 
 
 def test_screenshot_with_the_widget_docked(
@@ -221,7 +219,7 @@ def test_screenshot_with_the_widget_docked(
     tick(widget, "npz", "gif")
     widget.start(export=False)
     wait_for(qtbot, widget)
-    viewer.scale_bar.visible = True  # physical: nm from the layer scale
+    show_scale_bar(viewer)  # physical: nm from the layer scale
     viewer.dims.set_point(0, 20.0)  # frame 20 (t scale 1 s)
     viewer.reset_view()
     path = tmp_path / "napari-playnano.png"

@@ -6,12 +6,25 @@ from pathlib import Path
 from typing import Any
 
 
-def open_viewer(
-    path: str | Path, *, steps: str = "", channel: str | None = None, show: bool = True
-) -> tuple[Any, Any]:
-    """Open ``path`` in a new viewer with the widget docked; return both.
+def show_scale_bar(viewer: Any) -> None:
+    """Turn napari's scale bar on (its place moved in napari 0.9)."""
+    overlays = getattr(getattr(viewer, "canvas", None), "overlays", None)
+    bar = overlays.scale_bar if overlays is not None else viewer.scale_bar
+    bar.visible = True
 
-    With ``steps`` the widget runs them at once (in its worker thread).
+
+def open_viewer(
+    path: str | Path,
+    *,
+    steps: str = "",
+    channel: str | None = None,
+    show: bool = True,
+    viewer: Any = None,
+) -> tuple[Any, Any]:
+    """Open ``path`` in a viewer (a new one by default) with the widget docked.
+
+    With ``steps`` the widget runs them at once (in its worker thread). Returns the
+    viewer and the widget.
     """
     import napari
 
@@ -19,10 +32,11 @@ def open_viewer(
     from napari_playnano._widget import PlaynanoWidget
 
     layers = read_layers(str(path), channel=channel)  # errors before a window opens
-    viewer = napari.Viewer(show=show, title=f"playnano — {Path(path).name}")
+    if viewer is None:
+        viewer = napari.Viewer(show=show, title=f"playnano — {Path(path).name}")
     for data, kwargs, kind in layers:
         getattr(viewer, f"add_{kind}")(data, **kwargs)
-    viewer.scale_bar.visible = True  # in nm: the layers carry the pixel size
+    show_scale_bar(viewer)  # in nm: the layers carry the pixel size
     widget = PlaynanoWidget(viewer, steps=steps)
     viewer.window.add_dock_widget(widget, name="playnano", area="right")
     if steps:
