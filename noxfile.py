@@ -45,13 +45,26 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def compat(session: nox.Session) -> None:
-    """Both-way compatibility with playnano 0.5.0, installed in its own environment."""
+    """Both-way compatibility with playnano 0.5.0, and real .asd files read as
+    AFMReader 0.0.7 reads them; each installed in its own environment."""
     session.install("-e", ".[test]")
     old = Path(session.create_tmp()) / "playnano050"
     session.run("python", "-m", "venv", "--clear", str(old))
     old_python = old / "bin" / "python"
     session.run(
         str(old_python), "-m", "pip", "install", "-q", "playnano==0.5.0", external=True
+    )
+    afmreader = Path(session.create_tmp()).absolute() / "afmreader007"  # .asd reference
+    session.run("python", "-m", "venv", "--clear", str(afmreader))
+    afmreader_python = afmreader / "bin" / "python"
+    session.run(
+        str(afmreader_python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "afmreader==0.0.7",
+        external=True,
     )
     session.run(
         "python",
@@ -60,7 +73,11 @@ def compat(session: nox.Session) -> None:
         "tests/compat",
         "-p",
         "no:cacheprovider",
-        env={"PLAYNANO_050_PYTHON": str(old_python), "PLAYNANO_REQUIRE_COMPAT": "1"},
+        env={
+            "PLAYNANO_050_PYTHON": str(old_python),
+            "PLAYNANO_AFMREADER_PYTHON": str(afmreader_python),
+            "PLAYNANO_REQUIRE_COMPAT": "1",
+        },
     )
 
 

@@ -18,11 +18,17 @@ if TYPE_CHECKING:
 __all__ = ["AFMImageStack", "PlaynanoError", "__version__", "export", "load"]
 
 
-def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
-    """Read an AFM video, folder of frames, or playnano bundle into a stack."""
+def load(
+    path: str | Path, channel: str | None = None, *, skip_damaged: bool = False
+) -> AFMImageStack:
+    """Read an AFM video, folder of frames, or playnano bundle into a stack.
+
+    See :func:`playnano.readers.load`; ``skip_damaged=True`` leaves damaged frame
+    files of a frame folder out (warned about, listed in the provenance).
+    """
     from playnano.readers import load as _load
 
-    return _load(path, channel=channel)
+    return _load(path, channel=channel, skip_damaged=skip_damaged)
 
 
 def export(

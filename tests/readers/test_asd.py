@@ -95,6 +95,7 @@ V0_LIBASD = "<ihhiiiiiiiiifffii?iihBBBBBiff12xiiii"
 V0_AFMREADER = "<i2s2siiiiihhhhfffIi?ihhBBBBBBff12xiiih"
 FRAME_HEADER = "<ihhhhff?bhii"  # 32 bytes
 DATE = (2020, 1, 2, 3, 4, 5)
+V0_PAD = 88  # the "comment offset" of real v0 files: zero bytes before the comment
 
 
 def _frames_bytes(channels: dict[str, np.ndarray]) -> bytes:
@@ -133,23 +134,25 @@ def build_asd(
             head += struct.pack("<12i", *range(12))
     elif layout == "libasd":
         fields = (
-            0, kinds[0], kinds[1], 0, 32, len(name), 0, len(comment),
+            0, kinds[0], kinds[1], 0, 32, len(name), V0_PAD, len(comment),
             nx, ny, *scan_nm, frame_time_ms, 12.5, 2.0, ad_range, 12, True, 1, 0,
             DATE[0], *DATE[1:], 3, 100.0, 100.0, n, n, 2, 7,
         )  # fmt: skip
         head = struct.pack(V0_LIBASD, *fields) + name
-        head += struct.pack("<ffi", 1.5, 2.5, 1) + comment
+        head += struct.pack("<ffi", 1.5, 2.5, 1)
     else:
         codes = [k.encode() for k in channels] + [b"\0\0"]
         fields = (
-            0, codes[0], codes[1], 0, 32, len(name), 0, len(comment),
+            0, codes[0], codes[1], 0, 32, len(name), V0_PAD, len(comment),
             nx, ny, *scan_nm, frame_time_ms, 12.5, 2.0, ad_range, 12, True, 1, 0,
             DATE[0], *DATE[1:], 3, 100.0, 100.0, n, n, 2, 7,
         )  # fmt: skip
         head = struct.pack(V0_AFMREADER, *fields) + name
-        head += struct.pack("<ffi", 1.5, 2.5, 1) + comment
+        head += struct.pack("<ffi", 1.5, 2.5, 1)
     length_at = 8 if version == 0 else 4  # the header-length field
     head = head[:length_at] + struct.pack("<i", len(head)) + head[length_at + 4 :]
+    if version == 0:  # as in real v0 files: the header length leaves these out
+        head += b"\0" * V0_PAD + comment
     return head + _frames_bytes(channels)
 
 

@@ -17,7 +17,9 @@ from playnano.plugins import registry as registry_mod
 from playnano.readers import BUILTIN_PLUGINS, load, reader_for
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = ["asd", "h5jpk", "jpk_folder", "spm", "bundles", "tiff"]
+MODULES = ["asd", "h5jpk", "jpk_folder", "spm", "tiff"]
+#: playnano's own formats: reader modules beside their layout and exporter.
+FORMAT_MODULES = [f"playnano.formats.{f}.reader" for f in ("npz", "h5", "ometiff")]
 READERS = {
     "asd": (".asd",),
     "h5-jpk": (".h5-jpk",),
@@ -34,7 +36,8 @@ def test_builtin_plugins_match_the_entry_points():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     eps = project["project"]["entry-points"]["playnano.readers"]
     assert sorted(BUILTIN_PLUGINS) == sorted(eps.values())
-    assert sorted(BUILTIN_PLUGINS) == sorted(f"playnano.readers.{m}" for m in MODULES)
+    modules = [f"playnano.readers.{m}" for m in MODULES] + FORMAT_MODULES
+    assert sorted(BUILTIN_PLUGINS) == sorted(modules)
 
 
 def test_every_reader_registers_and_follows_the_protocol():
@@ -54,10 +57,12 @@ def test_fallback_without_package_metadata(monkeypatch):
     assert names == set(READERS)
 
 
-@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize(
+    "module", [f"playnano.readers.{m}" for m in MODULES] + FORMAT_MODULES
+)
 def test_importing_a_reader_module_stays_light(module):
     code = (
-        f"import sys, playnano.readers.{module}; "
+        f"import sys, {module}; "
         "heavy = {'h5py', 'tifffile', 'imageio', 'matplotlib'} & set(sys.modules); "
         "print(sorted(heavy))"
     )

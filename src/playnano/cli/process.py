@@ -129,6 +129,11 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     help="Channel to read (default: the file's height channel).",
 )
 @click.option(
+    "--skip-damaged-frames",
+    is_flag=True,
+    help="Frame folders: leave out damaged frame files (warned, in provenance).",
+)
+@click.option(
     "--processing",
     "-p",
     default=None,
@@ -202,6 +207,7 @@ def process(
     input_path: Path | None,
     synthetic: bool,
     channel: str | None,
+    skip_damaged_frames: bool,
     processing: str | None,
     processing_file: Path | None,
     export: tuple[str, ...],
@@ -297,7 +303,7 @@ def process(
         from playnano.readers import load
 
         assert input_path is not None
-        stack = load(input_path, channel=channel)
+        stack = load(input_path, channel=channel, skip_damaged=skip_damaged_frames)
     stack.provenance["command"] = {
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": processing,

@@ -10,12 +10,17 @@ Whatever goes wrong inside a reader reaches the caller as a one-line
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playnano.errors import MissingDependencyError, PlaynanoError, ReadError
-from playnano.readers._common import ReadWarning
+from playnano.errors import (
+    MissingDependencyError,
+    OptionError,
+    PlaynanoError,
+    ReadError,
+    StackError,
+)
+from playnano.readers._common import ReadWarning, describe_failure, one_line
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -35,7 +40,9 @@ BUILTIN_PLUGINS: list[str] = [
     "playnano.readers.h5jpk",
     "playnano.readers.jpk_folder",
     "playnano.readers.spm",
-    "playnano.readers.bundles",
+    "playnano.formats.npz.reader",
+    "playnano.formats.h5.reader",
+    "playnano.formats.ometiff.reader",
     "playnano.readers.tiff",
 ]
 
@@ -51,14 +58,16 @@ def _can_read(entry: Entry, path: Path) -> bool:
         return False
 
 
-def _describe(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if isinstance(exc, (struct.error, EOFError)):
-        return f"file is truncated or corrupt ({detail})"
-    if isinstance(exc, OSError):
-        return f"cannot be read ({detail})"
-    return f"is corrupt or not understood ({detail})"
+def _raise_one_line(exc: PlaynanoError) -> None:
+    """Re-raise a reader's error whose message spans lines as one line."""
+    message = str(exc)
+    if message == one_line(message):
+        return
+    try:
+        flat = type(exc)(one_line(message))
+    except Exception:
+        flat = ReadError(one_line(message))
+    raise flat from exc
 
 
 def reader_for(path: str | Path) -> Entry:
@@ -100,8 +109,12 @@ def reader_for(path: str | Path) -> Entry:
     if sniffed:
         return next((e for e in sniffed if e.plugin.builtin), sniffed[0])
     suffixes = sorted({s.lower() for e in usable for s in e.obj.suffixes})
+    sniffed_suffixes = sorted(
+        {s for e in usable for s in getattr(e.obj, "content_suffixes", ())}
+    )
     raise ReadError(
-        f"{p.name}: no reader for this file; supported suffixes: {', '.join(suffixes)}"
+        f"{p.name}: no reader for this file; supported suffixes: "
+        f"{', '.join(suffixes + sniffed_suffixes)}"
     )
 
 
@@ -116,7 +129,9 @@ def _checked_reader(entry: Entry) -> Any:
     return entry.obj
 
 
-def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
+def load(
+    path: str | Path, channel: str | None = None, *, skip_damaged: bool = False
+) -> AFMImageStack:
     """Read an AFM video, a folder of frames or a playnano bundle into a stack.
 
     Parameters
@@ -126,6 +141,10 @@ def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
     channel : str, optional
         Channel to read (any case); ``None`` picks the reader's height channel
         (``TP`` for ``.asd``, ``height_trace`` for JPK, ``Height`` for Nanoscope).
+    skip_damaged : bool, default False
+        Frame folders only: leave out frame files that cannot be read (truncated,
+        corrupt) instead of failing; a :class:`ReadWarning` names them and
+        ``provenance["source"]["skipped_frames"]`` lists each with its error.
 
     Returns
     -------
@@ -139,18 +158,31 @@ def load(path: str | Path, channel: str | None = None) -> AFMImageStack:
         The path is missing, not understood, truncated or corrupt.
     ChannelError
         The file has no such channel; the message lists the channels it has.
+    OptionError
+        ``skip_damaged`` was given for a reader that cannot skip frames.
     """
     from playnano.provenance import record_source
 
     p = Path(path)
     entry = reader_for(p)
     reader = _checked_reader(entry)
+    options: dict[str, Any] = {}
+    if skip_damaged:
+        if not getattr(reader, "skips_damaged_frames", False):
+            raise OptionError(
+                f"{p.name}: the {entry.name} reader cannot skip damaged frames "
+                "(frame-folder readers can)"
+            )
+        options["skip_damaged"] = True
     try:
-        stack = reader.read(p, channel=channel)
-    except PlaynanoError:
+        stack = reader.read(p, channel=channel, **options)
+    except StackError as exc:  # the reader built a stack from values it did not check
+        raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
+    except PlaynanoError as exc:
+        _raise_one_line(exc)
         raise
     except Exception as exc:
-        raise ReadError(f"{p.name}: {_describe(exc)}") from exc
+        raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc
     details = {
         k: v
         for k, v in (stack.provenance.get("source") or {}).items()
@@ -170,7 +202,10 @@ def available_channels(path: str | Path) -> list[str]:
         if lister is not None:
             return list(lister(p))
         return [reader.read(p).channel]
-    except PlaynanoError:
+    except StackError as exc:
+        raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
+    except PlaynanoError as exc:
+        _raise_one_line(exc)
         raise
     except Exception as exc:
-        raise ReadError(f"{p.name}: {_describe(exc)}") from exc
+        raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc

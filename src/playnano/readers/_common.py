@@ -8,13 +8,17 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import logging
+import math
 import re
-from collections.abc import Iterator, Sequence
+import struct
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playnano.errors import ChannelError, PlaynanoWarning, ReadError
+from playnano.errors import ChannelError, PlaynanoWarning, ReadError, StackError
 
 
 class ReadWarning(PlaynanoWarning):
@@ -41,6 +45,53 @@ LENGTH_TO_NM: dict[str, float] = {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def printable(value: Any, limit: int = 80) -> str:
+    """``value`` as text fit for a one-line message: control characters (newlines
+    in raw tag bytes) become spaces, and long text is cut with an ellipsis."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", str(value)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def one_line(message: str) -> str:
+    """A message with its line breaks (and other control characters) as spaces."""
+    return _CONTROL.sub(" ", message).strip()
+
+
+def finite(path: Path, value: Any, what: str) -> float:
+    """``value`` as a finite float; a ReadError naming ``what`` otherwise.
+
+    Refuses complex, non-numeric and non-finite values instead of letting numpy
+    cast them with a ``ComplexWarning`` or compute with ``inf``/``nan``.
+    """
+    import numpy as np
+
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "biuf":
+        raise ReadError(
+            f"{path.name}: {what} is not a real number ({printable(value)})"
+        )
+    number = float(arr.reshape(-1)[0])
+    if not math.isfinite(number):
+        raise ReadError(f"{path.name}: {what} is not a finite number ({number})")
+    return number
+
+
+def describe_failure(exc: BaseException) -> str:
+    """What an unexpected exception inside a reader says about the file, one line."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if isinstance(exc, (struct.error, EOFError)):
+        return f"file is truncated or corrupt ({detail})"
+    if isinstance(exc, OSError):
+        return f"cannot be read ({detail})"
+    return f"is corrupt or not understood ({detail})"
+
+
 def length_to_nm(unit: str | None) -> float | None:
     """Nanometres per ``unit``, or ``None`` when ``unit`` is not a length."""
     if unit is None:
@@ -54,7 +105,11 @@ class ReaderBase:
     name: str = ""
     aliases: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
+    #: Suffixes recognised by content, not name (``.00N``), for messages only.
+    content_suffixes: tuple[str, ...] = ()
     reads_folders: bool = False
+    #: True when ``read`` takes ``skip_damaged=True`` (leave damaged frames out).
+    skips_damaged_frames: bool = False
     description: str = ""
     requires: tuple[str, ...] = ()
     install_hint: str = ""
@@ -92,9 +147,87 @@ def pick_channel(
             return name
     if fallback is not None:
         return fallback
+    names = ", ".join(printable(name) for name in available)
     raise ChannelError(
-        f"{path.name}: no channel {requested!r}; it has {', '.join(available)}"
+        f"{path.name}: no channel {printable(requested)!r}; it has {names}"
     )
+
+
+@dataclass
+class Frames:
+    """The frames of a frame folder that could be read, and the ones skipped."""
+
+    files: list[Path] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)  # positions in the folder
+    images: list[Any] = field(default_factory=list)
+    metas: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, stack: Any, skip_damaged: bool) -> None:
+        """Put the skipped frames in the stack's source record (when asked to skip)."""
+        if skip_damaged:
+            set_source_details(stack, skipped_frames=self.skipped)
+
+
+def read_frames(
+    folder: Path,
+    files: Sequence[Path],
+    read_one: Callable[[Path, str | None], tuple[Any, dict[str, Any]]],
+    channel: str | None,
+    skip_damaged: bool = False,
+) -> Frames:
+    """Read every frame file with ``read_one(file, channel)`` -> (image, metadata).
+
+    A damaged frame (a ReadError, or a size unlike the first frame's) stops the read
+    with an error naming it, unless ``skip_damaged``: then it is left out, listed in
+    :attr:`Frames.skipped` and warned about. A missing channel is never skipped.
+    The metadata must hold the ``"channel"`` read; later frames read exactly it.
+    """
+    out = Frames()
+    for index, f in enumerate(files):
+        try:
+            image, meta = read_one(f, channel)
+            if out.images and image.shape != out.images[0].shape:
+                first, ref = out.files[0], out.images[0]
+                raise ReadError(
+                    f"{folder.name}: {f.name} is {image.shape[1]}x{image.shape[0]} "
+                    f"pixels; {first.name} is {ref.shape[1]}x{ref.shape[0]}"
+                )
+        except ChannelError:
+            raise
+        except Exception as exc:  # the frame file is damaged: say which one
+            if isinstance(exc, ReadError):
+                error = exc
+            elif isinstance(exc, StackError):
+                error = ReadError(f"{f.name}: {one_line(str(exc))}")
+            else:
+                error = ReadError(f"{f.name}: {describe_failure(exc)}")
+            if not skip_damaged:
+                if error is exc:
+                    raise
+                raise error from exc
+            out.skipped.append({"file": f.name, "index": index, "error": str(error)})
+            continue
+        channel = meta["channel"]
+        out.files.append(f)
+        out.indices.append(index)
+        out.images.append(image)
+        out.metas.append(meta)
+    if not out.images:
+        raise ReadError(
+            f"{folder.name}: no readable frames; all {len(files)} are damaged "
+            f"(first: {out.skipped[0]['error'] if out.skipped else 'none'})"
+        )
+    if out.skipped:
+        names = ", ".join(s["file"] for s in out.skipped)
+        count = len(out.skipped)
+        warnings.warn(
+            f"{folder.name}: skipped {count} damaged frame{'s' * (count > 1)}: "
+            f"{names} (listed with the reasons in the provenance's source)",
+            ReadWarning,
+            stacklevel=4,
+        )
+    return out
 
 
 def check_size(path: Path, size: int, needed: int, what: str) -> None:

@@ -13,7 +13,11 @@ Version 1 and 2 headers share their first 161 bytes after the version; version 2
 appends colour-map fields, which we skip by seeking to the declared header length.
 For version 0 the two public descriptions disagree on field widths (libasd uses
 32-bit pixel counts, AFMReader 16-bit ones); both are parsed and the one whose
-declared geometry accounts for the file's size is used.
+declared geometry accounts for the file's size is used. In version 0 the declared
+header length stops before a block of padding (the "comment offset") and the comment;
+the frames start after them (AFMReader's reading; on the real v0 files the frames then
+end exactly at the end of the file and each frame header's frame number, minimum and
+maximum match its data).
 
 Heights (the convention of playnano 0.5.0 and AFMReader 0.0.7)
 ---------------------------------------------------------------
@@ -35,6 +39,7 @@ it is kept raw in the source details and ``scan_direction`` stays ``None``.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +56,7 @@ from playnano.readers._common import (
     epoch_ms,
     frame_entry,
     pick_channel,
+    printable,
     set_source_details,
 )
 
@@ -150,10 +156,15 @@ class AsdHeader:
         )
 
     @property
+    def data_offset(self) -> int:
+        """Where the first frame starts."""
+        return int(self["data_offset"])
+
+    @property
     def needed_bytes(self) -> int:
         """File size the header's geometry implies."""
         n_blocks = len(self.channels) * self["n_frames"]
-        return int(self["header_length"]) + n_blocks * self.frame_bytes
+        return self.data_offset + n_blocks * self.frame_bytes
 
 
 def _sane(f: dict) -> bool:
@@ -174,6 +185,11 @@ def read_header(path: Path) -> AsdHeader:
     if len(buf) < 4:
         raise ReadError(f"{path.name}: file ends after {size} bytes; not an .asd file")
     version = struct.unpack_from("<i", buf)[0]
+    if not 0 <= version < 256:  # text, or another format: not a version number
+        raise ReadError(
+            f"{path.name}: not an .asd file (it starts with {printable(buf[:12])!r}, "
+            "not an .asd version number)"
+        )
     if version not in (0, 1, 2):
         raise ReadError(
             f"{path.name}: unknown .asd version {version} (versions 0, 1, 2 are read)"
@@ -190,6 +206,16 @@ def read_header(path: Path) -> AsdHeader:
             continue
         if not _sane(fields):
             continue
+        if version == 0:
+            # The header length stops before the comment: the comment offset
+            # (padding) and the comment follow it, then the frames (as AFMReader
+            # reads them); v1/v2 header lengths include name and comment.
+            skip = [fields["comment_offset"], fields["comment_size"]]
+            if min(skip) < 0:
+                continue
+            fields["data_offset"] = fields["_end"] + sum(skip)
+        else:
+            fields["data_offset"] = fields["header_length"]
         kinds = [fields["kind1"], fields["kind2"]]
         channels = [kind_name(k) for k in kinds if k != 0]
         candidates.append(AsdHeader(version, fields, channels, size))
@@ -209,14 +235,22 @@ def _multiplier(header: AsdHeader, channel: str) -> tuple[float, float, bool]:
         raise ReadError(f"unknown ADC range code 0x{code:08x} in the header")
     volts, bipolar = AD_RANGES[code]
     if channel == "TP":
-        k = float(header["z_piezo_gain"]) * float(header["z_piezo_extension"])
+        gain = _finite(header, "z_piezo_gain", "Z piezo gain")
+        k = gain * _finite(header, "z_piezo_extension", "Z piezo extension")
     elif channel == "ER":
-        k = -float(header["sensor_sensitivity"])
+        k = -_finite(header, "sensor_sensitivity", "sensor sensitivity")
     elif channel == "PH":
-        k = -float(header["phase_sensitivity"])
+        k = -_finite(header, "phase_sensitivity", "phase sensitivity")
     else:
         k = 1.0
     return volts, k, bipolar
+
+
+def _finite(header: AsdHeader, key: str, what: str) -> float:
+    value = float(header[key])
+    if not math.isfinite(value):
+        raise ReadError(f"the header's {what} is not a finite number ({value})")
+    return value
 
 
 class AsdReader(ReaderBase):
@@ -252,7 +286,7 @@ class AsdReader(ReaderBase):
             header.file_size,
             header.needed_bytes,
             f"{len(header.channels)} channel(s) of {n} frames of {nx}x{ny} int16 "
-            f"data after a {header['header_length']}-byte header",
+            f"data after a {header.data_offset}-byte header",
         )
         try:
             volts, k, bipolar = _multiplier(header, name)
@@ -267,7 +301,7 @@ class AsdReader(ReaderBase):
             if fhl
             else [("z", "<i2", (ny, nx))]
         )
-        offset = header["header_length"] + index * n * header.frame_bytes
+        offset = header.data_offset + index * n * header.frame_bytes
         levels = np.fromfile(path, dtype=block, count=n, offset=offset)["z"]
         # In place, but in the same operation order as playnano 0.5.0 (AFMReader),
         # so the values are bit for bit the same.
@@ -283,7 +317,7 @@ class AsdReader(ReaderBase):
 
         pixel_nm = header["x_nm"] / nx
         frame_s = float(header["frame_time_ms"]) / 1000.0
-        timed = frame_s > 0
+        timed = math.isfinite(frame_s) and frame_s > 0  # else: times unknown
         end_ms = epoch_ms(
             header["year"], header["month"], header["day"],
             header["hour"], header["minute"], header["second"],

@@ -30,11 +30,14 @@ from playnano.plugins import hookimpl
 from playnano.readers._common import (
     ReaderBase,
     ReadWarning,
+    finite,
     frame_entry,
     length_to_nm,
     pick_channel,
+    printable,
     set_source_details,
 )
+from playnano.readers._h5safety import checked_dataset, member
 
 DEFAULT_CHANNEL = "height_trace"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -78,19 +81,37 @@ def _measurement(f: Any, path: Path) -> Any:
             ReadWarning,
             stacklevel=3,
         )
-    return f[names[0]]
+    return member(f, names[0], path, names[0])
 
 
-def _channel_map(measurement: Any) -> dict[str, Any]:
+def _channel_map(measurement: Any, path: Path) -> dict[str, Any]:
     """Channel name -> HDF5 group, first occurrence wins, in file order."""
     found: dict[str, Any] = {}
     for key in sorted(measurement):
-        group = measurement[key]
-        if not key.startswith("Channel_") or "channel.name" not in group.attrs:
+        if not key.startswith("Channel_"):
+            continue
+        group = member(measurement, key, path, key)
+        if "channel.name" not in group.attrs:
             continue
         direction = "retrace" if _flag(group.attrs.get("retrace", False)) else "trace"
-        found.setdefault(f"{_text(group.attrs['channel.name'])}_{direction}", group)
+        name = printable(_text(group.attrs["channel.name"]))
+        found.setdefault(f"{name}_{direction}", group)
     return found
+
+
+def _epoch_ms(meta: Any, key: str, n: int, path: Path) -> list[int] | None:
+    """One epoch-ms value per frame from ``meta-data/<key>``; None if unusable."""
+    if key not in meta:
+        return None
+    dset = checked_dataset(member(meta, key, path, f"meta-data/{key}"), path, key)
+    if dset.size != n or dset.dtype.kind not in "iuf":
+        return None
+    values = np.asarray(dset[()]).ravel()
+    if values.dtype.kind == "f" and not (
+        np.isfinite(values).all() and (np.abs(values) < 2.0**62).all()
+    ):
+        return None
+    return [int(v) for v in values]
 
 
 def _attr(group: Any, key: str, path: Path) -> Any:
@@ -100,21 +121,50 @@ def _attr(group: Any, key: str, path: Path) -> Any:
         raise ReadError(f"{path.name}: attribute {key!r} is missing") from None
 
 
+def _grid(m: Any, key: str, path: Path) -> int:
+    """A positive whole number of pixels from the measurement's attributes."""
+    value = finite(path, _attr(m, key, path), key)
+    if value <= 0 or value != int(value):
+        raise ReadError(f"{path.name}: {key} is {value}, not a number of pixels")
+    return int(value)
+
+
+def _line_rate(value: Any) -> float | None:
+    """The line rate in Hz, or None when missing or not a positive finite number."""
+    arr = np.asarray(value) if value is not None else None
+    if arr is None or arr.size != 1 or arr.dtype.kind not in "iuf":
+        return None
+    rate = float(arr.reshape(-1)[0])
+    return rate if np.isfinite(rate) and rate > 0 else None
+
+
 def _timing(
-    m: Any, n: int, lines: int, line_rate: float | None, interlaced: bool
+    m: Any,
+    path: Path,
+    n: int,
+    lines: int,
+    line_rate: float | None,
+    interlaced: bool,
 ) -> tuple[list[float | None], list[float | None], list[int | None], str]:
     """Per-frame timestamps (s), durations (s), start epoch ms and their source."""
-    meta = m.get("meta-data")
+    meta = member(m, "meta-data", path, "meta-data") if "meta-data" in m else None
     if meta is not None and "start-times" in meta and "end-times" in meta:
-        starts = np.asarray(meta["start-times"][()], dtype=np.int64).ravel()
-        ends = np.asarray(meta["end-times"][()], dtype=np.int64).ravel()
-        if len(starts) == n and len(ends) == n:
+        starts = _epoch_ms(meta, "start-times", n, path)
+        ends = _epoch_ms(meta, "end-times", n, path)
+        if starts is not None and ends is not None:
+            known: list[int | None] = list(starts)
             return (
-                [(int(s) - int(starts[0])) / 1000.0 for s in starts],
-                [(int(e) - int(s)) / 1000.0 for s, e in zip(starts, ends, strict=True)],
-                [int(s) for s in starts],
+                [(s - starts[0]) / 1000.0 for s in starts],
+                [(e - s) / 1000.0 for s, e in zip(starts, ends, strict=True)],
+                known,
                 "file",
             )
+        warnings.warn(
+            f"{path.name}: the frame start/end times are not one epoch-ms number "
+            "per frame; frame times come from the line rate",
+            ReadWarning,
+            stacklevel=4,
+        )
     if not line_rate:
         return [None] * n, [None] * n, [None] * n, "unknown"
     interval = lines / line_rate / (2.0 if interlaced else 1.0)
@@ -143,7 +193,7 @@ class H5JpkReader(ReaderBase):
         import h5py
 
         with _open(h5py, path) as f:
-            return list(_channel_map(_measurement(f, path)))
+            return list(_channel_map(_measurement(f, path), path))
 
     def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
         """Read one channel of an ``.h5-jpk`` file (``height_trace`` by default)."""
@@ -152,49 +202,78 @@ class H5JpkReader(ReaderBase):
         path = Path(path)
         with _open(h5py, path) as f:
             m = _measurement(f, path)
-            channel_map = _channel_map(m)
+            channel_map = _channel_map(m, path)
             name = pick_channel(path, channel, list(channel_map), DEFAULT_CHANNEL)
             group = channel_map[name]
             datasets = [k for k in group if k != "thumbnail"]
             if not datasets:
                 raise ReadError(f"{path.name}: channel {name!r} holds no data")
-            raw = np.asarray(group[datasets[0]][()])
-            width = int(_attr(m, "position-pattern.grid.ilength", path))
-            height = int(_attr(m, "position-pattern.grid.jlength", path))
-            length_m = float(_attr(m, "position-pattern.grid.ulength", path))
-            multiplier = float(group.attrs.get("net-encoder.scaling.multiplier", 1.0))
-            offset = float(group.attrs.get("net-encoder.scaling.offset", 0.0))
-            unit_raw = group.attrs.get("net-encoder.scaling.unit.unit")
+            dset = member(group, datasets[0], path, f"channel {name!r}")
+            if not isinstance(dset, h5py.Dataset):
+                raise ReadError(f"{path.name}: channel {name!r} holds no dataset")
+            width = _grid(m, "position-pattern.grid.ilength", path)
+            height = _grid(m, "position-pattern.grid.jlength", path)
+            length_m = finite(
+                path, _attr(m, "position-pattern.grid.ulength", path), "ulength"
+            )
+            if length_m <= 0:
+                raise ReadError(
+                    f"{path.name}: the scan length (ulength) is not positive"
+                )
+            if len(dset.shape) != 2:
+                raise ReadError(
+                    f"{path.name}: channel {name!r} has shape {dset.shape}; expected "
+                    f"(pixels, frames) with {width}x{height} pixels per frame"
+                )
+            if dset.shape[0] != width * height:
+                raise ReadError(
+                    f"{path.name}: channel {name!r} holds {dset.shape[0]} values per "
+                    f"frame; the scan grid declares {width}x{height}"
+                )
+            if dset.dtype.kind not in "iuf":
+                raise ReadError(
+                    f"{path.name}: channel {name!r} holds {dset.dtype} values, "
+                    "not real numbers"
+                )
+            raw = np.asarray(checked_dataset(dset, path, f"channel {name!r}")[()])
+            attrs = group.attrs
+            multiplier = finite(
+                path,
+                attrs.get("net-encoder.scaling.multiplier", 1.0),
+                f"channel {name!r}'s scaling multiplier",
+            )
+            offset = finite(
+                path,
+                attrs.get("net-encoder.scaling.offset", 0.0),
+                f"channel {name!r}'s scaling offset",
+            )
+            unit_raw = attrs.get("net-encoder.scaling.unit.unit")
             unit = None if unit_raw is None else _text(unit_raw)
-            rate = m.attrs.get("timing-settings.scanRate")
-            line_rate = float(rate) if rate is not None else None
+            line_rate = _line_rate(m.attrs.get("timing-settings.scanRate"))
             motion = m.attrs.get("motion")
-            direction = None if motion is None else _text(motion)
+            direction = None if motion is None else printable(_text(motion))
             interlaced = _flag(
                 m.attrs.get(
                     "environment.fast-imaging.feed-forward-parameters.yaxis.interlace",
                     False,
                 )
             )
-            if raw.ndim != 2 or width <= 0 or height <= 0:
-                raise ReadError(
-                    f"{path.name}: channel {name!r} has shape {raw.shape}; expected "
-                    f"(pixels, frames) with {width}x{height} pixels per frame"
-                )
-            if raw.shape[0] != width * height:
-                raise ReadError(
-                    f"{path.name}: channel {name!r} holds {raw.shape[0]} values per "
-                    f"frame; the scan grid declares {width}x{height}"
-                )
             n = raw.shape[1]
             times, durations, starts, time_source = _timing(
-                m, n, height, line_rate, interlaced
+                m, path, n, height, line_rate, interlaced
             )
 
-        values = raw * multiplier + offset
         to_nm = length_to_nm(unit)
-        if to_nm is not None and to_nm != 1.0:
-            values = values * to_nm
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = raw * multiplier + offset
+            if to_nm is not None and to_nm != 1.0:
+                values *= to_nm
+        finite_raw = raw.size if raw.dtype.kind in "iu" else np.isfinite(raw).sum()
+        if np.isfinite(values).sum() != finite_raw:
+            raise ReadError(
+                f"{path.name}: channel {name!r}'s scaling (x {multiplier} + {offset}) "
+                "overflows the float64 range"
+            )
         frames = values.T.reshape(n, height, width)[:, ::-1, :]
         pixel_nm = (length_m / width) * 1e9
         meta = [

@@ -34,6 +34,8 @@ from playnano.readers._common import (
     frame_entry,
     length_to_nm,
     pick_channel,
+    printable,
+    read_frames,
     set_source_details,
     tifffile_guard,
 )
@@ -72,7 +74,7 @@ def _channel_pages(tif: Any) -> dict[str, Any]:
         if name is None:
             continue
         direction = "retrace" if _tag(page, RETRACE, 0) else "trace"
-        pages.setdefault(f"{name}_{direction}", page)
+        pages.setdefault(f"{printable(name)}_{direction}", page)
     return pages
 
 
@@ -93,7 +95,9 @@ def _scaling(page: Any, path: Path, channel: str) -> tuple[float, float, str | N
                 float(_tag(page, base + SLOT_OFFSET)),
                 unit,
             )
-        raise ReadError(f"{path.name}: channel {channel!r} uses unknown {kind!r}")
+        raise ReadError(
+            f"{path.name}: channel {channel!r} uses unknown {printable(kind)!r}"
+        )
     return 1.0, 0.0, None  # no calibration: the raw values
 
 
@@ -171,15 +175,15 @@ class JpkFolderReader(ReaderBase):
     aliases = ("jpk",)
     suffixes = (".jpk",)
     reads_folders = True
+    skips_damaged_frames = True
     description = "JPK HS-AFM video as a folder of .jpk frames (or one .jpk file)"
     requires = ("tifffile",)
     install_hint = "pip install tifffile"
 
     def can_read(self, path: Path) -> bool:
         """True for a ``.jpk`` TIFF, or a folder holding at least one."""
-        if path.is_dir():
-            files = frame_files(path)
-            return bool(files) and _is_tiff(files[0])
+        if path.is_dir():  # any intact frame: a damaged first one is reported
+            return any(_is_tiff(f) for f in frame_files(path))
         return path.is_file() and self.has_suffix(path) and _is_tiff(path)
 
     def _files(self, path: Path) -> list[Path]:
@@ -194,29 +198,24 @@ class JpkFolderReader(ReaderBase):
         """Channel names of the first frame file."""
         import tifffile
 
-        first = self._files(Path(path))[0]
+        files = self._files(Path(path))
+        first = next((f for f in files if _is_tiff(f)), files[0])
         if not _is_tiff(first):
             raise ReadError(f"{first.name}: not a JPK file (no TIFF signature)")
         with tifffile_guard(first), tifffile.TiffFile(first) as tif:
             return list(_channel_pages(tif))
 
-    def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
-        """Read every frame file's channel (``height_trace`` by default)."""
+    def read(
+        self, path: Path, channel: str | None = None, skip_damaged: bool = False
+    ) -> AFMImageStack:
+        """Read every frame file's channel (``height_trace`` by default).
+
+        A damaged frame file is an error naming it; ``skip_damaged=True`` leaves
+        it out instead (warned about and listed in the provenance).
+        """
         path = Path(path)
-        files = self._files(path)
-        images: list[np.ndarray] = []
-        metas: list[dict[str, Any]] = []
-        for f in files:
-            image, meta = read_frame(f, channel)
-            if images and image.shape != images[0].shape:
-                raise ReadError(
-                    f"{path.name}: {f.name} is {image.shape[1]}x{image.shape[0]} "
-                    f"pixels; {files[0].name} is "
-                    f"{images[0].shape[1]}x{images[0].shape[0]}"
-                )
-            channel = meta["channel"]  # later files: the same channel, exactly
-            images.append(image)
-            metas.append(meta)
+        found = read_frames(path, self._files(path), read_frame, channel, skip_damaged)
+        files, images, metas = found.files, found.images, found.metas
         first = metas[0]
         if first["pixel_size_nm"] is None:
             raise ReadError(f"{files[0].name}: the scan grid size is missing")
@@ -238,7 +237,7 @@ class JpkFolderReader(ReaderBase):
             interval = (
                 lines / first["line_rate"] / (2.0 if first["interlaced"] else 1.0)
             )
-            times = [i * interval for i in range(len(files))]
+            times = [i * interval for i in found.indices]  # gaps where skipped
             durations = [interval] * len(files)
             source = "line rate"
         else:
@@ -267,6 +266,7 @@ class JpkFolderReader(ReaderBase):
                 "frame_files": [f.name for f in files],
             },
         )
+        found.record(stack, skip_damaged)
         return stack
 
 

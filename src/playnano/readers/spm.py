@@ -40,6 +40,7 @@ from playnano.readers._common import (
     frame_entry,
     length_to_nm,
     pick_channel,
+    read_frames,
     set_source_details,
 )
 
@@ -232,13 +233,19 @@ def read_image(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
 
 
 def frame_files(folder: Path) -> list[Path]:
-    """Nanoscope files in ``folder`` (``.spm`` or a numeric suffix), by name."""
-    found = []
+    """Nanoscope frames in ``folder``, by name: files with a Nanoscope header and a
+    ``.spm`` or numeric suffix, and, when there is at least one, the ``.spm`` and
+    ``.000``-``.999`` files without one (damaged frames, which reading reports)."""
+    found, damaged = [], []
     for f in sorted(folder.iterdir()):
         suffix = f.suffix.lower()
-        if f.is_file() and (suffix == ".spm" or suffix[1:].isdigit()) and _sniff(f):
+        if not f.is_file() or not (suffix == ".spm" or suffix[1:].isdigit()):
+            continue
+        if _sniff(f):
             found.append(f)
-    return found
+        elif suffix == ".spm" or len(suffix) == 4:
+            damaged.append(f)
+    return sorted(found + damaged) if found else []
 
 
 def _sniff(path: Path) -> bool:
@@ -252,7 +259,9 @@ class SpmReader(ReaderBase):
     name = "spm"
     aliases = ("nanoscope", "spm-folder")
     suffixes = (".spm",)
+    content_suffixes = (".00N",)  # .001, .002, ...: recognised by the header
     reads_folders = True
+    skips_damaged_frames = True
     description = "Bruker Nanoscope .spm/.001 image, or a folder of them as a video"
 
     def can_read(self, path: Path) -> bool:
@@ -271,24 +280,26 @@ class SpmReader(ReaderBase):
 
     def channels(self, path: Path) -> list[str]:
         """Channel names of the (first) file, e.g. ``["Height"]``."""
-        return read_header(self._files(Path(path))[0]).channel_names()
+        files = self._files(Path(path))
+        first = next((f for f in files if _sniff(f)), files[0])
+        return read_header(first).channel_names()
 
-    def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
-        """Read the channel (``Height`` by default) of every frame file."""
+    def read(
+        self, path: Path, channel: str | None = None, skip_damaged: bool = False
+    ) -> AFMImageStack:
+        """Read the channel (``Height`` by default) of every frame file.
+
+        A damaged frame file is an error naming it; ``skip_damaged=True`` leaves
+        it out instead (warned about and listed in the provenance).
+        """
         path = Path(path)
-        files = self._files(path)
-        images: list[np.ndarray] = []
-        metas: list[dict[str, Any]] = []
-        for f in files:
-            data, meta = read_image(f, channel)
-            if images and data.shape != images[0].shape:
-                raise ReadError(
-                    f"{path.name}: {f.name} is {data.shape[1]}x{data.shape[0]} pixels;"
-                    f" {files[0].name} is {images[0].shape[1]}x{images[0].shape[0]}"
-                )
-            channel = meta["channel"]
-            images.append(data)
-            metas.append(meta)
+        found = read_frames(path, self._files(path), read_image, channel, skip_damaged)
+        files, images, metas, index = (
+            found.files,
+            found.images,
+            found.metas,
+            found.indices,
+        )
         first = metas[0]
         lines = images[0].shape[0]
         rel = [m["relative_time_s"] for m in metas]
@@ -298,7 +309,7 @@ class SpmReader(ReaderBase):
             times = [t - rel[0] for t in rel]
             source = "file"
         elif durations[0] is not None:
-            times = [i * durations[0] for i in range(len(files))]
+            times = [i * durations[0] for i in index]  # skipped frames leave gaps
             source = "line rate"
         else:
             times, source = [None] * len(files), "unknown"
@@ -325,6 +336,7 @@ class SpmReader(ReaderBase):
                 "frame_files": [f.name for f in files],
             },
         )
+        found.record(stack, skip_damaged)
         return stack
 
 

@@ -1,15 +1,7 @@
 """OME-TIFF exporter: one multi-frame ``TYX`` stack for ImageJ/Fiji and Bio-Formats.
 
-The OME-XML carries ``PhysicalSizeX/Y`` in µm, ``TimeIncrement`` in s, one ``Plane``
-per frame with its ``DeltaT`` (s) and the channel name. Private tags on the first
-page hold what OME-XML cannot:
-
-- 65000: provenance JSON (the tag playnano 0.5.0 reads),
-- 65001: JSON list of the stack's processed layer names (as 0.5.0 writes),
-- 65002: JSON object with ``playnano_format_version``, ``pixel_size_nm``,
-  ``channel`` and the full ``frame_metadata`` (read back by our loader).
-
-Frames are written one page at a time in their own dtype (float64 stays float64).
+The layout is :mod:`playnano.formats.ometiff.layout`. Frames are written one page
+at a time in their own dtype (float64 stays float64).
 """
 
 from __future__ import annotations
@@ -24,46 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playnano.errors import ExportWarning
+from playnano.formats.ometiff import layout
 from playnano.plugins import Capabilities, hookimpl
 from playnano.provenance import make_json_safe, to_json
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
-
-FORMAT_VERSION = 1
-PROVENANCE_TAG = 65000
-LAYER_NAMES_TAG = 65001
-PLAYNANO_TAG = 65002
-_UNDEFINED = 7  # TIFF type for opaque bytes, as 0.5.0 writes its tags
-
-# OME pixel types; other dtypes are written as the closest one that holds them
-_OME_DTYPES = {"int8", "int16", "int32", "uint8", "uint16", "uint32"}
-_OME_DTYPES |= {"float32", "float64"}
-
-
-def tiff_dtype(data: np.ndarray) -> tuple[np.dtype, str | None]:
-    """The dtype OME-TIFF stores ``data`` in, and a note when it is not the data's."""
-    dt = data.dtype
-    if dt.name in _OME_DTYPES:
-        return dt, None
-    if dt == np.float16:
-        return np.dtype(np.float32), "float16 data was written as float32 (lossless)"
-    if np.issubdtype(dt, np.integer):
-        lo, hi = int(data.min()), int(data.max())
-        for cand in (np.int32, np.uint32):
-            info = np.iinfo(cand)
-            if info.min <= lo and hi <= info.max:
-                return np.dtype(cand), f"{dt} data was written as {cand.__name__}"
-    return np.dtype(np.float64), f"{dt} data was written as float64 (may round)"
-
-
-def time_increment(times: list[float | None]) -> float | None:
-    """Mean interval between frames with known timestamps, in s (None if unknown)."""
-    known = [(i, t) for i, t in enumerate(times) if t is not None]
-    if len(known) < 2:
-        return None
-    (i0, t0), (i1, t1) = known[0], known[-1]
-    return (t1 - t0) / (i1 - i0)
 
 
 def _ranges(indices: list[int]) -> str:
@@ -98,35 +56,9 @@ def metadata_notes(
         notes.append(
             f"per-frame pixel sizes differ ({min(known):g}-{max(known):g} nm); "
             f"OME PhysicalSizeX/Y hold the stack's {ps:g} nm, per-frame sizes are "
-            f"kept only in tag {PLAYNANO_TAG}"
+            f"kept only in tag {layout.PLAYNANO_TAG}"
         )
     return notes
-
-
-def ome_metadata(stack: AFMImageStack, times: list[float | None]) -> dict[str, Any]:
-    """The OME-XML fields tifffile writes for a ``TYX`` stack."""
-    size_um = stack.pixel_size_nm / 1000.0
-    md: dict[str, Any] = {
-        "axes": "TYX",
-        "PhysicalSizeX": size_um,
-        "PhysicalSizeXUnit": "µm",
-        "PhysicalSizeY": size_um,
-        "PhysicalSizeYUnit": "µm",
-        "Plane": [
-            {} if t is None else {"DeltaT": float(t), "DeltaTUnit": "s"} for t in times
-        ],
-        "Channel": {"Name": stack.channel},
-    }
-    inc = time_increment(times)
-    if inc is not None:
-        md["TimeIncrement"] = inc
-        md["TimeIncrementUnit"] = "s"
-    return md
-
-
-def _tag(code: int, text: str) -> tuple[int, int, int, bytes, bool]:
-    payload = text.encode("utf-8")
-    return (code, _UNDEFINED, len(payload), payload, True)  # first page only
 
 
 class TifExporter:
@@ -134,7 +66,7 @@ class TifExporter:
 
     name = "tif"
     aliases: tuple[str, ...] = ("tiff", "ome-tif", "ome-tiff")
-    suffix = ".ome.tif"
+    suffix = layout.SUFFIX
     description = (
         "OME-TIFF stack (TYX) for ImageJ/Fiji and Bio-Formats, with provenance"
     )
@@ -159,7 +91,7 @@ class TifExporter:
 
         data, meta = stack.export_source(raw=raw)
         times = [md.get("timestamp") for md in meta]
-        dtype, dtype_note = tiff_dtype(data)
+        dtype, dtype_note = layout.tiff_dtype(data)
         notes = metadata_notes(stack, meta, times)
         if dtype_note:
             notes.append(dtype_note)
@@ -169,15 +101,15 @@ class TifExporter:
             for note in notes:
                 warnings.warn(f"{path.name}: {note}", ExportWarning, stacklevel=2)
         own = {
-            "playnano_format_version": FORMAT_VERSION,
+            "playnano_format_version": layout.FORMAT_VERSION,
             "pixel_size_nm": stack.pixel_size_nm,
             "channel": stack.channel,
             "frame_metadata": make_json_safe(meta),
         }
         extratags = [
-            _tag(PROVENANCE_TAG, to_json(provenance)),
-            _tag(LAYER_NAMES_TAG, json.dumps(list(stack.processed))),
-            _tag(PLAYNANO_TAG, to_json(own)),
+            layout.tag(layout.PROVENANCE_TAG, to_json(provenance)),
+            layout.tag(layout.LAYER_NAMES_TAG, json.dumps(list(stack.processed))),
+            layout.tag(layout.PLAYNANO_TAG, to_json(own)),
         ]
 
         def frames() -> Iterator[np.ndarray]:
@@ -194,7 +126,7 @@ class TifExporter:
             bigtiff=nbytes > 2**32 - 2**25,  # tifffile cannot size an iterator
             ome=True,
             photometric="minisblack",
-            metadata=ome_metadata(stack, times),
+            metadata=layout.ome_metadata(stack, times),
             resolution=(per_cm, per_cm),
             resolutionunit="CENTIMETER",
             extratags=extratags,

@@ -1,4 +1,4 @@
-"""The bundle readers: registration, suffix routing and a round trip when available."""
+"""Bundle readers: one entry point per format, suffix routing and a round trip."""
 
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ BUNDLES = [
     ("h5-bundle", ".h5", ("h5py",)),
     ("ome-tiff", ".ome.tif", ("tifffile",)),
 ]
+PLUGINS = {
+    "npz-bundle": ("npz_bundle", "playnano.formats.npz.reader"),
+    "h5-bundle": ("h5_bundle", "playnano.formats.h5.reader"),
+    "ome-tiff": ("ome_tiff", "playnano.formats.ometiff.reader"),
+}
 
 
 @pytest.mark.parametrize(("name", "suffix", "requires"), BUNDLES)
 def test_registered_with_suffix_and_requirements(name, suffix, requires):
     entry = readers().resolve(name)
-    assert entry.plugin.builtin and entry.plugin.name == "bundles"
+    assert entry.plugin.builtin
+    assert (entry.plugin.name, entry.plugin.target) == PLUGINS[name]
     assert suffix in entry.obj.suffixes
     assert tuple(entry.obj.requires) == requires
     assert not entry.obj.reads_folders

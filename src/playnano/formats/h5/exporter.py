@@ -1,20 +1,8 @@
 """HDF5 bundle exporter: the NPZ bundle's content as a hierarchy.
 
-Layout (the seed's, readable by playnano 0.5.0 and by plain h5py)::
-
-    /data                     frames in their own dtype
-    /processed/<key>          each processed layer (not with raw=True)
-    /masks/<key>              each boolean mask (not with raw=True)
-    /timestamps               float64, NaN where a frame has no timestamp
-    /frame_metadata_json      JSON list, fixed-length bytes scalar
-    /provenance_json          JSON of stack.provenance, fixed-length bytes scalar
-    /state_backups_json       JSON of stack.state_backups (only when non-empty)
-    attrs: pixel_size_nm (float), channel (str), playnano_format_version (int)
-
-Frame arrays are chunked one frame per chunk, ``(1, H, W)``, compressed with gzip
-after the shuffle filter (both built into every HDF5 library) and written frame by
-frame. A processed layer that is the very array written as ``/data`` is stored once,
-as a hard link, so both names read the same bytes.
+The layout is :mod:`playnano.formats.h5.layout`. Frame arrays are compressed with
+gzip after the shuffle filter (both built into every HDF5 library) and written
+frame by frame.
 """
 
 from __future__ import annotations
@@ -24,20 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.errors import ExportError
-from playnano.exporters.npz import FORMAT_VERSION, VERSION_KEY, bundle_contents
+from playnano.formats.bundle import bundle_contents
+from playnano.formats.h5 import layout
 from playnano.plugins import Capabilities, Option, hookimpl
 
 if TYPE_CHECKING:
     import h5py
 
     from playnano.afm_stack import AFMImageStack
-
-
-def check_name(name: str, path: Path) -> None:
-    """Refuse layer names HDF5 would read as a path."""
-    if not name or "/" in name or name in {".", ".."}:
-        raise ExportError(f"{path.name}: {name!r} cannot be an HDF5 dataset name")
 
 
 def same_array(a: np.ndarray, b: np.ndarray) -> bool:
@@ -54,17 +36,20 @@ def write_frames(
     parent: h5py.Group, name: str, arr: np.ndarray, level: int, path: Path
 ) -> None:
     """Create dataset ``name`` chunked by frame and fill it one frame at a time."""
-    check_name(name, path)
-    t, h, w = arr.shape
+    layout.check_name(name, path)
     filters: dict[str, Any] = (
         {"compression": "gzip", "compression_opts": level, "shuffle": True}
         if level > 0
         else {}
     )
     ds = parent.create_dataset(
-        name, shape=arr.shape, dtype=arr.dtype, chunks=(1, h, w), **filters
+        name,
+        shape=arr.shape,
+        dtype=arr.dtype,
+        chunks=layout.frame_chunks(arr.shape),
+        **filters,
     )
-    for i in range(t):
+    for i in range(arr.shape[0]):
         ds[i] = arr[i]
 
 
@@ -78,7 +63,7 @@ class H5Exporter:
 
     name = "h5"
     aliases: tuple[str, ...] = ("hdf5",)
-    suffix = ".h5"
+    suffix = layout.SUFFIX
     description = (
         "HDF5 bundle: data, processed layers, masks, frame metadata, provenance"
     )
@@ -117,29 +102,29 @@ class H5Exporter:
 
         c = bundle_contents(stack, raw)
         with h5py.File(path, "w") as f:
-            write_frames(f, "data", c.data, compress_level, path)
+            write_frames(f, layout.DATA, c.data, compress_level, path)
             if not raw:  # playnano 0.5.0 writes no layer groups for raw exports
                 # track_order keeps the layers in processing order when read back
-                layers = f.create_group("processed", track_order=True)
+                layers = f.create_group(layout.LAYERS_GROUP, track_order=True)
                 for key, arr in c.layers.items():
                     if same_array(arr, c.data):
                         # the current data is usually the last layer: store it once
                         # and give it both names (an HDF5 hard link)
-                        check_name(key, path)
-                        layers[key] = f["data"]
+                        layout.check_name(key, path)
+                        layers[key] = f[layout.DATA]
                     else:
                         write_frames(layers, key, arr, compress_level, path)
-                masks = f.create_group("masks", track_order=True)
+                masks = f.create_group(layout.MASKS_GROUP, track_order=True)
                 for key, mask in c.masks.items():
                     write_frames(masks, key, mask, compress_level, path)
-            f.create_dataset("timestamps", data=c.timestamps)
-            json_dataset(f, "frame_metadata_json", c.frame_metadata_json)
-            json_dataset(f, "provenance_json", c.provenance_json)
+            f.create_dataset(layout.TIMESTAMPS, data=c.timestamps)
+            json_dataset(f, layout.FRAME_METADATA, c.frame_metadata_json)
+            json_dataset(f, layout.PROVENANCE, c.provenance_json)
             if c.state_backups_json is not None:
-                json_dataset(f, "state_backups_json", c.state_backups_json)
-            f.attrs["pixel_size_nm"] = float(stack.pixel_size_nm)
-            f.attrs["channel"] = stack.channel
-            f.attrs[VERSION_KEY] = FORMAT_VERSION
+                json_dataset(f, layout.STATE_BACKUPS, c.state_backups_json)
+            f.attrs[layout.PIXEL_SIZE_ATTR] = float(stack.pixel_size_nm)
+            f.attrs[layout.CHANNEL_ATTR] = stack.channel
+            f.attrs[layout.VERSION_KEY] = layout.FORMAT_VERSION
         return [path]
 
 

@@ -1,0 +1,59 @@
+"""What an NPZ or HDF5 bundle holds: the content both layouts store, and its version.
+
+The two bundle formats store the same things under different containers; this
+module collects them from a stack once, without copying frame data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from playnano.provenance import to_json
+
+if TYPE_CHECKING:
+    from playnano.afm_stack import AFMImageStack
+
+#: Version of the bundle layout written by the npz and h5 exporters.
+FORMAT_VERSION = 1
+#: NPZ key / HDF5 root attribute holding :data:`FORMAT_VERSION`.
+VERSION_KEY = "playnano_format_version"
+
+
+@dataclass
+class BundleContents:
+    """What a bundle (NPZ or HDF5) holds for one export."""
+
+    data: np.ndarray
+    layers: dict[str, np.ndarray]
+    masks: dict[str, np.ndarray]
+    timestamps: np.ndarray
+    frame_metadata_json: str
+    provenance_json: str
+    state_backups_json: str | None
+
+
+def bundle_contents(stack: AFMImageStack, raw: bool) -> BundleContents:
+    """Collect what a bundle export writes, without copying any frame data.
+
+    With ``raw=True`` the unprocessed snapshot is written with its own frame
+    metadata, and no processed layers or masks (as playnano 0.5.0 does).
+    """
+    data, meta = stack.export_source(raw=raw)
+    times = [md.get("timestamp") for md in meta]
+    return BundleContents(
+        data=data,
+        layers={} if raw else dict(stack.processed),
+        masks={} if raw else dict(stack.masks),
+        timestamps=np.array(
+            [math.nan if t is None else t for t in times], dtype=np.float64
+        ),
+        frame_metadata_json=to_json(meta),
+        provenance_json=to_json(stack.provenance),
+        state_backups_json=to_json(stack.state_backups)
+        if stack.state_backups
+        else None,
+    )

@@ -1,0 +1,1 @@
+"""The HDF5 bundle: :mod:`.layout`, :mod:`.exporter` and :mod:`.reader`."""

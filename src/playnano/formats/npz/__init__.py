@@ -1,0 +1,1 @@
+"""The NPZ bundle: :mod:`.layout`, :mod:`.exporter` and :mod:`.reader`."""

@@ -1,0 +1,1 @@
+"""The OME-TIFF stack: :mod:`.layout`, :mod:`.exporter` and :mod:`.reader`."""

@@ -1,0 +1,103 @@
+"""Checks before reading HDF5 data: real, local, allocated storage only.
+
+A hostile or damaged HDF5 file can declare a dataset far larger than what it stores
+(an unallocated dataset reads as gigabytes of fill values), keep its data in another
+file (external links, external raw storage, virtual datasets: the input's SHA-256
+then describes the wrong bytes, and a virtual dataset onto itself crashes HDF5), or
+inflate a few compressed bytes into gigabytes. :func:`checked_dataset` refuses all
+of these with a one-line :class:`~playnano.errors.ReadError` *before* any data is
+read, so memory stays bounded by the data the file really holds.
+
+Used by the ``.h5-jpk`` reader; written to serve any reader of HDF5 files (h5py is
+imported by the caller, never here at module level).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from playnano.errors import ReadError
+
+#: A chunked, compressed dataset may inflate to this many times its stored bytes...
+MAX_INFLATION = 64
+#: ...or to this many bytes, whichever is larger (small datasets compress well).
+INFLATION_FLOOR = 64 << 20
+
+
+def member(group: Any, name: str, path: Path, what: str) -> Any:
+    """``group[name]``, refusing an external link (data from another file)."""
+    import h5py
+
+    link = group.get(name, getlink=True)
+    if link is None:
+        raise ReadError(f"{path.name}: {what} is missing")
+    if isinstance(link, h5py.ExternalLink):
+        raise ReadError(
+            f"{path.name}: {what} is an external link to {link.filename!r}; "
+            "only data stored in the file itself is read"
+        )
+    try:
+        return group[name]
+    except (KeyError, OSError) as exc:  # a soft link to nothing
+        raise ReadError(f"{path.name}: {what} cannot be opened ({exc})") from exc
+
+
+def checked_dataset(dset: Any, path: Path, what: str) -> Any:
+    """Return ``dset`` when reading it is safe; raise a ReadError otherwise.
+
+    Refused: virtual datasets, external raw storage, contiguous data that is not
+    (fully) allocated or runs past the end of the file, chunked data with chunks
+    missing, and compressed data that would inflate beyond ``MAX_INFLATION`` times
+    its stored size (and beyond ``INFLATION_FLOOR`` bytes).
+    """
+    import h5py
+
+    where = f"{path.name}: {what}"
+    plist = dset.id.get_create_plist()
+    layout = plist.get_layout()
+    if layout == h5py.h5d.VIRTUAL:
+        raise ReadError(
+            f"{where} is an HDF5 virtual dataset (its data lives elsewhere); "
+            "only data stored in the file itself is read"
+        )
+    if plist.get_external_count() > 0:
+        raise ReadError(
+            f"{where} keeps its data in external files; "
+            "only data stored in the file itself is read"
+        )
+    declared = int(dset.size) * int(dset.dtype.itemsize)
+    if declared == 0 or layout == h5py.h5d.COMPACT:
+        return dset  # compact data sits in the object header (at most 64 KiB)
+    stored = int(dset.id.get_storage_size())
+    shape = f"{'x'.join(map(str, dset.shape))} {dset.dtype}"
+    if layout == h5py.h5d.CONTIGUOUS:
+        offset = dset.id.get_offset()
+        if stored < declared or offset is None:
+            raise ReadError(
+                f"{where} declares {shape} ({declared} bytes) but the file stores "
+                f"{stored} bytes of it"
+            )
+        size = path.stat().st_size
+        if offset + declared > size:
+            raise ReadError(
+                f"{where} declares {declared} bytes at offset {offset}; "
+                f"file ends after {size} bytes"
+            )
+        return dset
+    chunks = dset.chunks or dset.shape
+    pairs = zip(dset.shape, chunks, strict=True)
+    expected = math.prod(-(-n // c) for n, c in pairs)
+    have = int(dset.id.get_num_chunks())
+    if have < expected:
+        raise ReadError(
+            f"{where} declares {shape} in {expected} chunks but the file stores "
+            f"{have} of them"
+        )
+    if declared > max(INFLATION_FLOOR, MAX_INFLATION * stored):
+        raise ReadError(
+            f"{where} declares {shape} ({declared} bytes) from {stored} stored "
+            f"bytes; refusing to inflate it more than {MAX_INFLATION} times"
+        )
+    return dset
