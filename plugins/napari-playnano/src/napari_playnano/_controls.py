@@ -13,11 +13,11 @@ from typing import Any
 
 from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, PushButton
 
-from playnano.plugins.options import Option
+from playnano.plugins.options import REQUIRED, Option
 
 
 def _text(value: Any) -> str:
-    if value is None or type(value).__name__ == "_Required":
+    if value is None or value is REQUIRED:
         return ""
     if isinstance(value, list | tuple):
         return "[" + ",".join(str(v) for v in value) + "]"
