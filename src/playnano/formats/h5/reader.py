@@ -14,6 +14,7 @@ from playnano.errors import ReadError
 from playnano.formats import _reading
 from playnano.formats.bundle import text_budget
 from playnano.formats.h5 import layout, safety
+from playnano.io.h5chunks import read_array
 from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -115,14 +116,14 @@ def _load_open(p: Path, f: h5py.File) -> AFMImageStack:
             )
     return _reading.build_stack(
         p,
-        data[()],
+        read_array(data),
         f.attrs[layout.PIXEL_SIZE_ATTR],
         _reading.as_text(p, "channel", f.attrs[layout.CHANNEL_ATTR]),
         frame_metadata,
         provenance,
         state_backups=backups,
-        layers={name: ds[()] for name, ds in layers},
-        masks={name: ds[()] for name, ds in masks},
+        layers={name: read_array(ds) for name, ds in layers},
+        masks={name: read_array(ds) for name, ds in masks},
     )
 
 
