@@ -1,5 +1,5 @@
-"""Developer and CI sessions: tests, lint, typecheck, compat, plugins, docs, bench,
-demo, mutants."""
+"""Developer and CI sessions: tests, lint, typecheck, compat, plugins, docs, fuzz,
+bench, demo, mutants."""
 
 from __future__ import annotations
 
@@ -105,6 +105,18 @@ def compat(session: nox.Session) -> None:
             "PLAYNANO_REQUIRE_COMPAT": "1",
         },
     )
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Mutated files for every reader family, each loaded under CPU and memory limits.
+
+    ``nox -s fuzz -- --seconds 1800`` runs longer (default 300 s); found cases are
+    saved to tests/fuzz/corpus/, which the test suite replays. See docs/fuzzing.rst.
+    """
+    session.install("-e", ".[test]")
+    args = session.posargs or ["--seconds", "300"]
+    session.run("python", "-m", "tests.fuzz", *args, env={"OPENBLAS_NUM_THREADS": "1"})
 
 
 @nox.session(python=PYTHON)
