@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,7 +117,7 @@ def frame_times(times: list[float | None]) -> dict[str, Any]:
     known = [t for t in times if t is not None and math.isfinite(t)]
     steps = [
         b - a
-        for a, b in zip(times, times[1:], strict=False)
+        for a, b in pairwise(times)
         if a is not None and b is not None and math.isfinite(a) and math.isfinite(b)
     ]
     interval = sorted(steps)[len(steps) // 2] if steps else None
@@ -228,7 +229,7 @@ def inspect(path: str | Path) -> StackInfo:
         The path is missing, not understood, truncated or corrupt.
     """
     from playnano.readers import (
-        _checked_reader,  # noqa: PLC2701
+        _checked_reader,
         available_channels,
         load,
         reader_for,
