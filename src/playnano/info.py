@@ -214,7 +214,8 @@ def from_stack(stack: AFMImageStack, reader: str, channels: list[str]) -> StackI
         timestamps=stack.get_frame_times(),
         layers={k: arr(v, unit) for k, v in stack.processed.items()},
         masks={k: arr(v, None) for k, v in stack.masks.items()},
-        provenance=stack.provenance,
+        # the environment is this process's, not the file's: leave it out
+        provenance={k: v for k, v in stack.provenance.items() if k != "environment"},
         path=stack.file_path,
         notes=[f"the {reader} reader has no metadata-only path; the frames were read"],
     )

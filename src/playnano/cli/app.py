@@ -58,9 +58,11 @@ def cli(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     from playnano.cli.formats import formats
+    from playnano.cli.info import info
     from playnano.cli.process import process
 
     cli.add_command(formats)
+    cli.add_command(info)
     cli.add_command(process)
 
 
