@@ -201,9 +201,7 @@ def test_jpk_unknown_scaling_kind_stays_on_one_line(tmp_path):
     assert "Weird" in _one_line_naming(err, "frame.jpk")
 
 
-def test_a_readers_multi_line_error_reaches_the_user_as_one_line(
-    afm_data, monkeypatch
-):
+def test_a_readers_multi_line_error_reaches_the_user_as_one_line(afm_data, monkeypatch):
     from playnano.readers.asd import AsdReader
 
     def broken(self, path, channel=None):

@@ -103,12 +103,13 @@ def problems(view: BundleView, supported_version: int) -> list[str]:
             out.append(f"data has shape {list(data.shape)}; expected (frames, y, x)")
         if data.dtype[:1] not in {"f", "i", "u"} and data.dtype != "bool":
             out.append(f"data has dtype {data.dtype}; expected a numeric dtype")
+        # layers are snapshots: frames dropped or cropped later change data only
         for kind, arrays in (("processed layer", view.layers), ("mask", view.masks)):
             for key, arr in arrays.items():
-                if arr.shape != data.shape:
+                if len(arr.shape) != 3:
                     out.append(
                         f"{kind} {key!r} has shape {list(arr.shape)}; "
-                        f"data has {list(data.shape)}"
+                        "expected (frames, y, x)"
                     )
                 if kind == "mask" and arr.dtype != "bool":
                     out.append(f"mask {key!r} has dtype {arr.dtype}; expected bool")
@@ -118,8 +119,8 @@ def problems(view: BundleView, supported_version: int) -> list[str]:
     size = view.pixel_size_nm
     if not isinstance(size, (int, float)) or not math.isfinite(size) or size <= 0:
         out.append(f"pixel_size_nm is {size!r}; expected a positive number")
-    if not isinstance(view.channel, str) or not view.channel:
-        out.append(f"channel is {view.channel!r}; expected a non-empty string")
+    if not isinstance(view.channel, str):
+        out.append(f"channel is {view.channel!r}; expected a string")
     if view.version is not None:
         if not isinstance(view.version, int) or isinstance(view.version, bool):
             out.append(f"playnano_format_version is {view.version!r}; expected int")
