@@ -83,10 +83,13 @@ def compat(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Export speed and memory against the raw-write limit (and playnano 0.5.0 if set)."""
+    """`playnano process` end to end against its limits (and 0.5.0 if set); GIF speed."""
     session.install("-e", ".")
-    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs)
+    # posargs go to the end-to-end benchmark: `nox -s bench -- --size M`
+    session.run(
+        "python", str(ROOT / "benchmarks" / "bench_export.py"), *session.posargs
+    )
+    session.run("python", str(ROOT / "benchmarks" / "bench_gif.py"))
 
 
 @nox.session(python=False)

@@ -91,6 +91,8 @@ def test_info_of_an_unknown_format_is_one_line_and_exit_1() -> None:
         ["formats", "list"],
         ["formats", "list", "--json"],
         ["process", "--help"],
+        ["steps", "list"],
+        ["steps", "list", "--json"],
     ],
 )
 def test_cli_imports_no_heavy_module(argv) -> None:

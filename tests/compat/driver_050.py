@@ -14,6 +14,12 @@ Runs under the python of an environment with ``playnano==0.5.0`` (not ours)::
         OUT_DIR/<file name>/: data.npy, processed__<key>.npy, masks__<key>.npy and
         meta.json (pixel_size_nm, channel, timestamps, processed and mask keys,
         frame_metadata, provenance, state_backups, dtype).
+
+    python driver_050.py process IN_DIR STEPS_FILE OUT_DIR
+        Build a 0.5.0 AFMImageStack from IN_DIR/data.npy (and stack.json), run
+        0.5.0's ProcessingPipeline with the steps of STEPS_FILE (a 0.5.0 YAML
+        processing file, parsed by 0.5.0) and save OUT_DIR/data.npy and
+        OUT_DIR/steps.json (each step's name and 0.5.0's metadata).
 """
 
 from __future__ import annotations
@@ -91,13 +97,54 @@ def read(out_dir: Path, files: list[Path]) -> None:
         (dump / "meta.json").write_text(json.dumps(meta, default=str))
 
 
+def process(in_dir: Path, steps_file: Path, out_dir: Path) -> None:
+    """Run 0.5.0's pipeline with the steps of ``steps_file`` on IN_DIR's data."""
+    from playnano.cli.utils import parse_processing_file
+
+    from playnano.afm_stack import AFMImageStack
+    from playnano.processing.pipeline import ProcessingPipeline
+
+    spec = json.loads((in_dir / "stack.json").read_text())
+    data = np.load(in_dir / "data.npy")
+    stack = AFMImageStack(
+        data,
+        spec["pixel_size_nm"],
+        spec["channel"],
+        in_dir / "source.asd",
+        spec["frame_metadata"],
+    )
+    pipeline = ProcessingPipeline(stack)
+    for name, kwargs in parse_processing_file(str(steps_file)):
+        pipeline.add_filter(name, **kwargs)
+    out = pipeline.run()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    np.save(out_dir / "data.npy", out)
+    steps = [
+        {"name": rec.get("name"), "metadata": rec.get("metadata")}
+        for rec in stack.provenance["processing"]["steps"]
+    ]
+    (out_dir / "steps.json").write_text(json.dumps(steps, default=_plain))
+
+
+def _plain(obj: object) -> object:
+    """JSON form of numpy values in 0.5.0's step metadata."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
+
+
 def main(argv: list[str]) -> int:
-    """Dispatch ``write`` or ``read``."""
+    """Dispatch ``write``, ``read`` or ``process``."""
     if len(argv) >= 3 and argv[0] == "write":
         write(Path(argv[1]), Path(argv[2]))
         return 0
     if len(argv) >= 3 and argv[0] == "read":
         read(Path(argv[1]), [Path(a) for a in argv[2:]])
+        return 0
+    if len(argv) == 4 and argv[0] == "process":
+        process(Path(argv[1]), Path(argv[2]), Path(argv[3]))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

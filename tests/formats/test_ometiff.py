@@ -157,6 +157,32 @@ def test_dtypes_ome_cannot_hold_are_converted_and_said(
     np.testing.assert_array_equal(data, values.reshape(3, 2, 2).astype(stored))
 
 
+@pytest.mark.parametrize(
+    ("dtype", "stored", "note"),
+    [
+        (">f8", np.float64, "big-endian float64 data was written as float64"),
+        (">i4", np.int32, "big-endian int32 data was written as int32"),
+        (">i8", np.int32, "big-endian int64 data was written as int32"),
+    ],
+)
+def test_big_endian_data_is_written_in_native_order_and_said(
+    tmp_path: Path, dtype: str, stored: type, note: str
+) -> None:
+    from playnano.afm_stack import AFMImageStack
+
+    values = np.arange(12).reshape(3, 2, 2).astype(dtype)
+    meta = [{"timestamp": float(i)} for i in range(3)]
+    stack = AFMImageStack(values, 1.0, "h", None, meta)
+    with pytest.warns(ExportWarning, match=note) as caught:
+        [path] = save_ome_tiff_stack(tmp_path / "s", stack)
+    assert "native byte order" in str(caught[0].message)
+    back = load_ome_tiff_stack(path).data
+    assert back.dtype == np.dtype(stored) and back.dtype.isnative
+    np.testing.assert_array_equal(back, values)
+    notes = load_ome_tiff_stack(path).provenance["export_notes"]
+    assert any(n.startswith("big-endian") for n in notes)
+
+
 def test_single_frame_reads_back_as_one_frame(tmp_path: Path) -> None:
     stack = make_sample_stack(n_frames=1)
     [path] = save_ome_tiff_stack(tmp_path / "s", stack)

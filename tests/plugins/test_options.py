@@ -63,3 +63,19 @@ def test_bad_declarations_are_refused() -> None:
         Option("scale-bar", "float", 1, "x")
     with pytest.raises(ValueError, match="type 'complex'"):
         Option("x", "complex", 1, "x")
+
+
+def test_step_option_types_live_with_the_other_options() -> None:
+    import pickle
+
+    from playnano.plugins import options
+    from playnano.processing import spec
+
+    assert spec.ExtraOption is options.ExtraOption
+    assert spec.REQUIRED is options.REQUIRED
+    assert pickle.loads(pickle.dumps(options.REQUIRED)) is options.REQUIRED
+    idx = options.ExtraOption("idx", "int_list", options.REQUIRED, ".", maximum=9)
+    assert isinstance(idx, Option)
+    assert resolve_options((idx,), {"idx": "[3, 1]"}, owner="o") == {"idx": [3, 1]}
+    with pytest.raises(OptionError, match="every value must be <= 9; got 10"):
+        resolve_options((idx,), {"idx": [10]}, owner="o")

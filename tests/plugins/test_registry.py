@@ -230,3 +230,12 @@ def test_lookup_is_case_insensitive_and_accepts_aliases() -> None:
     assert reg.resolve("HDF5").name == "h5"
     assert reg.resolve("OME-TIFF").name == "tif"
     assert reg.resolve("playnano:hdf5").name == "h5"
+
+
+def test_lookup_names_stay_importable_from_the_registry() -> None:
+    from playnano.plugins import lookup
+
+    for name in ("Entry", "PluginInfo", "PluginConflictWarning", "normalize"):
+        assert getattr(registry, name) is getattr(lookup, name)
+    assert issubclass(registry.Registry, lookup.NameIndex)
+    assert registry.normalize("Playnano-Zarr.x") == "playnano_zarr_x"

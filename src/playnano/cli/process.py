@@ -90,6 +90,7 @@ _VALUE_OPTIONS = {
     "--zmin",
     "--zmax",
     "--option",
+    "--threads",
 }
 
 
@@ -198,6 +199,12 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     metavar="FORMAT.NAME=VALUE",
     help="An option a format declares (see 'playnano formats info FORMAT').",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Compression threads (default: every core); files are the same either way.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
@@ -219,6 +226,7 @@ def process(
     zmin: str | None,
     zmax: str | None,
     format_options: tuple[str, ...],
+    threads: int | None,
     overwrite: bool,
     quiet: bool,
     verbose: int,
@@ -300,10 +308,12 @@ def process(
 
         stack = synthetic_hsafm()
     else:
+        from playnano.io.codec import using_threads
         from playnano.readers import load
 
         assert input_path is not None
-        stack = load(input_path, channel=channel, skip_damaged=skip_damaged_frames)
+        with using_threads(threads):  # bundles' gzip chunks inflate in threads
+            stack = load(input_path, channel=channel, skip_damaged=skip_damaged_frames)
     stack.provenance["command"] = {
         "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
         "processing": processing,
@@ -329,6 +339,7 @@ def process(
         overwrite=overwrite,
         options=_parse_format_options(format_options),
         shared_options=shared,
+        threads=threads,
     )
     failed = 0
     for r in results:

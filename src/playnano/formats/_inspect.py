@@ -103,13 +103,18 @@ def problems(view: BundleView, supported_version: int) -> list[str]:
             out.append(f"data has shape {list(data.shape)}; expected (frames, y, x)")
         if data.dtype[:1] not in {"f", "i", "u"} and data.dtype != "bool":
             out.append(f"data has dtype {data.dtype}; expected a numeric dtype")
-        # layers are snapshots: frames dropped or cropped later change data only
+        # layers are snapshots: frames dropped later change data only; masks match
         for kind, arrays in (("processed layer", view.layers), ("mask", view.masks)):
             for key, arr in arrays.items():
                 if len(arr.shape) != 3:
                     out.append(
                         f"{kind} {key!r} has shape {list(arr.shape)}; "
                         "expected (frames, y, x)"
+                    )
+                if kind == "mask" and arr.shape != data.shape:
+                    out.append(
+                        f"mask {key!r} has shape {list(arr.shape)}; "
+                        f"data has {list(data.shape)}"
                     )
                 if kind == "mask" and arr.dtype != "bool":
                     out.append(f"mask {key!r} has dtype {arr.dtype}; expected bool")

@@ -28,6 +28,12 @@ def existing(path: str | Path) -> Path:
     return p
 
 
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def parse_json(path: Path, key: str, text: str | bytes) -> Any:
     """The value of JSON ``text`` stored under ``key``."""
     try:
@@ -40,10 +46,17 @@ def check_version(path: Path, version: Any, supported: int) -> None:
     """Refuse a format version newer than ``supported`` (None: unversioned, 0.5.0)."""
     if version is None:
         return
+    arr = np.asarray(version)
+    if arr.size != 1:
+        raise ReadError(
+            f"{path}: format version is not a number (an array of shape {arr.shape})"
+        )
     try:
-        v = int(np.asarray(version).item())
-    except (TypeError, ValueError):
-        raise ReadError(f"{path}: format version {version!r} is not a number") from None
+        v = int(arr.item())
+    except (TypeError, ValueError, OverflowError):
+        raise ReadError(
+            f"{path}: format version {short_repr(arr.item())} is not a number"
+        ) from None
     if v > supported:
         raise ReadError(
             f"{path}: written by a newer playnano (format version {v}; this one "

@@ -38,6 +38,17 @@ def units_of(stack: AFMImageStack, layers: dict[str, np.ndarray]) -> dict[str, A
     }
 
 
+#: A bundle's JSON text may take this many bytes, plus TEXT_BYTES_PER_FRAME for
+#: each frame; more is refused before it is read (a few kB can inflate to GBs).
+TEXT_BYTES = 16 << 20
+TEXT_BYTES_PER_FRAME = 256 << 10
+
+
+def text_budget(n_frames: int) -> int:
+    """Bytes of JSON text a bundle of ``n_frames`` frames may hold per member."""
+    return TEXT_BYTES + TEXT_BYTES_PER_FRAME * n_frames
+
+
 @dataclass
 class BundleContents:
     """What a bundle (NPZ or HDF5) holds for one export."""

@@ -9,9 +9,12 @@ are the documented one-format shortcuts.
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ExportError, OptionError, PlaynanoError
 from playnano.io.atomic import commit_outputs, refuse_existing, staging_dir
+from playnano.io.codec import default_threads, using_threads
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import Entry, exporters
 from playnano.provenance import record_export
@@ -86,6 +90,12 @@ def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[st
     return resolve_options(tuple(exp.options), options, owner=f"format {entry.name!r}")
 
 
+def check_threads(threads: int | None) -> None:
+    """Refuse a thread count below 1 (``None`` means every core)."""
+    if threads is not None and (isinstance(threads, bool) or int(threads) < 1):
+        raise OptionError(f"threads must be 1 or more, not {threads!r}")
+
+
 def export_stack(
     stack: AFMImageStack,
     path: str | Path,
@@ -94,6 +104,7 @@ def export_stack(
     raw: bool = False,
     overwrite: bool = False,
     options: Mapping[str, Any] | None = None,
+    threads: int | None = None,
 ) -> list[Path]:
     """Write ``stack`` with one exporter; return the paths written.
 
@@ -111,7 +122,11 @@ def export_stack(
         Replace existing outputs (refused by default).
     options : dict, optional
         Options the exporter declares (see ``playnano formats info NAME``).
+    threads : int, optional
+        Compression threads (:mod:`playnano.io.codec`); default: every core. The
+        files are the same whatever the count.
     """
+    check_threads(threads)
     entry = resolve_format(format, path)
     opts = check_export(entry, raw, options or {})
     exp = entry.obj
@@ -120,7 +135,8 @@ def export_stack(
     dest = target.parent
     with staging_dir(dest) as staging:
         try:
-            written = exp.export(stack, staging / target.name, raw=raw, **opts)
+            with using_threads(threads):
+                written = exp.export(stack, staging / target.name, raw=raw, **opts)
         except PlaynanoError:
             raise
         except Exception as exc:
@@ -200,13 +216,15 @@ def export_bundles(
     overwrite: bool = False,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     shared_options: Mapping[str, Any] | None = None,
+    threads: int | None = None,
 ) -> list[Path]:
     """Export ``afm_stack`` in every format named; return all paths written.
 
     Any installed format name or alias is accepted (third-party ones included). Names
     and options are all checked before anything is written; a format that fails does
     not stop the others, and an :class:`~playnano.errors.ExportError` naming every
-    failure is raised at the end.
+    failure is raised at the end. ``threads`` caps the compression threads (default:
+    every core); the files are the same whatever the count.
     """
     results = export_all(
         afm_stack,
@@ -217,6 +235,7 @@ def export_bundles(
         overwrite=overwrite,
         options=options,
         shared_options=shared_options,
+        threads=threads,
     )
     failed = [r for r in results if r.error is not None]
     if failed:
@@ -234,28 +253,54 @@ def export_all(
     overwrite: bool = False,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     shared_options: Mapping[str, Any] | None = None,
+    threads: int | None = None,
 ) -> list[ExportResult]:
     """Like :func:`export_bundles` but returns one result per format, errors included."""
+    check_threads(threads)
     plan = plan_exports(
         formats, raw=raw, options=options, shared_options=shared_options
     )
     folder = Path(output_folder)
     stem = output_stem(afm_stack, base_name, raw)
-    results = []
-    for entry, opts in plan:
+
+    def run(stack: AFMImageStack, entry: Entry, opts: dict[str, Any]) -> ExportResult:
         result = ExportResult(entry.name)
         try:
             result.paths = export_stack(
-                afm_stack,
+                stack,
                 folder / f"{stem}{entry.obj.suffix}",
                 entry.qualified_name if entry.shadowed_by else entry.name,
                 raw=raw,
                 overwrite=overwrite,
                 options=opts,
+                threads=threads,
             )
         except PlaynanoError as exc:
             result.error = exc
-        results.append(result)
+        return result
+
+    # Formats after the last one that stores provenance change no other output: they
+    # run in a thread beside the rest (a GIF renders while bundles compress) on a
+    # stand-in stack, and their export records are added in plan order afterwards.
+    n_side = 0
+    if (threads or default_threads()) > 1:
+        while n_side < len(plan) and not (
+            plan[-1 - n_side][0].obj.capabilities.supports_provenance
+        ):
+            n_side += 1
+    serial, side = plan[: len(plan) - n_side], plan[len(plan) - n_side :]
+    shadow = copy.copy(afm_stack)
+    shadow.provenance = copy.deepcopy(afm_stack.provenance)
+    n_before = len(shadow.provenance.get("exports", []))
+    with ThreadPoolExecutor(1, thread_name_prefix="playnano-export") as ex:
+        beside = ex.submit(
+            contextvars.copy_context().run,
+            lambda: [run(shadow, e, o) for e, o in side],
+        )
+        results = [run(afm_stack, e, o) for e, o in serial]
+        results += beside.result()
+    for rec in shadow.provenance.get("exports", [])[n_before:]:
+        afm_stack.provenance.setdefault("exports", []).append(rec)
     return results
 
 

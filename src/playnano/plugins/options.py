@@ -1,8 +1,14 @@
-"""Typed options that exporters, readers and filters declare."""
+"""Typed options that exporters, readers and filters declare.
+
+:class:`Option` covers the core types; :class:`ExtraOption` adds the list and
+untyped options of processing steps, and :data:`REQUIRED` marks an option that has
+no default.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +161,80 @@ class Option:
             "maximum": self.maximum,
             "nullable": self.nullable or self.default is None,
         }
+
+
+# ---------------------------------------------------------------- step options
+#: Types :class:`ExtraOption` accepts (processing steps) besides the core types.
+EXTRA_TYPES: tuple[str, ...] = ("int_list", "any")
+
+
+class _Required:
+    """Sentinel default of an option the user must give."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+    def __reduce__(self) -> str:
+        return "REQUIRED"
+
+
+#: Default of an option that has no default (the step cannot run without it).
+REQUIRED: Any = _Required()
+
+
+def _parse_int_list(value: Any) -> list[int]:
+    """Parse a list of integers from a list/tuple or text like ``1,2`` / ``[1, 2]``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        items: list[Any] = [t.strip() for t in text.split(",") if t.strip()]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        items = [value]
+    else:
+        raise ValueError(f"expected a list of integers, got {value!r}")
+    return [parse_int(v) for v in items]
+
+
+@dataclass(frozen=True)
+class ExtraOption(Option):
+    """An option of a type only processing steps use: ``int_list`` or ``any``.
+
+    ``int_list`` takes a list of integers (each within ``minimum``/``maximum``);
+    ``any`` accepts any value unchanged (options of 0.5.0-style plugins whose type
+    cannot be known).
+    """
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"option name {self.name!r} is not a Python identifier")
+        if self.type not in EXTRA_TYPES:
+            raise ValueError(
+                f"option {self.name!r}: type {self.type!r} is not one of "
+                f"{', '.join(EXTRA_TYPES)}"
+            )
+
+    def parse(self, value: Any) -> Any:
+        """Return ``value`` converted and checked, or raise ``ValueError``."""
+        if self.type == "any":
+            if value is REQUIRED:
+                raise ValueError("a value is required")
+            return value
+        if value is None or (
+            isinstance(value, str) and value.strip().lower() in {"none", "null"}
+        ):
+            if self.nullable or self.default is None:
+                return None
+            raise ValueError("a value is required")
+        out = _parse_int_list(value)
+        for v in out:
+            if self.minimum is not None and v < self.minimum:
+                raise ValueError(f"every value must be >= {self.minimum:g}; got {v}")
+            if self.maximum is not None and v > self.maximum:
+                raise ValueError(f"every value must be <= {self.maximum:g}; got {v}")
+        return out
 
 
 def resolve_options(

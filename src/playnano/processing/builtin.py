@@ -9,7 +9,9 @@ from playnano.plugins.hookspecs import hookimpl
 from playnano.plugins.options import Option
 from playnano.processing import filters as f
 from playnano.processing import masks as m
+from playnano.processing import rolling as r
 from playnano.processing import stack_ops as s
+from playnano.processing import video as v
 from playnano.processing.spec import REQUIRED, ExtraOption, FilterSpec
 
 #: Version of the builtin algorithms, recorded with every step in the provenance.
@@ -19,6 +21,11 @@ VERSION = "1.0.0"
 def _odd_size(params: Mapping[str, Any]) -> None:
     if params["size"] % 2 == 0:
         raise ValueError(f"option 'size' must be odd; got {params['size']}")
+
+
+def _odd_window(params: Mapping[str, Any]) -> None:
+    if params["window"] % 2 == 0:
+        raise ValueError(f"option 'window' must be odd; got {params['window']}")
 
 
 def _range_order(params: Mapping[str, Any]) -> None:
@@ -34,6 +41,7 @@ def _spec(
     description: str,
     *options: Option,
     masked: Callable[..., Any] | None = None,
+    batch: Callable[..., Any] | None = None,
     aliases: tuple[str, ...] = (),
     check: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> FilterSpec:
@@ -46,9 +54,47 @@ def _spec(
         options=options,
         version=VERSION,
         masked_func=masked,
+        batch_func=batch,
         check=check,
     )
 
+
+_MAX_SHIFT = Option(
+    "max_shift", "int", None, "Largest shift (pixels).", minimum=0, nullable=True
+)
+_MAX_JUMP = Option(
+    "max_jump",
+    "int",
+    None,
+    "Largest shift change between consecutive frames (pixels).",
+    minimum=0,
+    nullable=True,
+)
+_SIGMA = Option(
+    "pre_filter_sigma",
+    "float",
+    None,
+    "Gaussian smoothing before correlating (pixels).",
+    minimum=0.0,
+    exclusive_minimum=True,
+    nullable=True,
+)
+_MODE = Option(
+    "mode",
+    "str",
+    "pad",
+    "Borders: pad with NaN, crop, crop_square.",
+    choices=s.ALIGN_MODES,
+)
+_PAD = ExtraOption(
+    "pad",
+    "int_list",
+    [0],
+    "Extra pixels: all sides, [vertical, horizontal] or [top, bottom, left, right].",
+    minimum=0,
+)
+_DEBUG = Option("debug", "bool", False, "Accepted for 0.5.0 files (no effect).")
+_WINDOW = Option("window", "int", 3, "Frames in the window (odd).", minimum=1)
 
 _THRESHOLD = Option("threshold", "float", 0.0, "Height threshold (data units, nm).")
 _ORDER = Option(
@@ -63,12 +109,12 @@ _ORDER = Option(
 FILTER_SPECS: tuple[FilterSpec, ...] = (
     # levelling (masked variants fit the background only)
     _spec("remove_plane", "filter", f.remove_plane, "Subtract the least-squares plane.",
-          masked=f.remove_plane_masked),
+          masked=f.remove_plane_masked, batch=f.remove_plane_frames),
     _spec("row_median_align", "filter", f.row_median_align,
           "Subtract each row's median height.", masked=f.row_median_align_masked),
     _spec("polynomial_flatten", "filter", f.polynomial_flatten,
           "Subtract a least-squares 2D polynomial surface.", _ORDER,
-          masked=f.polynomial_flatten_masked),
+          masked=f.polynomial_flatten_masked, batch=f.polynomial_flatten_frames),
     _spec("zero_mean", "filter", f.zero_mean, "Subtract the mean height.",
           masked=f.zero_mean_masked),
     _spec("zero_median", "filter", f.zero_median, "Subtract the median height.",
@@ -108,17 +154,9 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
                  minimum=0),
           Option("method", "str", "fft_cross_correlation", "Correlation method.",
                  choices=s.ALIGN_METHODS),
-          Option("mode", "str", "pad", "Borders: pad with NaN, crop, crop_square.",
-                 choices=s.ALIGN_MODES),
-          Option("max_shift", "int", None, "Largest shift searched (pixels).",
-                 minimum=0, nullable=True),
-          Option("pre_filter_sigma", "float", None,
-                 "Gaussian smoothing before correlating (pixels).", minimum=0.0,
-                 exclusive_minimum=True, nullable=True),
-          Option("max_jump", "int", None,
-                 "Largest shift change between consecutive frames (pixels).",
-                 minimum=0, nullable=True),
+          _MODE, _MAX_SHIFT, _SIGMA, _MAX_JUMP,
           Option("subpixel", "bool", False, "Refine shifts to a fraction of a pixel."),
+          _DEBUG,
           aliases=("align",)),
     _spec("drop_frames", "stack", s.drop_frames, "Remove frames by index.",
           ExtraOption("indices_to_drop", "int_list", REQUIRED,
@@ -134,6 +172,30 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
     _spec("drop_final_frames", "stack", s.drop_final_frames,
           "Remove the last frames.",
           Option("n_frames_to_drop", "int", 1, "How many frames.", minimum=0)),
+    # playnano 0.5.0's video steps, same parameters and defaults
+    _spec("rolling_frame_align", "stack", r.rolling_frame_align,
+          "Correct drift against the mean of the last aligned frames.",
+          Option("window", "int", 5, "Aligned frames in the reference.", minimum=1),
+          _MODE,
+          _DEBUG,
+          _MAX_SHIFT, _SIGMA, _MAX_JUMP),
+    _spec("intersection_crop", "stack", v.intersection_crop,
+          "Crop to the region finite in every frame.", _PAD, check=v.check_pad),
+    _spec("crop_square", "stack", v.crop_square,
+          "Crop to the largest centred square finite in every frame.", _PAD,
+          check=v.check_pad),
+    _spec("replace_nan", "stack", v.replace_nan, "Replace NaN pixels by a number.",
+          Option("mode", "str", "zero", "What replaces NaN (mean and median "
+                 "are per frame).", choices=v.NAN_MODES),
+          Option("value", "float", None, "The number for mode=constant.",
+                 nullable=True),
+          check=v.check_replace_nan),
+    _spec("temporal_mean_filter", "stack", v.temporal_mean_filter,
+          "Average each pixel over neighbouring frames.", _WINDOW,
+          check=_odd_window),
+    _spec("temporal_median_filter", "stack", v.temporal_median_filter,
+          "Median of each pixel over neighbouring frames.", _WINDOW,
+          check=_odd_window),
 )  # fmt: skip
 
 

@@ -6,6 +6,10 @@ is a floating type (float32 stays float32, float64 stays float64); integer input
 float64, because subtracting a fitted background or smoothing produces fractions.
 ``median_filter`` and ``vertical_flip`` need no arithmetic and keep any dtype.
 
+The surface fits also have a ``*_frames`` form that levels a (frames, h, w) block
+with one least-squares solve for all its fully finite frames (the pipeline uses it
+while no mask is active); it equals the per-frame function to round-off.
+
 Masks mark features: ``True`` is foreground (a molecule, a particle), ``False`` is
 background. The ``*_masked`` variants fit or measure only background pixels,
 ``~mask``, and subtract the result from the whole frame. Non-finite pixels (the NaN
@@ -17,7 +21,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 
 from playnano.errors import ProcessingError
 
@@ -25,8 +28,10 @@ __all__ = [
     "gaussian_filter",
     "median_filter",
     "polynomial_flatten",
+    "polynomial_flatten_frames",
     "polynomial_flatten_masked",
     "remove_plane",
+    "remove_plane_frames",
     "remove_plane_masked",
     "row_median_align",
     "row_median_align_masked",
@@ -112,6 +117,45 @@ def _fit_surface(
     else:
         coeff = np.linalg.lstsq(a[valid], zf[valid], rcond=None)[0]
     return (a @ coeff).reshape(h, w)
+
+
+def _fit_surfaces(z: np.ndarray, order: int, name: str) -> np.ndarray:
+    """Surfaces of ``order`` fitted to each frame of a float64 block at once.
+
+    Frames whose pixels are all finite share one solve: the pseudo-inverse of the
+    design matrix is applied to all of them in one matrix product. Frames with
+    non-finite pixels are fitted one by one on their finite pixels.
+    """
+    n, h, w = z.shape
+    flat = z.reshape(n, h * w)
+    whole = np.isfinite(flat).all(axis=1)
+    surfaces = np.empty_like(flat)
+    if whole.any():
+        coeff = flat[whole] @ _pinv(h, w, order).T
+        surfaces[whole] = coeff @ _design(h, w, order).T
+    for i in np.flatnonzero(~whole):
+        surfaces[i] = _fit_surface(z[i], order, None, name).ravel()
+    return surfaces.reshape(n, h, w)
+
+
+def _level_frames(frames: np.ndarray, order: int, name: str) -> np.ndarray:
+    if frames.ndim != 3:
+        raise ProcessingError(
+            f"{name} takes a (frames, h, w) block; got {frames.shape}"
+        )
+    z = frames.astype(np.float64)
+    np.subtract(z, _fit_surfaces(z, order, name), out=z)
+    return _like_input(z, frames)
+
+
+def polynomial_flatten_frames(frames: np.ndarray, order: int = 2) -> np.ndarray:
+    """:func:`polynomial_flatten` of every frame of a (frames, h, w) block at once."""
+    return _level_frames(frames, order, "polynomial_flatten")
+
+
+def remove_plane_frames(frames: np.ndarray) -> np.ndarray:
+    """:func:`remove_plane` of every frame of a (frames, h, w) block at once."""
+    return _level_frames(frames, 1, "remove_plane")
 
 
 def polynomial_flatten(frame: np.ndarray, order: int = 2) -> np.ndarray:
@@ -231,6 +275,8 @@ def gaussian_filter(frame: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     Borders are reflected. Non-finite pixels are left out of their neighbours'
     weighted means (normalised convolution) and stay non-finite.
     """
+    from scipy import ndimage
+
     z = _as_frame(frame, "gaussian_filter").astype(np.float64)
     finite = np.isfinite(z)
     if finite.all():
@@ -255,6 +301,8 @@ def median_filter(frame: np.ndarray, size: int = 3) -> np.ndarray:
     are reflected; the dtype is kept. Replace non-finite pixels first: their order
     among neighbours is undefined.
     """
+    from scipy import ndimage
+
     z = _as_frame(frame, "median_filter")
     return ndimage.median_filter(z, size=size, mode="reflect")
 

@@ -9,7 +9,6 @@ ends that.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from playnano.processing.filters import _as_frame
 
@@ -74,6 +73,8 @@ def mask_morphological(
     narrower than the structure. The frame is edge-padded before closing so features
     touching the border are not eroded.
     """
+    from scipy import ndimage
+
     z = _as_frame(frame, "mask_morphological")
     with np.errstate(invalid="ignore"):
         binary = (np.abs(z) > threshold) & np.isfinite(z)
@@ -96,6 +97,8 @@ def mask_adaptive(
     a background that varies across the frame. playnano 0.5.0 used fixed tiles
     instead, which left seams at tile edges.
     """
+    from scipy import ndimage
+
     z = _as_frame(frame, "mask_adaptive").astype(np.float64)
     finite = np.isfinite(z)
     filled = np.where(finite, z, 0.0)

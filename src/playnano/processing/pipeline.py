@@ -42,6 +42,7 @@ from playnano.errors import (
     UnknownFormatError,
 )
 from playnano.plugins.options import resolve_options
+from playnano.plugins.registry import BUILTIN_DIST
 from playnano.processing.parsing import Step, load_processing_file, parse_steps
 from playnano.processing.spec import FilterSpec, as_spec, is_required
 from playnano.processing.stack_ops import ensure_raw_snapshot
@@ -210,48 +211,78 @@ def _last_index(stack: AFMImageStack) -> int:
     return max(used)
 
 
+#: Bytes of float64 work a batch step handles at once (bounds its temporaries).
+BATCH_BYTES = 64 * 2**20
+
+
+def _check_result(
+    result: np.ndarray, shape: tuple[int, ...], kind: str, label: str, where: str
+) -> None:
+    if result.shape != shape:
+        raise ProcessingError(
+            f"{label} returned shape {result.shape} for {where}; expected {shape}"
+        )
+    if kind == "mask" and result.dtype != np.bool_:
+        raise ProcessingError(
+            f"{label} returned {result.dtype} for {where}; a mask must be boolean"
+        )
+    if kind == "filter" and not (
+        np.issubdtype(result.dtype, np.number) and not np.iscomplexobj(result)
+    ):
+        raise ProcessingError(
+            f"{label} returned {result.dtype} for {where}; expected real numbers"
+        )
+
+
 def _map_frames(
     step: ResolvedStep, data: np.ndarray, mask: np.ndarray | None, label: str
 ) -> np.ndarray:
-    """Apply a per-frame filter or mask step to every frame."""
+    """Apply a per-frame filter or mask step to every frame, into one new array.
+
+    While no mask is active a step with a ``batch_func`` handles blocks of frames
+    at once. A plugin's function gets a copy of each frame (it may write into its
+    input; builtin steps never do, so they get views of ``data``).
+    """
     spec = step.spec
     masked_func = spec.masked_func if mask is not None else None
-
-    def call(j: int) -> Any:
-        if masked_func is not None and mask is not None:
-            return masked_func(data[j], mask[j], **step.params)
-        return spec.func(data[j], **step.params)
-
+    batch = spec.batch_func if masked_func is None else None
+    own = step.plugin == BUILTIN_DIST
     t, h, w = data.shape
+    if t == 0:  # AFMImageStack refuses empty data; kept for plain arrays
+        raise ProcessingError(f"{label}: the stack has no frames")
     out: np.ndarray | None = None
-    for j in range(t):
+
+    def one(j: int) -> np.ndarray:
+        frame = data[j] if own else data[j].copy()
         try:
-            result = np.asarray(call(j))
+            if masked_func is not None and mask is not None:
+                return np.asarray(masked_func(frame, mask[j], **step.params))
+            return np.asarray(spec.func(frame, **step.params))
         except PlaynanoError as exc:
             raise ProcessingError(f"{label} failed on frame {j}: {exc}") from exc
         except Exception as exc:
             raise ProcessingError(
                 f"{label} failed on frame {j}: {type(exc).__name__}: {exc}"
             ) from exc
-        if result.shape != (h, w):
-            raise ProcessingError(
-                f"{label} returned shape {result.shape} for frame {j}; expected {(h, w)}"
-            )
-        if spec.kind == "mask" and result.dtype != np.bool_:
-            raise ProcessingError(
-                f"{label} returned {result.dtype} for frame {j}; a mask must be boolean"
-            )
-        if spec.kind == "filter" and not (
-            np.issubdtype(result.dtype, np.number) and not np.iscomplexobj(result)
-        ):
-            raise ProcessingError(
-                f"{label} returned {result.dtype} for frame {j}; expected real numbers"
-            )
+
+    block = max(1, BATCH_BYTES // (8 * h * w)) if batch is not None else 1
+    for start in range(0, t, block):
+        stop = min(t, start + block)
+        if batch is not None:
+            frames = data[start:stop] if own else data[start:stop].copy()
+            try:
+                result = np.asarray(batch(frames, **step.params))
+            except Exception:  # redo frame by frame: the error names the frame
+                result = np.stack([one(j) for j in range(start, stop)])
+            where = f"frames {start}-{stop - 1}"
+            _check_result(result, (stop - start, h, w), spec.kind, label, where)
+        else:
+            result = one(start)
+            _check_result(result, (h, w), spec.kind, label, f"frame {start}")
         if out is None:
             out = np.empty((t, h, w), dtype=result.dtype)
-        out[j] = result
-    if out is None:  # AFMImageStack refuses empty data; kept for plain arrays
-        raise ProcessingError(f"{label}: the stack has no frames")
+        out[start:stop] = result
+    assert out is not None
     return out
 
 
@@ -329,6 +360,8 @@ def _run(
             stack.data = out
             stack.processed[key] = out
         else:  # stack
+            if step.plugin != BUILTIN_DIST and stack.data is stack.processed["raw"]:
+                stack.data = stack.data.copy()  # a plugin may edit it in place
             try:
                 details = step.spec.func(stack, **step.params)
             except PlaynanoError as exc:

@@ -1,91 +1,33 @@
-"""Declarations of processing steps: FilterSpec, extra option types, legacy adapter."""
+"""Declarations of processing steps: FilterSpec and the 0.5.0 legacy adapter.
+
+``ExtraOption`` and ``REQUIRED`` live in :mod:`playnano.plugins.options` with the
+other option types; they stay importable from here.
+"""
 
 from __future__ import annotations
 
 import importlib.metadata as md
 import inspect
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from playnano.plugins.options import PARSERS, Option
+from playnano.plugins.options import EXTRA_TYPES, REQUIRED, ExtraOption, Option
+
+__all__ = [
+    "EXTRA_TYPES",
+    "KINDS",
+    "REQUIRED",
+    "ExtraOption",
+    "FilterSpec",
+    "as_spec",
+    "is_required",
+    "legacy_filter",
+]
 
 #: Step kinds: per-frame height→height, per-frame height→bool, whole stack, clear mask.
 KINDS: tuple[str, ...] = ("filter", "mask", "stack", "clear")
-
-#: Kinds that FilterSpec accepts in addition to the core option types.
-EXTRA_TYPES: tuple[str, ...] = ("int_list", "any")
-
-
-class _Required:
-    """Sentinel default of an option the user must give."""
-
-    def __repr__(self) -> str:
-        return "<required>"
-
-    def __reduce__(self) -> str:
-        return "REQUIRED"
-
-
-#: Default of an option that has no default (the step cannot run without it).
-REQUIRED: Any = _Required()
-
-
-def _parse_int_list(value: Any) -> list[int]:
-    """Parse a list of integers from a list/tuple or text like ``1,2`` / ``[1, 2]``."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("[") and text.endswith("]"):
-            text = text[1:-1]
-        items: list[Any] = [t.strip() for t in text.split(",") if t.strip()]
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        items = [value]
-    else:
-        raise ValueError(f"expected a list of integers, got {value!r}")
-    return [PARSERS["int"](v) for v in items]
-
-
-@dataclass(frozen=True)
-class ExtraOption(Option):
-    """An option of a type the core does not know: ``int_list`` or ``any``.
-
-    ``int_list`` takes a list of integers (each within ``minimum``/``maximum``);
-    ``any`` accepts any value unchanged (options of 0.5.0-style plugins whose type
-    cannot be known).
-    """
-
-    def __post_init__(self) -> None:
-        if not self.name.isidentifier():
-            raise ValueError(f"option name {self.name!r} is not a Python identifier")
-        if self.type not in EXTRA_TYPES:
-            raise ValueError(
-                f"option {self.name!r}: type {self.type!r} is not one of "
-                f"{', '.join(EXTRA_TYPES)}"
-            )
-
-    def parse(self, value: Any) -> Any:
-        """Return ``value`` converted and checked, or raise ``ValueError``."""
-        if self.type == "any":
-            if value is REQUIRED:
-                raise ValueError("a value is required")
-            return value
-        if value is None or (
-            isinstance(value, str) and value.strip().lower() in {"none", "null"}
-        ):
-            if self.nullable or self.default is None:
-                return None
-            raise ValueError("a value is required")
-        out = _parse_int_list(value)
-        for v in out:
-            if self.minimum is not None and v < self.minimum:
-                raise ValueError(f"every value must be >= {self.minimum:g}; got {v}")
-            if self.maximum is not None and v > self.maximum:
-                raise ValueError(f"every value must be <= {self.maximum:g}; got {v}")
-        return out
 
 
 def is_required(option: Option) -> bool:
@@ -126,6 +68,11 @@ class FilterSpec:
     masked_func : callable, optional
         ``masked_func(frame, mask, **params)``, used instead of ``func`` while a mask
         is active (levelling filters fit only the background, ``~mask``).
+    batch_func : callable, optional
+        ``batch_func(frames, **params)`` for a ``"filter"``: ``func`` applied to
+        every frame of a (frames, h, w) block at once (one least-squares solve
+        for a block, say), returning the block's results. Used while no mask is
+        active; it must equal ``func`` frame by frame (to round-off).
     check : callable, optional
         ``check(params)`` raising ``ValueError`` for combinations of values the
         options cannot express (an even kernel size, ``start >= end``).
@@ -141,6 +88,7 @@ class FilterSpec:
     requires: tuple[str, ...] = ()
     install_hint: str = ""
     masked_func: Callable[..., Any] | None = None
+    batch_func: Callable[..., Any] | None = None
     check: Callable[[Mapping[str, Any]], None] | None = field(default=None)
 
     def __post_init__(self) -> None:
@@ -153,6 +101,8 @@ class FilterSpec:
             raise ValueError(f"filter {self.name!r}: func must be callable")
         if self.masked_func is not None and not callable(self.masked_func):
             raise ValueError(f"filter {self.name!r}: masked_func must be callable")
+        if self.batch_func is not None and not callable(self.batch_func):
+            raise ValueError(f"filter {self.name!r}: batch_func must be callable")
         if not all(isinstance(o, Option) for o in self.options):
             raise ValueError(f"filter {self.name!r}: options must be Option objects")
         names = [o.name for o in self.options]
@@ -189,6 +139,7 @@ def as_spec(obj: Any, fallback_version: str | None = None) -> FilterSpec:
         requires=tuple(getattr(obj, "requires", ())),
         install_hint=getattr(obj, "install_hint", ""),
         masked_func=getattr(obj, "masked_func", None),
+        batch_func=getattr(obj, "batch_func", None),
         check=getattr(obj, "check", None),
     )
 

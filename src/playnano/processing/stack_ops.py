@@ -1,7 +1,8 @@
 """Whole-stack operations: drift correction and frame selection.
 
 These edit an AFMImageStack in place and keep it consistent: ``frame_metadata`` and
-every mask follow the frames, the unprocessed data is kept as ``processed["raw"]``,
+every mask follow the frames, the unprocessed data is kept as ``processed["raw"]``
+(the original array, never written to: steps make new arrays),
 and before the first frame edit the raw snapshot's frame metadata is saved as
 ``state_backups["frame_metadata_before_edit"]`` (the key playnano 0.5.0 uses), so a
 raw export keeps its timestamps. Each returns a dict of details for the provenance.
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import fft, ndimage
 
 from playnano.errors import ProcessingError
 
@@ -30,6 +30,7 @@ __all__ = [
     "ensure_raw_snapshot",
     "estimate_shifts",
     "select_frames",
+    "shift_stack",
 ]
 
 ALIGN_METHODS = ("fft_cross_correlation", "full_cross_correlation")
@@ -37,9 +38,15 @@ ALIGN_MODES = ("pad", "crop", "crop_square")
 
 
 def ensure_raw_snapshot(stack: AFMImageStack) -> None:
-    """Store a copy of the data as ``processed["raw"]`` unless one exists."""
+    """Keep the unprocessed data as ``processed["raw"]`` unless a snapshot exists.
+
+    The snapshot is the data array itself, not a copy: every step puts its result
+    in a new array and leaves its input alone, so ``data`` and the snapshot part
+    as soon as a step changes the data (copy on write). The pipeline gives a
+    plugin's whole-stack step a private copy before it runs.
+    """
     if "raw" not in stack.processed:
-        stack.processed["raw"] = stack.data.copy()
+        stack.processed["raw"] = stack.data
 
 
 # ---------------------------------------------------------------- frame selection
@@ -129,6 +136,8 @@ class _Spectra:
     def __init__(
         self, frame: np.ndarray, size: tuple[int, int], sigma: float | None
     ) -> None:
+        from scipy import fft
+
         z = np.asarray(frame, dtype=np.float64)
         if sigma is not None:
             from playnano.processing.filters import gaussian_filter
@@ -151,6 +160,8 @@ def _correlation(
     counts NaN padding. Otherwise the plain sum of products (0.5.0's "full").
     Returns the surface and the overlap (pixels) of each lag.
     """
+
+    from scipy import fft
 
     def cc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return fft.irfft2(a * np.conj(b), size)
@@ -235,6 +246,8 @@ def estimate_shifts(
     numpy.ndarray
         (frames, 2) float64 shifts: moving frame ``i`` by ``shifts[i]`` aligns it.
     """
+    from scipy import fft
+
     t, h, w = frames.shape
     size = (fft.next_fast_len(2 * h - 1, True), fft.next_fast_len(2 * w - 1, True))
     lag_y, lag_x = _lags(size[0]), _lags(size[1])
@@ -302,6 +315,8 @@ def apply_shifts(
         ``mode``, ``aligned_shape`` and ``crop_offset`` (rows, cols) of the kept
         region in the padded canvas.
     """
+    from scipy import ndimage
+
     if mode not in ALIGN_MODES:
         raise ProcessingError(
             f"align_frames: mode must be one of {', '.join(ALIGN_MODES)}"
@@ -362,10 +377,12 @@ def align_frames(
     pre_filter_sigma: float | None = None,
     max_jump: int | None = None,
     subpixel: bool = False,
+    debug: bool = False,
 ) -> dict[str, Any]:
     """Correct drift: shift every frame onto ``reference_frame`` (FFT cross-correlation).
 
-    Parameters are those of :func:`estimate_shifts` and :func:`apply_shifts`. Masks
+    Parameters are those of :func:`estimate_shifts` and :func:`apply_shifts`
+    (``debug`` is accepted for 0.5.0 processing files and does nothing). Masks
     are moved with their frames. Frame count and frame metadata are unchanged; the
     frame shape changes with ``mode`` (pad grows it, crop shrinks it).
 
@@ -375,6 +392,7 @@ def align_frames(
         ``shifts_px`` (dy, dx per frame), ``reference_frame``, ``method``, ``mode``,
         ``original_shape``, ``aligned_shape`` and ``crop_offset``.
     """
+    del debug
     n = stack.n_frames
     if not 0 <= reference_frame < n:
         raise ProcessingError(
@@ -393,16 +411,23 @@ def align_frames(
         max_jump=max_jump,
         subpixel=subpixel,
     )
+    return {
+        "shifts_px": shifts.tolist(),
+        "reference_frame": reference_frame,
+        "method": method,
+        **shift_stack(stack, shifts, mode),
+    }
+
+
+def shift_stack(stack: AFMImageStack, shifts: np.ndarray, mode: str) -> dict[str, Any]:
+    """Move the frames and masks of ``stack`` by ``shifts`` (see :func:`apply_shifts`).
+
+    Returns ``original_shape`` and the geometry of :func:`apply_shifts`.
+    """
     aligned, geometry = apply_shifts(stack.data, shifts, mode)
     masks = {k: apply_shifts(v, shifts, mode)[0] for k, v in stack.masks.items()}
     ensure_raw_snapshot(stack)
     original_shape = list(stack.image_shape)
     stack.data = aligned
     stack.masks = masks
-    return {
-        "shifts_px": shifts.tolist(),
-        "reference_frame": reference_frame,
-        "method": method,
-        "original_shape": original_shape,
-        **geometry,
-    }
+    return {"original_shape": original_shape, **geometry}

@@ -44,13 +44,17 @@ def member(group: Any, name: str, path: Path, what: str) -> Any:
         raise ReadError(f"{path.name}: {what} cannot be opened ({exc})") from exc
 
 
-def checked_dataset(dset: Any, path: Path, what: str) -> Any:
+def checked_dataset(
+    dset: Any, path: Path, what: str, *, max_inflation: int | None = MAX_INFLATION
+) -> Any:
     """Return ``dset`` when reading it is safe; raise a ReadError otherwise.
 
     Refused: virtual datasets, external raw storage, contiguous data that is not
     (fully) allocated or runs past the end of the file, chunked data with chunks
-    missing, and compressed data that would inflate beyond ``MAX_INFLATION`` times
-    its stored size (and beyond ``INFLATION_FLOOR`` bytes).
+    missing, and compressed data that would inflate beyond ``max_inflation`` times
+    its stored size (and beyond ``INFLATION_FLOOR`` bytes). ``max_inflation=None``
+    skips that last check, for files whose own writer compresses masks several
+    hundred times (playnano's bundles).
     """
     import h5py
 
@@ -95,9 +99,11 @@ def checked_dataset(dset: Any, path: Path, what: str) -> Any:
             f"{where} declares {shape} in {expected} chunks but the file stores "
             f"{have} of them"
         )
-    if declared > max(INFLATION_FLOOR, MAX_INFLATION * stored):
+    if max_inflation is not None and declared > max(
+        INFLATION_FLOOR, max_inflation * stored
+    ):
         raise ReadError(
             f"{where} declares {shape} ({declared} bytes) from {stored} stored "
-            f"bytes; refusing to inflate it more than {MAX_INFLATION} times"
+            f"bytes; refusing to inflate it more than {max_inflation} times"
         )
     return dset

@@ -34,6 +34,7 @@ from playnano.readers._common import (
     set_source_details,
     tifffile_guard,
 )
+from playnano.readers._tiff_ifd import check_series, count_pages
 
 DEFAULT_CHANNEL = "height"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -115,8 +116,7 @@ class TiffReader(ReaderBase):
         import tifffile
 
         path = Path(path)
-        if not _is_tiff(path):
-            raise ReadError(f"{path.name}: not a TIFF file (no TIFF signature)")
+        count_pages(path)  # a damaged IFD chain would make tifffile loop
         with tifffile_guard(path), tifffile.TiffFile(path) as tif:
             if not tif.series:
                 raise ReadError(f"{path.name}: holds no image")
@@ -131,8 +131,7 @@ class TiffReader(ReaderBase):
         import tifffile
 
         path = Path(path)
-        if not _is_tiff(path):
-            raise ReadError(f"{path.name}: not a TIFF file (no TIFF signature)")
+        count_pages(path)  # a damaged IFD chain would make tifffile loop
         with tifffile_guard(path), tifffile.TiffFile(path) as tif:
             if not tif.series:
                 raise ReadError(f"{path.name}: holds no image")
@@ -140,6 +139,7 @@ class TiffReader(ReaderBase):
             for i, page in enumerate(series.pages):
                 if page is not None:
                     check_tiff_page(path, page, f"image data of page {i}")
+            check_series(path, series)
             data, has_c = _frames(path, series.asarray(), series.axes)
             imagej = dict(tif.imagej_metadata or {})
             size_nm = pixel_size_nm(tif.pages[0], imagej)

@@ -1,8 +1,9 @@
 """HDF5 bundle exporter: the NPZ bundle's content as a hierarchy.
 
-The layout is :mod:`playnano.formats.h5.layout`. Frame arrays are compressed with
-gzip after the shuffle filter (both built into every HDF5 library) and written
-frame by frame.
+The layout is :mod:`playnano.formats.h5.layout`. Frame arrays are datasets with the
+shuffle and gzip filters (both built into every HDF5 library); their chunks, one per
+frame, are compressed on every core by :mod:`playnano.io.h5chunks` and written
+directly, so the file is the same whatever the thread count.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from playnano.formats.bundle import bundle_contents
 from playnano.formats.h5 import layout
+from playnano.io import h5chunks
 from playnano.plugins import Capabilities, Option, hookimpl
 
 if TYPE_CHECKING:
@@ -35,22 +37,9 @@ def same_array(a: np.ndarray, b: np.ndarray) -> bool:
 def write_frames(
     parent: h5py.Group, name: str, arr: np.ndarray, level: int, path: Path
 ) -> None:
-    """Create dataset ``name`` chunked by frame and fill it one frame at a time."""
+    """Create dataset ``name`` chunked by frame; frames are compressed in threads."""
     layout.check_name(name, path)
-    filters: dict[str, Any] = (
-        {"compression": "gzip", "compression_opts": level, "shuffle": True}
-        if level > 0
-        else {}
-    )
-    ds = parent.create_dataset(
-        name,
-        shape=arr.shape,
-        dtype=arr.dtype,
-        chunks=layout.frame_chunks(arr.shape),
-        **filters,
-    )
-    for i in range(arr.shape[0]):
-        ds[i] = arr[i]
+    h5chunks.write_frames(parent, name, arr, level, layout.frame_chunks(arr.shape))
 
 
 def json_dataset(parent: h5py.Group, name: str, text: str) -> None:

@@ -15,7 +15,8 @@ import numpy as np
 from playnano.errors import ReadError
 from playnano.formats import _reading
 from playnano.formats._inspect import BundleView, problems, to_info
-from playnano.formats.h5 import layout
+from playnano.formats.bundle import text_budget
+from playnano.formats.h5 import layout, safety
 from playnano.info import ArrayInfo, StackInfo
 
 
@@ -67,7 +68,12 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], BundleView]:
 
         def walk(grp: Any, prefix: str) -> None:
             for name in grp:  # by name: a hard-linked layer is listed too
-                obj = grp[name]
+                link = grp.get(name, getlink=True)
+                hard = isinstance(link, h5py.HardLink)
+                if hard and grp.get(name, getclass=True) is h5py.Group:
+                    obj = grp[name]
+                else:  # datasets only as the reader takes them: no links out
+                    obj = safety.dataset(grp, name, p, f"/{prefix}{name}")
                 visit(f"{prefix}{name}", obj)
                 if isinstance(obj, h5py.Group) and not prefix:
                     walk(obj, f"{name}/")
@@ -77,15 +83,17 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], BundleView]:
         try:
             walk(f, "")
             attrs = {k: f.attrs[k] for k in f.attrs}
-            small = {
-                key: datasets[f"/{key}"][()]
-                for key in (
-                    layout.TIMESTAMPS,
-                    layout.FRAME_METADATA,
-                    layout.PROVENANCE,
-                )
-                if f"/{key}" in datasets
-            }
+            data_shape = members.get(f"/{layout.DATA}", {}).get("shape") or [0]
+            budget = text_budget(data_shape[0])
+            small = {}
+            for key in (layout.TIMESTAMPS, layout.FRAME_METADATA, layout.PROVENANCE):
+                ds = datasets.get(f"/{key}")
+                if ds is None:
+                    continue
+                if ds.size * ds.dtype.itemsize > budget:
+                    found.append(f"/{key} holds more than {budget} bytes; not read")
+                    continue
+                small[key] = ds[()]
             data_ds = datasets.get(f"/{layout.DATA}")
             compression = _filters(data_ds) if data_ds is not None else None
         except (OSError, KeyError, RuntimeError) as exc:
@@ -163,6 +171,9 @@ def check(path: Path) -> list[str]:
     """Every way the HDF5 bundle departs from the specification, one line each."""
     from playnano.schemas import load_schema, validate
 
-    members, view = table(path)
+    try:
+        members, view = table(path)
+    except ReadError as exc:  # refused before reading: that is the one problem
+        return [str(exc).removeprefix(f"{path}: ")]
     out = validate(members, load_schema("h5-bundle"), "file")
     return out + problems(view, layout.FORMAT_VERSION)

@@ -10,14 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from playnano.errors import ReadError
 from playnano.formats import _reading
-from playnano.formats.h5 import layout
+from playnano.formats.bundle import text_budget
+from playnano.formats.h5 import layout, safety
+from playnano.io.h5chunks import read_array
 from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
+    import h5py
+
     from playnano.afm_stack import AFMImageStack
     from playnano.info import StackInfo
 
@@ -49,57 +51,81 @@ def load_h5_bundle(path: str | Path, channel: str | None = None) -> AFMImageStac
         raise ReadError(f"{p}: not an HDF5 file ({exc})") from None
     with f:
         try:
-            missing = [k for k in layout.REQUIRED if k not in f]
-            missing += [
-                f"attribute {a}" for a in layout.REQUIRED_ATTRS if a not in f.attrs
-            ]
-            if missing:
-                raise ReadError(
-                    f"{p}: not a playnano bundle; missing {', '.join(missing)}"
-                )
-            _reading.check_version(
-                p, f.attrs.get(layout.VERSION_KEY), layout.FORMAT_VERSION
-            )
-
-            def arrays(group_name: str) -> dict[str, np.ndarray]:
-                group = f.get(group_name)
-                if group is None:
-                    return {}
-                if not isinstance(group, h5py.Group):
-                    raise ReadError(f"{p}: /{group_name} is not a group")
-                out = {}
-                for name, ds in group.items():
-                    if not isinstance(ds, h5py.Dataset):
-                        raise ReadError(f"{p}: /{group_name}/{name} is not a dataset")
-                    out[name] = ds[()]
-                return out
-
-            def text(key: str) -> str:
-                ds = f[key]
-                if not isinstance(ds, h5py.Dataset):
-                    raise ReadError(f"{p}: /{key} is not a dataset")
-                return _reading.as_text(p, key, ds[()])
-
-            def json_dataset(key: str) -> Any:
-                return _reading.parse_json(p, key, text(key))
-
-            backups = None
-            if layout.STATE_BACKUPS in f:
-                backups = json_dataset(layout.STATE_BACKUPS)
-            data = f[layout.DATA]
-            return _reading.build_stack(
-                p,
-                data[()] if isinstance(data, h5py.Dataset) else None,
-                f.attrs[layout.PIXEL_SIZE_ATTR],
-                _reading.as_text(p, "channel", f.attrs[layout.CHANNEL_ATTR]),
-                json_dataset(layout.FRAME_METADATA),
-                json_dataset(layout.PROVENANCE),
-                state_backups=backups,
-                layers=arrays(layout.LAYERS_GROUP),
-                masks=arrays(layout.MASKS_GROUP),
-            )
+            return _load_open(p, f)
         except (OSError, KeyError, RuntimeError) as exc:  # corrupt or truncated
             raise ReadError(f"{p}: unreadable ({exc})") from None
+
+
+def _load_open(p: Path, f: h5py.File) -> AFMImageStack:
+    """Check what ``f`` declares, then read it: data last, in bounded memory."""
+    import h5py
+
+    missing = [k for k in layout.REQUIRED if f.get(k, getlink=True) is None]
+    missing += [f"attribute {a}" for a in layout.REQUIRED_ATTRS if a not in f.attrs]
+    if missing:
+        raise ReadError(f"{p}: not a playnano bundle; missing {', '.join(missing)}")
+    _reading.check_version(p, f.attrs.get(layout.VERSION_KEY), layout.FORMAT_VERSION)
+
+    data = safety.dataset(f, layout.DATA, p, f"/{layout.DATA}")
+    if data.ndim != 3:
+        raise ReadError(
+            f"{p}: /data must be a 3D (frames, height, width) array; got {data.shape}"
+        )
+    budget = text_budget(data.shape[0])
+
+    def json_dataset(key: str) -> Any:
+        ds = safety.dataset(f, key, p, f"/{key}")
+        if ds.shape not in ((), (1,)):
+            raise ReadError(f"{p}: /{key} is not a single string (shape {ds.shape})")
+        if ds.dtype.itemsize > budget:
+            raise ReadError(
+                f"{p}: /{key} holds {ds.dtype.itemsize} bytes of text for "
+                f"{data.shape[0]} frames; refusing to read it"
+            )
+        return _reading.parse_json(p, key, _reading.as_text(p, key, ds[()]))
+
+    def group_items(group_name: str) -> list[tuple[str, h5py.Dataset]]:
+        link = f.get(group_name, getlink=True)
+        if link is None:
+            return []
+        if not isinstance(link, h5py.HardLink):
+            raise ReadError(f"{p}: /{group_name} is a link to elsewhere")
+        group = f[group_name]
+        if not isinstance(group, h5py.Group):
+            raise ReadError(f"{p}: /{group_name} is not a group")
+        return [
+            (name, safety.dataset(group, name, p, f"/{group_name}/{name}"))
+            for name in group
+        ]
+
+    backups = None
+    if f.get(layout.STATE_BACKUPS, getlink=True) is not None:
+        backups = json_dataset(layout.STATE_BACKUPS)
+    frame_metadata = json_dataset(layout.FRAME_METADATA)
+    provenance = json_dataset(layout.PROVENANCE)
+    if isinstance(frame_metadata, list) and len(frame_metadata) != data.shape[0]:
+        raise ReadError(
+            f"{p}: frame_metadata has {len(frame_metadata)} entries; "
+            f"/data has {data.shape[0]} frames"
+        )
+    layers = group_items(layout.LAYERS_GROUP)
+    masks = group_items(layout.MASKS_GROUP)
+    for name, ds in masks:
+        if ds.shape != data.shape:
+            raise ReadError(
+                f"{p}: mask {name!r} has shape {ds.shape}; /data is {data.shape}"
+            )
+    return _reading.build_stack(
+        p,
+        read_array(data),
+        f.attrs[layout.PIXEL_SIZE_ATTR],
+        _reading.as_text(p, "channel", f.attrs[layout.CHANNEL_ATTR]),
+        frame_metadata,
+        provenance,
+        state_backups=backups,
+        layers={name: read_array(ds) for name, ds in layers},
+        masks={name: read_array(ds) for name, ds in masks},
+    )
 
 
 class H5BundleReader(_reading.BundleReader):

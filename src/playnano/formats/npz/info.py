@@ -27,21 +27,13 @@ _COMPRESSION = {
 _COMPRESSION |= {zipfile.ZIP_BZIP2: "zip bzip2", zipfile.ZIP_LZMA: "zip lzma"}
 
 
-def _header(zf: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...], np.dtype]:
-    fmt = np.lib.format
-    with zf.open(member) as fh:
-        version = fmt.read_magic(fh)
-        read = (
-            fmt.read_array_header_1_0
-            if version == (1, 0)
-            else fmt.read_array_header_2_0
-        )
-        shape, _fortran, dtype = read(fh)
-    return tuple(shape), dtype
-
-
 def table(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any], BundleView]:
-    """The member table (name -> dtype, shape), the small members, and the view."""
+    """The member table (name -> dtype, shape), the small members, and the view.
+
+    Sizes are checked first (:func:`._members.declared`), so a hostile file is a
+    one-line ReadError before anything is inflated.
+    """
+    from playnano.formats.npz import _members
     from playnano.formats.npz.reader import read_member
 
     p = _reading.existing(path)
@@ -51,28 +43,25 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any], Bundle
         raise ReadError(f"{p}: not an NPZ file ({exc})") from None
     found: list[str] = []
     small: dict[str, Any] = {}
-    members: dict[str, dict[str, Any]] = {}
     with zf:
-        names = {n[: -len(layout.MEMBER_SUFFIX)]: n for n in zf.namelist()}
-        for key, name in names.items():
-            try:
-                shape, dtype = _header(zf, name)
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-                found.append(f"member {key!r} is unreadable ({exc})")
-                continue
-            members[key] = {"dtype": dtype.name, "shape": list(shape)}
+        declared = _members.declared(zf, p)
+        members = {
+            k: {"dtype": m.dtype.name, "shape": list(m.shape)}
+            for k, m in declared.items()
+        }
+        for key, m in declared.items():
             big = key == layout.DATA or key.startswith(
                 (layout.LAYER_PREFIX, layout.MASK_PREFIX)
             )
             if not big:
                 try:
-                    small[key] = read_member(zf, name, p)
+                    small[key] = read_member(zf, m.info.filename, p)
                 except ReadError as exc:
                     found.append(str(exc).removeprefix(f"{p}: "))
-        data_info = zf.getinfo(names[layout.DATA]) if layout.DATA in names else None
+        data = declared.get(layout.DATA)
     view = _view(p, members, small, found)
-    if data_info is not None:
-        view.compression = _COMPRESSION.get(data_info.compress_type, "other")
+    if data is not None:
+        view.compression = _COMPRESSION.get(data.info.compress_type, "other")
     return members, small, view
 
 
@@ -156,6 +145,9 @@ def check(path: Path) -> list[str]:
     """Every way the NPZ bundle departs from the specification, one line each."""
     from playnano.schemas import load_schema, validate
 
-    members, _small, view = table(path)
+    try:
+        members, _small, view = table(path)
+    except ReadError as exc:  # refused before reading: that is the one problem
+        return [str(exc).removeprefix(f"{path}: ")]
     out = validate(members, load_schema("npz-bundle"), "members")
     return out + problems(view, layout.FORMAT_VERSION)

@@ -45,6 +45,10 @@ STATE_BACKUPS = "state_backups_json"
 UNITS = "units_json"
 PIXEL_SIZE = "pixel_size_nm"
 CHANNEL = "channel"
+#: Members holding one number or name.
+SCALARS = (PIXEL_SIZE, CHANNEL, VERSION_KEY)
+#: Members holding JSON text.
+TEXTS = (FRAME_METADATA, PROVENANCE, STATE_BACKUPS, UNITS)
 #: Members every bundle has (0.5.0's included); the version key is newer.
 REQUIRED = (DATA, PIXEL_SIZE, CHANNEL, FRAME_METADATA, PROVENANCE)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from playnano.errors import ReadError
 from playnano.formats import _reading
-from playnano.formats.npz import layout
+from playnano.formats.npz import _members, layout
 from playnano.formats.npz._pickle import UnsafePickle, string_from_pickle
 from playnano.plugins import hookimpl
 
@@ -77,18 +77,14 @@ def load_npz_bundle(path: str | Path, channel: str | None = None) -> AFMImageSta
         zf = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ReadError(f"{p}: not an NPZ file ({exc})") from None
-    suffix = layout.MEMBER_SUFFIX
     with zf:
-        members = {n[: -len(suffix)]: n for n in zf.namelist() if n.endswith(suffix)}
+        members = _members.declared(zf, p)
         missing = [k for k in layout.REQUIRED if k not in members]
         if missing:
             raise ReadError(f"{p}: not a playnano bundle; missing {', '.join(missing)}")
-        if layout.VERSION_KEY in members:
-            version = read_member(zf, members[layout.VERSION_KEY], p)
-            _reading.check_version(p, version, layout.FORMAT_VERSION)
 
         def get(key: str) -> Any:
-            return read_member(zf, members[key], p)
+            return read_member(zf, members[key].info.filename, p)
 
         def text(key: str) -> str:
             return _reading.as_text(p, key, get(key))
@@ -96,6 +92,21 @@ def load_npz_bundle(path: str | Path, channel: str | None = None) -> AFMImageSta
         def json_member(key: str) -> Any:
             return _reading.parse_json(p, key, text(key))
 
+        if layout.VERSION_KEY in members:
+            version = get(layout.VERSION_KEY)
+            _reading.check_version(p, version, layout.FORMAT_VERSION)
+        frame_metadata = json_member(layout.FRAME_METADATA)
+        n_frames = members[layout.DATA].shape[0]
+        if isinstance(frame_metadata, list) and len(frame_metadata) != n_frames:
+            raise ReadError(
+                f"{p}: frame_metadata has {len(frame_metadata)} entries; "
+                f"'data' has {n_frames} frames"
+            )
+        provenance = json_member(layout.PROVENANCE)
+        backups = None
+        if layout.STATE_BACKUPS in members:
+            backups = json_member(layout.STATE_BACKUPS)
+        pixel_size, channel_name = get(layout.PIXEL_SIZE), text(layout.CHANNEL)
         layers: dict[str, Any] = {}
         masks: dict[str, Any] = {}
         for key in members:
@@ -108,16 +119,13 @@ def load_npz_bundle(path: str | Path, channel: str | None = None) -> AFMImageSta
                     if not isinstance(arr, np.ndarray) or arr.dtype.hasobject:
                         raise ReadError(f"{p}: {key!r} is not a numeric array")
                     into[key[len(prefix) :]] = arr
-        backups = None
-        if layout.STATE_BACKUPS in members:
-            backups = json_member(layout.STATE_BACKUPS)
         return _reading.build_stack(
             p,
             get(layout.DATA),
-            get(layout.PIXEL_SIZE),
-            text(layout.CHANNEL),
-            json_member(layout.FRAME_METADATA),
-            json_member(layout.PROVENANCE),
+            pixel_size,
+            channel_name,
+            frame_metadata,
+            provenance,
             state_backups=backups,
             layers=layers,
             masks=masks,

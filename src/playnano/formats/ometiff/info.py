@@ -98,4 +98,8 @@ def inspect(path: Path) -> StackInfo:
 
 def check(path: Path) -> list[str]:
     """Every way the OME-TIFF departs from what playnano writes, one line each."""
-    return problems(view(path), layout.FORMAT_VERSION)
+    try:
+        v = view(path)
+    except ReadError as exc:
+        return [str(exc).removeprefix(f"{path}: ")]
+    return problems(v, layout.FORMAT_VERSION)

@@ -38,8 +38,22 @@ _OME_DTYPES |= {"float32", "float64"}
 
 
 def tiff_dtype(data: np.ndarray) -> tuple[np.dtype, str | None]:
-    """The dtype OME-TIFF stores ``data`` in, and a note when it is not the data's."""
+    """The dtype OME-TIFF stores ``data`` in, and a note when it is not the data's.
+
+    Frames are written in native byte order: data in the other order is converted
+    (same values) and the note says so, since it reads back in native order.
+    """
     dt = data.dtype
+    if dt.isnative:
+        return _stored_dtype(data, dt)
+    native = dt.newbyteorder("=")
+    stored, note = _stored_dtype(data, native)
+    endian = "big-endian" if dt.byteorder == ">" else "little-endian"
+    note = note or f"{native.name} data was written as {stored.name}"
+    return stored, f"{endian} {note} in native byte order (values unchanged)"
+
+
+def _stored_dtype(data: np.ndarray, dt: np.dtype) -> tuple[np.dtype, str | None]:
     if dt.name in _OME_DTYPES:
         return dt, None
     if dt == np.float16:

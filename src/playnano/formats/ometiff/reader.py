@@ -35,25 +35,59 @@ def _frames_tyx(path: Path, data: np.ndarray, axes: str) -> np.ndarray:
     raise ReadError(f"{path}: image axes {axes!r} are not a single-channel stack")
 
 
+def _check_ome_sizes(
+    path: Path, xml: str, n_pages: int, first_yx: tuple[int, ...]
+) -> None:
+    """Refuse OME sizes the pages cannot hold, before tifffile sizes a series."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        all_pixels = ET.fromstring(xml).findall(".//{*}Pixels")
+    except ET.ParseError as exc:
+        raise ReadError(f"{path}: OME-XML is malformed ({exc})") from None
+    planes = 0
+    for i, pixels in enumerate(all_pixels):
+        try:
+            sizes = {k: int(pixels.get(f"Size{k}", "1")) for k in "XYZCT"}
+        except ValueError as exc:
+            raise ReadError(f"{path}: OME-XML size not understood ({exc})") from None
+        if min(sizes.values()) < 1:
+            raise ReadError(f"{path}: OME-XML declares a size below 1 ({sizes})")
+        if i == 0 and (sizes["Y"], sizes["X"]) != tuple(first_yx):
+            raise ReadError(
+                f"{path}: OME-XML declares SizeX {sizes['X']} x SizeY {sizes['Y']} "
+                f"but the first page is {first_yx[1]} x {first_yx[0]}"
+            )
+        planes += sizes["Z"] * sizes["C"] * sizes["T"]
+        if planes > n_pages:
+            raise ReadError(
+                f"{path}: OME-XML declares {planes} planes (SizeZ {sizes['Z']} x "
+                f"SizeC {sizes['C']} x SizeT {sizes['T']}) but the file has "
+                f"{n_pages} pages"
+            )
+
+
 def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
     """Frames as (T, H, W), the values of tags 65000/65002, and the OME-XML."""
     import tifffile
 
     from playnano.readers._common import check_tiff_page, tifffile_guard
+    from playnano.readers._tiff_ifd import check_series, count_pages
 
-    with open(p, "rb") as fh:
-        if fh.read(4) not in layout.TIFF_MAGICS:
-            raise ReadError(f"{p}: not a TIFF file (no TIFF signature)")
+    n_pages = count_pages(p)  # a damaged IFD chain would make tifffile loop
     try:
         with tifffile_guard(p), tifffile.TiffFile(p) as tif:
+            first = tif.pages.first
+            if tif.is_ome and tif.ome_metadata:
+                _check_ome_sizes(p, tif.ome_metadata, n_pages, first.shaped[-3:-1])
             if not tif.series:
                 raise ReadError(f"{p}: holds no image")
             series = tif.series[0]
             for i, page in enumerate(series.pages):
                 if page is not None:
                     check_tiff_page(p, page, f"image data of page {i}")
+            check_series(p, series)
             data = _frames_tyx(p, series.asarray(), series.axes)
-            first = tif.pages[0]
             if not isinstance(first, tifffile.TiffPage):
                 raise ReadError(f"{p}: first page is unreadable")
             codes = (layout.PROVENANCE_TAG, layout.PLAYNANO_TAG)

@@ -1,0 +1,119 @@
+"""HDF5 frame datasets compressed and inflated on every core, with standard filters.
+
+:func:`write_frames` creates an ordinary dataset chunked one frame per chunk with the
+shuffle and gzip filters built into every HDF5 library, compresses the chunks itself
+in :mod:`playnano.io.codec`'s thread pool and stores them with h5py's direct chunk
+write; h5py, h5dump, MATLAB and playnano 0.5.0 read the file with no plugin.
+:func:`read_array` does the reverse for any gzip (+ shuffle) dataset, ours or 0.5.0's
+(whatever its chunk shape): raw chunks are read in order and inflated in threads.
+Anything else is read by h5py as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from playnano.io import codec
+
+_SHUFFLE = 2  # H5Z_FILTER_SHUFFLE
+_DEFLATE = 1  # H5Z_FILTER_DEFLATE
+
+
+def write_frames(
+    parent: Any,
+    name: str,
+    arr: np.ndarray,
+    level: int,
+    chunks: tuple[int, ...] | None = None,
+) -> Any:
+    """Create dataset ``name`` of ``arr``, one frame per chunk, compressed at ``level``.
+
+    ``level`` 0 stores it uncompressed. Frames are compressed a few at a time in
+    threads, so memory holds a handful of frames, never the layer. ``chunks``, when
+    given, must be one frame: ``(1, H, W)``.
+    """
+    t, h, w = arr.shape
+    if chunks is not None and tuple(chunks) != (1, h, w):
+        raise ValueError(f"chunks must be one frame, (1, {h}, {w}), not {chunks}")
+    filters: dict[str, Any] = (
+        {"compression": "gzip", "compression_opts": level, "shuffle": True}
+        if level > 0
+        else {}
+    )
+    ds = parent.create_dataset(
+        name, shape=arr.shape, dtype=arr.dtype, chunks=(1, h, w), **filters
+    )
+    if level == 0 or ds.dtype != arr.dtype or arr.size == 0:
+        for i in range(t):
+            ds[i] = arr[i]
+        return ds
+    compressed = codec.ordered_map(lambda frame: codec.h5_chunk(frame, level), arr)
+    for i, chunk in enumerate(compressed):
+        ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
+    return ds
+
+
+def _pipeline(ds: Any) -> list[int] | None:
+    """The dataset's filter ids when it is chunked, else None."""
+    if ds.chunks is None:
+        return None
+    dcpl = ds.id.get_create_plist()
+    return [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+
+
+def read_array(ds: Any) -> np.ndarray:
+    """The whole dataset ``ds`` as an array, inflated in threads when it is gzip.
+
+    Raises
+    ------
+    OSError
+        If a chunk is damaged (as h5py raises for the datasets it reads itself).
+    """
+    filters = _pipeline(ds)
+    if (
+        filters not in ([_DEFLATE], [_SHUFFLE, _DEFLATE])
+        or ds.dtype.kind not in "biuf"
+        or ds.size == 0
+    ):
+        return np.asarray(ds[()])
+    shuffled = filters[0] == _SHUFFLE
+    n = ds.id.get_num_chunks()
+    n_grid = int(
+        np.prod([-(-s // c) for s, c in zip(ds.shape, ds.chunks, strict=True)])
+    )
+    out = (
+        np.empty(ds.shape, ds.dtype)
+        if n == n_grid
+        else np.full(ds.shape, ds.fillvalue, ds.dtype)
+    )
+    chunk_shape = tuple(ds.chunks)
+    dtype = ds.dtype
+
+    def raw_chunks() -> Iterator[tuple[tuple[int, ...], int, bytes]]:
+        for i in range(n):
+            offset = tuple(ds.id.get_chunk_info(i).chunk_offset)
+            mask, raw = ds.id.read_direct_chunk(offset)
+            yield offset, mask, raw
+
+    def inflate(item: tuple[tuple[int, ...], int, bytes]) -> Any:
+        offset, mask, raw = item
+        if mask:  # a filter was skipped for this chunk: let HDF5 decode it
+            return offset, None
+        try:
+            return offset, codec.h5_unchunk(raw, dtype, chunk_shape, shuffled)
+        except codec.ERRORS as exc:  # as h5py reports a chunk that fails to inflate
+            raise OSError(f"chunk at {offset} does not inflate ({exc})") from None
+
+    for offset, chunk in codec.ordered_map(inflate, raw_chunks()):
+        where = tuple(
+            slice(o, min(o + c, s))
+            for o, c, s in zip(offset, chunk_shape, ds.shape, strict=True)
+        )
+        if chunk is None:
+            out[where] = ds[where]
+        else:
+            out[where] = chunk[tuple(slice(0, w.stop - w.start) for w in where)]
+    return out

@@ -1,0 +1,214 @@
+"""A small zip writer for NPZ bundles whose members are deflated in parallel.
+
+Python's :mod:`zipfile` compresses a member itself, in one thread, and has no public
+way to take bytes already compressed. This writer follows the zip specification
+(PKWARE APPNOTE 6.3, sections 4.3-4.5) for the subset an NPZ needs: one disk, stored
+or deflated members, sizes and CRC-32 patched into the local header once a member is
+written (no data descriptors), ZIP64 records when a member, an offset or the member
+count outgrows the classic fields. Names are UTF-8 (flag bit 11 when not ASCII);
+dates are 1980-01-01 00:00, as ``zipfile`` gives a member written by name, so equal
+content gives equal files.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO, Any
+
+import numpy as np
+
+from playnano.io import codec
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_EOCD = struct.Struct("<IHHHHIIH")
+_EOCD64 = struct.Struct("<IQHHIIQQQQ")
+_LOCATOR64 = struct.Struct("<IIQI")
+_MAX32 = 0xFFFFFFFF
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
+_DOS_TIME = 0
+_UNIX = 3 << 8  # "version made by": upper byte = host system
+
+
+@dataclass
+class _Member:
+    name: bytes
+    flags: int
+    method: int
+    crc: int
+    csize: int
+    usize: int
+    offset: int
+    zip64: bool
+
+
+class ZipWriter:
+    """Write zip members from streams of bytes; call :meth:`close` to finish.
+
+    ``fh`` must be a seekable binary file opened for writing.
+    """
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.members: list[_Member] = []
+
+    def add(
+        self,
+        name: str,
+        pieces: Iterable[Any],
+        size: int,
+        level: int,
+        n_threads: int | None = None,
+        zip64: bool = False,
+    ) -> None:
+        """Add member ``name`` holding the concatenated ``pieces`` (``size`` bytes).
+
+        ``level`` 0 stores the bytes; 1-9 deflates them with :mod:`playnano.io.codec`.
+        ``zip64`` forces ZIP64 sizes (chosen anyway when the member may reach 4 GiB).
+        """
+        encoded = name.encode("utf-8")
+        flags = 0 if encoded.isascii() else 0x800
+        method = 8 if level else 0
+        # decided before writing: deflate can outgrow its input by a few bytes per block
+        zip64 = zip64 or size + size // 64 + (1 << 20) >= _MAX32
+        offset = self.fh.tell()
+        extra = struct.pack("<HHQQ", 1, 16, 0, 0) if zip64 else b""
+        self.fh.write(
+            _LOCAL.pack(
+                0x04034B50,
+                45 if zip64 else 20,
+                flags,
+                method,
+                _DOS_TIME,
+                _DOS_DATE,
+                0,
+                _MAX32 if zip64 else 0,
+                _MAX32 if zip64 else 0,
+                len(encoded),
+                len(extra),
+            )
+            + encoded
+            + extra
+        )
+        crc, usize, csize = codec.deflate_stream(
+            pieces, level, self.fh.write, n_threads
+        )
+        if usize != size:
+            raise ValueError(f"{name}: {usize} bytes written, {size} announced")
+        if not zip64 and csize > _MAX32:
+            raise ValueError(
+                f"{name}: compressed member outgrew 4 GiB"
+            )  # pragma: no cover
+        end = self.fh.tell()
+        self.fh.seek(offset + 14)
+        if zip64:
+            self.fh.write(struct.pack("<I", crc))
+            self.fh.seek(offset + 30 + len(encoded) + 4)
+            self.fh.write(struct.pack("<QQ", usize, csize))
+        else:
+            self.fh.write(struct.pack("<III", crc, csize, usize))
+        self.fh.seek(end)
+        self.members.append(
+            _Member(encoded, flags, method, crc, csize, usize, offset, zip64)
+        )
+
+    def add_array(
+        self, name: str, arr: np.ndarray, level: int, n_threads: int | None = None
+    ) -> None:
+        """Add ``arr`` as an ``.npy`` member, streamed one frame at a time."""
+        header = npy_header(arr)
+        self.add(
+            name,
+            [header, *_frames(arr)],
+            len(header) + arr.nbytes,
+            level,
+            n_threads,
+        )
+
+    def close(self) -> None:
+        """Write the central directory and the end records."""
+        start = self.fh.tell()
+        for m in self.members:
+            fields = [m.usize, m.csize] if m.zip64 else []
+            if m.offset >= _MAX32:
+                fields.append(m.offset)
+            extra = (
+                struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields)
+                if fields
+                else b""
+            )
+            version = 45 if extra else 20
+            self.fh.write(
+                _CENTRAL.pack(
+                    0x02014B50,
+                    _UNIX | version,
+                    version,
+                    m.flags,
+                    m.method,
+                    _DOS_TIME,
+                    _DOS_DATE,
+                    m.crc,
+                    _MAX32 if m.zip64 else m.csize,
+                    _MAX32 if m.zip64 else m.usize,
+                    len(m.name),
+                    len(extra),
+                    0,
+                    0,
+                    0,
+                    0o600 << 16,
+                    min(m.offset, _MAX32),
+                )
+                + m.name
+                + extra
+            )
+        end = self.fh.tell()
+        count, cd_size = len(self.members), end - start
+        if count > 0xFFFF or cd_size >= _MAX32 or start >= _MAX32:
+            self.fh.write(
+                _EOCD64.pack(
+                    0x06064B50, 44, _UNIX | 45, 45, 0, 0, count, count, cd_size, start
+                )
+            )
+            self.fh.write(_LOCATOR64.pack(0x07064B50, 0, end, 1))
+        self.fh.write(
+            _EOCD.pack(
+                0x06054B50,
+                0,
+                0,
+                min(count, 0xFFFF),
+                min(count, 0xFFFF),
+                min(cd_size, _MAX32),
+                min(start, _MAX32),
+                0,
+            )
+        )
+
+
+def npy_header(arr: np.ndarray) -> bytes:
+    """The ``.npy`` header ``np.save`` writes for ``arr`` in C order."""
+    import io
+
+    fmt = np.lib.format
+    meta = {
+        "descr": fmt.dtype_to_descr(arr.dtype),
+        "fortran_order": False,
+        "shape": arr.shape,
+    }
+    buf = io.BytesIO()
+    try:
+        fmt.write_array_header_1_0(buf, meta)
+    except ValueError:  # pragma: no cover - a header over 64 KiB
+        buf = io.BytesIO()
+        fmt.write_array_header_2_0(buf, meta)
+    return buf.getvalue()
+
+
+def _frames(arr: np.ndarray) -> Iterable[np.ndarray]:
+    """``arr``'s bytes in C order, a frame at a time (a copy of one frame at most)."""
+    if arr.ndim < 2:
+        yield np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+        return
+    for frame in arr:
+        yield np.ascontiguousarray(frame).reshape(-1).view(np.uint8)
