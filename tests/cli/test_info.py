@@ -260,3 +260,15 @@ def test_info_help_imports_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "HEAVY []" in out.stdout, out.stderr
+
+
+def test_a_link_out_of_the_bundle_is_refused_in_one_line(tmp_path) -> None:
+    [path] = export_stack(make_sample_stack(), tmp_path / "v", "h5")
+    with h5py.File(path, "r+") as f:
+        del f["timestamps"]
+        f["timestamps"] = h5py.ExternalLink("elsewhere.h5", "/t")
+    for args in (["info"], ["info", "--check"]):
+        result = run(*args, str(path))
+        assert result.exit_code == 1
+        assert "/timestamps is an external link to 'elsewhere.h5'" in result.output
+        assert len(result.output.strip().splitlines()) <= 2  # problem + summary
