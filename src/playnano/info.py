@@ -76,6 +76,8 @@ class StackInfo:
     compression: str | None = None
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
+    #: SHA-256 of the file itself (all frame files of a folder); only on request.
+    file_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The stable ``--json`` structure (see ``info.schema.json``)."""
@@ -87,6 +89,7 @@ class StackInfo:
             "metadata_only": self.metadata_only,
             "format_version": self.format_version,
             "file_size_bytes": file_size(p) if p is not None else None,
+            "file_sha256": self.file_sha256,
             "compression": self.compression,
             "data": self.data.to_dict(),
             "frames": self.data.shape[0] if self.data.shape else 0,
@@ -221,8 +224,11 @@ def from_stack(stack: AFMImageStack, reader: str, channels: list[str]) -> StackI
     )
 
 
-def inspect(path: str | Path) -> StackInfo:
+def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
     """Describe ``path`` (a file or frame folder) from its metadata where possible.
+
+    ``sha256=True`` also hashes the file (reads all of it; recorded in
+    :attr:`StackInfo.file_sha256`).
 
     Raises
     ------
@@ -257,4 +263,8 @@ def inspect(path: str | Path) -> StackInfo:
             raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc
         info.reader = entry.name
     info.path = p
+    if sha256:
+        from playnano.provenance import sha256_of
+
+        info.file_sha256 = sha256_of(p)
     return info

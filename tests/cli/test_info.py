@@ -26,8 +26,8 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 
 
-def info_json(path: Path) -> dict:
-    result = run("info", "--json", str(path))
+def info_json(path: Path, *flags: str) -> dict:
+    result = run("info", "--json", *flags, str(path))
     assert result.exit_code == 0, result.output
     [d] = json.loads(result.output)
     assert validate(d, load_schema("info"), "info") == []
@@ -53,7 +53,7 @@ def reference(afm_data: Path) -> dict:
 def test_real_files_match_reference(afm_data, reference, name, key) -> None:
     ref = reference[name]
     want = ref[key]
-    d = info_json(afm_data / name)
+    d = info_json(afm_data / name, "--sha256")
     shape = want["shape"] if len(want["shape"]) == 3 else [1, *want["shape"]]
     assert d["data"]["shape"] == shape
     assert d["frames"] == shape[0]
@@ -74,14 +74,19 @@ def test_real_files_match_reference(afm_data, reference, name, key) -> None:
         assert t["regular"] is True and t["missing"] == 0
     sha = ref["sha256"]
     if isinstance(sha, str):  # a folder's reference lists each frame file
-        assert d["provenance"]["source_sha256"] == sha
-    assert d["provenance"]["source_file"] == Path(name).name
+        assert d["file_sha256"] == sha
+    metadata_only = name.endswith(".asd")  # the readers with an inspect() path
+    assert d["metadata_only"] is metadata_only
+    if not metadata_only:  # read through load(), which records the source
+        assert d["provenance"]["source_file"] == Path(name).name
+        assert d["notes"]  # the fallback is said, not hidden
+        if isinstance(sha, str):
+            assert d["provenance"]["source_sha256"] == sha
     assert d["file_size_bytes"] == sum(
         f.stat().st_size
         for f in [afm_data / name, *(afm_data / name).glob("*")]
         if f.is_file()
     )
-    assert d["metadata_only"] is False and d["notes"]  # said, not hidden
 
 
 def test_truncated_instrument_file_is_one_line(afm_data) -> None:
@@ -272,3 +277,15 @@ def test_a_link_out_of_the_bundle_is_refused_in_one_line(tmp_path) -> None:
         assert result.exit_code == 1
         assert "/timestamps is an external link to 'elsewhere.h5'" in result.output
         assert len(result.output.strip().splitlines()) <= 2  # problem + summary
+
+
+def test_asd_metadata_path_agrees_with_a_full_read(afm_data) -> None:
+    from playnano import load
+    from playnano.info import from_stack, inspect
+
+    for name in ("asd/asd_sample_0.asd", "asd/202110200146.asd"):
+        fast = inspect(afm_data / name).to_dict()
+        stack = load(afm_data / name)
+        slow = from_stack(stack, "asd", fast["channels"]).to_dict()
+        for key in ("data", "frames", "pixel_size", "channel", "frame_times"):
+            assert fast[key] == slow[key], (name, key)

@@ -68,6 +68,8 @@ def render(d: dict[str, Any]) -> list[str]:
         f"  file size:     {size:,} bytes"
         + (f", compression {d['compression']}" if d["compression"] else "")
     )
+    if d["file_sha256"]:
+        lines.append(f"  sha256:        {d['file_sha256']}")
     lines += [f"  note:          {n}" for n in d["notes"]]
     return lines
 
@@ -90,11 +92,17 @@ def _check(path: Path) -> list[str]:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (stable).")
 @click.option(
+    "--sha256",
+    "sha256",
+    is_flag=True,
+    help="Also hash each file (reads it all; instrument files have no recorded hash).",
+)
+@click.option(
     "--check",
     is_flag=True,
     help="Check bundles against the specification; one line per problem.",
 )
-def info(paths: tuple[Path, ...], as_json: bool, check: bool) -> None:
+def info(paths: tuple[Path, ...], as_json: bool, sha256: bool, check: bool) -> None:
     """Show what each PATH holds (shape, pixel size, times, layers, provenance).
 
     Reads metadata only where the reader can (playnano's bundles); the JSON
@@ -115,7 +123,7 @@ def info(paths: tuple[Path, ...], as_json: bool, check: bool) -> None:
         return
     from playnano.info import inspect
 
-    results = [inspect(p).to_dict() for p in paths]
+    results = [inspect(p, sha256=sha256).to_dict() for p in paths]
     if as_json:
         click.echo(json.dumps(results, indent=2))
         return
