@@ -91,7 +91,7 @@ def test_playnano_bundles(tmp_path: Path, fmt: str) -> None:
     img = BioImage(path)
     np.testing.assert_array_equal(img.data[:, 0, 0], stack.data)
     assert img.time_interval == timedelta(seconds=0.25)
-    assert img.physical_pixel_sizes.X == stack.pixel_size_nm / 1000.0
+    assert stack.pixel_size_nm / 1000.0 == img.physical_pixel_sizes.X
 
 
 def test_unreadable_file_is_unsupported(tmp_path: Path) -> None:
