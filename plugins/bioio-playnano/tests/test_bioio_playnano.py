@@ -36,7 +36,10 @@ REAL = [
 def afm() -> Path:
     root = DATA / "afm"
     if not root.is_dir():
-        pytest.skip(f"real AFM data not found at {root} (set PLAYNANO_TEST_DATA)")
+        reason = f"real AFM data not found at {root} (set PLAYNANO_TEST_DATA)"
+        if os.environ.get("PLAYNANO_REQUIRE_DATA") == "1":  # CI: a failure
+            pytest.fail(f"{reason}; PLAYNANO_REQUIRE_DATA=1 requires it", False)
+        pytest.skip(reason)
     return root
 
 
