@@ -18,7 +18,8 @@ from typing import Any
 import click
 
 from playnano.cli.app import EXIT_PARTIAL
-from playnano.cli.process import _ProcessCommand, checked_settings, process
+from playnano.cli.process import _ProcessCommand, process
+from playnano.cli.settings import checked_settings
 
 #: ``process`` options that ``batch`` takes as they are.
 _SHARED = (

@@ -13,15 +13,16 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
 from playnano.cli.app import EXIT_PARTIAL, error_text
-from playnano.errors import OptionError, ReadError
-
-if TYPE_CHECKING:
-    from playnano.run import RunSettings
+from playnano.cli.settings import (  # noqa: F401 (tests import them from here)
+    _parse_format_options,
+    _split_formats,
+    checked_settings,
+)
+from playnano.errors import ReadError
 
 #: Inputs that may hold an already processed stack (playnano's own bundles): their
 #: output name (``_filtered`` or not) is known only once they are read.
@@ -98,108 +99,6 @@ _VALUE_OPTIONS = {
     "--option",
     "--threads",
 }
-
-
-def _split_formats(values: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for v in values:
-        out += [t.strip() for t in v.split(",") if t.strip()]
-    return out
-
-
-_SHARED_FLAGS = {"scale_bar_nm": "--scale-bar-nm", "zmin": "--zmin", "zmax": "--zmax"}
-
-
-def _refuse_unused_shared(shared: dict[str, str], plan: list[Any]) -> None:
-    """Refuse a GIF flag that no requested format uses (as ``--option`` does)."""
-    for key, value in shared.items():
-        if not any(key in {o.name for o in e.obj.options} for e, _ in plan):
-            names = ", ".join(e.name for e, _ in plan)
-            raise OptionError(
-                f"{_SHARED_FLAGS[key]} {value} was given, but no format requested "
-                f"({names}) draws an image; add --make-gif or leave it out"
-            )
-
-
-def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
-    opts: dict[str, dict[str, str]] = {}
-    for v in values:
-        key, eq, value = v.partition("=")
-        fmt, dot, name = key.rpartition(".")
-        if not eq or not dot or not fmt or not name:
-            raise OptionError(
-                f"--option {v!r}: expected FORMAT.NAME=VALUE, e.g. gif.fps=10"
-            )
-        opts.setdefault(fmt.strip().lower(), {})[name.strip()] = value
-    return opts
-
-
-def checked_settings(
-    *,
-    export: Sequence[str],
-    make_gif: bool,
-    raw: bool,
-    processing: str | None,
-    processing_file: Path | None,
-    format_options: Sequence[str],
-    scale_bar_nm: str | None,
-    zmin: str | None,
-    zmax: str | None,
-    channel: str | None,
-    skip_damaged_frames: bool,
-    threads: int | None,
-    overwrite: bool,
-) -> tuple[RunSettings, list[Any], list[Any]]:
-    """The command line's step, format and option flags, checked, as run settings.
-
-    ``process`` and ``batch`` both call this before any input is read; it returns the
-    settings, the export plan and the validated steps.
-    """
-    from playnano.io.export_data import plan_exports
-    from playnano.plugins.registry import exporters
-    from playnano.processing.pipeline import (
-        load_processing_file,
-        parse_steps,
-        validate_steps,
-    )
-    from playnano.run import RunSettings, steps_as_plain
-
-    if processing and processing_file:
-        raise click.UsageError("give --processing or --processing-file, not both")
-    formats = _split_formats(export)
-    if make_gif:
-        formats.append("gif")
-    if any(f.lower() == "all" for f in formats):
-        formats = [e.name for e in exporters().entries() if e.status() == "ok"]
-    if not formats:
-        raise click.UsageError(
-            "nothing to export: give --export FORMAT (or --make-gif)"
-        )
-    options = _parse_format_options(format_options)
-    shared = {
-        k: v
-        for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
-        if v is not None
-    }
-    plan = plan_exports(formats, raw=raw, options=options, shared_options=shared)
-    _refuse_unused_shared(shared, plan)
-    if processing_file is not None:
-        steps = load_processing_file(processing_file)
-    else:
-        steps = parse_steps(processing or "")
-    resolved = validate_steps(steps)
-    settings = RunSettings(
-        formats=tuple(formats),
-        steps=steps_as_plain(steps),
-        raw=raw,
-        options=options,
-        shared_options=shared,
-        channel=channel,
-        skip_damaged=skip_damaged_frames,
-        threads=threads,
-        overwrite=overwrite,
-    )
-    return settings, plan, resolved
 
 
 @click.command(
