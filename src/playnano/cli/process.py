@@ -16,6 +16,12 @@ from pathlib import Path
 
 import click
 
+from playnano.cli.animation_flags import (
+    animation_flags,
+    animation_options,
+    normalize_make_video,
+    video_formats,
+)
 from playnano.errors import OptionError, ReadError
 
 #: Exit code when some formats were written and others failed.
@@ -26,6 +32,7 @@ class _ProcessCommand(click.Command):
     """Accepts ``--export tif npz hdf5`` (space-separated) as well as repeats/commas."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = normalize_make_video(args)  # 0.5.0's optional --make-video [LIST]
         return super().parse_args(ctx, expand_export_args(args))
 
 
@@ -91,6 +98,8 @@ _VALUE_OPTIONS = {
     "--zmax",
     "--option",
     "--threads",
+    "--fps",
+    "--cmap",
 }
 
 
@@ -205,6 +214,7 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     default=None,
     help="Compression threads (default: every core); files are the same either way.",
 )
+@animation_flags
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
@@ -227,6 +237,11 @@ def process(
     zmax: str | None,
     format_options: tuple[str, ...],
     threads: int | None,
+    make_video: tuple[str, ...],
+    make_sequence: bool,
+    fps: float | None,
+    cmap: str | None,
+    draw_ts: bool | None,
     overwrite: bool,
     quiet: bool,
     verbose: int,
@@ -238,6 +253,8 @@ def process(
       playnano process video.asd -p remove_plane --export tif npz h5 --make-gif
       playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
       playnano process --synthetic -p remove_plane --export all
+      playnano process video.asd -p remove_plane --make-gif --make-video mp4,webm \
+          --make-sequence --fps 10 --cmap viridis
     """
     from playnano.io.export_data import (
         export_all,
@@ -270,17 +287,22 @@ def process(
     formats = _split_formats(export)
     if make_gif:
         formats.append("gif")
+    formats += video_formats(make_video)
+    if make_sequence:
+        formats.append("png")
     if any(f.lower() == "all" for f in formats):
         formats = [e.name for e in exporters().entries() if e.status() == "ok"]
     if not formats:
         raise click.UsageError(
-            "nothing to export: give --export FORMAT (or --make-gif)"
+            "nothing to export: give --export FORMAT (or --make-gif, --make-video, "
+            "--make-sequence)"
         )
     shared = {
         k: v
         for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
         if v is not None
     }
+    shared.update(animation_options(fps, cmap, draw_ts))
     plan = plan_exports(
         formats,
         raw=raw,
