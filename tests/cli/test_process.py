@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from PIL import Image
 from playnano.cli import cli
 from playnano.cli.process import EXIT_PARTIAL
 from playnano.io.loaders import load_h5_bundle, load_npz_bundle
+from playnano.testing import strict_json
 from tests.conftest import exporter_module
 
 # one real file (or folder) of each family, with the frame count it holds
@@ -91,10 +91,12 @@ def test_each_real_family_through_every_builtin_format(
     assert [e["format"] for e in stack.provenance["exports"]] == ["tif"]
     with h5py.File(tmp_path / "video_filtered.h5") as f:
         assert f["data"].shape[0] == n_frames
-        prov = json.loads(f["provenance_json"][()].decode())
+        prov = strict_json(f["provenance_json"][()].decode())
         assert [e["format"] for e in prov["exports"]] == ["tif", "npz"]
     with tifffile.TiffFile(tmp_path / "video_filtered.ome.tif") as tif:
-        assert tif.series[0].shape[0] == n_frames or n_frames == 1
+        assert len(tif.pages) == n_frames
+        assert tif.series[0].shape[-2:] == stack.image_shape
+        assert np.prod(tif.series[0].shape[:-2], dtype=int) == n_frames
     with Image.open(tmp_path / "video_filtered.gif") as gif:
         assert gif.n_frames == n_frames
 
@@ -166,6 +168,46 @@ def test_gif_flags_and_format_options_reach_the_exporter(tmp_path) -> None:
         assert gif.info["duration"] == 250
 
 
+# five bands of constant height, each in the middle of one colour level of 0..10 nm
+LEVELS = (0, 63, 126, 189, 252)
+
+
+def bands_file(tmp_path: Path) -> Path:
+    from playnano.afm_stack import AFMImageStack
+    from playnano.io.export_data import save_npz_bundle
+    from playnano.render import N_LEVELS
+
+    heights = [(k + 0.5) * 10 / N_LEVELS for k in LEVELS]
+    row = np.repeat(np.asarray(heights), 20)
+    data = np.repeat(np.broadcast_to(row, (40, row.size))[None], 2, axis=0)
+    meta = [{"timestamp": 0.5 * i} for i in range(2)]
+    stack = AFMImageStack(data.copy(), 2.0, "height_trace", Path("b.asd"), meta)
+    [path] = save_npz_bundle(tmp_path / "bands.npz", stack)
+    return path
+
+
+@pytest.mark.parametrize("cmap", ["afmhot", "viridis"])
+def test_zmin_and_zmax_set_the_gif_colours(tmp_path, cmap) -> None:
+    from playnano.render import colormap_palette
+
+    src = bands_file(tmp_path)
+    out = tmp_path / "out"
+    result = run(
+        *(src, "--make-gif", "--zmin", "0", "--zmax", "10", "--scale-bar-nm", "0"),
+        *("--option", "gif.draw_ts=false", "--option", f"gif.cmap={cmap}"),
+        *("-o", out),
+    )
+    assert result.exit_code == 0, result.output
+    with Image.open(out / "bands.gif") as gif:
+        rgb = np.asarray(gif.convert("RGB")).astype(int)
+    k = rgb.shape[1] // 100  # the 100 px wide frame, enlarged k times
+    palette = colormap_palette(cmap).astype(int)
+    for band, level in enumerate(LEVELS):
+        got = rgb[5 * k : 35 * k, (20 * band + 3) * k : (20 * band + 17) * k]
+        want = palette[level]
+        assert (got == want).all(axis=-1).all(), (band, level, got[0, 0], want)
+
+
 def test_third_party_format_is_accepted(install_plugin, tmp_path) -> None:
     install_plugin(
         "acme-formats",
@@ -204,7 +246,10 @@ def test_third_party_format_is_accepted(install_plugin, tmp_path) -> None:
             "bruker_data_header.001: file ends after 10685 bytes",
         ),
         (["{data}/no_such.asd", "-e", "npz"], "no_such.asd: no such file or folder"),
-        (["{data}/README.md", "-e", "npz"], "README.md"),
+        (
+            ["{data}/README.md", "-e", "npz"],
+            "README.md: no reader for this file; supported suffixes: .asd,",
+        ),
     ],
 )
 def test_errors_are_one_line_and_write_nothing(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,18 @@ from playnano.errors import ExportWarning, OptionError
 from playnano.exporters import gif as gif_mod
 from playnano.io.export_data import export_stack
 from playnano.render import BLACK_INDEX, NAN_INDEX, WHITE_INDEX, upscale_factor
-from playnano.testing import ExporterConformance
+from playnano.testing import ExporterConformance, FramesSeen, strict_json
 
 
 class TestGif(ExporterConformance):
     format_name = "gif"
 
-    def read_back(self, path: Path) -> AFMImageStack | None:
-        return None  # GIF is lossy (colours, not heights) and has no loader
+    def inspect(self, path: Path) -> FramesSeen:
+        # colours, not heights: what Pillow (any GIF viewer) shows
+        frames, durations, _ = read(path)
+        height, width = frames[0].shape[:2]
+        seconds = tuple(ms / 1000 for ms in durations)
+        return FramesSeen(len(frames), seconds, (width, height), np.stack(frames))
 
     def export_options(self) -> dict[str, Any]:
         # the sample stack is 25.5 nm wide: the default 100 nm bar would not fit
@@ -122,7 +125,7 @@ def test_formats_info_lists_the_options() -> None:
 
     result = CliRunner().invoke(cli, ["formats", "info", "gif", "--json"])
     assert result.exit_code == 0, result.output
-    names = [o["name"] for o in json.loads(result.output)["options"]]
+    names = [o["name"] for o in strict_json(result.output)["options"]]
     assert names == ["scale_bar_nm", "zmin", "zmax", "cmap", "fps", "draw_ts", "loop"]
 
 
