@@ -14,14 +14,24 @@ from playnano.afm_stack import AFMImageStack
 from playnano.errors import OutputExistsError
 from playnano.exporters.sequence import NAN_VALUE, TOP_VALUE, read_tiff16_frame
 from playnano.io.export_data import export_bundles, export_stack
-from playnano.testing import ExporterConformance, make_sample_stack
+from playnano.testing import ExporterConformance, FramesSeen, make_sample_stack
 
 
 class TestSequence(ExporterConformance):
     format_name = "png"
 
-    def read_back(self, path: Path) -> AFMImageStack | None:
-        return None  # colours, not heights; tiff16 is checked below
+    def inspect(self, path: Path) -> FramesSeen:
+        # colours, not heights (tiff16 is checked below): the PNGs in name order,
+        # timed by the timestamps stored in them
+        rgb, times = [], []
+        for png in sorted(path.iterdir()):
+            with Image.open(png) as im:
+                rgb.append(np.asarray(im.convert("RGB")))
+                times.append(float(im.text["playnano:timestamp_s"]))
+        steps = np.diff(times)
+        durations = (*steps.tolist(), float(np.median(steps)))
+        height, width = rgb[0].shape[:2]
+        return FramesSeen(len(rgb), durations, (width, height), np.stack(rgb))
 
     def export_options(self) -> dict[str, Any]:
         return {"scale_bar_nm": 10}  # the sample stack is 25.5 nm wide

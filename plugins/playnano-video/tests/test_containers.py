@@ -20,7 +20,7 @@ from playnano.cli import cli
 from playnano.errors import ExportError, MissingDependencyError
 from playnano.io.export_data import export_stack
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance
+from playnano.testing import ExporterConformance, FramesSeen
 
 from playnano_video.encoder import CONTAINERS, Container, unavailable_reason
 from playnano_video.exporter import VideoExporter, _crf
@@ -35,32 +35,33 @@ EXPECTED = {
 }
 
 
-class TestWebm(ExporterConformance):
+class _VideoConformance(ExporterConformance):
+    def inspect(self, path: Path) -> FramesSeen:
+        # colours of heights, not heights: what ffmpeg decodes, at imageio's rate
+        meta = iio.immeta(path, plugin="FFMPEG")
+        rgb = decode(path)
+        n, secs = imageio_ffmpeg.count_frames_and_secs(str(path))
+        assert n == len(rgb) and secs == pytest.approx(n / meta["fps"], abs=0.01)
+        return FramesSeen(n, (1 / meta["fps"],) * n, meta["size"], rgb)
+
+    def export_options(self) -> dict[str, Any]:
+        return {"scale_bar_nm": 10}  # the sample stack is 25.5 nm wide
+
+
+class TestWebm(_VideoConformance):
     format_name = "webm"
 
-    def export_options(self) -> dict[str, Any]:
-        return {"scale_bar_nm": 10}
 
-
-class TestMov(ExporterConformance):
+class TestMov(_VideoConformance):
     format_name = "mov"
 
-    def export_options(self) -> dict[str, Any]:
-        return {"scale_bar_nm": 10}
 
-
-class TestMkv(ExporterConformance):
+class TestMkv(_VideoConformance):
     format_name = "mkv"
 
-    def export_options(self) -> dict[str, Any]:
-        return {"scale_bar_nm": 10}
 
-
-class TestAvi(ExporterConformance):
+class TestAvi(_VideoConformance):
     format_name = "avi"
-
-    def export_options(self) -> dict[str, Any]:
-        return {"scale_bar_nm": 10}
 
 
 def ramp_stack(n: int = 7, shape: tuple[int, int] = (48, 66)) -> AFMImageStack:
@@ -70,8 +71,8 @@ def ramp_stack(n: int = 7, shape: tuple[int, int] = (48, 66)) -> AFMImageStack:
     return AFMImageStack(data, 2.0, "height_trace", Path("movie.asd"), meta)
 
 
-def decoded_frames(path: Path) -> int:
-    """Frames ffmpeg decodes from ``path`` (every frame, not the header's count)."""
+def decode(path: Path) -> np.ndarray:
+    """Every frame ffmpeg decodes from ``path`` as RGB (not the header's count)."""
     meta = iio.immeta(path, plugin="FFMPEG")
     w, h = meta["size"]
     out = subprocess.run(
@@ -82,7 +83,7 @@ def decoded_frames(path: Path) -> int:
         capture_output=True,
         check=True,
     )
-    return len(out.stdout) // (w * h * 3)
+    return np.frombuffer(out.stdout, np.uint8).reshape(-1, h, w, 3)
 
 
 def test_every_container_is_a_registered_format() -> None:
@@ -94,7 +95,14 @@ def test_every_container_is_a_registered_format() -> None:
         assert entry.status() == "ok"
         # the animation options every animated format shares, and its own quality
         declared = [o.name for o in entry.obj.options]
-        assert declared[:6] == ["scale_bar_nm", "zmin", "zmax", "cmap", "fps", "draw_ts"]
+        assert declared[:6] == [
+            "scale_bar_nm",
+            "zmin",
+            "zmax",
+            "cmap",
+            "fps",
+            "draw_ts",
+        ]
         assert declared[6:] == [quality]
 
 
@@ -110,7 +118,7 @@ def test_container_reads_back_with_frame_count_rate_and_codec(
     meta = iio.immeta(path, plugin="FFMPEG")
     assert meta["fps"] == pytest.approx(4.0)
     assert meta["codec"] == EXPECTED[name][0]
-    assert decoded_frames(path) == 7
+    assert len(decode(path)) == 7
 
 
 def test_a_container_ffmpeg_lacks_is_listed_with_its_reason_and_refused(

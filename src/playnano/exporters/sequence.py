@@ -4,7 +4,8 @@ Annotated PNG frames (default)
     ``<base>_0000.png``, ``<base>_0001.png``, ... rendered exactly as the GIF's frames
     (:mod:`playnano.render`: one colour table for the whole stack, scale bar,
     timestamps, small frames enlarged) and stored as palette PNGs with that colour
-    table, so a PNG frame and the GIF frame have the same pixels. The frame number
+    table, so a PNG frame and the GIF frame have the same pixels. Each frame's time
+    in seconds is the PNG text entry ``playnano:timestamp_s``. The frame number
     is zero-padded to at least 4 digits, more when the stack has 10 000 frames or
     more, so the names sort in frame order.
 Raw 16-bit TIFF frames (``frame_format=tiff16``)
@@ -158,17 +159,21 @@ class SequenceExporter:
         )
         if opts["fps"] is not None:  # checked like the GIF's, though PNGs have no rate
             frame_durations_s(renderer.times, fps=opts["fps"])
+        from PIL.PngImagePlugin import PngInfo
+
         palette = renderer.palette.tobytes()
         n = renderer.n_frames
         for i, frame in enumerate(renderer.frames()):
             im = Image.fromarray(np.ascontiguousarray(frame), mode="P")
             im.putpalette(palette)
-            im.save(folder / frame_name(stem, i, n, ".png"), format="PNG")
+            info = PngInfo()  # the frame's time, for tools that sequence the folder
+            t = renderer.times[i]
+            if t is not None and math.isfinite(t):
+                info.add_text("playnano:timestamp_s", repr(float(t)))
+            im.save(folder / frame_name(stem, i, n, ".png"), format="PNG", pnginfo=info)
 
     @staticmethod
-    def _write_tiff16(
-        stack: AFMImageStack, folder: Path, stem: str, raw: bool
-    ) -> None:
+    def _write_tiff16(stack: AFMImageStack, folder: Path, stem: str, raw: bool) -> None:
         import tifffile
 
         data, meta = stack.export_source(raw=raw)

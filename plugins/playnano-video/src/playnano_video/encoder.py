@@ -72,8 +72,13 @@ CONTAINERS = {
         Container("mov", "mov", "libx264", _H264, ("-movflags", "+faststart")),
         Container("mkv", "matroska", "libx264", _H264),
         # VP9 constant quality needs -b:v 0; row-mt uses every core
-        Container("webm", "webm", "libvpx-vp9", ("-crf", "{q}", "-b:v", "0"),
-                  ("-row-mt", "1", "-deadline", "good", "-cpu-used", "4")),
+        Container(
+            "webm",
+            "webm",
+            "libvpx-vp9",
+            ("-crf", "{q}", "-b:v", "0"),
+            ("-row-mt", "1", "-deadline", "good", "-cpu-used", "4"),
+        ),
         # MPEG-4 part 2 tagged XVID, what 0.5.0's AVI held and what old players expect
         Container("avi", "avi", "mpeg4", ("-q:v", "{q}"), ("-vtag", "XVID")),
     )
@@ -120,6 +125,8 @@ def unavailable_reason(container: Container, exe: str | None = None) -> str | No
     if container.muxer not in muxers:
         return f"the bundled ffmpeg cannot write {container.muxer} files"
     return None
+
+
 #: Longest ffmpeg message quoted in an error.
 MAX_REASON_CHARS = 300
 _PREFIX = re.compile(r"^(?:\[(?P<who>[^\]@]+?)\s*@\s*0x[0-9a-fA-F]+\]\s*)+")

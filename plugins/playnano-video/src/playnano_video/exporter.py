@@ -136,7 +136,9 @@ _H264_CRF = _crf("H.264", 18, 51, "18 looks lossless")
 def Mp4Exporter() -> VideoExporter:  # noqa: N802 - kept for 0.1.0's callers
     """The ``mp4`` exporter (H.264 in MP4)."""
     return VideoExporter(
-        "mp4", "Annotated H.264 MP4 video (colour map, timestamps, scale bar).", _H264_CRF
+        "mp4",
+        "Annotated H.264 MP4 video (colour map, timestamps, scale bar).",
+        _H264_CRF,
     )
 
 
