@@ -91,9 +91,11 @@ def test_draw_ts_changes_the_frames(tmp_path: Path) -> None:
     for flag in ("--draw-ts", "--no-draw-ts"):
         result = run("--synthetic", "--make-sequence", flag, "-o", tmp_path / flag)
         assert result.exit_code == 0, result.output
-    with first_png(tmp_path / "--draw-ts" / "synthetic_hsafm_frames") as on:
-        with first_png(tmp_path / "--no-draw-ts" / "synthetic_hsafm_frames") as off:
-            a, b = np.asarray(on), np.asarray(off)
+    with (
+        first_png(tmp_path / "--draw-ts" / "synthetic_hsafm_frames") as on,
+        first_png(tmp_path / "--no-draw-ts" / "synthetic_hsafm_frames") as off,
+    ):
+        a, b = np.asarray(on), np.asarray(off)
     assert a.shape == b.shape and not np.array_equal(a, b)
     # the difference is the label in the top-left corner only
     rows, cols = np.nonzero(a != b)

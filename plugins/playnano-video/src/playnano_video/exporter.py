@@ -133,7 +133,7 @@ def _crf(codec: str, default: int, maximum: int, note: str) -> Option:
 _H264_CRF = _crf("H.264", 18, 51, "18 looks lossless")
 
 
-def Mp4Exporter() -> VideoExporter:  # noqa: N802 - kept for 0.1.0's callers
+def Mp4Exporter() -> VideoExporter:  # a function now; the name kept for callers
     """The ``mp4`` exporter (H.264 in MP4)."""
     return VideoExporter(
         "mp4",
