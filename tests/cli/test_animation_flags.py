@@ -135,12 +135,13 @@ def test_flags_reach_a_third_party_animated_format(
     assert opts["draw_ts"] is False
 
 
-def test_flags_skip_formats_without_animation_options(tmp_path: Path) -> None:
-    result = run(
-        "--synthetic", "-e", "npz", "--fps", "3", "--cmap", "magma", "-o", tmp_path
-    )
-    assert result.exit_code == 0, result.output
-    assert [p.name for p in tmp_path.iterdir()] == ["synthetic_hsafm.npz"]
+def test_flags_no_requested_format_uses_are_refused(tmp_path: Path) -> None:
+    for flags in (["--fps", "3.0"], ["--cmap", "magma"], ["--no-draw-ts"]):
+        result = run("--synthetic", "-e", "npz", *flags, "-o", tmp_path)
+        assert result.exit_code != 0
+        assert f"error: {' '.join(flags)} was given" in result.output
+        assert "no format requested" in result.output
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

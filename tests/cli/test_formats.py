@@ -83,6 +83,30 @@ def test_info_of_an_unknown_format_is_one_line_and_exit_1() -> None:
     assert "playnano: error: unknown format 'nzp'; did you mean npz?" in result.output
 
 
+def test_unknown_format_message_separates_the_installed_list() -> None:
+    result = run("formats", "info", "nope")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "playnano: error: unknown format 'nope'. Installed: gif, h5, npz, png, tif"
+    )
+
+
+def test_group_help_shows_the_whole_process_summary() -> None:
+    result = run("--help")
+    [line] = [
+        ln for ln in result.output.splitlines() if ln.strip().startswith("process")
+    ]
+    assert not line.rstrip().endswith("...")
+    assert line.split(None, 1)[1] == "Read an AFM video, process it, export it."
+
+
+def test_click_usage_errors_use_the_playnano_error_style() -> None:
+    result = run("process", "--synthetic", "-e", "npz", "--bogus")
+    assert result.exit_code == 2
+    assert result.output.startswith("playnano: error: No such option '--bogus'")
+    assert result.output.count("\n") == 1 and "Usage:" not in result.output
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -281,7 +281,8 @@ def test_existing_output_is_kept_and_refused_before_work(tmp_path) -> None:
     out.write_bytes(b"user data")
     result = run("--synthetic", "-p", "remove_plane", "-e", "npz", "-o", tmp_path)
     assert result.exit_code == 1
-    assert "already exists; pass overwrite=True (CLI: --overwrite)" in result.output
+    assert "already exists; pass --overwrite to replace it" in result.output
+    assert "overwrite=True" not in result.output
     assert out.read_bytes() == b"user data"
     assert (
         run(
@@ -311,10 +312,9 @@ def test_one_failing_format_does_not_stop_the_others(install_plugin, tmp_path) -
     out = tmp_path / "out"
     result = run("--synthetic", "-e", "brittle", "npz", "-o", out)
     assert result.exit_code == EXIT_PARTIAL
-    assert (
-        "playnano: error: brittle: writing synthetic_hsafm.brittle as brittle failed: OSError: device full"
-        in result.output
-    )
+    # an OSError while writing: one line naming the output path
+    line = f"playnano: error: brittle: {out / 'synthetic_hsafm.brittle'}: device full"
+    assert line in result.output
     assert sorted(p.name for p in out.iterdir()) == ["synthetic_hsafm.npz"]
 
 
@@ -367,3 +367,92 @@ def test_real_subprocess(afm_data, tmp_path, family) -> None:
     )
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+# ---- checked before reading or processing (issue 8) ------------------------------
+def test_existing_outputs_of_an_unprocessed_run_fail_at_once(
+    tmp_path, monkeypatch
+) -> None:
+    assert run("--synthetic", "-e", "npz", "h5", "-o", tmp_path).exit_code == 0
+
+    def no_reading(*a, **k):
+        raise AssertionError("the input was read before the check")
+
+    monkeypatch.setattr("playnano.synthetic.synthetic_hsafm", no_reading)
+    result = run("--synthetic", "-e", "npz", "h5", "-o", tmp_path)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"playnano: error: {tmp_path / 'synthetic_hsafm.npz'} already exists; "
+        "pass --overwrite to replace it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (
+            ["-e", "gif", "--zmin", "5", "--zmax", "1"],
+            "format 'gif': zmin (5) must be below zmax (1)",
+            1,
+        ),
+        (
+            ["-e", "npz", "--zmin", "0"],
+            "--zmin 0 was given, but no format requested (npz) draws an image; "
+            "add --make-gif or leave it out",
+            1,
+        ),
+        (
+            ["-e", "npz", "--scale-bar-nm", "50"],
+            "--scale-bar-nm 50 was given, but no format requested (npz)",
+            1,
+        ),
+        (
+            ["-e", "npz", "--option", "gif.fps=4"],
+            "options were given for gif, which is not among the formats requested",
+            1,
+        ),
+        (
+            ["-e", "npz", "--channel", "PH"],
+            "--channel cannot be used with --synthetic (see '",
+            2,
+        ),
+        (
+            ["-e", "npz", "-n", "n" * 300],
+            "file names can have at most 255",
+            1,
+        ),
+        (["-e", "npz", "--bogus"], "No such option '--bogus'", 2),
+    ],
+)
+def test_refused_before_any_work(tmp_path, monkeypatch, args, message, code) -> None:
+    def no_reading(*a, **k):
+        raise AssertionError("the input was read before the check")
+
+    monkeypatch.setattr("playnano.synthetic.synthetic_hsafm", no_reading)
+    result = run("--synthetic", *args, "-o", tmp_path / "out")
+    assert result.exit_code == code, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("playnano: error: "), lines
+    assert message in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "parent-file"])
+def test_unusable_output_folder_is_refused_before_reading(
+    tmp_path, monkeypatch, kind
+) -> None:
+    f = tmp_path / "f"
+    f.write_text("x")
+    folder = f if kind == "file" else f / "sub"
+
+    def no_reading(*a, **k):
+        raise AssertionError("the input was read before the check")
+
+    monkeypatch.setattr("playnano.synthetic.synthetic_hsafm", no_reading)
+    result = run("--synthetic", "-p", "remove_plane", "-e", "npz", "-o", folder)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"playnano: error: {f}: "
+        + ("the output folder" if kind == "file" else "a parent folder")
+        + " is a file, not a folder"
+    )
