@@ -175,6 +175,7 @@ for name in names:
 
 
 def _plugin_formats(pyproject: Path) -> tuple[str, list[str]]:
+    """The distribution name and its ``playnano.exporters`` names (maybe none)."""
     import tomllib
 
     meta = tomllib.loads(pyproject.read_text())["project"]
@@ -182,11 +183,24 @@ def _plugin_formats(pyproject: Path) -> tuple[str, list[str]]:
     return meta["name"], list(eps)
 
 
+def _is_napari_plugin(pyproject: Path) -> bool:
+    import tomllib
+
+    meta = tomllib.loads(pyproject.read_text())["project"]
+    return "napari.manifest" in meta.get("entry-points", {})
+
+
+#: napari's, npe2's and pytest-xvfb's pytest plugins load napari (and start Xvfb)
+#: in every pytest run of the environment; only napari plugins' tests want them.
+NO_NAPARI_PYTEST = ("-p", "no:napari", "-p", "no:npe2", "-p", "no:xvfb")
+
+
 @nox.session(python=PYTHONS)
 def plugins(session: nox.Session) -> None:
     """Build every package in plugins/ as a wheel, install it with the core in a fresh
-    environment, run its own tests, check it is listed and writes a valid file, and
-    that it disappears cleanly when uninstalled."""
+    environment, run its own tests, check its formats are listed and write valid
+    files (a napari plugin: its manifest validates), and that it disappears cleanly
+    when uninstalled. napari-playnano's tests need Xvfb (.ci/run installs it)."""
     session.install(".")
     wheels = Path(session.create_tmp()) / "wheels"
     projects = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
@@ -208,6 +222,7 @@ def plugins(session: nox.Session) -> None:
         session.install(f"{wheel}[test]")
     for proj in projects:
         dist, names = _plugin_formats(proj / "pyproject.toml")
+        napari_plugin = _is_napari_plugin(proj / "pyproject.toml")
         session.run(
             "python",
             "-m",
@@ -216,8 +231,13 @@ def plugins(session: nox.Session) -> None:
             "-q",
             "-p",
             "no:cacheprovider",
+            *(() if napari_plugin else NO_NAPARI_PYTEST),
         )
-        session.run("python", "-c", CHECK_PLUGIN, dist, *names)
+        if names:
+            session.run("python", "-c", CHECK_PLUGIN, dist, *names)
+        if napari_plugin:  # its manifest is valid and `playnano play` finds it
+            session.run("npe2", "validate", dist)
+            session.run("python", "-m", "playnano", "play", "--help", silent=True)
     for proj in projects:
         dist, names = _plugin_formats(proj / "pyproject.toml")
         session.run("python", "-m", "pip", "uninstall", "-q", "-y", dist)

@@ -20,6 +20,7 @@ from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
+    from playnano.info import StackInfo
 
 
 def _frames_tyx(path: Path, data: np.ndarray, axes: str) -> np.ndarray:
@@ -203,6 +204,18 @@ class OmeTiffReader(_reading.BundleReader):
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the stack with :func:`load_ome_tiff_stack`."""
         return load_ome_tiff_stack(path)
+
+    def inspect(self, path: Path) -> StackInfo:
+        """Describe the file from its metadata (see :mod:`.info`)."""
+        from playnano.formats.ometiff import info
+
+        return info.inspect(path)
+
+    def check(self, path: Path) -> list[str]:
+        """Problems against the bundle specification, one line each."""
+        from playnano.formats.ometiff import info
+
+        return info.check(path)
 
 
 @hookimpl
