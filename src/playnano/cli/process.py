@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from playnano.cli.animation_flags import animation_flags, normalize_make_video
 from playnano.cli.app import EXIT_PARTIAL, error_text
 from playnano.cli.settings import (  # noqa: F401 (tests import them from here)
     _parse_format_options,
@@ -33,6 +34,7 @@ class _ProcessCommand(click.Command):
     """Accepts ``--export tif npz hdf5`` (space-separated) as well as repeats/commas."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = normalize_make_video(args)  # 0.5.0's optional --make-video [LIST]
         return super().parse_args(ctx, expand_export_args(args))
 
 
@@ -98,6 +100,8 @@ _VALUE_OPTIONS = {
     "--zmax",
     "--option",
     "--threads",
+    "--fps",
+    "--cmap",
 }
 
 
@@ -194,6 +198,7 @@ _VALUE_OPTIONS = {
     default=None,
     help="Compression threads (default: every core); files are the same either way.",
 )
+@animation_flags
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
@@ -216,6 +221,11 @@ def process(
     zmax: str | None,
     format_options: tuple[str, ...],
     threads: int | None,
+    make_video: tuple[str, ...],
+    make_sequence: bool,
+    fps: float | None,
+    cmap: str | None,
+    draw_ts: bool | None,
     overwrite: bool,
     quiet: bool,
     verbose: int,
@@ -227,6 +237,8 @@ def process(
       playnano process video.asd -p remove_plane --export tif npz h5 --make-gif
       playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
       playnano process --synthetic -p remove_plane --export all
+      playnano process video.asd -p remove_plane --make-gif --make-video mp4,webm \
+          --make-sequence --fps 10 --cmap viridis
     """
     from playnano.io.atomic import check_output_folder
     from playnano.io.export_data import make_stem, refuse_existing_outputs
@@ -249,6 +261,11 @@ def process(
     settings, plan, resolved = checked_settings(
         export=export,
         make_gif=make_gif,
+        make_video=make_video,
+        make_sequence=make_sequence,
+        fps=fps,
+        cmap=cmap,
+        draw_ts=draw_ts,
         raw=raw,
         processing=processing,
         processing_file=processing_file,

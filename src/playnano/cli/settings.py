@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from playnano.cli.animation_flags import animation_options, video_formats
 from playnano.errors import OptionError
 
 if TYPE_CHECKING:
@@ -26,16 +27,30 @@ def _split_formats(values: Sequence[str]) -> list[str]:
     return out
 
 
-_SHARED_FLAGS = {"scale_bar_nm": "--scale-bar-nm", "zmin": "--zmin", "zmax": "--zmax"}
+_SHARED_FLAGS = {
+    "scale_bar_nm": "--scale-bar-nm",
+    "zmin": "--zmin",
+    "zmax": "--zmax",
+    "fps": "--fps",
+    "cmap": "--cmap",
+    "draw_ts": "--draw-ts",
+}
 
 
-def _refuse_unused_shared(shared: dict[str, str], plan: list[Any]) -> None:
+def _flag_text(key: str, value: Any) -> str:
+    """The flag as typed: ``--zmin 2``, ``--draw-ts``, ``--no-draw-ts``."""
+    if isinstance(value, bool):
+        return _SHARED_FLAGS[key].replace("--", "--" if value else "--no-", 1)
+    return f"{_SHARED_FLAGS[key]} {value}"
+
+
+def _refuse_unused_shared(shared: dict[str, Any], plan: list[Any]) -> None:
     """Refuse a GIF flag that no requested format uses (as ``--option`` does)."""
     for key, value in shared.items():
         if not any(key in {o.name for o in e.obj.options} for e, _ in plan):
             names = ", ".join(e.name for e, _ in plan)
             raise OptionError(
-                f"{_SHARED_FLAGS[key]} {value} was given, but no format requested "
+                f"{_flag_text(key, value)} was given, but no format requested "
                 f"({names}) draws an image; add --make-gif or leave it out"
             )
 
@@ -57,6 +72,11 @@ def checked_settings(
     *,
     export: Sequence[str],
     make_gif: bool,
+    make_video: Sequence[str] = (),
+    make_sequence: bool = False,
+    fps: float | None = None,
+    cmap: str | None = None,
+    draw_ts: bool | None = None,
     raw: bool,
     processing: str | None,
     processing_file: Path | None,
@@ -88,11 +108,15 @@ def checked_settings(
     formats = _split_formats(export)
     if make_gif:
         formats.append("gif")
+    formats += video_formats(make_video)
+    if make_sequence:
+        formats.append("png")
     if any(f.lower() == "all" for f in formats):
         formats = [e.name for e in exporters().entries() if e.status() == "ok"]
     if not formats:
         raise click.UsageError(
-            "nothing to export: give --export FORMAT (or --make-gif)"
+            "nothing to export: give --export FORMAT (or --make-gif, --make-video, "
+            "--make-sequence)"
         )
     options = _parse_format_options(format_options)
     shared = {
@@ -100,6 +124,7 @@ def checked_settings(
         for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
         if v is not None
     }
+    shared.update(animation_options(fps, cmap, draw_ts))
     plan = plan_exports(formats, raw=raw, options=options, shared_options=shared)
     _refuse_unused_shared(shared, plan)
     if processing_file is not None:
