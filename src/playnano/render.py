@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from playnano.errors import ExportWarning, OptionError
+from playnano.io.guard import check_cancelled
 
 N_LEVELS = 253
 NAN_INDEX = 253
@@ -423,6 +424,7 @@ class FrameRenderer:
         work = np.empty(self.data.shape[1:], dtype=np.float64)
         self.clipped_frames = []
         for i in range(self.n_frames):
+            check_cancelled()  # an interrupted export stops between frames
             frame = self.render(i, work)
             yield self.palette[frame] if rgb else frame
         if self.clipped_frames:

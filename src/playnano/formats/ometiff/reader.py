@@ -71,7 +71,7 @@ def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
     """Frames as (T, H, W), the values of tags 65000/65002, and the OME-XML."""
     import tifffile
 
-    from playnano.readers._common import check_tiff_page, tifffile_guard
+    from playnano.readers._common import tifffile_guard
     from playnano.readers._tiff_ifd import check_series, count_pages
 
     n_pages = count_pages(p)  # a damaged IFD chain would make tifffile loop
@@ -83,9 +83,6 @@ def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
             if not tif.series:
                 raise ReadError(f"{p}: holds no image")
             series = tif.series[0]
-            for i, page in enumerate(series.pages):
-                if page is not None:
-                    check_tiff_page(p, page, f"image data of page {i}")
             check_series(p, series)
             data = _frames_tyx(p, series.asarray(), series.axes)
             if not isinstance(first, tifffile.TiffPage):
