@@ -97,19 +97,35 @@ def test_the_raw_snapshot_is_not_a_copy(make_stack) -> None:
     data = tilted_stack()
     stack = make_stack(data)
     run_pipeline(stack, "remove_plane;gaussian_filter")
-    assert stack.processed["raw"] is data
+    raw = stack.processed["raw"]
+    assert raw.base is data and np.shares_memory(raw, data)
     assert not np.shares_memory(stack.data, data)
-    stack.data[:] = 0  # editing the result leaves the snapshot alone
-    np.testing.assert_array_equal(stack.processed["raw"], tilted_stack())
+    for layer in stack.processed.values():  # a stored layer cannot be edited ...
+        with pytest.raises(ValueError, match="read-only"):
+            layer[0, 0, 0] = 0
+    np.testing.assert_array_equal(raw, tilted_stack())  # ... so the snapshot holds
+    data[0, 0, 0] = 1.0  # the caller's own array stays theirs to edit
 
 
-def test_a_mask_only_run_gives_data_its_own_array(make_stack) -> None:
+def test_data_is_the_last_layer_itself(make_stack) -> None:
+    stack = make_stack(tilted_stack())
+    run_pipeline(stack, "remove_plane;mask_threshold:threshold=0.5")
+    assert stack.data is stack.processed["step_1_remove_plane"]
+    assert not stack.masks["step_2_mask_threshold"].flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        stack.data[:] = 0
+    edited = stack.data.copy()  # the way to edit: a copy of one's own
+    edited[:] = 0
+    assert stack.processed["step_1_remove_plane"].any()
+
+
+def test_a_mask_only_run_holds_one_array(make_stack) -> None:
     data = tilted_stack()
     stack = make_stack(data)
     run_pipeline(stack, "mask_threshold:threshold=5")
-    assert stack.processed["raw"] is data
-    assert not np.shares_memory(stack.data, data)
-    np.testing.assert_array_equal(stack.data, data)
+    assert stack.data is stack.processed["raw"]
+    assert np.shares_memory(stack.data, data) and not stack.data.flags.writeable
+    np.testing.assert_array_equal(stack.data, tilted_stack())
 
 
 def _plugin(kind: str, func) -> ResolvedStep:

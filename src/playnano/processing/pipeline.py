@@ -21,6 +21,11 @@ Running a pipeline on an AFMImageStack:
 
 Step numbers ``<i>`` start at 1 and continue across runs on one stack. If a step
 fails, the stack is restored to its state before the run.
+
+Nothing is copied to keep layers apart: the raw snapshot is a view of the loaded
+array, ``data`` is the last layer itself, and every stored layer and mask is
+read-only (``flags.writeable`` is False), so an in-place edit raises instead of
+changing a stored result. Copy an array (``stack.data.copy()``) to edit it.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import BUILTIN_DIST
 from playnano.processing.parsing import Step, load_processing_file, parse_steps
 from playnano.processing.spec import FilterSpec, as_spec, is_required
-from playnano.processing.stack_ops import ensure_raw_snapshot
+from playnano.processing.stack_ops import ensure_raw_snapshot, frozen
 from playnano.provenance import make_json_safe, record_step
 
 if TYPE_CHECKING:
@@ -349,18 +354,17 @@ def _run(
             new = _map_frames(step, stack.data, None, label)
             if active is not None:
                 extra["combined_with"] = active
-                new = new | stack.masks[active]
-            stack.masks[key] = new
+                np.logical_or(new, stack.masks[active], out=new)
+            stack.masks[key] = frozen(new)
             active = key
         elif kind == "filter":
             mask = stack.masks[active] if active is not None else None
             if mask is not None and step.spec.masked_func is not None:
                 extra["mask_key"] = active
-            out = _map_frames(step, stack.data, mask, label)
-            stack.data = out
-            stack.processed[key] = out
+            stack.data = frozen(_map_frames(step, stack.data, mask, label))
+            stack.processed[key] = stack.data
         else:  # stack
-            if step.plugin != BUILTIN_DIST and stack.data is stack.processed["raw"]:
+            if step.plugin != BUILTIN_DIST and not stack.data.flags.writeable:
                 stack.data = stack.data.copy()  # a plugin may edit it in place
             try:
                 details = step.spec.func(stack, **step.params)
@@ -372,6 +376,7 @@ def _run(
                 ) from exc
             if details:
                 extra["details"] = details
+            stack.data = frozen(stack.data)
             stack.processed[key] = stack.data
             if active is not None and active not in stack.masks:
                 active = None
@@ -386,9 +391,6 @@ def _run(
             duration_s=time.perf_counter() - started,
         )
         rec.update(make_json_safe(extra))
-    # the last layer and ``data`` must not share memory: editing one would edit both
-    if any(stack.data is layer for layer in stack.processed.values()):
-        stack.data = stack.data.copy()
 
 
 class ProcessingPipeline:
