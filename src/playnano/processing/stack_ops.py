@@ -28,8 +28,8 @@ __all__ = [
     "drop_frame_range",
     "drop_frames",
     "ensure_raw_snapshot",
-    "frozen",
     "estimate_shifts",
+    "frozen",
     "select_frames",
     "shift_stack",
 ]
