@@ -22,9 +22,9 @@ from typing import Any
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ExportError, OptionError, PlaynanoError
 from playnano.io.atomic import commit_outputs, refuse_existing, staging_dir
-from playnano.io.codec import default_threads, using_threads
+from playnano.io.codec import default_threads, engine_name, using_threads
 from playnano.plugins.options import resolve_options
-from playnano.plugins.registry import Entry, exporters
+from playnano.plugins.registry import BUILTIN_DIST, Entry, exporters
 from playnano.provenance import record_export
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,11 @@ def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[st
     if raw and not exp.capabilities.supports_raw:
         raise OptionError(f"format {entry.name!r} cannot export the raw snapshot")
     return resolve_options(tuple(exp.options), options, owner=f"format {entry.name!r}")
+
+
+def _deflated(entry: Entry, opts: Mapping[str, Any]) -> bool:
+    """True when a builtin format compressed with :mod:`playnano.io.codec`."""
+    return entry.plugin.dist == BUILTIN_DIST and bool(opts.get("compress_level"))
 
 
 def check_threads(threads: int | None) -> None:
@@ -155,6 +160,7 @@ def export_stack(
             plugin_version=entry.plugin.version,
             path=final,
             raw=raw,
+            deflate_engine=engine_name() if _deflated(entry, opts) else None,
         )
         logger.info("wrote %s", final)
     return finals
