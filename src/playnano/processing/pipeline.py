@@ -246,8 +246,12 @@ def _map_frames(
 
     While no mask is active a step with a ``batch_func`` handles blocks of frames
     at once. A plugin's function gets a copy of each frame (it may write into its
-    input; builtin steps never do, so they get views of ``data``).
+    input; builtin steps never do, so they get views of ``data``). Builtin steps
+    run on every core (:func:`playnano.io.codec.threads`): each block or frame is
+    computed as it would be alone, so the result is the same for any thread count.
     """
+    from playnano.io import codec
+
     spec = step.spec
     masked_func = spec.masked_func if mask is not None else None
     batch = spec.batch_func if masked_func is None else None
@@ -255,39 +259,50 @@ def _map_frames(
     t, h, w = data.shape
     if t == 0:  # AFMImageStack refuses empty data; kept for plain arrays
         raise ProcessingError(f"{label}: the stack has no frames")
-    out: np.ndarray | None = None
 
     def one(j: int) -> np.ndarray:
         frame = data[j] if own else data[j].copy()
         try:
             if masked_func is not None and mask is not None:
-                return np.asarray(masked_func(frame, mask[j], **step.params))
-            return np.asarray(spec.func(frame, **step.params))
+                result = np.asarray(masked_func(frame, mask[j], **step.params))
+            else:
+                result = np.asarray(spec.func(frame, **step.params))
         except PlaynanoError as exc:
             raise ProcessingError(f"{label} failed on frame {j}: {exc}") from exc
         except Exception as exc:
             raise ProcessingError(
                 f"{label} failed on frame {j}: {type(exc).__name__}: {exc}"
             ) from exc
+        _check_result(result, (h, w), spec.kind, label, f"frame {j}")
+        return result
 
-    block = max(1, BATCH_BYTES // (8 * h * w)) if batch is not None else 1
-    for start in range(0, t, block):
+    def run(start: int, stop: int) -> np.ndarray:
+        if batch is None:
+            return np.stack([one(j) for j in range(start, stop)])
+        frames = data[start:stop] if own else data[start:stop].copy()
+        try:
+            result = np.asarray(batch(frames, **step.params))
+        except Exception:  # redo frame by frame: the error names the frame
+            result = np.stack([one(j) for j in range(start, stop)])
+        where = f"frames {start}-{stop - 1}"
+        _check_result(result, (stop - start, h, w), spec.kind, label, where)
+        return result
+
+    # a batch block is BATCH_BYTES of float64 work; per-frame steps go a few at a time
+    block = max(1, BATCH_BYTES // (8 * h * w)) if batch is not None else 8
+    first = min(t, block if batch is not None else 1)
+    head = run(0, first)  # its dtype sizes the output
+    out = np.empty((t, h, w), dtype=head.dtype)
+    out[:first] = head
+    del head
+    starts = range(first, t, block)
+
+    def fill(start: int) -> None:
         stop = min(t, start + block)
-        if batch is not None:
-            frames = data[start:stop] if own else data[start:stop].copy()
-            try:
-                result = np.asarray(batch(frames, **step.params))
-            except Exception:  # redo frame by frame: the error names the frame
-                result = np.stack([one(j) for j in range(start, stop)])
-            where = f"frames {start}-{stop - 1}"
-            _check_result(result, (stop - start, h, w), spec.kind, label, where)
-        else:
-            result = one(start)
-            _check_result(result, (h, w), spec.kind, label, f"frame {start}")
-        if out is None:
-            out = np.empty((t, h, w), dtype=result.dtype)
-        out[start:stop] = result
-    assert out is not None
+        out[start:stop] = run(start, stop)
+
+    for _ in codec.ordered_map(fill, starts, None if own else 1):
+        pass
     return out
 
 
