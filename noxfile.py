@@ -1,7 +1,12 @@
-"""Developer and CI sessions: tests, lint, typecheck, compat, plugins, docs, bench, demo."""
+"""Developer and CI sessions: tests, lint, typecheck, compat, plugins, docs, fuzz,
+bench, demo, mutants."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -9,7 +14,28 @@ import nox
 ROOT = Path(__file__).parent
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = False
-PYTHON = "3.11"
+
+#: The oldest and the newest Python playnano supports.
+OLDEST, NEWEST = "3.11", "3.13"
+
+
+def _runs(version: str) -> bool:
+    exe = shutil.which(f"python{version}")
+    if exe is None:
+        return False
+    return subprocess.run([exe, "-c", ""], capture_output=True).returncode == 0
+
+
+def _pythons() -> list[str]:
+    """OLDEST and NEWEST where installed; else the Python running nox (so every
+    session runs once on a machine with a single Python)."""
+    found = [v for v in dict.fromkeys((OLDEST, NEWEST)) if _runs(v)]
+    return found or [sys.executable]
+
+
+#: Plugin packages are tested on each; single-Python sessions use the first.
+PYTHONS = _pythons()
+PYTHON = PYTHONS[0]
 
 
 @nox.session(python=False)
@@ -19,7 +45,7 @@ def tests(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", *session.posargs)
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff format (check) and ruff lint."""
     session.install("ruff")
@@ -36,14 +62,14 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "src", "tests", "plugins", "benchmarks", "noxfile.py")
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy on src/."""
     session.install("-e", ".[test]", "mypy")  # pytest: playnano.testing uses it
     session.run("mypy")
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def compat(session: nox.Session) -> None:
     """Both-way compatibility with playnano 0.5.0, and real .asd files read as
     AFMReader 0.0.7 reads them; each installed in its own environment."""
@@ -81,7 +107,19 @@ def compat(session: nox.Session) -> None:
     )
 
 
-@nox.session
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Mutated files for every reader family, each loaded under CPU and memory limits.
+
+    ``nox -s fuzz -- --seconds 1800`` runs longer (default 300 s); found cases are
+    saved to tests/fuzz/corpus/, which the test suite replays. See docs/fuzzing.rst.
+    """
+    session.install("-e", ".[test]")
+    args = session.posargs or ["--seconds", "300"]
+    session.run("python", "-m", "tests.fuzz", *args, env={"OPENBLAS_NUM_THREADS": "1"})
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """`playnano process` end to end against its limits (and 0.5.0 if set); GIF speed."""
     session.install("-e", ".")
@@ -136,6 +174,7 @@ for name in names:
 
 
 def _plugin_formats(pyproject: Path) -> tuple[str, list[str]]:
+    """The distribution name and its ``playnano.exporters`` names (maybe none)."""
     import tomllib
 
     meta = tomllib.loads(pyproject.read_text())["project"]
@@ -143,11 +182,24 @@ def _plugin_formats(pyproject: Path) -> tuple[str, list[str]]:
     return meta["name"], list(eps)
 
 
-@nox.session
+def _is_napari_plugin(pyproject: Path) -> bool:
+    import tomllib
+
+    meta = tomllib.loads(pyproject.read_text())["project"]
+    return "napari.manifest" in meta.get("entry-points", {})
+
+
+#: napari's, npe2's and pytest-xvfb's pytest plugins load napari (and start Xvfb)
+#: in every pytest run of the environment; only napari plugins' tests want them.
+NO_NAPARI_PYTEST = ("-p", "no:napari", "-p", "no:npe2", "-p", "no:xvfb")
+
+
+@nox.session(python=PYTHONS)
 def plugins(session: nox.Session) -> None:
     """Build every package in plugins/ as a wheel, install it with the core in a fresh
-    environment, run its own tests, check it is listed and writes a valid file, and
-    that it disappears cleanly when uninstalled."""
+    environment, run its own tests, check its formats are listed and write valid
+    files (a napari plugin: its manifest validates), and that it disappears cleanly
+    when uninstalled. napari-playnano's tests need Xvfb (.ci/run installs it)."""
     session.install(".")
     wheels = Path(session.create_tmp()) / "wheels"
     projects = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
@@ -169,6 +221,7 @@ def plugins(session: nox.Session) -> None:
         session.install(f"{wheel}[test]")
     for proj in projects:
         dist, names = _plugin_formats(proj / "pyproject.toml")
+        napari_plugin = _is_napari_plugin(proj / "pyproject.toml")
         session.run(
             "python",
             "-m",
@@ -177,8 +230,13 @@ def plugins(session: nox.Session) -> None:
             "-q",
             "-p",
             "no:cacheprovider",
+            *(() if napari_plugin else NO_NAPARI_PYTEST),
         )
-        session.run("python", "-c", CHECK_PLUGIN, dist, *names)
+        if names:
+            session.run("python", "-c", CHECK_PLUGIN, dist, *names)
+        if napari_plugin:  # its manifest is valid and `playnano play` finds it
+            session.run("npe2", "validate", dist)
+            session.run("python", "-m", "playnano", "play", "--help", silent=True)
     for proj in projects:
         dist, names = _plugin_formats(proj / "pyproject.toml")
         session.run("python", "-m", "pip", "uninstall", "-q", "-y", dist)
@@ -195,7 +253,7 @@ def plugins(session: nox.Session) -> None:
         )
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the documentation (warnings are errors) and run every example in it."""
     session.install("-e", ".[docs,test]")
@@ -219,3 +277,44 @@ def docs(session: nox.Session) -> None:
         "no:cacheprovider",
         *session.posargs,
     )
+
+
+#: Mutation testing scope (``[tool.mutmut]`` in pyproject.toml): one run per module.
+MUTATED = [
+    "playnano.io.atomic*",
+    "playnano.formats.npz*",
+    "playnano.formats.h5*",
+    "playnano.formats.ometiff*",
+    "playnano.formats.bundle*",
+    "playnano.formats._reading*",
+    "playnano.exporters.gif*",
+    "playnano.plugins.registry*",
+    "playnano.readers._common*",
+    "playnano.readers.__init__*",
+    "playnano.readers.tiff*",
+    "playnano.readers.asd*",
+    "playnano.readers.h5jpk*",
+    "playnano.readers.jpk_folder*",
+    "playnano.readers.spm*",
+    "playnano.testing*",
+]
+
+
+@nox.session(python=PYTHON, default=False)
+def mutants(session: nox.Session) -> None:
+    """Mutation testing on demand (hours on 2 cores; not in CI): kill ratio per module.
+
+    ``nox -s mutants`` runs every module of MUTATED; ``nox -s mutants --
+    'playnano.exporters.npz*'`` one. Results accumulate in ``mutants/``; survivors are
+    listed by ``python benchmarks/mutation_report.py --survivors``.
+    """
+    session.install("-e", ".[test]", "mutmut==3.8.1")
+    data = os.environ.get("PLAYNANO_TEST_DATA", str(ROOT.parent / "shared" / "data"))
+    env = {
+        "PLAYNANO_TEST_DATA": str(Path(data).resolve()),
+        "PLAYNANO_REQUIRE_DATA": "1",
+    }
+    children = str(min(2, os.cpu_count() or 1))
+    for pattern in session.posargs or MUTATED:
+        session.run("mutmut", "run", "--max-children", children, pattern, env=env)
+    session.run("python", "benchmarks/mutation_report.py")

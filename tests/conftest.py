@@ -20,12 +20,36 @@ def _data_root() -> Path:
     return Path(os.environ.get("PLAYNANO_TEST_DATA", REPO.parent / "shared" / "data"))
 
 
+#: Set to 1 (CI does) to make missing real data a failure, not a skip.
+REQUIRE_DATA_ENV = "PLAYNANO_REQUIRE_DATA"
+
+
+def missing_data(root: Path) -> list[str]:
+    """Files ``MANIFEST.tsv`` lists that are absent (or the manifest itself)."""
+    manifest = root / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return [str(manifest)]
+    rows = manifest.read_text(encoding="utf-8").splitlines()[1:]
+    names = [row.split("\t", 1)[0] for row in rows if row.strip()]
+    return [n for n in names if not (root / n).exists()]
+
+
 @pytest.fixture(scope="session")
 def afm_data() -> Path:
-    """The real instrument files (``$PLAYNANO_TEST_DATA/afm``); skip if truly absent."""
+    """The real instrument files (``$PLAYNANO_TEST_DATA/afm``).
+
+    Skips with the reason when the folder is absent; with ``PLAYNANO_REQUIRE_DATA=1``
+    (set by ``.ci/run``) an absent folder or file of the manifest fails instead.
+    """
     root = _data_root() / "afm"
+    required = os.environ.get(REQUIRE_DATA_ENV) == "1"
     if not root.is_dir():
-        pytest.skip(f"real AFM data not found at {root} (set PLAYNANO_TEST_DATA)")
+        reason = f"real AFM data not found at {root} (set PLAYNANO_TEST_DATA)"
+        if required:
+            pytest.fail(f"{reason}; {REQUIRE_DATA_ENV}=1 requires it", pytrace=False)
+        pytest.skip(reason)
+    if required and (missing := missing_data(root)):
+        pytest.fail(f"real AFM data incomplete at {root}: missing {missing}", False)
     return root
 
 

@@ -51,7 +51,7 @@ def test_metadata_is_normalised_and_json_safe() -> None:
     assert [md["start_epoch_ms"] for md in stack.frame_metadata] == [10, 11, 12]
     assert stack.frame_metadata[0]["extra"] == "kept"
     assert stack.frame_metadata[0]["line_rate"] is None
-    json.dumps(stack.frame_metadata)
+    json.dumps(stack.frame_metadata, allow_nan=False)
     assert meta[0]["timestamp"] == np.float32(0.0)  # caller's dicts untouched
 
 

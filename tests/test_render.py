@@ -61,17 +61,40 @@ def test_unknown_colormap_suggests_a_close_name() -> None:
 
 
 # ------------------------------------------------------------------- z range
-def test_auto_range_is_the_finite_min_and_max_of_the_stack() -> None:
+def test_min_and_max_are_the_exact_finite_extremes_of_the_stack() -> None:
     data = np.array([[[1.0, np.nan]], [[-2.0, 7.0]]])
-    assert resolve_z_range(data) == (-2.0, 7.0)
-    assert resolve_z_range(data, None, None) == (-2.0, 7.0)
-    assert resolve_z_range(data, 0.0, "auto") == (0.0, 7.0)
-    assert resolve_z_range(data, "auto", 3) == (-2.0, 3.0)
+    assert resolve_z_range(data, "min", "max") == (-2.0, 7.0)
+    assert resolve_z_range(data, 0.0, "max") == (0.0, 7.0)
+    assert resolve_z_range(data, "min", 3) == (-2.0, 3.0)
+    with pytest.raises(OptionError, match="zmin must be a height in nm, auto or min"):
+        resolve_z_range(data, "max", "max")
 
 
-def test_auto_range_ignores_infinities() -> None:
+def test_min_and_max_ignore_infinities() -> None:
     data = np.array([[[1.0, np.inf]], [[-np.inf, 4.0]]])
-    assert resolve_z_range(data) == (1.0, 4.0)
+    assert resolve_z_range(data, "min", "max") == (1.0, 4.0)
+
+
+def test_auto_range_is_the_1st_and_99th_percentile_of_finite_heights() -> None:
+    rng = np.random.default_rng(1)
+    data = rng.normal(0.0, 1.0, (5, 40, 40))
+    data[2] *= 100.0  # an outlier frame
+    data[0, 0, :3] = [np.nan, np.inf, -np.inf]
+    finite = data[np.isfinite(data)]
+    lo, hi = np.percentile(finite, [1, 99])
+    assert resolve_z_range(data) == pytest.approx((lo, hi))
+    assert resolve_z_range(data, None, None) == pytest.approx((lo, hi))
+    assert resolve_z_range(data, 0.0, "auto") == pytest.approx((0.0, hi))
+    assert resolve_z_range(data, "auto", 3) == pytest.approx((lo, 3.0))
+    # the outlier frame does not set the range: the others use most of the colours
+    assert hi - lo < 0.5 * (np.nanmax(finite) - np.nanmin(finite))
+
+
+def test_auto_range_on_a_long_stack_looks_at_a_sample() -> None:
+    data = np.zeros((400, 64, 64))
+    data[:, :, :32] = 1.0
+    data[7] = 1e6  # a frame the sample of 64 evenly spaced frames skips
+    assert resolve_z_range(data) == (0.0, 1.0)
 
 
 def test_flat_stack_gets_a_range_around_its_value() -> None:
@@ -197,11 +220,11 @@ def test_array_with_pixel_size_gets_a_scale_bar() -> None:
 
 def test_stack_source_uses_its_metadata_and_raw_snapshot() -> None:
     stack = make_sample_stack()
-    r = prepare_render(stack, scale_bar_nm=10)
+    r = prepare_render(stack, scale_bar_nm=10, zmin="min", zmax="max")
     assert r.times == stack.get_frame_times()
     assert r.upscale == 22 and r.size == (17 * 22, 12 * 22)
     assert (r.zmin, r.zmax) == (float(stack.data.min()), float(stack.data.max()))
-    raw = prepare_render(stack, raw=True, scale_bar_nm=10)
+    raw = prepare_render(stack, raw=True, scale_bar_nm=10, zmax="max")
     assert raw.data is stack.processed["raw"]  # no copy
     assert raw.zmax == float(stack.processed["raw"].max())
 

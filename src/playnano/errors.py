@@ -49,6 +49,14 @@ class ExportError(PlaynanoError):
     """A format could not be written."""
 
 
+class OutputPathError(ExportError):
+    """The output folder or file name cannot be used (checked before any work)."""
+
+
+class DiskFullError(ExportError):
+    """A write failed for lack of space or a file size limit; the export stopped."""
+
+
 class ReadError(PlaynanoError, ValueError):
     """An input file is missing, truncated, corrupt or not understood."""
 

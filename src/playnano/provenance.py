@@ -6,6 +6,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import os
 import platform
 import sys
 from collections.abc import Mapping
@@ -77,14 +78,25 @@ def to_json(obj: Any) -> str:
 
 
 def sha256_of(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """SHA-256 of a file, or of every file in a folder in sorted order."""
+    """SHA-256 of a file, or of a folder's file names and contents.
+
+    A folder's digest covers every file below it in order of relative POSIX path:
+    for each, the path (UTF-8), a NUL byte, the size in bytes (decimal), a NUL byte,
+    then the content. Renaming, moving, adding or changing a file changes it.
+    """
     p = Path(path)
     digest = hashlib.sha256()
-    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-    for f in files:
-        if p.is_dir():
-            digest.update(str(f.relative_to(p)).encode())
+    if p.is_dir():
+        named = sorted(
+            (f.relative_to(p).as_posix(), f) for f in p.rglob("*") if f.is_file()
+        )
+    else:
+        named = [("", p)]
+    for name, f in named:
         with open(f, "rb") as fh:
+            if p.is_dir():
+                size = os.fstat(fh.fileno()).st_size
+                digest.update(f"{name}\0{size}\0".encode())
             while chunk := fh.read(chunk_size):
                 digest.update(chunk)
     return digest.hexdigest()

@@ -85,6 +85,46 @@ def _finite_extremes(data: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
+#: Percentiles of the heights that ``"auto"`` maps to the colormap's ends (as in
+#: playnano 0.5.0): a few outlier frames or pixels do not wash out the rest.
+AUTO_PERCENTILES = (1.0, 99.0)
+#: ``"auto"`` looks at no more than about this many heights (a grid of pixels on up
+#: to 64 frames spread evenly over the stack): cheap in time and memory (0.5 MB) on
+#: any video, and plenty for the 1st and 99th percentiles of a colour scale.
+AUTO_SAMPLE = 65_536
+
+
+def height_sample(data: np.ndarray, size: int = AUTO_SAMPLE) -> np.ndarray:
+    """The finite heights of an even sample of ``data``'s frames and pixels."""
+    n, h, w = data.shape
+    frames = np.unique(np.linspace(0, n - 1, min(n, 64)).round().astype(int))
+    per_frame = max(1, size // len(frames))
+    step = max(1, math.ceil(math.sqrt(h * w / per_frame)))
+    rows, cols = len(range(0, h, step)), len(range(0, w, step))
+    out = np.empty(len(frames) * rows * cols, dtype=np.float64)
+    end = 0
+    for i in frames:
+        part = data[i, ::step, ::step]
+        finite = np.isfinite(part)
+        got = int(np.count_nonzero(finite))
+        out[end : end + got] = part[finite]
+        end += got
+    return out[:end]
+
+
+def robust_range(data: np.ndarray) -> tuple[float, float]:
+    """The 1st and 99th percentiles of ``data``'s finite heights (on a sample)."""
+    sample = height_sample(data)
+    if not sample.size:
+        return math.nan, math.nan
+    lo, hi = np.percentile(sample, AUTO_PERCENTILES, overwrite_input=True)
+    return float(lo), float(hi)
+
+
+def _is(value: Any, word: str) -> bool:
+    return isinstance(value, str) and value.strip().lower() == word
+
+
 def resolve_z_range(
     data: np.ndarray,
     zmin: float | str | None = "auto",
@@ -92,9 +132,12 @@ def resolve_z_range(
 ) -> tuple[float, float]:
     """Return the height range mapped onto the colormap, one range for all frames.
 
-    ``"auto"`` (or ``None``) takes the finite minimum or maximum of the whole stack.
-    When both are automatic and the stack is flat, the range is widened by 0.5 on
-    each side so every pixel gets the middle colour.
+    ``"auto"`` (or ``None``) takes the 1st (``zmin``) or 99th (``zmax``) percentile
+    of the stack's finite heights, measured on an even sample of frames and pixels
+    (``AUTO_PERCENTILES``, ``AUTO_SAMPLE``), so outliers do not wash out the
+    picture. ``"min"`` and ``"max"`` take the exact finite extremes. When an
+    automatic range is empty (a flat stack) it falls back to the extremes and,
+    if those are equal too, is widened by 0.5 on each side.
 
     Raises
     ------
@@ -102,16 +145,31 @@ def resolve_z_range(
         If ``zmin`` is not below ``zmax``, or an automatic bound has no finite
         heights to come from.
     """
-    auto_lo = zmin is None or zmin == "auto"
-    auto_hi = zmax is None or zmax == "auto"
+    auto_lo = zmin is None or _is(zmin, "auto")
+    auto_hi = zmax is None or _is(zmax, "auto")
+    for name, value, ok in (("zmin", zmin, "min"), ("zmax", zmax, "max")):
+        if isinstance(value, str) and not (_is(value, "auto") or _is(value, ok)):
+            raise OptionError(
+                f"{name} must be a height in nm, auto or {ok}; got {value!r}"
+            )
     lo = hi = math.nan
     if auto_lo or auto_hi:
-        lo, hi = _finite_extremes(data)
+        lo, hi = robust_range(data)
         if not math.isfinite(lo):
             raise OptionError("the stack has no finite heights; give zmin and zmax")
-    lo = lo if auto_lo else float(zmin)  # type: ignore[arg-type]
-    hi = hi if auto_hi else float(zmax)  # type: ignore[arg-type]
-    if auto_lo and auto_hi and lo == hi:
+    if (auto_lo and auto_hi and lo == hi) or _is(zmin, "min") or _is(zmax, "max"):
+        ext_lo, ext_hi = _finite_extremes(data)
+        if not math.isfinite(ext_lo):
+            raise OptionError("the stack has no finite heights; give zmin and zmax")
+        if auto_lo and auto_hi and lo == hi:
+            lo, hi = ext_lo, ext_hi
+        lo = ext_lo if _is(zmin, "min") else lo
+        hi = ext_hi if _is(zmax, "max") else hi
+    exact_lo = auto_lo or _is(zmin, "min")
+    exact_hi = auto_hi or _is(zmax, "max")
+    lo = lo if exact_lo else float(zmin)  # type: ignore[arg-type]
+    hi = hi if exact_hi else float(zmax)  # type: ignore[arg-type]
+    if exact_lo and exact_hi and lo == hi:
         return lo - 0.5, hi + 0.5
     if not lo < hi:
         raise OptionError(
@@ -119,6 +177,38 @@ def resolve_z_range(
             f"zmax ({hi:g}{' auto' if auto_hi else ''})"
         )
     return lo, hi
+
+
+#: A frame with more than this share of its finite pixels outside the colour
+#: range is reported (it shows mostly as the colormap's end colours).
+CLIP_WARN_FRACTION = 0.5
+
+
+def clipped_fraction(frame: np.ndarray, zmin: float, zmax: float) -> float:
+    """Share of ``frame``'s finite pixels below ``zmin`` or above ``zmax``."""
+    finite = np.count_nonzero(np.isfinite(frame))
+    if not finite:
+        return 0.0
+    outside = np.count_nonzero(frame < zmin) + np.count_nonzero(frame > zmax)
+    return outside / finite
+
+
+#: The scale bar length used when it reads well (``scale_bar_nm="auto"``).
+DEFAULT_SCALE_BAR_NM = 100.0
+
+
+def auto_scale_bar_nm(frame_width_nm: float) -> float:
+    """The scale bar length ``"auto"`` draws on a frame this wide.
+
+    100 nm when that is between a tenth and a half of the width; otherwise the
+    round length (1, 2 or 5 times a power of ten, in nm) nearest a fifth of it.
+    """
+    if frame_width_nm / 10 <= DEFAULT_SCALE_BAR_NM <= frame_width_nm / 2:
+        return DEFAULT_SCALE_BAR_NM
+    target = frame_width_nm / 5
+    exp = math.floor(math.log10(target))
+    candidates = [m * 10.0**e for e in (exp - 1, exp, exp + 1) for m in (1, 2, 5)]
+    return min(candidates, key=lambda c: abs(math.log(c / target)))
 
 
 def heights_to_indices(
@@ -220,6 +310,17 @@ def _paste(frame: np.ndarray, patch: np.ndarray, y: int, x: int) -> None:
         frame[y : y + h, x : x + w] = patch[:h, :w]
 
 
+def clip_message(frames: Sequence[int], renderer: FrameRenderer) -> str:
+    """The warning for frames mostly outside the colour range."""
+    shown = ", ".join(str(i) for i in frames[:8]) + (", ..." if len(frames) > 8 else "")
+    return (
+        f"{len(frames)} of {renderer.n_frames} frames are more than half outside "
+        f"the colour range {renderer.zmin:g} to {renderer.zmax:g} nm (frames "
+        f"{shown}) and show mostly as its end colours; widen zmin/zmax "
+        "(--zmin/--zmax) or leave them auto"
+    )
+
+
 class FrameRenderer:
     """Renders the frames of one stack; made by :func:`prepare_render`.
 
@@ -245,7 +346,7 @@ class FrameRenderer:
         palette: np.ndarray,
         z_range: tuple[float, float],
         *,
-        scale_bar_nm: float,
+        scale_bar_nm: float | str,
         draw_ts: bool,
     ) -> None:
         self.data = data
@@ -262,16 +363,20 @@ class FrameRenderer:
         small = steps.size and float(np.median(steps)) < 0.01
         self._decimals = 3 if small else 2
         self.draw_ts = draw_ts
+        #: Frames found more than half outside the colour range while rendering.
+        self.clipped_frames: list[int] = []
         self._bars = {
             px: self._bar_patch(scale_bar_nm, px) for px in set(pixel_sizes_nm)
         }
         self._bar_of_frame = [self._bars[px] for px in pixel_sizes_nm]
 
     def _bar_patch(
-        self, bar_nm: float, pixel_size_nm: float | None
+        self, bar_nm: float | str, pixel_size_nm: float | None
     ) -> np.ndarray | None:
         if bar_nm == 0 or pixel_size_nm is None:
             return None
+        if isinstance(bar_nm, str):  # "auto": a length that reads well
+            bar_nm = auto_scale_bar_nm(self.size[0] / self.upscale * pixel_size_nm)
         bar_px = round(bar_nm / pixel_size_nm * self.upscale)
         thick = max(3, min(self.size) // 60)
         pad = thick
@@ -299,12 +404,17 @@ class FrameRenderer:
 
     def render(self, i: int, work: np.ndarray | None = None) -> np.ndarray:
         """Frame ``i`` as palette indices, enlarged and annotated."""
-        small = heights_to_indices(self.data[i], self.zmin, self.zmax, work)
+        heights = self.data[i]
+        if clipped_fraction(heights, self.zmin, self.zmax) > CLIP_WARN_FRACTION:
+            self.clipped_frames.append(i)
+        small = heights_to_indices(heights, self.zmin, self.zmax, work)
         f = self.upscale
         h, w = small.shape
         if f > 1:
             small = np.broadcast_to(small[:, None, :, None], (h, f, w, f))
         frame = small.reshape(h * f, w * f)
+        if not frame.flags.writeable:  # a reshape of tiny frames can stay a view
+            frame = frame.copy()
         bar = self._bar_of_frame[i]
         if bar is not None:
             y = frame.shape[0] - self.margin - bar.shape[0]
@@ -317,9 +427,14 @@ class FrameRenderer:
     def frames(self, rgb: bool = False) -> Iterator[np.ndarray]:
         """Yield each frame, one at a time: uint8 indices, or (H, W, 3) RGB."""
         work = np.empty(self.data.shape[1:], dtype=np.float64)
+        self.clipped_frames = []
         for i in range(self.n_frames):
             frame = self.render(i, work)
             yield self.palette[frame] if rgb else frame
+        if self.clipped_frames:
+            warnings.warn(
+                clip_message(self.clipped_frames, self), ExportWarning, stacklevel=2
+            )
 
 
 def prepare_render(
@@ -331,7 +446,7 @@ def prepare_render(
     cmap: str = "afmhot",
     zmin: float | str | None = "auto",
     zmax: float | str | None = "auto",
-    scale_bar_nm: float = 100.0,
+    scale_bar_nm: float | str = "auto",
     draw_ts: bool = True,
     nan_rgb: tuple[int, int, int] = DEFAULT_NAN_RGB,
 ) -> FrameRenderer:
@@ -351,10 +466,13 @@ def prepare_render(
         For an array: seconds of each frame. For a stack it overrides the metadata.
     cmap : str
         Matplotlib colormap name.
-    zmin, zmax : float or "auto"
-        Height range of the colormap; ``"auto"`` is the stack's finite min/max.
-    scale_bar_nm : float
-        Scale bar length in nm; 0 leaves it out.
+    zmin, zmax : float, "auto", "min" or "max"
+        Height range of the colormap; ``"auto"`` is the 1st / 99th percentile of
+        the finite heights, ``"min"`` / ``"max"`` the exact extremes (see
+        :func:`resolve_z_range`).
+    scale_bar_nm : float or "auto"
+        Scale bar length in nm, drawn as given; 0 leaves it out; ``"auto"``
+        chooses one (see :func:`auto_scale_bar_nm`).
     draw_ts : bool
         Draw each frame's timestamp in the top-left corner.
     nan_rgb : tuple of int
@@ -381,9 +499,13 @@ def prepare_render(
     times = list(meta_times if timestamps is None else timestamps)
     if len(meta_px) != n or len(times) != n:
         raise OptionError(f"give one pixel size and one timestamp per frame ({n})")
-    if not (math.isfinite(scale_bar_nm) and scale_bar_nm >= 0):
+    if scale_bar_nm is None or _is(scale_bar_nm, "auto"):
+        scale_bar_nm = "auto"
+    elif isinstance(scale_bar_nm, str) or not (
+        math.isfinite(scale_bar_nm) and scale_bar_nm >= 0
+    ):
         raise OptionError(
-            f"scale_bar_nm must be 0 (off) or positive; got {scale_bar_nm}"
+            f"scale_bar_nm must be 0 (off), positive or auto; got {scale_bar_nm!r}"
         )
     if scale_bar_nm and any(p is None for p in meta_px):
         raise OptionError(

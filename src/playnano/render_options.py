@@ -13,22 +13,26 @@ from playnano.plugins.options import Option
 ANIMATION_OPTIONS: tuple[Option, ...] = (
     Option(
         "scale_bar_nm",
-        "float",
-        100.0,
-        "Scale bar length in nm; 0 turns it off.",
+        "float|auto",
+        "auto",
+        "Scale bar length in nm, drawn as given; 0 turns it off; auto: 100 nm "
+        "when that is 1/10 to 1/2 of the frame width, else a round length "
+        "(1, 2 or 5 x 10^n nm) near 1/5 of it.",
         minimum=0,
     ),
     Option(
         "zmin",
-        "float|auto",
+        "float|auto|min|max",
         "auto",
-        "Height at the colormap's low end, or auto (stack minimum).",
+        "Height at the colormap's low end: nm, auto (1st percentile of the "
+        "heights) or min (the exact minimum).",
     ),
     Option(
         "zmax",
-        "float|auto",
+        "float|auto|min|max",
         "auto",
-        "Height at the colormap's high end, or auto (stack maximum).",
+        "Height at the colormap's high end: nm, auto (99th percentile of the "
+        "heights) or max (the exact maximum).",
     ),
     Option("cmap", "str", "afmhot", "Matplotlib colormap name."),
     Option(

@@ -20,10 +20,12 @@ plugin module is imported.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,36 @@ from playnano.plugins.validate import validate_exporter
 
 #: Modules the core promises not to import for ``--help`` and listings.
 HEAVY_MODULES = ("h5py", "tifffile", "imageio", "matplotlib", "PIL")
+
+#: The instrument file :func:`make_sample_stack` pretends to come from.
+SAMPLE_SOURCE = {
+    "file": "sample_video.asd",
+    "sha256": "5" * 64,
+    "reader": "asd",
+    "channel": "height_trace",
+}
+
+
+@dataclass(frozen=True)
+class FramesSeen:
+    """What a viewer sees in an animation: for formats that hold colours, not heights.
+
+    Parameters
+    ----------
+    n_frames : int
+        Frames in the file.
+    durations_s : tuple of float
+        How long each frame is shown, in seconds (one per frame).
+    size : tuple of int
+        Frame ``(width, height)`` in pixels.
+    rgb : numpy.ndarray
+        The decoded frames, ``(n_frames, height, width, 3)`` uint8.
+    """
+
+    n_frames: int
+    durations_s: tuple[float, ...]
+    size: tuple[int, int]
+    rgb: np.ndarray
 
 
 def make_sample_stack(
@@ -84,7 +116,23 @@ def make_sample_stack(
         )
     if masks:
         stack.masks["step_2_mask_threshold"] = stack.data > 1.0
+    stack.provenance["source"] = dict(SAMPLE_SOURCE)
     return stack
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not standard JSON")
+
+
+def strict_json(text: str | bytes) -> Any:
+    """Parse JSON as strict readers do: ``NaN`` and ``Infinity`` are refused."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def original_source(back: AFMImageStack) -> dict[str, Any]:
+    """The source record a bundle carried: ``load`` moves it to ``previous_source``."""
+    source: dict[str, Any] = back.provenance.get("source") or {}
+    return source.get("previous_source", source)
 
 
 def assert_stacks_equal(
@@ -134,13 +182,21 @@ def _put_users_content(path: Path) -> Path:
 
 
 class ExporterConformance:
-    """Tests every exporter must pass. Subclass it and set ``format_name``."""
+    """Tests every exporter must pass. Subclass it and set ``format_name``.
+
+    Define :meth:`read_back` for a format that stores heights, or :meth:`inspect`
+    for an animation; the round-trip and raw tests run whichever is defined.
+    """
 
     #: Name of the format under test (as users type it).
     format_name: str = ""
 
     def read_back(self, path: Path) -> AFMImageStack | None:
-        """Load a written file; override to enable the round-trip tests."""
+        """Load a written file as a stack (formats that store heights)."""
+        return None
+
+    def inspect(self, path: Path) -> FramesSeen | None:
+        """Decode a written animation (formats that store colours, not heights)."""
         return None
 
     def export_options(self) -> dict[str, Any]:
@@ -162,6 +218,68 @@ class ExporterConformance:
             stack, path, self.format_name, options=self.export_options(), **kw
         )
 
+    def _read(self, path: Path) -> AFMImageStack | FramesSeen:
+        back = self.read_back(path)
+        seen = self.inspect(path) if back is None else None
+        assert back is not None or seen is not None, (
+            f"{type(self).__name__}: define read_back(path) (a format that stores "
+            "heights) or inspect(path) (an animation) so the round trip is checked"
+        )
+        return back if back is not None else seen  # type: ignore[return-value]
+
+    # ------------------------------------------------------------- comparisons
+    def check_stack(
+        self, back: AFMImageStack, stack: AFMImageStack, caps: Any, *, raw: bool
+    ) -> None:
+        """Compare a stack read back with the one written, as far as ``caps`` promise."""
+        exact = not caps.lossy
+        compare = np.testing.assert_array_equal if exact else np.testing.assert_allclose
+        want = stack.processed["raw"] if raw else stack.data
+        assert back.data.shape == want.shape
+        if exact:
+            assert back.data.dtype == want.dtype
+        compare(back.data, want)
+        assert back.pixel_size_nm == pytest.approx(stack.pixel_size_nm, rel=1e-9)
+        assert back.channel == stack.channel
+        if caps.supports_provenance:  # full bundles: every frame-metadata field
+            assert back.frame_metadata == stack.frame_metadata
+        if caps.supports_timestamps:
+            assert back.get_frame_times() == pytest.approx(stack.get_frame_times())
+        if caps.supports_processed_layers and not raw:  # a raw export: the snapshot
+            assert sorted(back.processed) == sorted(stack.processed)
+            for key, arr in stack.processed.items():
+                if exact:
+                    assert back.processed[key].dtype == arr.dtype, key
+                compare(back.processed[key], arr)
+        if caps.supports_masks and not raw:
+            assert sorted(back.masks) == sorted(stack.masks)
+            for key, m in stack.masks.items():
+                assert back.masks[key].dtype == np.bool_, key
+                np.testing.assert_array_equal(back.masks[key], m)
+        if caps.supports_provenance:
+            steps = back.provenance["processing"]["steps"]
+            assert steps == stack.provenance["processing"]["steps"]
+            assert original_source(back) == stack.provenance["source"]
+
+    def check_frames(self, seen: FramesSeen, stack: AFMImageStack, caps: Any) -> None:
+        """Frame count, timing and size of an animation against the stack."""
+        assert seen.n_frames == stack.n_frames
+        assert seen.rgb.shape == (stack.n_frames, seen.size[1], seen.size[0], 3)
+        assert len(seen.durations_s) == stack.n_frames
+        if caps.supports_timestamps:
+            times = np.asarray(stack.get_frame_times(), dtype=float)
+            steps = np.diff(times)
+            want = [*steps, float(np.median(steps))]
+            assert list(seen.durations_s) == pytest.approx(want, abs=0.011)
+        # the frames are the image enlarged by a whole factor (a codec may pad a
+        # row or column to an even size)
+        h, w = stack.image_shape
+        k = round(seen.size[1] / h)
+        assert k >= 1, seen.size
+        assert abs(seen.size[0] - k * w) <= 1 and abs(seen.size[1] - k * h) <= 1, (
+            f"frames of {seen.size} are not {w} x {h} px enlarged {k} times"
+        )
+
     # -------------------------------------------------------------------- tests
     def test_declarations_are_valid(self, entry: Entry) -> None:
         validate_exporter(entry.obj)
@@ -180,27 +298,13 @@ class ExporterConformance:
     def test_round_trip(
         self, entry: Entry, stack: AFMImageStack, tmp_path: Path
     ) -> None:
+        expected = copy.deepcopy(stack)
         [path, *_] = self._export(stack, tmp_path / "video")
-        back = self.read_back(path)
-        if back is None:
-            pytest.skip(f"{self.format_name}: no read_back defined")
-        caps = entry.obj.capabilities
-        exact = not caps.lossy
-        compare = np.testing.assert_array_equal if exact else np.testing.assert_allclose
-        compare(back.data, stack.data)
-        if caps.supports_timestamps:
-            assert back.get_frame_times() == pytest.approx(stack.get_frame_times())
-        if caps.supports_processed_layers:
-            assert sorted(back.processed) == sorted(stack.processed)
-            for key in stack.processed:
-                compare(back.processed[key], stack.processed[key])
-        if caps.supports_masks:
-            assert sorted(back.masks) == sorted(stack.masks)
-            for key in stack.masks:
-                np.testing.assert_array_equal(back.masks[key], stack.masks[key])
-        if caps.supports_provenance:
-            steps = back.provenance["processing"]["steps"]
-            assert [s["name"] for s in steps] == ["remove_plane"]
+        got = self._read(path)
+        if isinstance(got, FramesSeen):
+            self.check_frames(got, expected, entry.obj.capabilities)
+        else:
+            self.check_stack(got, expected, entry.obj.capabilities, raw=False)
 
     def test_raw_export_writes_the_raw_snapshot(
         self, entry: Entry, stack: AFMImageStack, tmp_path: Path
@@ -209,16 +313,28 @@ class ExporterConformance:
             with pytest.raises(OptionError):
                 self._export(stack, tmp_path / "raw", raw=True)
             return
+        # processing that changes every frame a lot: heights upside down
+        stack.data = (-3.0 * stack.processed["raw"]).astype(stack.data.dtype)
+        stack.processed["step_1_remove_plane"] = stack.data
+        expected = copy.deepcopy(stack)
         [path, *_] = self._export(stack, tmp_path / "raw", raw=True)
-        assert path.exists()
-        back = self.read_back(path)
-        if back is not None:
-            compare = (
-                np.testing.assert_allclose
-                if entry.obj.capabilities.lossy
-                else np.testing.assert_array_equal
-            )
-            compare(back.data, stack.processed["raw"])
+        got = self._read(path)
+        if not isinstance(got, FramesSeen):
+            self.check_stack(got, expected, entry.obj.capabilities, raw=True)
+            return
+        self.check_frames(got, expected, entry.obj.capabilities)
+        # the raw render is the render of the raw heights, not of the processed ones
+        unprocessed = copy.deepcopy(expected)
+        unprocessed.data = expected.processed["raw"]
+        [plain, *_] = self._export(unprocessed, tmp_path / "plain")
+        [proc, *_] = self._export(expected, tmp_path / "processed")
+        want = self._read(plain)
+        other = self._read(proc)
+        assert isinstance(want, FramesSeen) and isinstance(other, FramesSeen)
+        diff = np.abs(got.rgb.astype(int) - want.rgb.astype(int)).mean()
+        assert diff <= 1.0, f"raw export differs from the raw render by {diff:.1f}"
+        diff = np.abs(got.rgb.astype(int) - other.rgb.astype(int)).mean()
+        assert diff > 10.0, "raw export looks like the processed render"
 
     def test_refuses_to_overwrite(self, stack: AFMImageStack, tmp_path: Path) -> None:
         [path, *_] = self._export(stack, tmp_path / "video")
@@ -258,7 +374,7 @@ class ExporterConformance:
         assert rec["plugin_version"] == entry.plugin.version
         assert rec["file"] == paths[-1].name
         assert rec["raw"] is False
-        json.dumps(stack.provenance)
+        json.dumps(stack.provenance, allow_nan=False)
 
     def test_unknown_option_is_refused(
         self, stack: AFMImageStack, tmp_path: Path

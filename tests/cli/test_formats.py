@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from playnano.cli import cli
-from playnano.testing import HEAVY_MODULES
+from playnano.testing import HEAVY_MODULES, strict_json
 from tests.conftest import exporter_module
 
 
@@ -52,7 +51,7 @@ def test_list_json_includes_broken_and_disabled_plugins(
     monkeypatch.setenv("PLAYNANO_DISABLE_PLUGINS", "acme-formats")
     result = run("formats", "list", "--json")
     assert result.exit_code == 0, result.output
-    rows = {r["name"]: r for r in json.loads(result.output)}
+    rows = {r["name"]: r for r in strict_json(result.output)}
     assert rows["npz"]["status"] == "ok" and rows["npz"]["builtin"] is True
     assert rows["npz"]["provider"] == "playnano"
     assert rows["boom"]["status"] == "error"
@@ -72,7 +71,7 @@ def test_info_lists_every_option_with_type_default_and_help(install_plugin) -> N
     assert result.exit_code == 0, result.output
     assert result.output.startswith("acme: A fake format for tests.")
     assert "level (int, default 1): A test option." in result.output
-    data = json.loads(run("formats", "info", "acme", "--json").output)
+    data = strict_json(run("formats", "info", "acme", "--json").output)
     assert data["options"][0]["name"] == "level"
     assert data["provider"] == "acme-formats" and data["version"] == "1.0"
 
@@ -82,6 +81,30 @@ def test_info_of_an_unknown_format_is_one_line_and_exit_1() -> None:
     assert result.exit_code == 1
     assert result.output.count("\n") == 1
     assert "playnano: error: unknown format 'nzp'; did you mean npz?" in result.output
+
+
+def test_unknown_format_message_separates_the_installed_list() -> None:
+    result = run("formats", "info", "nope")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "playnano: error: unknown format 'nope'. Installed: gif, h5, npz, tif"
+    )
+
+
+def test_group_help_shows_the_whole_process_summary() -> None:
+    result = run("--help")
+    [line] = [
+        ln for ln in result.output.splitlines() if ln.strip().startswith("process")
+    ]
+    assert not line.rstrip().endswith("...")
+    assert line.split(None, 1)[1] == "Read an AFM video, process it, export it."
+
+
+def test_click_usage_errors_use_the_playnano_error_style() -> None:
+    result = run("process", "--synthetic", "-e", "npz", "--bogus")
+    assert result.exit_code == 2
+    assert result.output.startswith("playnano: error: No such option '--bogus'")
+    assert result.output.count("\n") == 1 and "Usage:" not in result.output
 
 
 @pytest.mark.parametrize(

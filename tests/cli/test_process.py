@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from PIL import Image
 from playnano.cli import cli
 from playnano.cli.process import EXIT_PARTIAL
 from playnano.io.loaders import load_h5_bundle, load_npz_bundle
+from playnano.testing import strict_json
 from tests.conftest import exporter_module
 
 # one real file (or folder) of each family, with the frame count it holds
@@ -91,10 +91,12 @@ def test_each_real_family_through_every_builtin_format(
     assert [e["format"] for e in stack.provenance["exports"]] == ["tif"]
     with h5py.File(tmp_path / "video_filtered.h5") as f:
         assert f["data"].shape[0] == n_frames
-        prov = json.loads(f["provenance_json"][()].decode())
+        prov = strict_json(f["provenance_json"][()].decode())
         assert [e["format"] for e in prov["exports"]] == ["tif", "npz"]
     with tifffile.TiffFile(tmp_path / "video_filtered.ome.tif") as tif:
-        assert tif.series[0].shape[0] == n_frames or n_frames == 1
+        assert len(tif.pages) == n_frames
+        assert tif.series[0].shape[-2:] == stack.image_shape
+        assert np.prod(tif.series[0].shape[:-2], dtype=int) == n_frames
     with Image.open(tmp_path / "video_filtered.gif") as gif:
         assert gif.n_frames == n_frames
 
@@ -165,6 +167,46 @@ def test_gif_flags_and_format_options_reach_the_exporter(tmp_path) -> None:
         assert gif.info["duration"] == 250
 
 
+# five bands of constant height, each in the middle of one colour level of 0..10 nm
+LEVELS = (0, 63, 126, 189, 252)
+
+
+def bands_file(tmp_path: Path) -> Path:
+    from playnano.afm_stack import AFMImageStack
+    from playnano.io.export_data import save_npz_bundle
+    from playnano.render import N_LEVELS
+
+    heights = [(k + 0.5) * 10 / N_LEVELS for k in LEVELS]
+    row = np.repeat(np.asarray(heights), 20)
+    data = np.repeat(np.broadcast_to(row, (40, row.size))[None], 2, axis=0)
+    meta = [{"timestamp": 0.5 * i} for i in range(2)]
+    stack = AFMImageStack(data.copy(), 2.0, "height_trace", Path("b.asd"), meta)
+    [path] = save_npz_bundle(tmp_path / "bands.npz", stack)
+    return path
+
+
+@pytest.mark.parametrize("cmap", ["afmhot", "viridis"])
+def test_zmin_and_zmax_set_the_gif_colours(tmp_path, cmap) -> None:
+    from playnano.render import colormap_palette
+
+    src = bands_file(tmp_path)
+    out = tmp_path / "out"
+    result = run(
+        *(src, "--make-gif", "--zmin", "0", "--zmax", "10", "--scale-bar-nm", "0"),
+        *("--option", "gif.draw_ts=false", "--option", f"gif.cmap={cmap}"),
+        *("-o", out),
+    )
+    assert result.exit_code == 0, result.output
+    with Image.open(out / "bands.gif") as gif:
+        rgb = np.asarray(gif.convert("RGB")).astype(int)
+    k = rgb.shape[1] // 100  # the 100 px wide frame, enlarged k times
+    palette = colormap_palette(cmap).astype(int)
+    for band, level in enumerate(LEVELS):
+        got = rgb[5 * k : 35 * k, (20 * band + 3) * k : (20 * band + 17) * k]
+        want = palette[level]
+        assert (got == want).all(axis=-1).all(), (band, level, got[0, 0], want)
+
+
 def test_third_party_format_is_accepted(install_plugin, tmp_path) -> None:
     install_plugin(
         "acme-formats",
@@ -203,7 +245,10 @@ def test_third_party_format_is_accepted(install_plugin, tmp_path) -> None:
             "bruker_data_header.001: file ends after 10685 bytes",
         ),
         (["{data}/no_such.asd", "-e", "npz"], "no_such.asd: no such file or folder"),
-        (["{data}/README.md", "-e", "npz"], "README.md"),
+        (
+            ["{data}/README.md", "-e", "npz"],
+            "README.md: no reader for this file; supported suffixes: .asd,",
+        ),
     ],
 )
 def test_errors_are_one_line_and_write_nothing(
@@ -235,7 +280,8 @@ def test_existing_output_is_kept_and_refused_before_work(tmp_path) -> None:
     out.write_bytes(b"user data")
     result = run("--synthetic", "-p", "remove_plane", "-e", "npz", "-o", tmp_path)
     assert result.exit_code == 1
-    assert "already exists; pass overwrite=True (CLI: --overwrite)" in result.output
+    assert "already exists; pass --overwrite to replace it" in result.output
+    assert "overwrite=True" not in result.output
     assert out.read_bytes() == b"user data"
     assert (
         run(
@@ -265,10 +311,9 @@ def test_one_failing_format_does_not_stop_the_others(install_plugin, tmp_path) -
     out = tmp_path / "out"
     result = run("--synthetic", "-e", "brittle", "npz", "-o", out)
     assert result.exit_code == EXIT_PARTIAL
-    assert (
-        "playnano: error: brittle: writing synthetic_hsafm.brittle as brittle failed: OSError: device full"
-        in result.output
-    )
+    # an OSError while writing: one line naming the output path
+    line = f"playnano: error: brittle: {out / 'synthetic_hsafm.brittle'}: device full"
+    assert line in result.output
     assert sorted(p.name for p in out.iterdir()) == ["synthetic_hsafm.npz"]
 
 
@@ -321,3 +366,92 @@ def test_real_subprocess(afm_data, tmp_path, family) -> None:
     )
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+# ---- checked before reading or processing (issue 8) ------------------------------
+def test_existing_outputs_of_an_unprocessed_run_fail_at_once(
+    tmp_path, monkeypatch
+) -> None:
+    assert run("--synthetic", "-e", "npz", "h5", "-o", tmp_path).exit_code == 0
+
+    def no_reading(*a, **k):
+        raise AssertionError("the input was read before the check")
+
+    monkeypatch.setattr("playnano.synthetic.synthetic_hsafm", no_reading)
+    result = run("--synthetic", "-e", "npz", "h5", "-o", tmp_path)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"playnano: error: {tmp_path / 'synthetic_hsafm.npz'} already exists; "
+        "pass --overwrite to replace it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (
+            ["-e", "gif", "--zmin", "5", "--zmax", "1"],
+            "format 'gif': zmin (5) must be below zmax (1)",
+            1,
+        ),
+        (
+            ["-e", "npz", "--zmin", "0"],
+            "--zmin 0 was given, but no format requested (npz) draws an image; "
+            "add --make-gif or leave it out",
+            1,
+        ),
+        (
+            ["-e", "npz", "--scale-bar-nm", "50"],
+            "--scale-bar-nm 50 was given, but no format requested (npz)",
+            1,
+        ),
+        (
+            ["-e", "npz", "--option", "gif.fps=4"],
+            "options were given for gif, which is not among the formats requested",
+            1,
+        ),
+        (
+            ["-e", "npz", "--channel", "PH"],
+            "--channel cannot be used with --synthetic (see '",
+            2,
+        ),
+        (
+            ["-e", "npz", "-n", "n" * 300],
+            "file names can have at most 255",
+            1,
+        ),
+        (["-e", "npz", "--bogus"], "No such option '--bogus'", 2),
+    ],
+)
+def test_refused_before_any_work(tmp_path, monkeypatch, args, message, code) -> None:
+    def no_reading(*a, **k):
+        raise AssertionError("the input was read before the check")
+
+    monkeypatch.setattr("playnano.synthetic.synthetic_hsafm", no_reading)
+    result = run("--synthetic", *args, "-o", tmp_path / "out")
+    assert result.exit_code == code, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("playnano: error: "), lines
+    assert message in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "parent-file"])
+def test_unusable_output_folder_is_refused_before_reading(
+    tmp_path, monkeypatch, kind
+) -> None:
+    f = tmp_path / "f"
+    f.write_text("x")
+    folder = f if kind == "file" else f / "sub"
+
+    def no_reading(*a, **k):
+        raise AssertionError("the input was read before the check")
+
+    monkeypatch.setattr("playnano.synthetic.synthetic_hsafm", no_reading)
+    result = run("--synthetic", "-p", "remove_plane", "-e", "npz", "-o", folder)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"playnano: error: {f}: "
+        + ("the output folder" if kind == "file" else "a parent folder")
+        + " is a file, not a folder"
+    )

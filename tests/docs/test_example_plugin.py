@@ -178,6 +178,8 @@ def test_the_plugins_own_tests_pass(installed: Venv, tmp_path: Path) -> None:
         "-q",
         "-p",
         "no:cacheprovider",
+        # napari-playnano's test tools, if the developer has it installed
+        *("-p", "no:napari", "-p", "no:npe2", "-p", "no:xvfb"),
         PLUGIN / "tests",
         cwd=PLUGIN,
         check=False,

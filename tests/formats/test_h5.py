@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import h5py
@@ -13,7 +12,7 @@ from playnano.errors import ExportError
 from playnano.io.export_data import save_h5_bundle
 from playnano.io.loaders import load_h5_bundle
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack
+from playnano.testing import ExporterConformance, make_sample_stack, strict_json
 
 
 class TestH5(ExporterConformance):
@@ -46,8 +45,8 @@ def test_layout_chunks_filters_and_dtypes(tmp_path: Path, dtype: type) -> None:
         np.testing.assert_array_equal(f["timestamps"][()], stack.get_frame_times())
         raw_json = f["frame_metadata_json"][()]
         assert isinstance(raw_json, bytes)  # what playnano 0.5.0 .decode()s
-        assert json.loads(raw_json.decode("utf-8")) == stack.frame_metadata
-        prov = json.loads(f["provenance_json"][()].decode("utf-8"))
+        assert strict_json(raw_json.decode("utf-8")) == stack.frame_metadata
+        prov = strict_json(f["provenance_json"][()].decode("utf-8"))
         assert prov["processing"]["steps"][0]["name"] == "remove_plane"
         assert "state_backups_json" not in f
         assert f.attrs["pixel_size_nm"] == 1.5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,35 @@ from playnano.errors import ExportWarning
 from playnano.io.export_data import save_ome_tiff_stack
 from playnano.io.loaders import load_ome_tiff_stack
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack
+from playnano.testing import ExporterConformance, make_sample_stack, strict_json
 
 
 class TestTif(ExporterConformance):
     format_name = "tif"
 
     def read_back(self, path: Path):
-        return load_ome_tiff_stack(path)
+        back = load_ome_tiff_stack(path)
+        self.resolution_nm = resolution_tags_nm(path)  # what ImageJ reads
+        return back
+
+    def check_stack(self, back, stack, caps, *, raw: bool) -> None:
+        super().check_stack(back, stack, caps, raw=raw)
+        for x_nm, y_nm in self.resolution_nm:
+            assert x_nm == pytest.approx(stack.pixel_size_nm, rel=1e-6)
+            assert y_nm == pytest.approx(stack.pixel_size_nm, rel=1e-6)
+
+
+def resolution_tags_nm(path: Path) -> list[tuple[float, float]]:
+    """Pixel width and height (nm) from every page's TIFF resolution tags."""
+    sizes = []
+    with tifffile.TiffFile(path) as tif:
+        tif.pages.useframes = False  # full pages, with their tags
+        for i in range(len(tif.pages)):
+            tags = tif.pages[i].tags
+            assert tags["ResolutionUnit"].value == tifffile.RESUNIT.CENTIMETER
+            x, y = (tags[n].value for n in ("XResolution", "YResolution"))
+            sizes.append((1e7 * x[1] / x[0], 1e7 * y[1] / y[0]))  # px/cm -> nm
+    return sizes
 
 
 def read_tiff(path: Path) -> dict[str, Any]:
@@ -77,10 +97,10 @@ def test_ome_stack_as_readers_see_it(tmp_path: Path, dtype: type) -> None:
     assert [float(p["DeltaT"]) for p in got["planes"]] == [0.0, 0.25, 0.5, 0.75]
     assert [int(p["TheT"]) for p in got["planes"]] == [0, 1, 2, 3]
     assert got["channels"][0]["Name"] == "height_trace"
-    prov = json.loads(got["tags"][65000].decode("utf-8"))
+    prov = strict_json(got["tags"][65000].decode("utf-8"))
     assert prov["processing"]["steps"][0]["name"] == "remove_plane"
-    assert json.loads(got["tags"][65001]) == ["raw", "step_1_remove_plane"]
-    own = json.loads(got["tags"][65002])
+    assert strict_json(got["tags"][65001]) == ["raw", "step_1_remove_plane"]
+    own = strict_json(got["tags"][65002])
     assert own["frame_metadata"] == stack.frame_metadata
     assert got["n_pages"] == 4 and not got["later_pages_tagged"]
 
@@ -100,7 +120,7 @@ def test_missing_timestamps_are_left_out_and_said(tmp_path: Path) -> None:
     got = read_tiff(path)
     assert [p.get("DeltaT") for p in got["planes"]] == ["0.0", None, None, "0.75"]
     assert float(got["pixels"]["TimeIncrement"]) == pytest.approx(0.25)
-    notes = json.loads(got["tags"][65000])["export_notes"]
+    notes = strict_json(got["tags"][65000])["export_notes"]
     assert any("no timestamp" in n for n in notes)
     assert "export_notes" not in stack.provenance  # only in the file
     assert load_ome_tiff_stack(path).get_frame_times() == [0.0, None, None, 0.75]
@@ -124,7 +144,7 @@ def test_differing_pixel_sizes_are_said(tmp_path: Path) -> None:
         [path] = save_ome_tiff_stack(tmp_path / "s", stack)
     got = read_tiff(path)
     assert float(got["pixels"]["PhysicalSizeX"]) == pytest.approx(0.0015)
-    notes = json.loads(got["tags"][65000])["export_notes"]
+    notes = strict_json(got["tags"][65000])["export_notes"]
     assert any("pixel sizes differ" in n for n in notes)
     back = load_ome_tiff_stack(path)
     assert [md["frame_pixel_size_nm"] for md in back.frame_metadata] == [
@@ -197,3 +217,16 @@ def test_channel_name_is_xml_escaped(tmp_path: Path) -> None:
     [path] = save_ome_tiff_stack(tmp_path / "s", stack)
     assert read_tiff(path)["channels"][0]["Name"] == 'amp <"A&B">'
     assert load_ome_tiff_stack(path).channel == 'amp <"A&B">'
+
+
+@pytest.mark.parametrize("px_nm", [1.5, 0.37, 12.0])
+def test_resolution_tags_give_the_pixel_size(tmp_path: Path, px_nm: float) -> None:
+    # ImageJ and most TIFF readers ignore OME-XML and take the scale from these tags
+    stack = make_sample_stack()
+    stack.pixel_size_nm = px_nm
+    for meta in stack.frame_metadata:
+        meta["frame_pixel_size_nm"] = px_nm
+    [path] = save_ome_tiff_stack(tmp_path / "s", stack)
+    sizes = resolution_tags_nm(path)
+    assert len(sizes) == stack.n_frames
+    assert sizes == [(pytest.approx(px_nm, rel=1e-6),) * 2] * stack.n_frames

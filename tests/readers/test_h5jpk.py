@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 
@@ -74,7 +75,6 @@ def test_not_hdf5(tmp_path):
 
 
 def _write_scan(path, *, times=False, n_values=6):
-    h5py = pytest.importorskip("h5py")
     raw = np.arange(n_values * 2, dtype=np.int32).reshape(n_values, 2)
     with h5py.File(path, "w") as f:
         m = f.create_group("Measurement_000")
@@ -143,7 +143,6 @@ def test_grid_that_does_not_match_the_data(tmp_path):
 
 
 def test_second_measurement_is_reported(tmp_path):
-    h5py = pytest.importorskip("h5py")
     path = tmp_path / "scan.h5-jpk"
     _write_scan(path)
     with h5py.File(path, "a") as f:

@@ -10,14 +10,13 @@ import subprocess
 import sys
 import zlib
 
+import h5py
 import numpy as np
 import pytest
 
 from playnano.errors import ReadError
 from playnano.readers import load
 from tests.readers.test_h5jpk import _write_scan
-
-h5py = pytest.importorskip("h5py")
 
 PIXELS, GRID = 16384, 128  # a 128x128 scan: 16384 values per frame
 

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import tifffile
 
 from playnano.errors import ChannelError, PlaynanoWarning, ReadError
 from playnano.readers import load
@@ -63,7 +64,6 @@ def test_zero_scan_size_asd_is_a_read_error_naming_the_file(tmp_path):
 
 
 def test_bool_tiff_is_a_read_error_naming_the_file(tmp_path):
-    tifffile = pytest.importorskip("tifffile")
     path = tmp_path / "mask.tif"
     tifffile.imwrite(path, np.zeros((2, 4, 4), dtype=bool))
     with pytest.raises(ReadError) as err:
@@ -171,7 +171,6 @@ def test_h5jpk_unusable_frame_times_fall_back_without_warnings(tmp_path, bad):
 
 # ---------------------------------------------------------- raw tag bytes
 def test_jpk_channel_names_with_newlines_stay_on_one_line(tmp_path):
-    tifffile = pytest.importorskip("tifffile")
     path = tmp_path / "frame.jpk"
     grid = [(32834, "d", 1, 8.5e-8, True), (32838, "I", 1, 4, True)]
     tifffile.imwrite(path, np.zeros((8, 8), np.uint8), extratags=grid)
@@ -183,7 +182,6 @@ def test_jpk_channel_names_with_newlines_stay_on_one_line(tmp_path):
 
 
 def test_jpk_unknown_scaling_kind_stays_on_one_line(tmp_path):
-    tifffile = pytest.importorskip("tifffile")
     path = tmp_path / "frame.jpk"
     grid = [(32834, "d", 1, 8.5e-8, True), (32838, "I", 1, 4, True)]
     tifffile.imwrite(path, np.zeros((8, 8), np.uint8), extratags=grid)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tifffile
 
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import available_channels, load, reader_for
 from playnano.readers.tiff import PixelSizeWarning
-
-tifffile = pytest.importorskip("tifffile")
 
 TYX = {"axes": "TYX"}  # an ImageJ time series (a bare 3D array would be channels)
 FRAMES = np.random.default_rng(0).random((4, 6, 5)).astype(np.float32)

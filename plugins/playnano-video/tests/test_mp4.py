@@ -24,7 +24,7 @@ from playnano.errors import ExportError, ExportWarning, OptionError
 from playnano.io.export_data import export_stack, plan_exports
 from playnano.plugins.registry import exporters
 from playnano.render import N_LEVELS, colormap_palette, upscale_factor
-from playnano.testing import ExporterConformance, make_sample_stack
+from playnano.testing import ExporterConformance, FramesSeen, make_sample_stack
 
 import playnano_video
 from playnano_video.encoder import check_mp4, even_size, ffmpeg_reason, rate_arg
@@ -36,8 +36,12 @@ COLOUR_TOL = 8
 class TestMp4(ExporterConformance):
     format_name = "mp4"
 
-    def read_back(self, path: Path) -> AFMImageStack | None:
-        return None  # colours of heights, not heights: there is no loader
+    def inspect(self, path: Path) -> FramesSeen:
+        # colours of heights, not heights: what ffmpeg decodes
+        rgb, meta = read_frames(path)
+        n, secs = imageio_ffmpeg.count_frames_and_secs(str(path))
+        assert n == len(rgb) and secs == pytest.approx(n / meta["fps"], abs=0.01)
+        return FramesSeen(n, (1 / meta["fps"],) * n, meta["size"], rgb)
 
     def export_options(self) -> dict[str, Any]:
         # the sample stack is 25.5 nm wide: the default 100 nm bar would not fit

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
 
 from playnano.__about__ import __version__
 from playnano.errors import PlaynanoError
+from playnano.io.guard import deliver_interrupts
+
+#: Exit codes (documented in docs/cli.rst): a value, file or data is wrong; the
+#: command line itself is wrong; some formats failed; interrupted by Ctrl-C.
+EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def error_text(exc: BaseException) -> str:
+    """An error's message as the command line says it (flags, not keywords)."""
+    return str(exc).replace(
+        "pass overwrite=True (CLI: --overwrite)", "pass --overwrite"
+    )
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print one error line on stderr and exit with ``code``."""
     click.echo(f"playnano: error: {message}", err=True)
     sys.exit(code)
@@ -26,17 +40,43 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kw: Any) 
 class PlaynanoGroup(click.Group):
     """A click group that turns user errors into one line and an exit code."""
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kw: Any,
+    ) -> Any:
+        """Run the command; click's own usage errors get playnano's one-line style."""
+        run = super().main
+        if not standalone_mode:
+            return run(args, prog_name, complete_var, False, **kw)
+        try:
+            code = run(args, prog_name, complete_var, False, **kw)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "playnano"
+            fail(f"{exc.format_message()} (see '{where} --help')", EXIT_USAGE)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            fail("interrupted", EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         previous = warnings.showwarning
         warnings.showwarning = _show_warning
         try:
-            return super().invoke(ctx)
+            # Ctrl-C inside a library callback (h5py's) is raised where it can
+            # propagate instead of being dropped: every stage stops at once
+            with deliver_interrupts():
+                return super().invoke(ctx)
         except PlaynanoError as exc:
             if ctx.obj and ctx.obj.get("verbose", 0) > 1:
                 raise
-            fail(str(exc), exc.exit_code)
+            fail(error_text(exc), exc.exit_code)
         except KeyboardInterrupt:
-            fail("interrupted; no partial output was kept", 130)
+            fail("interrupted; no partial output was kept", EXIT_INTERRUPTED)
         finally:
             warnings.showwarning = previous
 
@@ -58,10 +98,12 @@ def cli(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     from playnano.cli.formats import formats
+    from playnano.cli.play import play
     from playnano.cli.process import process
     from playnano.cli.steps import steps
 
     cli.add_command(formats)
+    cli.add_command(play)
     cli.add_command(process)
     cli.add_command(steps)
 
@@ -71,4 +113,8 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
+    if hasattr(signal, "SIGXFSZ"):
+        # a file size limit then fails the write (EFBIG, reported in one line)
+        # instead of killing the process with a core dump
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     cli(prog_name="playnano")

@@ -13,13 +13,16 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
+from playnano.cli.app import EXIT_PARTIAL, error_text
 from playnano.errors import OptionError, ReadError
 
-#: Exit code when some formats were written and others failed.
-EXIT_PARTIAL = 3
+#: Inputs that may hold an already processed stack (playnano's own bundles): their
+#: output name (``_filtered`` or not) is known only once they are read.
+BUNDLE_SUFFIXES = (".npz", ".h5", ".hdf5")
 
 
 class _ProcessCommand(click.Command):
@@ -101,6 +104,20 @@ def _split_formats(values: Sequence[str]) -> list[str]:
     return out
 
 
+_SHARED_FLAGS = {"scale_bar_nm": "--scale-bar-nm", "zmin": "--zmin", "zmax": "--zmax"}
+
+
+def _refuse_unused_shared(shared: dict[str, str], plan: list[Any]) -> None:
+    """Refuse a GIF flag that no requested format uses (as ``--option`` does)."""
+    for key, value in shared.items():
+        if not any(key in {o.name for o in e.obj.options} for e, _ in plan):
+            names = ", ".join(e.name for e, _ in plan)
+            raise OptionError(
+                f"{_SHARED_FLAGS[key]} {value} was given, but no format requested "
+                f"({names}) draws an image; add --make-gif or leave it out"
+            )
+
+
 def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     opts: dict[str, dict[str, str]] = {}
     for v in values:
@@ -114,7 +131,9 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     return opts
 
 
-@click.command(cls=_ProcessCommand)
+@click.command(
+    cls=_ProcessCommand, short_help="Read an AFM video, process it, export it."
+)
 @click.argument(
     "input_path", metavar="INPUT", required=False, type=click.Path(path_type=Path)
 )
@@ -239,6 +258,7 @@ def process(
       playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
       playnano process --synthetic -p remove_plane --export all
     """
+    from playnano.io.atomic import check_output_folder
     from playnano.io.export_data import (
         export_all,
         make_stem,
@@ -265,6 +285,8 @@ def process(
         raise click.UsageError("give exactly one of INPUT or --synthetic")
     if processing and processing_file:
         raise click.UsageError("give --processing or --processing-file, not both")
+    if synthetic and channel is not None:
+        raise click.UsageError("--channel cannot be used with --synthetic")
     if input_path is not None and not input_path.exists():
         raise ReadError(f"{input_path}: no such file or folder")
     formats = _split_formats(export)
@@ -287,6 +309,7 @@ def process(
         options=_parse_format_options(format_options),
         shared_options=shared,
     )
+    _refuse_unused_shared(shared, plan)
     if processing_file is not None:
         steps = load_processing_file(processing_file)
     else:
@@ -297,10 +320,19 @@ def process(
     else:
         assert input_path is not None
         base = output_name or input_path.name.split(".")[0] or "playnano_export"
-    if any(r.spec.kind in ("filter", "stack") for r in resolved):
-        # the name is known before reading only when the run itself processes the data
-        stem = make_stem(base, processed=True, raw=raw)
+    processes = any(r.spec.kind in ("filter", "stack") for r in resolved)
+    bundle = input_path is not None and input_path.name.lower().endswith(
+        BUNDLE_SUFFIXES
+    )
+    # the output names are known before reading unless a bundle (maybe processed
+    # already) is re-exported unprocessed: then export_all checks once it is read
+    if processes or not bundle:
+        stem = make_stem(base, processed=processes, raw=raw)
         refuse_existing_outputs(plan, output_folder, stem, overwrite)
+    else:
+        check_output_folder(
+            output_folder, [f"{base}_filtered{e.obj.suffix}" for e, _ in plan]
+        )
 
     # ---- read, process, export
     if synthetic:
@@ -345,7 +377,7 @@ def process(
     for r in results:
         if r.error is not None:
             failed += 1
-            click.echo(f"playnano: error: {r.format}: {r.error}", err=True)
+            click.echo(f"playnano: error: {r.format}: {error_text(r.error)}", err=True)
             if verbose > 1 and r.error.__cause__ is not None:
                 traceback.print_exception(r.error.__cause__, file=sys.stderr)
             continue

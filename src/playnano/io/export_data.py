@@ -13,6 +13,7 @@ import contextvars
 import copy
 import logging
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,9 +21,26 @@ from pathlib import Path
 from typing import Any
 
 from playnano.afm_stack import AFMImageStack
-from playnano.errors import ExportError, OptionError, PlaynanoError
-from playnano.io.atomic import commit_outputs, refuse_existing, staging_dir
+from playnano.errors import (
+    DiskFullError,
+    ExportError,
+    OptionError,
+    PlaynanoError,
+)
+from playnano.io.atomic import (
+    check_output_folder,
+    commit_outputs,
+    refuse_existing,
+    staging_dir,
+)
 from playnano.io.codec import default_threads, engine_name, using_threads
+from playnano.io.guard import (
+    FULL_ERRNOS,
+    deliver_interrupts,
+    describe_oserror,
+    disk_full_error,
+    take_pending,
+)
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import BUILTIN_DIST, Entry, exporters
 from playnano.provenance import record_export
@@ -77,9 +95,43 @@ def refuse_existing_outputs(
     stem: str,
     overwrite: bool,
 ) -> None:
-    """Fail before any work when a planned output exists and ``overwrite`` is false."""
-    for entry, _ in plan:
-        refuse_existing(Path(folder) / f"{stem}{entry.obj.suffix}", overwrite)
+    """Fail before any work when a planned output exists and ``overwrite`` is false.
+
+    Also checks that the folder can be written in and the names are not too long
+    (:func:`playnano.io.atomic.check_output_folder`).
+    """
+    names = [f"{stem}{entry.obj.suffix}" for entry, _ in plan]
+    check_output_folder(folder, names)
+    for name in names:
+        refuse_existing(Path(folder) / name, overwrite)
+
+
+#: Lossless formats compress heights by less than this factor in practice; the
+#: free-space check asks for at least the data's size divided by it per format.
+LOSSLESS_MAX_RATIO = 4
+
+
+def estimate_bytes(stack: AFMImageStack, entries: Iterable[Entry], raw: bool) -> int:
+    """A low estimate of the bytes an export of ``stack`` in ``entries`` needs."""
+    data, _ = stack.export_source(raw=raw)
+    lossless = sum(1 for e in entries if not e.obj.capabilities.lossy)
+    return int(data.nbytes // LOSSLESS_MAX_RATIO * lossless)
+
+
+def check_free_space(folder: str | Path, need: int) -> None:
+    """Raise :class:`DiskFullError` when ``folder``'s disk has less than ``need`` free."""
+    existing = Path(folder)
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    try:
+        free = shutil.disk_usage(existing).free
+    except OSError:
+        return  # cannot tell: the write itself is guarded
+    if free < need:
+        raise DiskFullError(
+            f"{folder}: only {free / 1e6:.1f} MB free, the export needs at least "
+            f"about {need / 1e6:.1f} MB; nothing was written"
+        )
 
 
 def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,7 +139,14 @@ def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[st
     exp = entry.obj
     if raw and not exp.capabilities.supports_raw:
         raise OptionError(f"format {entry.name!r} cannot export the raw snapshot")
-    return resolve_options(tuple(exp.options), options, owner=f"format {entry.name!r}")
+    opts = resolve_options(tuple(exp.options), options, owner=f"format {entry.name!r}")
+    lo, hi = opts.get("zmin"), opts.get("zmax")
+    numbers = (int, float)
+    if isinstance(lo, numbers) and isinstance(hi, numbers) and not lo < hi:
+        raise OptionError(
+            f"format {entry.name!r}: zmin ({lo:g}) must be below zmax ({hi:g})"
+        )
+    return opts
 
 
 def _deflated(entry: Entry, opts: Mapping[str, Any]) -> bool:
@@ -136,14 +195,36 @@ def export_stack(
     opts = check_export(entry, raw, options or {})
     exp = entry.obj
     target = with_suffix(Path(path), exp.suffix)
-    refuse_existing(target, overwrite)
     dest = target.parent
-    with staging_dir(dest) as staging:
+    check_output_folder(dest, [target.name])
+    refuse_existing(target, overwrite)
+    check_free_space(dest, estimate_bytes(stack, [entry], raw))
+    with deliver_interrupts(), staging_dir(dest) as staging:
         try:
             with using_threads(threads):
                 written = exp.export(stack, staging / target.name, raw=raw, **opts)
+        except DiskFullError as exc:  # name the output, not the staging folder
+            raise DiskFullError(str(exc).replace(str(staging), str(dest))) from None
         except PlaynanoError:
             raise
+        except KeyboardInterrupt:
+            pending = take_pending()  # a guarded file stopped the writer
+            if pending is not None:
+                raise DiskFullError(
+                    str(pending).replace(str(staging), str(dest))
+                ) from None
+            raise
+        except OSError as exc:
+            pending = take_pending()
+            if pending is not None:
+                raise DiskFullError(
+                    str(pending).replace(str(staging), str(dest))
+                ) from None
+            if exc.errno in FULL_ERRNOS:
+                raise disk_full_error(target, exc) from None
+            raise ExportError(
+                f"{target}: {describe_oserror(exc)} (writing it as {entry.name})"
+            ) from exc
         except Exception as exc:
             raise ExportError(
                 f"writing {target.name} as {entry.name} failed: "
@@ -268,9 +349,15 @@ def export_all(
     )
     folder = Path(output_folder)
     stem = output_stem(afm_stack, base_name, raw)
+    check_output_folder(folder, [f"{stem}{e.obj.suffix}" for e, _ in plan])
+    check_free_space(folder, estimate_bytes(afm_stack, [e for e, _ in plan], raw))
+    full: list[DiskFullError] = []  # the first full disk stops every later format
 
     def run(stack: AFMImageStack, entry: Entry, opts: dict[str, Any]) -> ExportResult:
         result = ExportResult(entry.name)
+        if full:
+            result.error = ExportError("not written: the disk is full (see above)")
+            return result
         try:
             result.paths = export_stack(
                 stack,
@@ -281,6 +368,9 @@ def export_all(
                 options=opts,
                 threads=threads,
             )
+        except DiskFullError as exc:
+            result.error = exc
+            full.append(exc)  # stop: the next formats would fail too
         except PlaynanoError as exc:
             result.error = exc
         return result

@@ -23,7 +23,7 @@ def export_gif(
     make_gif: bool = True,
     output_folder: str | Path | None = "output",
     output_name: str | None = None,
-    scale_bar_nm: float | None = 100,
+    scale_bar_nm: float | str | None = "auto",
     zmin: float | str | None = "auto",
     zmax: float | str | None = "auto",
     draw_ts: bool = True,
@@ -50,12 +50,17 @@ def export_gif(
     output_name : str, optional
         Base file name; default: the stack's source file name. ``_filtered`` is
         appended for a processed stack unless ``raw`` is true.
-    scale_bar_nm : float
-        Scale bar length in nm; 0 turns it off (``None`` means 100).
-    zmin, zmax : float or "auto"
-        Heights at the ends of the colormap; ``"auto"`` (or ``None``) takes the
-        finite minimum / maximum of the whole stack, one scale for all frames.
-        (playnano 0.5.0 used the 1st/99th percentiles for ``"auto"``.)
+    scale_bar_nm : float or "auto"
+        Scale bar length in nm, drawn as given; 0 turns it off. ``"auto"`` (or
+        ``None``) draws 100 nm when that is a tenth to a half of the frame width,
+        else a round length (1, 2 or 5 x 10^n nm) near a fifth of it.
+    zmin, zmax : float, "auto", "min" or "max"
+        Heights at the ends of the colormap, one scale for all frames. ``"auto"``
+        (or ``None``) takes the 1st / 99th percentile of the stack's finite
+        heights (as playnano 0.5.0 did; measured on an even sample of frames and
+        pixels), so a few outlier frames do not wash out the others; ``"min"`` /
+        ``"max"`` take the exact extremes. A frame more than half outside the
+        range gives an :class:`~playnano.errors.ExportWarning`.
     draw_ts : bool
         Draw each frame's timestamp.
     raw : bool
@@ -94,7 +99,7 @@ def export_gif(
             stacklevel=2,
         )
     options = {
-        "scale_bar_nm": 100 if scale_bar_nm is None else scale_bar_nm,
+        "scale_bar_nm": "auto" if scale_bar_nm is None else scale_bar_nm,
         "zmin": "auto" if zmin is None else zmin,
         "zmax": "auto" if zmax is None else zmax,
         "draw_ts": draw_ts,

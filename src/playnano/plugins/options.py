@@ -72,12 +72,20 @@ def parse_float_or_auto(value: Any) -> float | str:
     return parse_float(value)
 
 
+def parse_z_bound(value: Any) -> float | str:
+    """Parse a finite float or one of the words ``auto``, ``min``, ``max``."""
+    if isinstance(value, str) and value.strip().lower() in {"auto", "min", "max"}:
+        return value.strip().lower()
+    return parse_float(value)
+
+
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "bool": parse_bool,
     "float": parse_float,
     "int": parse_int,
     "str": parse_str,
     "float|auto": parse_float_or_auto,
+    "float|auto|min|max": parse_z_bound,
 }
 
 
@@ -90,7 +98,8 @@ class Option:
     name : str
         Keyword name (a Python identifier, e.g. ``scale_bar_nm``).
     type : str
-        One of ``bool``, ``float``, ``int``, ``str``, ``float|auto``.
+        One of ``bool``, ``float``, ``int``, ``str``, ``float|auto``,
+        ``float|auto|min|max``.
     default : object
         Value used when the option is not given (``None`` allowed).
     help : str

@@ -339,8 +339,24 @@ def tifffile_guard(path: Path) -> Iterator[None]:
         raise error
 
 
+#: Most decoded bytes per stored byte: uncompressed (8 for 1-bit pixels), PackBits,
+#: deflate (its format's limit is 1032). Other codecs are not bounded here.
+_TIFF_RATIO = {1: 8, 32773: 128, 8: 1032, 32946: 1032}
+
+
 def check_tiff_page(path: Path, page: Any, what: str) -> None:
-    """Raise a ReadError when a TIFF page's image data runs past the end of file."""
+    """Raise a ReadError when a TIFF page's image data runs past the end of file,
+    or when its declared pixels need more bytes than its stored data can decode to
+    (a tiny file must not make tifffile allocate gigabytes)."""
     size = path.stat().st_size
     ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True)]
     check_size(path, size, max(ends, default=0), what)
+    ratio = _TIFF_RATIO.get(int(getattr(page, "compression", 0)))  # NONE is falsy
+    declared = int(getattr(page, "nbytes", 0) or 0)
+    stored = sum(page.databytecounts)
+    if ratio is not None and declared > ratio * stored + 4096:
+        shape = " x ".join(map(str, page.shape))
+        raise ReadError(
+            f"{path.name}: {what} declares {shape} {page.dtype} ({declared} bytes) "
+            f"but stores {stored} bytes"
+        )

@@ -107,6 +107,8 @@ def _epoch_ms(meta: Any, key: str, n: int, path: Path) -> list[int] | None:
     if dset.size != n or dset.dtype.kind not in "iuf":
         return None
     values = np.asarray(dset[()]).ravel()
+    if values.dtype.kind == "f":  # float16 would overflow comparing with 2**62
+        values = values.astype(np.float64)
     if values.dtype.kind == "f" and not (
         np.isfinite(values).all() and (np.abs(values) < 2.0**62).all()
     ):

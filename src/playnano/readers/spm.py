@@ -207,6 +207,14 @@ def read_image(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
         f"{samples}x{lines} int{8 * bpp} data at offset {offset}",
     )
     factors, unit = _z_scale(header, image, bpp)
+    largest = 256.0**bpp  # above any raw value's magnitude
+    for factor in factors:
+        largest *= abs(factor)
+    if not np.isfinite(largest):
+        raise ReadError(
+            f"{path.name}: the {name!r} image's Z scale and sensitivity give heights "
+            "too large for a number"
+        )
     raw = np.fromfile(path, dtype=f"<i{bpp}", count=samples * lines, offset=offset)
     data = np.flipud(raw.reshape(lines, samples)).astype(np.float64)
     for factor in factors:  # one at a time, in pySPM's order, for identical values

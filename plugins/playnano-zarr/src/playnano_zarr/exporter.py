@@ -54,8 +54,10 @@ class ZarrExporter:
             "str",
             "zstd",
             "Chunk compression: zstd, or none for uncompressed chunks (both lossless)",
-            choices=("zstd",),
-            nullable=True,  # playnano parses "none" as None
+            # playnano parses "none" as None before the choices are checked; it is
+            # listed so that the declaration shows what the help says
+            choices=("zstd", "none"),
+            nullable=True,
         ),
         Option(
             "compression_level",

@@ -79,8 +79,11 @@ class H5Exporter:
         """Write ``stack`` to ``path`` as an HDF5 bundle; return ``[path]``."""
         import h5py
 
+        from playnano.io.guard import guarded_file
+
         c = bundle_contents(stack, raw)
-        with h5py.File(path, "w") as f:
+        # a guarded file: a full disk stops the writer without corrupting HDF5
+        with guarded_file(path) as fh, h5py.File(fh, "w") as f:
             write_frames(f, layout.DATA, c.data, compress_level, path)
             if not raw:  # playnano 0.5.0 writes no layer groups for raw exports
                 # track_order keeps the layers in processing order when read back

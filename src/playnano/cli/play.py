@@ -1,0 +1,56 @@
+"""``playnano play``: open a video in napari with the playnano widget docked.
+
+napari and Qt come with the separately installed ``napari-playnano`` plugin; they
+are imported only when the command runs, never by ``playnano --help``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from playnano.errors import ReadError
+
+#: What to install when napari or the plugin is missing.
+INSTALL_HINT = "pip install napari-playnano (napari and the playnano widget)"
+#: Exit code when the GUI is not installed.
+EXIT_NO_GUI = 2
+
+
+@click.command()
+@click.argument("input_path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option(
+    "--processing",
+    "-p",
+    default=None,
+    help='Steps to run on opening, e.g. "remove_plane;gaussian_filter:sigma=2".',
+)
+@click.option(
+    "--channel",
+    "-c",
+    default=None,
+    help="Channel to read (default: the file's height channel).",
+)
+def play(input_path: Path, processing: str | None, channel: str | None) -> None:
+    """Open FILE (a video, a folder of frames or a bundle) in napari.
+
+    The "playnano" widget is docked: choose the channel, edit and run steps, and
+    export to any installed format. Needs the napari-playnano plugin.
+
+    \b
+    Example:
+      playnano play video.asd -p "remove_plane;row_median_align"
+    """
+    from playnano.cli.app import fail
+    from playnano.processing.pipeline import validate_steps
+
+    try:
+        import napari  # noqa: F401
+        from napari_playnano._play import launch
+    except ImportError as exc:
+        fail(f"play needs napari ({exc.name} is missing): {INSTALL_HINT}", EXIT_NO_GUI)
+    if not input_path.exists():
+        raise ReadError(f"{input_path}: no such file or folder")
+    validate_steps(processing or "")  # a mistake is one line, before a window opens
+    launch(input_path, steps=processing or "", channel=channel)

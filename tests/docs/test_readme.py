@@ -1,0 +1,98 @@
+"""README and quickstart promises that can be checked: install, test data, examples."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageSequence
+
+from playnano.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def run_on_sample(line: str, afm_data: Path, out: Path):
+    argv = shlex.split(line)[2:]  # after "playnano process"
+    sample = str(afm_data / "asd" / "asd_sample_0.asd")
+    argv = [sample if a == "video.asd" else a for a in argv]
+    return CliRunner().invoke(cli, ["process", *argv, "-o", str(out)])
+
+
+def test_readme_gif_examples_show_the_sample(afm_data: Path, tmp_path: Path) -> None:
+    lines = [
+        ln for ln in README.splitlines() if "--make-gif" in ln and "video.asd" in ln
+    ]
+    assert lines
+    for n, line in enumerate(lines):
+        out = tmp_path / str(n)
+        result = run_on_sample(line, afm_data, out)
+        assert result.exit_code == 0, result.output
+        [gif] = out.glob("*.gif")
+        with Image.open(gif) as im:
+            for i, frame in enumerate(ImageSequence.Iterator(im)):
+                if i >= 22:  # frames 22-29 hold -60...158 nm outliers
+                    break
+                rgb = np.asarray(frame.convert("RGB")).reshape(-1, 3)
+                _, counts = np.unique(rgb, axis=0, return_counts=True)
+                assert counts.max() / counts.sum() < 0.75, f"{line}: frame {i} is flat"
+
+
+@pytest.mark.filterwarnings("always::playnano.errors.ExportWarning")
+def test_the_old_readme_example_warns_about_its_black_gif(
+    afm_data: Path, tmp_path: Path
+) -> None:
+    old = "playnano process video.asd --make-gif --scale-bar-nm 50 --zmin 0 --zmax 5"
+    result = run_on_sample(old, afm_data, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (
+        "playnano: warning: 30 of 32 frames are more than half outside the colour "
+        "range 0 to 5 nm" in result.output
+    )
+
+
+def test_readme_says_where_test_data_comes_from_and_that_tests_skip() -> None:
+    assert "PLAYNANO_TEST_DATA" in README
+    assert "MANIFEST.tsv" in README
+    assert re.search(r"skipped with a reason", README)
+
+
+def test_readme_explains_filtered_names_next_to_the_python_snippet() -> None:
+    before_snippet = README.split("```python", 1)[0].rstrip()
+    paragraph = before_snippet.rsplit("\n\n", 1)[-1]
+    assert "_filtered" in paragraph
+
+
+def test_quickstart_installs_from_the_repository_not_the_index() -> None:
+    text = (REPO / "docs" / "quickstart.rst").read_text(encoding="utf-8")
+    commands = [
+        ln.strip()[2:] for ln in text.splitlines() if ln.strip().startswith("$ ")
+    ]
+    installs = [c for c in commands if "pip install" in c]
+    assert installs, "the quickstart shows no install command"
+    for c in installs:
+        assert not re.fullmatch(r"(python -m )?pip install playnano", c), c
+
+
+# import names of the distributions the core declares
+_IMPORT_NAMES = {"pyyaml": "yaml", "pillow": "PIL"}
+
+
+def test_every_core_dependency_is_imported_by_the_core() -> None:
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    sources = "\n".join(
+        p.read_text(encoding="utf-8") for p in (REPO / "src" / "playnano").rglob("*.py")
+    )
+    for dep in meta["project"]["dependencies"]:
+        dist = re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].lower()
+        module = _IMPORT_NAMES.get(dist, dist)
+        imported = rf"^\s*(import|from) {module}\b|import_module\([\"']{module}\b"
+        assert re.search(imported, sources, re.M), (
+            f"{dist} is declared but never imported"
+        )
