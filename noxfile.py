@@ -73,7 +73,8 @@ def typecheck(session: nox.Session) -> None:
 def compat(session: nox.Session) -> None:
     """Both-way compatibility with playnano 0.5.0, and real .asd files read as
     AFMReader 0.0.7 reads them; each installed in its own environment."""
-    session.install("-e", ".[test]")
+    # the video plugin too: 0.5.0's --make-video lines run on ours (test_export_cli_050)
+    session.install("-e", ".[test]", "-e", "plugins/playnano-video[test]")
     old = Path(session.create_tmp()) / "playnano050"
     session.run("python", "-m", "venv", "--clear", str(old))
     old_python = old / "bin" / "python"

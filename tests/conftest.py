@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -177,3 +178,31 @@ def install_plugin(
     yield install
     for mod in added_modules:
         sys.modules.pop(mod, None)
+
+
+@pytest.fixture(autouse=True)
+def bundles_follow_the_specification(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bundle a test writes through playnano's exporters passes ``--check``."""
+    from playnano.formats.h5 import exporter as h5_exporter
+    from playnano.formats.h5 import info as h5_info
+    from playnano.formats.npz import exporter as npz_exporter
+    from playnano.formats.npz import info as npz_info
+    from playnano.formats.ometiff import exporter as tif_exporter
+    from playnano.formats.ometiff import info as tif_info
+
+    for cls, check in (
+        (npz_exporter.NpzExporter, npz_info.check),
+        (h5_exporter.H5Exporter, h5_info.check),
+        (tif_exporter.TifExporter, tif_info.check),
+    ):
+        export = cls.export
+
+        @functools.wraps(export)
+        def checked(self, *args, _export=export, _check=check, **kw):
+            written = _export(self, *args, **kw)
+            for path in written:
+                problems = _check(path)
+                assert not problems, f"{path.name} breaks the specification: {problems}"
+            return written
+
+        monkeypatch.setattr(cls, "export", checked)

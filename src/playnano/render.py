@@ -19,7 +19,6 @@ integer nearest-neighbour factor, so pixels stay square and sharp and the text
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from collections.abc import Iterator, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from playnano.errors import ExportWarning, OptionError
+from playnano.io.guard import check_cancelled
 
 N_LEVELS = 253
 NAN_INDEX = 253
@@ -51,16 +51,11 @@ def colormap_palette(
     Raises
     ------
     OptionError
-        If matplotlib has no colormap of that name.
+        If no colormap has that name (:mod:`playnano.colormaps`).
     """
-    import matplotlib
+    from playnano.colormaps import get_colormap
 
-    try:
-        colormap = matplotlib.colormaps[cmap]
-    except KeyError:
-        close = difflib.get_close_matches(cmap, list(matplotlib.colormaps), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise OptionError(f"unknown colormap {cmap!r}{hint}") from None
+    colormap = get_colormap(cmap)  # matplotlib's or 0.5.0's afm_brown & co
     palette = np.zeros((256, 3), dtype=np.uint8)
     # the colormap resampled to N_LEVELS entries, as matplotlib would draw with it
     levels = colormap.resampled(N_LEVELS)(np.arange(N_LEVELS), bytes=True)
@@ -429,6 +424,7 @@ class FrameRenderer:
         work = np.empty(self.data.shape[1:], dtype=np.float64)
         self.clipped_frames = []
         for i in range(self.n_frames):
+            check_cancelled()  # an interrupted export stops between frames
             frame = self.render(i, work)
             yield self.palette[frame] if rgb else frame
         if self.clipped_frames:

@@ -144,6 +144,7 @@ def test_synthetic_default_through_every_installed_format(tmp_path) -> None:
         "synthetic_hsafm_filtered.h5",
         "synthetic_hsafm_filtered.npz",
         "synthetic_hsafm_filtered.ome.tif",
+        "synthetic_hsafm_filtered_frames",  # png
     ]
 
 

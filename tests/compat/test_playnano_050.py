@@ -194,3 +194,31 @@ def test_we_read_050_files(written_by_050: tuple, fmt: str) -> None:
     assert list(back.masks) == list(stack.masks)
     for key, mask in stack.masks.items():
         np.testing.assert_array_equal(back.masks[key], mask)
+
+
+@pytest.mark.parametrize("fmt", list(SUFFIX))
+def test_info_and_check_on_050_files(written_by_050: tuple, fmt: str) -> None:
+    from click.testing import CliRunner
+
+    from playnano.cli import cli
+
+    stack, folder = written_by_050
+    path = folder / f"old{SUFFIX[fmt]}"
+    result = CliRunner().invoke(cli, ["info", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    [d] = json.loads(result.output)
+    assert d["metadata_only"] is True
+    assert d["format_version"] is None  # 0.5.0 writes no version
+    assert d["data"]["shape"] == list(stack.data.shape)
+    assert d["data"]["dtype"] == "float32"
+    assert d["pixel_size"]["value"] == pytest.approx(stack.pixel_size_nm, rel=1e-6)
+    assert d["channel"] == stack.channel
+    times = stack.get_frame_times()
+    t = d["frame_times"]
+    assert (t["first"], t["last"]) == (times[0], times[-1])
+    assert d["provenance"]["source_file"] == "sample_video.asd"
+    if fmt != "tif":
+        assert set(d["layers"]) == set(stack.processed)
+        assert set(d["masks"]) == set(stack.masks)
+    check = CliRunner().invoke(cli, ["info", "--check", str(path)])
+    assert check.exit_code == 0, check.output

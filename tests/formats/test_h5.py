@@ -53,6 +53,10 @@ def test_layout_chunks_filters_and_dtypes(tmp_path: Path, dtype: type) -> None:
         assert isinstance(f.attrs["channel"], str)
         assert f.attrs["channel"] == "height_trace"
         assert f.attrs["playnano_format_version"] == 1
+        assert f["data"].attrs["units"] == "nm"  # a height channel
+        assert f["timestamps"].attrs["units"] == "s"
+        assert {f["processed"][k].attrs["units"] for k in f["processed"]} == {"nm"}
+        assert "units" not in f["masks/step_2_mask_threshold"].attrs
 
 
 def test_raw_export_has_no_layer_groups(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import warnings
 import zipfile
 from pathlib import Path
@@ -27,7 +28,7 @@ class TestNpz(ExporterConformance):
 
 
 SEED_KEYS = {"data", "frame_metadata_json", "provenance_json", "pixel_size_nm"}
-SEED_KEYS |= {"channel", "timestamps", "playnano_format_version"}
+SEED_KEYS |= {"channel", "timestamps", "playnano_format_version", "units_json"}
 LAYER_KEYS = {"processed__raw", "processed__step_1_remove_plane"}
 MASK_KEYS = {"masks__step_2_mask_threshold"}
 
@@ -52,6 +53,13 @@ def test_keys_are_the_seeds_and_load_without_pickle(tmp_path: Path) -> None:
     assert [s["name"] for s in prov["processing"]["steps"]] == ["remove_plane"]
     assert members["masks__step_2_mask_threshold"].dtype == np.bool_
     np.testing.assert_array_equal(members["data"], stack.data)
+    units = json.loads(members["units_json"].item())  # height channel: nm
+    assert units == {
+        "data": "nm",
+        "processed": {"raw": "nm", "step_1_remove_plane": "nm"},
+        "timestamps": "s",
+        "pixel_size_nm": "nm",
+    }
 
 
 def test_state_backups_are_written_only_when_present(tmp_path: Path) -> None:

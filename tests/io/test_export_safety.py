@@ -86,6 +86,71 @@ def test_ctrl_c_during_hdf5_write_stops_at_once_and_leaves_nothing(
     assert list(out.iterdir()) == []  # no output, no staging folder
 
 
+GIF_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import playnano.synthetic as s
+    from playnano.afm_stack import AFMImageStack
+    base = s.synthetic_hsafm
+
+    def long_video():  # 20 real frames shown 30 times: a long GIF, made quickly
+        st = base(n_frames=20, size_px=512)
+        meta = [dict(st.frame_metadata[i % 20], timestamp=i * 0.5) for i in range(600)]
+        return AFMImageStack(np.tile(st.data, (30, 1, 1)), 1.0, st.channel, None, meta)
+
+    s.synthetic_hsafm = long_video
+    from playnano.cli.app import main
+    sys.argv[0] = "playnano"
+    main()
+    """
+)
+
+
+@pytest.mark.parametrize("formats", [["gif"], ["npz", "gif"]])
+def test_ctrl_c_while_a_gif_renders_beside_stops_at_once_and_leaves_nothing(
+    tmp_path: Path, formats: list[str]
+) -> None:
+    # a trailing GIF renders in a side thread; Ctrl-C must not wait for it
+    script = tmp_path / "run_playnano.py"
+    script.write_text(GIF_SCRIPT)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            "process",
+            "--synthetic",
+            "--threads",
+            "2",
+            "-e",
+            *formats,
+            "-o",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".playnano-partial-*/*.gif")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the GIF export never started"
+        time.sleep(0.05)
+    time.sleep(0.5)  # 600 frames of 512 x 512 take several seconds to render
+    assert proc.poll() is None, "the export finished before it could be interrupted"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    waited = time.monotonic() - sent
+    assert proc.returncode == 130, err
+    assert err.strip() == "playnano: error: interrupted; no partial output was kept"
+    assert waited < 3, f"took {waited:.1f} s to stop"
+    assert list(out.iterdir()) == []  # no output, no staging folder
+
+
 def test_file_size_limit_while_writing_hdf5_is_one_line_and_exit_1(
     tmp_path: Path,
 ) -> None:

@@ -101,3 +101,25 @@ def test_ome_tif_goes_to_the_bundle_reader(tmp_path):
     plain = tmp_path / "stack.TIF"
     tifffile.imwrite(plain, FRAMES, photometric="minisblack")
     assert reader_for(plain).name == "tiff"  # suffixes match in any case
+
+
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_bilevel_tiff_is_refused_for_its_pixel_type_not_as_truncated(
+    tmp_path, compression
+):
+    # 1-bit pages store 8 pixels per byte: a valid file, not one storing too little
+    path = tmp_path / "mask.tif"
+    bits = np.random.default_rng(0).random((3, 64, 80)) > 0.5
+    tifffile.imwrite(
+        path,
+        bits,
+        compression=compression,
+        resolution=(1e4, 1e4),
+        resolutionunit="CENTIMETER",
+    )
+    with tifffile.TiffFile(path) as tif:
+        assert tif.pages[0].bitspersample == 1
+        assert tif.series[0].dataoffset is None  # the page-by-page checks run
+    with pytest.raises(ReadError) as caught:
+        load(path)
+    assert str(caught.value) == "mask.tif: data must hold real numbers; got dtype bool"

@@ -98,11 +98,13 @@ def cli(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     from playnano.cli.formats import formats
+    from playnano.cli.info import info
     from playnano.cli.play import play
     from playnano.cli.process import process
     from playnano.cli.steps import steps
 
     cli.add_command(formats)
+    cli.add_command(info)
     cli.add_command(play)
     cli.add_command(process)
     cli.add_command(steps)

@@ -17,6 +17,12 @@ from typing import Any
 
 import click
 
+from playnano.cli.animation_flags import (
+    animation_flags,
+    animation_options,
+    normalize_make_video,
+    video_formats,
+)
 from playnano.cli.app import EXIT_PARTIAL, error_text
 from playnano.errors import OptionError, ReadError
 
@@ -29,6 +35,7 @@ class _ProcessCommand(click.Command):
     """Accepts ``--export tif npz hdf5`` (space-separated) as well as repeats/commas."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = normalize_make_video(args)  # 0.5.0's optional --make-video [LIST]
         return super().parse_args(ctx, expand_export_args(args))
 
 
@@ -94,6 +101,8 @@ _VALUE_OPTIONS = {
     "--zmax",
     "--option",
     "--threads",
+    "--fps",
+    "--cmap",
 }
 
 
@@ -104,16 +113,30 @@ def _split_formats(values: Sequence[str]) -> list[str]:
     return out
 
 
-_SHARED_FLAGS = {"scale_bar_nm": "--scale-bar-nm", "zmin": "--zmin", "zmax": "--zmax"}
+_SHARED_FLAGS = {
+    "scale_bar_nm": "--scale-bar-nm",
+    "zmin": "--zmin",
+    "zmax": "--zmax",
+    "fps": "--fps",
+    "cmap": "--cmap",
+    "draw_ts": "--draw-ts",
+}
 
 
-def _refuse_unused_shared(shared: dict[str, str], plan: list[Any]) -> None:
+def _flag_text(key: str, value: Any) -> str:
+    """The flag as typed: ``--zmin 2``, ``--draw-ts``, ``--no-draw-ts``."""
+    if isinstance(value, bool):
+        return _SHARED_FLAGS[key].replace("--", "--" if value else "--no-", 1)
+    return f"{_SHARED_FLAGS[key]} {value}"
+
+
+def _refuse_unused_shared(shared: dict[str, Any], plan: list[Any]) -> None:
     """Refuse a GIF flag that no requested format uses (as ``--option`` does)."""
     for key, value in shared.items():
         if not any(key in {o.name for o in e.obj.options} for e, _ in plan):
             names = ", ".join(e.name for e, _ in plan)
             raise OptionError(
-                f"{_SHARED_FLAGS[key]} {value} was given, but no format requested "
+                f"{_flag_text(key, value)} was given, but no format requested "
                 f"({names}) draws an image; add --make-gif or leave it out"
             )
 
@@ -224,6 +247,7 @@ def _parse_format_options(values: Sequence[str]) -> dict[str, dict[str, str]]:
     default=None,
     help="Compression threads (default: every core); files are the same either way.",
 )
+@animation_flags
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
@@ -246,6 +270,11 @@ def process(
     zmax: str | None,
     format_options: tuple[str, ...],
     threads: int | None,
+    make_video: tuple[str, ...],
+    make_sequence: bool,
+    fps: float | None,
+    cmap: str | None,
+    draw_ts: bool | None,
     overwrite: bool,
     quiet: bool,
     verbose: int,
@@ -257,6 +286,8 @@ def process(
       playnano process video.asd -p remove_plane --export tif npz h5 --make-gif
       playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
       playnano process --synthetic -p remove_plane --export all
+      playnano process video.asd -p remove_plane --make-gif --make-video mp4,webm \
+          --make-sequence --fps 10 --cmap viridis
     """
     from playnano.io.atomic import check_output_folder
     from playnano.io.export_data import (
@@ -292,17 +323,22 @@ def process(
     formats = _split_formats(export)
     if make_gif:
         formats.append("gif")
+    formats += video_formats(make_video)
+    if make_sequence:
+        formats.append("png")
     if any(f.lower() == "all" for f in formats):
         formats = [e.name for e in exporters().entries() if e.status() == "ok"]
     if not formats:
         raise click.UsageError(
-            "nothing to export: give --export FORMAT (or --make-gif)"
+            "nothing to export: give --export FORMAT (or --make-gif, --make-video, "
+            "--make-sequence)"
         )
     shared = {
         k: v
         for k, v in {"scale_bar_nm": scale_bar_nm, "zmin": zmin, "zmax": zmax}.items()
         if v is not None
     }
+    shared.update(animation_options(fps, cmap, draw_ts))
     plan = plan_exports(
         formats,
         raw=raw,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,23 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 #: NPZ key / HDF5 root attribute holding :data:`FORMAT_VERSION`.
 VERSION_KEY = "playnano_format_version"
+#: Unit written when the reader did not record the unit of the frame values.
+UNKNOWN_UNIT = "unknown"
+
+
+def units_of(stack: AFMImageStack, layers: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Units of what a bundle stores: frames, each processed layer, times, pixels."""
+    from playnano.info import data_units
+
+    unit = data_units(stack) or UNKNOWN_UNIT
+    return {
+        "data": unit,
+        "processed": {k: unit for k in layers},
+        "timestamps": "s",
+        "pixel_size_nm": "nm",
+    }
+
+
 #: A bundle's JSON text may take this many bytes, plus TEXT_BYTES_PER_FRAME for
 #: each frame; more is refused before it is read (a few kB can inflate to GBs).
 TEXT_BYTES = 16 << 20
@@ -53,6 +70,12 @@ class BundleContents:
     frame_metadata_json: str
     provenance_json: str
     state_backups_json: str | None
+    units: dict[str, str] | None = None
+
+    @property
+    def units_json(self) -> str:
+        """The units document: ``{"data": u, "timestamps": "s", ...}`` as JSON."""
+        return to_json(self.units or {})
 
 
 def bundle_contents(stack: AFMImageStack, raw: bool) -> BundleContents:
@@ -63,9 +86,10 @@ def bundle_contents(stack: AFMImageStack, raw: bool) -> BundleContents:
     """
     data, meta = stack.export_source(raw=raw)
     times = [md.get("timestamp") for md in meta]
+    layers = {} if raw else dict(stack.processed)
     return BundleContents(
         data=data,
-        layers={} if raw else dict(stack.processed),
+        layers=layers,
         masks={} if raw else dict(stack.masks),
         timestamps=np.array(
             [math.nan if t is None else t for t in times], dtype=np.float64
@@ -75,4 +99,5 @@ def bundle_contents(stack: AFMImageStack, raw: bool) -> BundleContents:
         state_backups_json=to_json(stack.state_backups)
         if stack.state_backups
         else None,
+        units=units_of(stack, layers),
     )

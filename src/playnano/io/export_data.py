@@ -14,6 +14,7 @@ import copy
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from playnano.io.atomic import (
 from playnano.io.codec import default_threads, engine_name, using_threads
 from playnano.io.guard import (
     FULL_ERRNOS,
+    cancellable,
     deliver_interrupts,
     describe_oserror,
     disk_full_error,
@@ -388,13 +390,20 @@ def export_all(
     shadow = copy.copy(afm_stack)
     shadow.provenance = copy.deepcopy(afm_stack.provenance)
     n_before = len(shadow.provenance.get("exports", []))
+    cancel = threading.Event()  # Ctrl-C reaches only this thread: pass it on
     with ThreadPoolExecutor(1, thread_name_prefix="playnano-export") as ex:
         beside = ex.submit(
             contextvars.copy_context().run,
+            cancellable,
+            cancel,
             lambda: [run(shadow, e, o) for e, o in side],
         )
-        results = [run(afm_stack, e, o) for e, o in serial]
-        results += beside.result()
+        try:
+            results = [run(afm_stack, e, o) for e, o in serial]
+            results += beside.result()
+        except BaseException:
+            cancel.set()  # the side export stops at its next frame, keeping nothing
+            raise
     for rec in shadow.provenance.get("exports", [])[n_before:]:
         afm_stack.provenance.setdefault("exports", []).append(rec)
     return results

@@ -11,6 +11,10 @@ Two things go wrong in libraries that write from C code (h5py above all):
   object that remembers the first failed write, discards everything after it (so
   nothing more reaches the disk and the library can close cleanly) and stops the
   writer at once; the failure is raised as :class:`~playnano.errors.DiskFullError`.
+
+A signal reaches only the main thread: an export running in a side thread is stopped
+through :func:`cancellable`, whose event :func:`check_cancelled` (called once per
+rendered frame) turns into a ``KeyboardInterrupt`` in that thread.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ import signal
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from playnano.errors import DiskFullError
 
@@ -152,6 +157,32 @@ def deliver_interrupts() -> Iterator[None]:
                     _previous_sigint = None
         if leftover == "user" and sys.exc_info()[0] is None:
             raise KeyboardInterrupt  # pressed too late to stop the writer: stop now
+
+
+_T = TypeVar("_T")
+_cancel: ContextVar[threading.Event | None] = ContextVar(
+    "playnano_export_cancel", default=None
+)
+
+
+def cancellable(event: threading.Event, fn: Callable[[], _T]) -> _T:
+    """Run ``fn`` so that setting ``event`` stops it at its next frame.
+
+    For work in a side thread, which Ctrl-C does not reach: the main thread sets
+    ``event`` when it is interrupted, and :func:`check_cancelled` raises there.
+    """
+    token = _cancel.set(event)
+    try:
+        return fn()
+    finally:
+        _cancel.reset(token)
+
+
+def check_cancelled() -> None:
+    """Raise ``KeyboardInterrupt`` when the work running here was cancelled."""
+    event = _cancel.get()
+    if event is not None and event.is_set():
+        raise KeyboardInterrupt
 
 
 def describe_oserror(exc: OSError) -> str:

@@ -79,12 +79,23 @@ class Entry:
                 missing.append(mod)
         return missing
 
+    def unavailable(self) -> str | None:
+        """Why an installed entry cannot work here (its optional ``unavailable()``).
+
+        A video format whose container the bundled ffmpeg lacks says so this way.
+        """
+        check = getattr(self.obj, "unavailable", None)
+        return check() if callable(check) else None
+
     def status(self) -> str:
         """``ok`` or why the entry cannot be used by its bare name."""
         missing = self.missing_requirements()
         if missing:
             hint = getattr(self.obj, "install_hint", "") or f"pip install {missing[0]}"
             return f"missing dependency {', '.join(missing)} ({hint})"
+        why = self.unavailable()
+        if why:
+            return f"unavailable: {why}"
         if self.shadowed_by:
             return f"shadowed by {self.shadowed_by}; use {self.qualified_name}"
         return "ok"
@@ -192,6 +203,11 @@ class NameIndex:
                 raise MissingDependencyError(
                     f"{self.label} {entry.name!r} needs {', '.join(missing)}, "
                     f"which is not installed; install it with: {hint}"
+                )
+            why = entry.unavailable()
+            if why:
+                raise MissingDependencyError(
+                    f"{self.label} {entry.name!r} cannot be used here: {why}"
                 )
         return entry
 

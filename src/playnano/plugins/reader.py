@@ -30,6 +30,16 @@ class Reader(Protocol):
         Importable modules needed; checked without importing them.
     install_hint : str
         What to install when one of ``requires`` is missing.
+
+    Notes
+    -----
+    Two optional methods, not part of the runtime check:
+
+    - ``inspect(path) -> playnano.info.StackInfo`` describes the file from its
+      metadata without reading frame data (``playnano info``); without it,
+      :func:`playnano.info.inspect` loads the stack and says so.
+    - ``check(path) -> list[str]`` lists the ways a file departs from its
+      format's specification, one line each (``playnano info --check``).
     """
 
     name: str

@@ -39,7 +39,10 @@ def validate_exporter(obj: Any) -> None:
 
     _check_common(obj, "exporter")
     suffix = getattr(obj, "suffix", None)
-    if not isinstance(suffix, str) or not re.match(r"^(\.[A-Za-z0-9_-]+)+$", suffix):
+    # "_frames" too: a folder output named <base>_frames
+    if not isinstance(suffix, str) or not re.match(
+        r"^(\.[A-Za-z0-9_-]+)+$|^_[A-Za-z0-9_-]+$", suffix
+    ):
         raise ValueError(
             f"exporter {obj.name!r}: suffix must look like '.ext'; got {suffix!r}"
         )

@@ -340,8 +340,10 @@ def tifffile_guard(path: Path) -> Iterator[None]:
 
 
 #: Most decoded bytes per stored byte: uncompressed (8 for 1-bit pixels), PackBits,
-#: deflate (its format's limit is 1032). Other codecs are not bounded here.
+#: deflate (its format's limit is 1032).
 _TIFF_RATIO = {1: 8, 32773: 128, 8: 1032, 32946: 1032}
+#: The same for any other codec (LZW reaches ~2700), with room.
+MAX_DECODE_RATIO = 4096
 
 
 def check_tiff_page(path: Path, page: Any, what: str) -> None:
@@ -351,10 +353,10 @@ def check_tiff_page(path: Path, page: Any, what: str) -> None:
     size = path.stat().st_size
     ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True)]
     check_size(path, size, max(ends, default=0), what)
-    ratio = _TIFF_RATIO.get(int(getattr(page, "compression", 0)))  # NONE is falsy
+    ratio = _TIFF_RATIO.get(int(page.compression), MAX_DECODE_RATIO)
     declared = int(getattr(page, "nbytes", 0) or 0)
-    stored = sum(page.databytecounts)
-    if ratio is not None and declared > ratio * stored + 4096:
+    stored = sum(int(n) for n in page.databytecounts)
+    if declared > ratio * stored + 4096:
         shape = " x ".join(map(str, page.shape))
         raise ReadError(
             f"{path.name}: {what} declares {shape} {page.dtype} ({declared} bytes) "

@@ -43,7 +43,7 @@ import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,6 +59,9 @@ from playnano.readers._common import (
     printable,
     set_source_details,
 )
+
+if TYPE_CHECKING:
+    from playnano.info import StackInfo
 
 DEFAULT_CHANNEL = "TP"
 
@@ -271,6 +274,36 @@ class AsdReader(ReaderBase):
     def channels(self, path: Path) -> list[str]:
         """Channel names in the file, e.g. ``["TP", "PH"]``."""
         return read_header(path).channels
+
+    def inspect(self, path: Path) -> StackInfo:
+        """Describe the file from its header alone (``playnano info``)."""
+        from playnano.info import ArrayInfo, StackInfo
+
+        path = Path(path)
+        header = read_header(path)
+        name = pick_channel(path, None, header.channels, DEFAULT_CHANNEL)
+        n, ny, nx = header["n_frames"], header["y_pixels"], header["x_pixels"]
+        if n == 0:
+            raise ReadError(f"{path.name}: the header declares no frames")
+        check_size(
+            path,
+            header.file_size,
+            header.needed_bytes,
+            f"{len(header.channels)} channel(s) of {n} frames of {nx}x{ny} int16 "
+            f"data after a {header.data_offset}-byte header",
+        )
+        frame_s = float(header["frame_time_ms"]) / 1000.0
+        timed = math.isfinite(frame_s) and frame_s > 0
+        return StackInfo(
+            reader=self.name,
+            metadata_only=True,
+            format_version=None,
+            data=ArrayInfo((n, ny, nx), "float64", "nm" if name == "TP" else None),
+            pixel_size_nm=header["x_nm"] / nx,
+            channel=name,
+            channels=list(header.channels),
+            timestamps=[i * frame_s if timed else None for i in range(n)],
+        )
 
     def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
         """Read one channel of an ``.asd`` file (``TP`` unless told otherwise)."""

@@ -27,7 +27,6 @@ from playnano.plugins import hookimpl
 from playnano.readers._common import (
     ReaderBase,
     ReadWarning,
-    check_tiff_page,
     frame_entry,
     length_to_nm,
     pick_channel,
@@ -136,9 +135,6 @@ class TiffReader(ReaderBase):
             if not tif.series:
                 raise ReadError(f"{path.name}: holds no image")
             series = tif.series[0]
-            for i, page in enumerate(series.pages):
-                if page is not None:
-                    check_tiff_page(path, page, f"image data of page {i}")
             check_series(path, series)
             data, has_c = _frames(path, series.asarray(), series.axes)
             imagej = dict(tif.imagej_metadata or {})

@@ -1,4 +1,4 @@
-"""Pipe RGB frames to ffmpeg (libx264, yuv420p MP4) and check what it wrote.
+"""Pipe RGB frames to ffmpeg (H.264, VP9 or MPEG-4 in MP4, WebM, MOV, MKV, AVI); check the file.
 
 ffmpeg is the binary that ``imageio-ffmpeg`` ships (or ``IMAGEIO_FFMPEG_EXE``). It
 is run directly rather than through ``imageio_ffmpeg.write_frames`` because that
@@ -17,11 +17,13 @@ Sizes
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import IO
@@ -33,6 +35,98 @@ logger = logging.getLogger(__name__)
 
 CODEC = "libx264"
 PIX_FMT = "yuv420p"
+
+
+@dataclass(frozen=True)
+class Container:
+    """How one registered video format is encoded and muxed by ffmpeg.
+
+    Attributes
+    ----------
+    name : str
+        The format name (``mp4``), also the file suffix.
+    muxer : str
+        ffmpeg's muxer (``-f``).
+    codec : str
+        ffmpeg's encoder (``-c:v``).
+    quality_args : tuple of str
+        ffmpeg arguments setting the quality; ``{q}`` is the quality option.
+    extra_args : tuple of str
+        Further output arguments.
+    """
+
+    name: str
+    muxer: str
+    codec: str
+    quality_args: tuple[str, ...]
+    extra_args: tuple[str, ...] = ()
+
+
+_H264 = ("-crf", "{q}")
+#: Every container the plugin registers.
+CONTAINERS = {
+    c.name: c
+    for c in (
+        # +faststart: the index first, so browsers start playing at once
+        Container("mp4", "mp4", "libx264", _H264, ("-movflags", "+faststart")),
+        Container("mov", "mov", "libx264", _H264, ("-movflags", "+faststart")),
+        Container("mkv", "matroska", "libx264", _H264),
+        # VP9 constant quality needs -b:v 0; row-mt uses every core
+        Container(
+            "webm",
+            "webm",
+            "libvpx-vp9",
+            ("-crf", "{q}", "-b:v", "0"),
+            ("-row-mt", "1", "-deadline", "good", "-cpu-used", "4"),
+        ),
+        # MPEG-4 part 2 tagged XVID, what 0.5.0's AVI held and what old players expect
+        Container("avi", "avi", "mpeg4", ("-q:v", "{q}"), ("-vtag", "XVID")),
+    )
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _ffmpeg_lists(exe: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Encoders and muxers of the ffmpeg at ``exe`` (each run once per process)."""
+
+    def names(kind: str, pattern: str) -> frozenset[str]:
+        out = subprocess.run(
+            [exe, "-hide_banner", f"-{kind}"],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=60,
+        )
+        found = set()
+        for line in out.stdout.splitlines():
+            m = re.match(pattern, line)
+            if m:
+                found.update(m.group(1).split(","))
+        return frozenset(found)
+
+    return (
+        names("encoders", r"^\s*V\S{5}\s+(\S+)"),
+        names("muxers", r"^\s*D?E\s+(\S+)"),
+    )
+
+
+def unavailable_reason(container: Container, exe: str | None = None) -> str | None:
+    """Why the bundled ffmpeg cannot write ``container``, or ``None`` if it can."""
+    try:
+        if exe is None:
+            import imageio_ffmpeg
+
+            exe = imageio_ffmpeg.get_ffmpeg_exe()
+        encoders, muxers = _ffmpeg_lists(exe)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        return f"no usable ffmpeg ({exc})"
+    if container.codec not in encoders:
+        return f"the bundled ffmpeg has no {container.codec} encoder"
+    if container.muxer not in muxers:
+        return f"the bundled ffmpeg cannot write {container.muxer} files"
+    return None
+
+
 #: Longest ffmpeg message quoted in an error.
 MAX_REASON_CHARS = 300
 _PREFIX = re.compile(r"^(?:\[(?P<who>[^\]@]+?)\s*@\s*0x[0-9a-fA-F]+\]\s*)+")
@@ -63,9 +157,19 @@ def rate_arg(fps: float) -> str:
 
 
 def ffmpeg_command(
-    exe: str, path: Path, size: tuple[int, int], fps: float, crf: int
+    exe: str,
+    path: Path,
+    size: tuple[int, int],
+    fps: float,
+    crf: int,
+    container: Container | None = None,
 ) -> list[str]:
-    """The ffmpeg command reading raw RGB frames of ``size`` on stdin into ``path``."""
+    """The ffmpeg command reading raw RGB frames of ``size`` on stdin into ``path``.
+
+    ``crf`` is the container's quality setting (``Container.quality_args``);
+    ``container`` defaults to MP4.
+    """
+    c = container or CONTAINERS["mp4"]
     w, h = size
     w2, h2 = even_size(size)
     filters = [
@@ -96,15 +200,13 @@ def ffmpeg_command(
         "-vf",
         ",".join(filters),
         "-c:v",
-        CODEC,
-        "-crf",
-        str(crf),
+        c.codec,
+        *(a.format(q=crf) for a in c.quality_args),
         "-pix_fmt",
         PIX_FMT,
-        "-movflags",
-        "+faststart",  # index first, so browsers start playing at once
+        *c.extra_args,
         "-f",
-        "mp4",
+        c.muxer,
         f"file:{path}",  # "file:" so no name is taken for a protocol or an option
     ]
 
@@ -151,8 +253,9 @@ def encode_mp4(
     *,
     fps: float,
     crf: int = 18,
+    container: Container | None = None,
 ) -> Path:
-    """Encode RGB ``frames`` as an H.264 MP4 at ``path``, one frame at a time.
+    """Encode RGB ``frames`` as a video at ``path``, one frame at a time.
 
     Parameters
     ----------
@@ -168,7 +271,10 @@ def encode_mp4(
     fps : float
         Frames per second.
     crf : int
-        x264 constant rate factor, 0 (best) to 51 (worst).
+        Quality: x264 constant rate factor, 0 (best) to 51 (worst), or the
+        container's own scale (``Container.quality_args``).
+    container : Container, optional
+        Codec and muxer; default H.264 MP4.
 
     Returns
     -------
@@ -190,7 +296,7 @@ def encode_mp4(
         raise ExportError(f"{path} already exists; not replacing it")
     w, h = size
     exe = imageio_ffmpeg.get_ffmpeg_exe()
-    cmd = ffmpeg_command(exe, path, size, fps, crf)
+    cmd = ffmpeg_command(exe, path, size, fps, crf, container)
     logger.debug("running %s", subprocess.list2cmdline(cmd))
     # ffmpeg's messages go to a file: a pipe nobody reads while frames are being
     # sent could fill up and stall both processes
@@ -234,8 +340,12 @@ def encode_mp4(
     return path
 
 
+#: The generalised name; the check reads any container.
+encode_video = encode_mp4
+
+
 def check_mp4(path: Path, n_frames: int, exe: str) -> None:
-    """Check ``path`` is a non-empty MP4 that ffmpeg reads with ``n_frames`` frames.
+    """Check ``path`` is a non-empty video that ffmpeg reads with ``n_frames`` frames.
 
     The video stream is read packet by packet (not decoded), so this costs a
     fraction of the encoding. Raises :class:`~playnano.errors.ExportError`,

@@ -100,6 +100,7 @@ class H5Exporter:
                 for key, mask in c.masks.items():
                     write_frames(masks, key, mask, compress_level, path)
             f.create_dataset(layout.TIMESTAMPS, data=c.timestamps)
+            layout.write_units(f, c.units or {})
             json_dataset(f, layout.FRAME_METADATA, c.frame_metadata_json)
             json_dataset(f, layout.PROVENANCE, c.provenance_json)
             if c.state_backups_json is not None:

@@ -12,6 +12,9 @@ by plain h5py)::
     /state_backups_json       JSON of stack.state_backups (only when non-empty)
     attrs: pixel_size_nm (float), channel (str), playnano_format_version (int)
 
+/data, each /processed/<key> and /timestamps carry a ``units`` attribute (str;
+``unknown`` when the reader did not record it); 0.5.0's files have none.
+
 Frame arrays are chunked one frame per chunk, ``(1, H, W)``. A processed layer that
 is the very array written as ``/data`` is stored once, as a hard link, so both names
 read the same bytes. Only this module knows these names; it imports nothing heavy.
@@ -20,9 +23,13 @@ read the same bytes. Only this module knows these names; it imports nothing heav
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from playnano.errors import ExportError
 from playnano.formats.bundle import FORMAT_VERSION, VERSION_KEY
+
+if TYPE_CHECKING:
+    import h5py
 
 __all__ = ["FORMAT_VERSION", "VERSION_KEY", "check_name"]
 
@@ -36,6 +43,7 @@ PROVENANCE = "provenance_json"
 STATE_BACKUPS = "state_backups_json"
 PIXEL_SIZE_ATTR = "pixel_size_nm"
 CHANNEL_ATTR = "channel"
+UNITS_ATTR = "units"
 #: Datasets and root attributes every bundle has (0.5.0's included).
 REQUIRED = (DATA, FRAME_METADATA, PROVENANCE)
 REQUIRED_ATTRS = (PIXEL_SIZE_ATTR, CHANNEL_ATTR)
@@ -50,3 +58,13 @@ def check_name(name: str, path: Path) -> None:
     """Refuse layer names HDF5 would read as a path."""
     if not name or "/" in name or name in {".", ".."}:
         raise ExportError(f"{path.name}: {name!r} cannot be an HDF5 dataset name")
+
+
+def write_units(f: h5py.File, units: dict[str, Any]) -> None:
+    """Set the ``units`` attribute of /data, each layer and /timestamps."""
+    f[DATA].attrs[UNITS_ATTR] = units.get("data", "unknown")
+    f[TIMESTAMPS].attrs[UNITS_ATTR] = units.get("timestamps", "s")
+    group = f.get(LAYERS_GROUP)
+    for key, unit in (units.get("processed") or {}).items():
+        if group is not None and key in group:
+            group[key].attrs[UNITS_ATTR] = unit

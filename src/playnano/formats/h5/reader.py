@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import h5py
 
     from playnano.afm_stack import AFMImageStack
+    from playnano.info import StackInfo
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -141,6 +142,18 @@ class H5BundleReader(_reading.BundleReader):
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the bundle with :func:`load_h5_bundle`."""
         return load_h5_bundle(path)
+
+    def inspect(self, path: Path) -> StackInfo:
+        """Describe the file from its metadata (see :mod:`.info`)."""
+        from playnano.formats.h5 import info
+
+        return info.inspect(path)
+
+    def check(self, path: Path) -> list[str]:
+        """Problems against the bundle specification, one line each."""
+        from playnano.formats.h5 import info
+
+        return info.check(path)
 
 
 @hookimpl

@@ -9,6 +9,8 @@ Members (the seed's keys, readable by playnano 0.5.0), one ``<key>.npy`` each::
     frame_metadata_json       JSON list, one dict per frame
     provenance_json           JSON of stack.provenance
     state_backups_json        JSON of stack.state_backups (only when non-empty)
+    units_json                JSON {"data", "processed": {key: unit}, "timestamps",
+                              "pixel_size_nm"}: units (newer than 0.5.0; optional)
     pixel_size_nm             float64 scalar
     channel                   unicode scalar
     playnano_format_version   int64 scalar
@@ -40,12 +42,13 @@ TIMESTAMPS = "timestamps"
 FRAME_METADATA = "frame_metadata_json"
 PROVENANCE = "provenance_json"
 STATE_BACKUPS = "state_backups_json"
+UNITS = "units_json"
 PIXEL_SIZE = "pixel_size_nm"
 CHANNEL = "channel"
 #: Members holding one number or name.
 SCALARS = (PIXEL_SIZE, CHANNEL, VERSION_KEY)
 #: Members holding JSON text.
-TEXTS = (FRAME_METADATA, PROVENANCE, STATE_BACKUPS)
+TEXTS = (FRAME_METADATA, PROVENANCE, STATE_BACKUPS, UNITS)
 #: Members every bundle has (0.5.0's included); the version key is newer.
 REQUIRED = (DATA, PIXEL_SIZE, CHANNEL, FRAME_METADATA, PROVENANCE)
 
@@ -64,6 +67,7 @@ def members(
     yield PROVENANCE, np.array(contents.provenance_json)
     if contents.state_backups_json is not None:
         yield STATE_BACKUPS, np.array(contents.state_backups_json)
+    yield UNITS, np.array(contents.units_json)
     yield PIXEL_SIZE, np.array(stack.pixel_size_nm, dtype=np.float64)
     yield CHANNEL, np.array(stack.channel, dtype=np.str_)
     yield VERSION_KEY, np.array(FORMAT_VERSION, dtype=np.int64)

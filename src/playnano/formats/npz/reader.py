@@ -23,6 +23,7 @@ from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
+    from playnano.info import StackInfo
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -143,6 +144,18 @@ class NpzBundleReader(_reading.BundleReader):
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the bundle with :func:`load_npz_bundle`."""
         return load_npz_bundle(path)
+
+    def inspect(self, path: Path) -> StackInfo:
+        """Describe the file from its metadata (see :mod:`.info`)."""
+        from playnano.formats.npz import info
+
+        return info.inspect(path)
+
+    def check(self, path: Path) -> list[str]:
+        """Problems against the bundle specification, one line each."""
+        from playnano.formats.npz import info
+
+        return info.check(path)
 
 
 @hookimpl

@@ -20,6 +20,7 @@ from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
+    from playnano.info import StackInfo
 
 
 def _frames_tyx(path: Path, data: np.ndarray, axes: str) -> np.ndarray:
@@ -70,7 +71,7 @@ def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
     """Frames as (T, H, W), the values of tags 65000/65002, and the OME-XML."""
     import tifffile
 
-    from playnano.readers._common import check_tiff_page, tifffile_guard
+    from playnano.readers._common import tifffile_guard
     from playnano.readers._tiff_ifd import check_series, count_pages
 
     n_pages = count_pages(p)  # a damaged IFD chain would make tifffile loop
@@ -82,9 +83,6 @@ def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
             if not tif.series:
                 raise ReadError(f"{p}: holds no image")
             series = tif.series[0]
-            for i, page in enumerate(series.pages):
-                if page is not None:
-                    check_tiff_page(p, page, f"image data of page {i}")
             check_series(p, series)
             data = _frames_tyx(p, series.asarray(), series.axes)
             if not isinstance(first, tifffile.TiffPage):
@@ -203,6 +201,18 @@ class OmeTiffReader(_reading.BundleReader):
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the stack with :func:`load_ome_tiff_stack`."""
         return load_ome_tiff_stack(path)
+
+    def inspect(self, path: Path) -> StackInfo:
+        """Describe the file from its metadata (see :mod:`.info`)."""
+        from playnano.formats.ometiff import info
+
+        return info.inspect(path)
+
+    def check(self, path: Path) -> list[str]:
+        """Problems against the bundle specification, one line each."""
+        from playnano.formats.ometiff import info
+
+        return info.check(path)
 
 
 @hookimpl
