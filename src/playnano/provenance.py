@@ -158,9 +158,14 @@ def record_export(
     plugin_version: str | None,
     path: str | Path,
     raw: bool,
+    deflate_engine: str | None = None,
 ) -> dict[str, Any]:
-    """Append one export record (format, plugin and version, file, time, raw)."""
-    rec = {
+    """Append one export record (format, plugin and version, file, time, raw).
+
+    ``deflate_engine`` (``"isal"`` or ``"zlib"``) is recorded when given: the engine
+    that compressed the file's members or chunks.
+    """
+    rec: dict[str, Any] = {
         "format": format_name,
         "plugin": plugin,
         "plugin_version": plugin_version,
@@ -168,5 +173,7 @@ def record_export(
         "timestamp": utc_now(),
         "raw": bool(raw),
     }
+    if deflate_engine is not None:
+        rec["deflate_engine"] = deflate_engine
     stack.provenance.setdefault("exports", []).append(rec)
     return rec

@@ -107,6 +107,25 @@ def test_members_are_compressed_unless_asked(
     assert load_npz_bundle(path).data.tobytes() == stack.data.tobytes()
 
 
+def test_the_layer_that_is_the_data_is_compressed_once_with_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    stack = make_sample_stack()
+    assert stack.data is stack.processed["step_1_remove_plane"]
+    [shared] = save_npz_bundle(tmp_path / "shared.npz", stack)
+    stack.processed["step_1_remove_plane"] = stack.data.copy()  # equal, not shared
+    [copied] = save_npz_bundle(tmp_path / "copied.npz", stack)
+    with zipfile.ZipFile(shared) as a, zipfile.ZipFile(copied) as b:
+        assert a.testzip() is None
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            if name == "provenance_json.npy":  # records the export's own time
+                continue
+            ia, ib = a.getinfo(name), b.getinfo(name)
+            assert (ia.CRC, ia.compress_size) == (ib.CRC, ib.compress_size), name
+            assert a.read(name) == b.read(name), name
+
+
 def test_missing_timestamps_are_stored_as_nan(tmp_path: Path) -> None:
     stack = make_sample_stack()
     stack.frame_metadata[1]["timestamp"] = None

@@ -125,3 +125,17 @@ def test_threads_below_one_are_refused(
     with pytest.raises(OptionError, match="threads must be 1 or more"):
         export_stack(processed, tmp_path / "a.npz", threads=0)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_export_record_names_the_deflate_engine(
+    processed: AFMImageStack, tmp_path: Path
+) -> None:
+    stack = processed.copy()
+    export_all(stack, tmp_path, "s", ["npz", "h5", "tif", "gif"])
+    export_stack(stack, tmp_path / "plain", "npz", options={"compress_level": 0})
+    records = {r["file"]: r for r in stack.provenance["exports"]}
+    assert records["s_filtered.npz"]["deflate_engine"] == codec.engine_name()
+    assert records["s_filtered.h5"]["deflate_engine"] == codec.engine_name()
+    assert codec.engine_name() in codec.available_engines()
+    for key in ["s_filtered.ome.tif", "s_filtered.gif", "plain.npz"]:
+        assert "deflate_engine" not in records[key]  # nothing deflated by the codec

@@ -31,6 +31,17 @@ def test_shuffle_is_hdf5_byte_planes() -> None:
     ]
 
 
+@pytest.mark.parametrize("dtype", ["<f4", ">f4", "<f8", "<i2", "<u8"])
+def test_shuffle_and_unshuffle_are_the_byte_plane_transpose(dtype: str) -> None:
+    rng = np.random.default_rng(2)
+    a = (rng.normal(size=(37, 41)) * 1000).astype(dtype)[:, ::2]  # not contiguous
+    size = a.dtype.itemsize
+    planes = np.ascontiguousarray(a).view(np.uint8).reshape(-1, size).T
+    assert codec.shuffle(a).tobytes() == planes.tobytes()
+    back = codec.unshuffle(planes.tobytes(), size)
+    assert back.tobytes() == np.ascontiguousarray(a).tobytes()
+
+
 def test_shuffle_of_bytes_is_identity() -> None:
     m = np.array([[True, False], [False, True]])
     assert codec.shuffle(m).tobytes() == m.tobytes()

@@ -74,7 +74,7 @@ def test_ctrl_c_during_hdf5_write_stops_at_once_and_leaves_nothing(
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the HDF5 export never started"
         time.sleep(0.05)
-    time.sleep(0.5)  # well inside the frame loop (100 frames at gzip level 9)
+    time.sleep(0.1)  # well inside the frame loop (100 frames at gzip level 9)
     assert proc.poll() is None, "the export finished before it could be interrupted"
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)

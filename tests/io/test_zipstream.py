@@ -140,3 +140,33 @@ def test_a_member_shorter_than_announced_is_refused(tmp_path: Path) -> None:
         zw = ZipWriter(fh)
         with pytest.raises(ValueError, match="1000 bytes written, 1001 announced"):
             zw.add("x.bin", [b"x" * 1000], 1001, 1)
+
+
+@pytest.mark.parametrize(("level", "zip64"), [(0, False), (1, False), (1, True)])
+def test_a_copied_member_equals_compressing_it_again(
+    tmp_path: Path, level: int, zip64: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("playnano.io.zipstream._COPY_PIECE", 1000)  # many pieces
+    data = ARRAYS["data"]
+    header = npy_header(data)
+    pieces = [header, data.tobytes()]
+    size = len(header) + data.nbytes
+
+    def build(path: Path, copy: bool) -> bytes:
+        with open(path, "w+b") as fh:
+            zw = ZipWriter(fh)
+            zw.add("a.npy", pieces, size, level, zip64=zip64)
+            zw.add_array("mask.npy", ARRAYS["mask"], level)
+            if copy:
+                zw.add_copy("b.npy", "a.npy")
+            else:
+                zw.add("b.npy", pieces, size, level, zip64=zip64)
+            zw.close()
+        return path.read_bytes()
+
+    copied = build(tmp_path / "copied.npz", True)
+    assert copied == build(tmp_path / "again.npz", False)
+    with zipfile.ZipFile(tmp_path / "copied.npz") as zf:
+        assert zf.testzip() is None
+    with np.load(tmp_path / "copied.npz", allow_pickle=False) as z:
+        assert np.array_equal(z["b"], data)

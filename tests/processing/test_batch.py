@@ -97,19 +97,35 @@ def test_the_raw_snapshot_is_not_a_copy(make_stack) -> None:
     data = tilted_stack()
     stack = make_stack(data)
     run_pipeline(stack, "remove_plane;gaussian_filter")
-    assert stack.processed["raw"] is data
+    raw = stack.processed["raw"]
+    assert raw.base is data and np.shares_memory(raw, data)
     assert not np.shares_memory(stack.data, data)
-    stack.data[:] = 0  # editing the result leaves the snapshot alone
-    np.testing.assert_array_equal(stack.processed["raw"], tilted_stack())
+    for layer in stack.processed.values():  # a stored layer cannot be edited ...
+        with pytest.raises(ValueError, match="read-only"):
+            layer[0, 0, 0] = 0
+    np.testing.assert_array_equal(raw, tilted_stack())  # ... so the snapshot holds
+    data[0, 0, 0] = 1.0  # the caller's own array stays theirs to edit
 
 
-def test_a_mask_only_run_gives_data_its_own_array(make_stack) -> None:
+def test_data_is_the_last_layer_itself(make_stack) -> None:
+    stack = make_stack(tilted_stack())
+    run_pipeline(stack, "remove_plane;mask_threshold:threshold=0.5")
+    assert stack.data is stack.processed["step_1_remove_plane"]
+    assert not stack.masks["step_2_mask_threshold"].flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        stack.data[:] = 0
+    edited = stack.data.copy()  # the way to edit: a copy of one's own
+    edited[:] = 0
+    assert stack.processed["step_1_remove_plane"].any()
+
+
+def test_a_mask_only_run_holds_one_array(make_stack) -> None:
     data = tilted_stack()
     stack = make_stack(data)
     run_pipeline(stack, "mask_threshold:threshold=5")
-    assert stack.processed["raw"] is data
-    assert not np.shares_memory(stack.data, data)
-    np.testing.assert_array_equal(stack.data, data)
+    assert stack.data is stack.processed["raw"]
+    assert np.shares_memory(stack.data, data) and not stack.data.flags.writeable
+    np.testing.assert_array_equal(stack.data, tilted_stack())
 
 
 def _plugin(kind: str, func) -> ResolvedStep:
@@ -139,3 +155,34 @@ def test_a_plugin_editing_in_place_cannot_touch_the_snapshot(
     run_pipeline(stack, [_plugin(kind, func)])
     np.testing.assert_array_equal(stack.processed["raw"], tilted_stack())
     np.testing.assert_array_equal(stack.data, tilted_stack() + 1000.0)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        "remove_plane;mask_threshold:threshold=6",
+        "polynomial_flatten:order=2;gaussian_filter:sigma=1",
+        "mask_mean_offset;remove_plane;row_median_align;clear;zero_median",
+    ],
+)
+def test_every_thread_count_gives_the_same_bits(
+    make_stack, monkeypatch: pytest.MonkeyPatch, steps: str
+) -> None:
+    """Blocks and frames run on a thread pool; each is computed as alone."""
+    from playnano.io import codec
+
+    monkeypatch.setattr(pl, "BATCH_BYTES", 3 * 8 * 20 * 24)  # 3-frame blocks
+    data = tilted_stack(n=23)
+    data[7, 2:5, 3] = np.nan  # one frame fitted on its own
+    runs = []
+    for n in (1, 2, 5):
+        stack = make_stack(data.copy())
+        with codec.using_threads(n):
+            run_pipeline(stack, steps)
+        runs.append(stack)
+    for other in runs[1:]:
+        for key, layer in runs[0].processed.items():
+            assert layer.tobytes() == other.processed[key].tobytes(), key
+        for key, mask in runs[0].masks.items():
+            assert np.array_equal(mask, other.masks[key]), key
+        assert runs[0].data.tobytes() == other.data.tobytes()

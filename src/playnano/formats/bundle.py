@@ -44,6 +44,16 @@ TEXT_BYTES = 16 << 20
 TEXT_BYTES_PER_FRAME = 256 << 10
 
 
+def same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when ``a`` and ``b`` view the same memory the same way (equal content)."""
+    return a is b or (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
 def text_budget(n_frames: int) -> int:
     """Bytes of JSON text a bundle of ``n_frames`` frames may hold per member."""
     return TEXT_BYTES + TEXT_BYTES_PER_FRAME * n_frames

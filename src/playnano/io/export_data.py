@@ -34,7 +34,7 @@ from playnano.io.atomic import (
     refuse_existing,
     staging_dir,
 )
-from playnano.io.codec import default_threads, using_threads
+from playnano.io.codec import default_threads, engine_name, using_threads
 from playnano.io.guard import (
     FULL_ERRNOS,
     cancellable,
@@ -44,7 +44,7 @@ from playnano.io.guard import (
     take_pending,
 )
 from playnano.plugins.options import resolve_options
-from playnano.plugins.registry import Entry, exporters
+from playnano.plugins.registry import BUILTIN_DIST, Entry, exporters
 from playnano.provenance import record_export
 
 logger = logging.getLogger(__name__)
@@ -151,6 +151,11 @@ def check_export(entry: Entry, raw: bool, options: Mapping[str, Any]) -> dict[st
     return opts
 
 
+def _deflated(entry: Entry, opts: Mapping[str, Any]) -> bool:
+    """True when a builtin format compressed with :mod:`playnano.io.codec`."""
+    return entry.plugin.dist == BUILTIN_DIST and bool(opts.get("compress_level"))
+
+
 def check_threads(threads: int | None) -> None:
     """Refuse a thread count below 1 (``None`` means every core)."""
     if threads is not None and (isinstance(threads, bool) or int(threads) < 1):
@@ -238,6 +243,7 @@ def export_stack(
             plugin_version=entry.plugin.version,
             path=final,
             raw=raw,
+            deflate_engine=engine_name() if _deflated(entry, opts) else None,
         )
         logger.info("wrote %s", final)
     return finals

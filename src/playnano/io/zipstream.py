@@ -30,6 +30,7 @@ _MAX32 = 0xFFFFFFFF
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
 _DOS_TIME = 0
 _UNIX = 3 << 8  # "version made by": upper byte = host system
+_COPY_PIECE = 8 << 20  # bytes copied at a time by ZipWriter.add_copy
 
 
 @dataclass
@@ -68,11 +69,43 @@ class ZipWriter:
         ``level`` 0 stores the bytes; 1-9 deflates them with :mod:`playnano.io.codec`.
         ``zip64`` forces ZIP64 sizes (chosen anyway when the member may reach 4 GiB).
         """
-        encoded = name.encode("utf-8")
-        flags = 0 if encoded.isascii() else 0x800
-        method = 8 if level else 0
         # decided before writing: deflate can outgrow its input by a few bytes per block
         zip64 = zip64 or size + size // 64 + (1 << 20) >= _MAX32
+        member = self._header(name, 8 if level else 0, zip64)
+        crc, usize, csize = codec.deflate_stream(
+            pieces, level, self.fh.write, n_threads
+        )
+        if usize != size:
+            raise ValueError(f"{name}: {usize} bytes written, {size} announced")
+        if not zip64 and csize > _MAX32:
+            raise ValueError(
+                f"{name}: compressed member outgrew 4 GiB"
+            )  # pragma: no cover
+        self._finish(member, crc, usize, csize)
+
+    def add_copy(self, name: str, source: str) -> None:
+        """Add member ``name`` with the content of member ``source``, already written.
+
+        Its compressed bytes are copied from the file (``fh`` must also be readable,
+        as with mode ``"w+b"``): the result equals compressing the content again.
+        """
+        src = next(m for m in self.members if m.name == source.encode("utf-8"))
+        start = src.offset + _LOCAL.size + len(src.name) + (20 if src.zip64 else 0)
+        member = self._header(name, src.method, src.zip64)
+        done = 0
+        while done < src.csize:
+            self.fh.seek(start + done)
+            piece = self.fh.read(min(_COPY_PIECE, src.csize - done))
+            if not piece:  # pragma: no cover - the file shrank under us
+                raise ValueError(f"{name}: member {source} is cut short")
+            self.fh.seek(0, 2)
+            self.fh.write(piece)
+            done += len(piece)
+        self._finish(member, src.crc, src.usize, src.csize)
+
+    def _header(self, name: str, method: int, zip64: bool) -> _Member:
+        encoded = name.encode("utf-8")
+        flags = 0 if encoded.isascii() else 0x800
         offset = self.fh.tell()
         extra = struct.pack("<HHQQ", 1, 16, 0, 0) if zip64 else b""
         self.fh.write(
@@ -92,27 +125,21 @@ class ZipWriter:
             + encoded
             + extra
         )
-        crc, usize, csize = codec.deflate_stream(
-            pieces, level, self.fh.write, n_threads
-        )
-        if usize != size:
-            raise ValueError(f"{name}: {usize} bytes written, {size} announced")
-        if not zip64 and csize > _MAX32:
-            raise ValueError(
-                f"{name}: compressed member outgrew 4 GiB"
-            )  # pragma: no cover
+        return _Member(encoded, flags, method, 0, 0, 0, offset, zip64)
+
+    def _finish(self, m: _Member, crc: int, usize: int, csize: int) -> None:
+        """Patch sizes and CRC into the local header; record the member."""
         end = self.fh.tell()
-        self.fh.seek(offset + 14)
-        if zip64:
+        self.fh.seek(m.offset + 14)
+        if m.zip64:
             self.fh.write(struct.pack("<I", crc))
-            self.fh.seek(offset + 30 + len(encoded) + 4)
+            self.fh.seek(m.offset + 30 + len(m.name) + 4)
             self.fh.write(struct.pack("<QQ", usize, csize))
         else:
             self.fh.write(struct.pack("<III", crc, csize, usize))
         self.fh.seek(end)
-        self.members.append(
-            _Member(encoded, flags, method, crc, csize, usize, offset, zip64)
-        )
+        m.crc, m.usize, m.csize = crc, usize, csize
+        self.members.append(m)
 
     def add_array(
         self, name: str, arr: np.ndarray, level: int, n_threads: int | None = None

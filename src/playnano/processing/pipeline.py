@@ -21,6 +21,11 @@ Running a pipeline on an AFMImageStack:
 
 Step numbers ``<i>`` start at 1 and continue across runs on one stack. If a step
 fails, the stack is restored to its state before the run.
+
+Nothing is copied to keep layers apart: the raw snapshot is a view of the loaded
+array, ``data`` is the last layer itself, and every stored layer and mask is
+read-only (``flags.writeable`` is False), so an in-place edit raises instead of
+changing a stored result. Copy an array (``stack.data.copy()``) to edit it.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import BUILTIN_DIST
 from playnano.processing.parsing import Step, load_processing_file, parse_steps
 from playnano.processing.spec import FilterSpec, as_spec, is_required
-from playnano.processing.stack_ops import ensure_raw_snapshot
+from playnano.processing.stack_ops import ensure_raw_snapshot, frozen
 from playnano.provenance import make_json_safe, record_step
 
 if TYPE_CHECKING:
@@ -241,8 +246,12 @@ def _map_frames(
 
     While no mask is active a step with a ``batch_func`` handles blocks of frames
     at once. A plugin's function gets a copy of each frame (it may write into its
-    input; builtin steps never do, so they get views of ``data``).
+    input; builtin steps never do, so they get views of ``data``). Builtin steps
+    run on every core (:func:`playnano.io.codec.threads`): each block or frame is
+    computed as it would be alone, so the result is the same for any thread count.
     """
+    from playnano.io import codec
+
     spec = step.spec
     masked_func = spec.masked_func if mask is not None else None
     batch = spec.batch_func if masked_func is None else None
@@ -250,39 +259,50 @@ def _map_frames(
     t, h, w = data.shape
     if t == 0:  # AFMImageStack refuses empty data; kept for plain arrays
         raise ProcessingError(f"{label}: the stack has no frames")
-    out: np.ndarray | None = None
 
     def one(j: int) -> np.ndarray:
         frame = data[j] if own else data[j].copy()
         try:
             if masked_func is not None and mask is not None:
-                return np.asarray(masked_func(frame, mask[j], **step.params))
-            return np.asarray(spec.func(frame, **step.params))
+                result = np.asarray(masked_func(frame, mask[j], **step.params))
+            else:
+                result = np.asarray(spec.func(frame, **step.params))
         except PlaynanoError as exc:
             raise ProcessingError(f"{label} failed on frame {j}: {exc}") from exc
         except Exception as exc:
             raise ProcessingError(
                 f"{label} failed on frame {j}: {type(exc).__name__}: {exc}"
             ) from exc
+        _check_result(result, (h, w), spec.kind, label, f"frame {j}")
+        return result
 
-    block = max(1, BATCH_BYTES // (8 * h * w)) if batch is not None else 1
-    for start in range(0, t, block):
+    def run(start: int, stop: int) -> np.ndarray:
+        if batch is None:
+            return np.stack([one(j) for j in range(start, stop)])
+        frames = data[start:stop] if own else data[start:stop].copy()
+        try:
+            result = np.asarray(batch(frames, **step.params))
+        except Exception:  # redo frame by frame: the error names the frame
+            result = np.stack([one(j) for j in range(start, stop)])
+        where = f"frames {start}-{stop - 1}"
+        _check_result(result, (stop - start, h, w), spec.kind, label, where)
+        return result
+
+    # a batch block is BATCH_BYTES of float64 work; per-frame steps go a few at a time
+    block = max(1, BATCH_BYTES // (8 * h * w)) if batch is not None else 8
+    first = min(t, block if batch is not None else 1)
+    head = run(0, first)  # its dtype sizes the output
+    out = np.empty((t, h, w), dtype=head.dtype)
+    out[:first] = head
+    del head
+    starts = range(first, t, block)
+
+    def fill(start: int) -> None:
         stop = min(t, start + block)
-        if batch is not None:
-            frames = data[start:stop] if own else data[start:stop].copy()
-            try:
-                result = np.asarray(batch(frames, **step.params))
-            except Exception:  # redo frame by frame: the error names the frame
-                result = np.stack([one(j) for j in range(start, stop)])
-            where = f"frames {start}-{stop - 1}"
-            _check_result(result, (stop - start, h, w), spec.kind, label, where)
-        else:
-            result = one(start)
-            _check_result(result, (h, w), spec.kind, label, f"frame {start}")
-        if out is None:
-            out = np.empty((t, h, w), dtype=result.dtype)
-        out[start:stop] = result
-    assert out is not None
+        out[start:stop] = run(start, stop)
+
+    for _ in codec.ordered_map(fill, starts, None if own else 1):
+        pass
     return out
 
 
@@ -349,18 +369,17 @@ def _run(
             new = _map_frames(step, stack.data, None, label)
             if active is not None:
                 extra["combined_with"] = active
-                new = new | stack.masks[active]
-            stack.masks[key] = new
+                np.logical_or(new, stack.masks[active], out=new)
+            stack.masks[key] = frozen(new)
             active = key
         elif kind == "filter":
             mask = stack.masks[active] if active is not None else None
             if mask is not None and step.spec.masked_func is not None:
                 extra["mask_key"] = active
-            out = _map_frames(step, stack.data, mask, label)
-            stack.data = out
-            stack.processed[key] = out
+            stack.data = frozen(_map_frames(step, stack.data, mask, label))
+            stack.processed[key] = stack.data
         else:  # stack
-            if step.plugin != BUILTIN_DIST and stack.data is stack.processed["raw"]:
+            if step.plugin != BUILTIN_DIST and not stack.data.flags.writeable:
                 stack.data = stack.data.copy()  # a plugin may edit it in place
             try:
                 details = step.spec.func(stack, **step.params)
@@ -372,6 +391,7 @@ def _run(
                 ) from exc
             if details:
                 extra["details"] = details
+            stack.data = frozen(stack.data)
             stack.processed[key] = stack.data
             if active is not None and active not in stack.masks:
                 active = None
@@ -386,9 +406,6 @@ def _run(
             duration_s=time.perf_counter() - started,
         )
         rec.update(make_json_safe(extra))
-    # the last layer and ``data`` must not share memory: editing one would edit both
-    if any(stack.data is layer for layer in stack.processed.values()):
-        stack.data = stack.data.copy()
 
 
 class ProcessingPipeline:

@@ -29,6 +29,7 @@ __all__ = [
     "drop_frames",
     "ensure_raw_snapshot",
     "estimate_shifts",
+    "frozen",
     "select_frames",
     "shift_stack",
 ]
@@ -40,13 +41,24 @@ ALIGN_MODES = ("pad", "crop", "crop_square")
 def ensure_raw_snapshot(stack: AFMImageStack) -> None:
     """Keep the unprocessed data as ``processed["raw"]`` unless a snapshot exists.
 
-    The snapshot is the data array itself, not a copy: every step puts its result
-    in a new array and leaves its input alone, so ``data`` and the snapshot part
-    as soon as a step changes the data (copy on write). The pipeline gives a
-    plugin's whole-stack step a private copy before it runs.
+    The snapshot is a read-only view of the data array, not a copy, and ``data``
+    becomes that view too: every step puts its result in a new array and leaves its
+    input alone, so ``data`` and the snapshot part as soon as a step changes the
+    data, and an in-place edit of either raises instead of corrupting the other.
+    The pipeline gives a plugin's whole-stack step a private copy before it runs.
     """
     if "raw" not in stack.processed:
+        stack.data = frozen(stack.data)
         stack.processed["raw"] = stack.data
+
+
+def frozen(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself when read-only, else a read-only view of it (no copy)."""
+    if not arr.flags.writeable:
+        return arr
+    view = arr.view()
+    view.flags.writeable = False
+    return view
 
 
 # ---------------------------------------------------------------- frame selection

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.formats.bundle import bundle_contents
+from playnano.formats.bundle import bundle_contents, same_array
 from playnano.formats.h5 import layout
 from playnano.io import h5chunks
 from playnano.plugins import Capabilities, Option, hookimpl
@@ -22,16 +22,6 @@ if TYPE_CHECKING:
     import h5py
 
     from playnano.afm_stack import AFMImageStack
-
-
-def same_array(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when ``a`` and ``b`` view the same memory the same way (equal content)."""
-    return a is b or (
-        a.shape == b.shape
-        and a.dtype == b.dtype
-        and a.strides == b.strides
-        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-    )
 
 
 def write_frames(

@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playnano.formats.bundle import bundle_contents
+import numpy as np
+
+from playnano.formats.bundle import bundle_contents, same_array
 from playnano.formats.npz import layout
 from playnano.io.zipstream import ZipWriter
 from playnano.plugins import Capabilities, Option, hookimpl
@@ -61,10 +63,19 @@ class NpzExporter:
     ) -> list[Path]:
         """Write ``stack`` to ``path`` as an NPZ bundle; return ``[path]``."""
         contents = bundle_contents(stack, raw)
-        with open(path, "wb") as fh:
+        written: list[tuple[np.ndarray, str]] = []
+        with open(path, "w+b") as fh:  # read too: a repeated array is copied back
             zw = ZipWriter(fh)
             for key, arr in layout.members(stack, contents):
-                zw.add_array(f"{key}{layout.MEMBER_SUFFIX}", arr, compress_level)
+                name = f"{key}{layout.MEMBER_SUFFIX}"
+                # ``data`` is usually the last layer: compress it once, store it twice
+                same = next((n for a, n in written if same_array(a, arr)), None)
+                if same is not None:
+                    zw.add_copy(name, same)
+                    continue
+                zw.add_array(name, arr, compress_level)
+                if arr.ndim == 3:
+                    written.append((arr, name))
             zw.close()
         return [path]
 
