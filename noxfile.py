@@ -75,7 +75,7 @@ def compat(session: nox.Session) -> None:
     AFMReader 0.0.7 reads them; each installed in its own environment."""
     # the video plugin too: 0.5.0's --make-video lines run on ours (test_export_cli_050)
     session.install("-e", ".[test]", "-e", "plugins/playnano-video[test]")
-    old = Path(session.create_tmp()) / "playnano050"
+    old = Path(session.create_tmp()).absolute() / "playnano050"  # tests run elsewhere
     session.run("python", "-m", "venv", "--clear", str(old))
     old_python = old / "bin" / "python"
     session.run(

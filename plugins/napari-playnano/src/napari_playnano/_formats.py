@@ -46,6 +46,8 @@ def register_installed_formats() -> bool:
     for entry in exporters().entries():
         if entry.plugin.builtin or entry.status() != "ok":
             continue
+        if not entry.obj.suffix.startswith("."):
+            continue  # a folder name suffix is no file extension napari can match
         token = entry.qualified_name if entry.shadowed_by else entry.name
         plugin.contribute.writer(
             _writer_for(token),
