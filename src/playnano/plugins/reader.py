@@ -40,6 +40,13 @@ class Reader(Protocol):
       :func:`playnano.info.inspect` loads the stack and says so.
     - ``check(path) -> list[str]`` lists the ways a file departs from its
       format's specification, one line each (``playnano info --check``).
+    - ``read_lazy(path, channel=None) -> AFMImageStack | None`` reads the
+      metadata now and the frames on demand: the stack's ``data`` (and any stored
+      layers and masks) are :class:`playnano.lazy.LazyFrames` over a
+      :class:`playnano.lazy.FrameSource`, so a stack larger than memory can be
+      processed and exported a block at a time. ``None`` when this file cannot be
+      read that way (the caller then uses ``read``). The frames read lazily are
+      bit for bit those ``read`` gives.
     """
 
     name: str

@@ -1,0 +1,156 @@
+"""Stacks larger than memory: frames read (and computed) a block at a time.
+
+A reader that can read a file's frames on demand gives a :class:`FrameSource`;
+:class:`LazyFrames` wraps it as a read-only, array-like ``(T, H, W)`` stack that
+exporters walk frame by frame, so memory holds a block of frames, never the stack.
+
+Only numpy is needed: the core stays light (Dask is an optional extra used by
+``playnano batch`` to spread files over workers; see ``docs/batch.rst``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+#: Bytes of frames a block holds by default (a few blocks are alive at once).
+BLOCK_BYTES = 64 * 2**20
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """Frames a reader can give on demand.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(T, H, W)``.
+    dtype : numpy.dtype
+        The dtype :meth:`read` returns.
+    """
+
+    shape: tuple[int, int, int]
+    dtype: np.dtype
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start`` to ``stop`` (exclusive) as a new ``(stop-start, H, W)`` array.
+
+        Called with ``0 <= start < stop <= T``, possibly from several threads one
+        at a time (:class:`LazyFrames` holds a lock). Raises
+        :class:`~playnano.errors.ReadError` naming the file if the frames cannot
+        be read.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the file; later reads may fail."""
+        ...
+
+
+def block_frames(shape: tuple[int, ...], itemsize: int, nbytes: int = BLOCK_BYTES) -> int:
+    """Frames per block so that a block of ``itemsize`` values is about ``nbytes``."""
+    per_frame = max(1, int(np.prod(shape[1:])) * itemsize)
+    return max(1, nbytes // per_frame)
+
+
+class LazyFrames:
+    """A read-only ``(T, H, W)`` array-like whose frames are read on demand.
+
+    Indexing with an int gives a frame, with a slice of step 1 a block, both as
+    new numpy arrays; iterating yields frames, read a block at a time. The last
+    block read is kept, so walking the frames in order reads each block once.
+    ``numpy.asarray`` reads the whole stack (use it only when it fits in memory).
+    """
+
+    ndim = 3
+
+    def __init__(self, source: FrameSource, block: int | None = None) -> None:
+        self.source = source
+        self.shape: tuple[int, int, int] = tuple(source.shape)  # type: ignore[assignment]
+        self.dtype = np.dtype(source.dtype)
+        self.block = block or block_frames(self.shape, self.dtype.itemsize)
+        self._lock = threading.Lock()
+        self._cached: tuple[int, np.ndarray] | None = None
+
+    # -- array-like attributes
+    @property
+    def size(self) -> int:
+        """Number of values."""
+        return int(np.prod(self.shape))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the whole stack would take in memory."""
+        return self.size * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"LazyFrames(shape={self.shape}, dtype={self.dtype}, block={self.block})"
+
+    # -- reading
+    def _block(self, index: int) -> np.ndarray:
+        """Block ``index`` (frames ``index*block`` on), read once while it is last."""
+        with self._lock:
+            if self._cached is not None and self._cached[0] == index:
+                return self._cached[1]
+            start = index * self.block
+            stop = min(self.shape[0], start + self.block)
+            arr = self.source.read(start, stop)
+            arr.flags.writeable = False
+            self._cached = (index, arr)
+            return arr
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start`` to ``stop`` (clipped to the stack) as one array."""
+        t = self.shape[0]
+        start, stop = max(0, min(start, t)), max(0, min(stop, t))
+        if stop <= start:
+            return np.empty((0, *self.shape[1:]), self.dtype)
+        first, last = start // self.block, (stop - 1) // self.block
+        if first == last:
+            b = self._block(first)
+            off = first * self.block
+            return b[start - off : stop - off]
+        out = np.empty((stop - start, *self.shape[1:]), self.dtype)
+        for index in range(first, last + 1):
+            b = self._block(index)
+            off = index * self.block
+            lo, hi = max(start, off), min(stop, off + len(b))
+            out[lo - start : hi - start] = b[lo - off : hi - off]
+        return out
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """``(start, frames)`` for every block in order."""
+        for index in range(-(-self.shape[0] // self.block)):
+            yield index * self.block, self._block(index)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for _, frames in self.blocks():
+            yield from frames
+
+    def __getitem__(self, key: Any) -> Any:
+        t = self.shape[0]
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + t if key < 0 else int(key)
+            if not 0 <= i < t:
+                raise IndexError(f"frame {key} is out of range for {t} frames")
+            return self.read(i, i + 1)[0]
+        if isinstance(key, slice) and key.step in (None, 1):
+            start, stop, _ = key.indices(t)
+            return self.read(start, stop)
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self.read(0, self.shape[0])
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def close(self) -> None:
+        """Close the source and drop the cached block."""
+        with self._lock:
+            self._cached = None
+        self.source.close()
