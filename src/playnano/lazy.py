@@ -50,7 +50,9 @@ class FrameSource(Protocol):
         ...
 
 
-def block_frames(shape: tuple[int, ...], itemsize: int, nbytes: int = BLOCK_BYTES) -> int:
+def block_frames(
+    shape: tuple[int, ...], itemsize: int, nbytes: int = BLOCK_BYTES
+) -> int:
     """Frames per block so that a block of ``itemsize`` values is about ``nbytes``."""
     per_frame = max(1, int(np.prod(shape[1:])) * itemsize)
     return max(1, nbytes // per_frame)
