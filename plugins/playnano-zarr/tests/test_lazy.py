@@ -120,5 +120,5 @@ def test_closed_source_refuses_reads(tmp_path: Path) -> None:
     [path] = export_stack(make_sample_stack(3, (6, 5)), tmp_path / "v", "zarr")
     lazy = reader().read_lazy(path)
     lazy.data.close()
-    with pytest.raises(ReadError, match="v.ome.zarr: '0' was closed"):
+    with pytest.raises(ReadError, match=r"v\.ome\.zarr: '0' was closed"):
         lazy.data.read(0, 1)
