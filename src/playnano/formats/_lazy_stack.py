@@ -53,16 +53,17 @@ def lazy_stack(
             source.close()
         raise ReadError(f"{path}: {exc}") from None
     stack.data = LazyFrames(data)  # type: ignore[assignment]
+    # past the dicts' validation, which would read the arrays to check them
     for name, source in (layers or {}).items():
-        dict.__setitem__(stack.processed, name, LazyFrames(source))
+        dict.__setitem__(stack.processed, name, LazyFrames(source))  # type: ignore[misc]
     for name, source in (masks or {}).items():
-        dict.__setitem__(stack.masks, name, LazyFrames(source))
+        dict.__setitem__(stack.masks, name, LazyFrames(source))  # type: ignore[misc]
     return stack
 
 
 def lazy_arrays(stack: AFMImageStack) -> list[LazyFrames]:
     """The stack's LazyFrames: data, then processed layers, then masks."""
-    arrays = [stack.data, *stack.processed.values(), *stack.masks.values()]
+    arrays: list[Any] = [stack.data, *stack.processed.values(), *stack.masks.values()]
     return [a for a in arrays if isinstance(a, LazyFrames)]
 
 
