@@ -27,6 +27,22 @@ from playnano.formats.npz._members import Member
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name and extra lengths
 
 
+#: Bytes inflated per call: the only copy besides the frames themselves.
+_INFLATE_STEP = 1 << 20
+
+
+def _inflate_into(fh: IO[bytes], raw: Any) -> int:
+    """Fill ``raw`` from the member stream a MiB at a time; the bytes filled."""
+    got = 0
+    while got < raw.size:
+        chunk = fh.read(min(_INFLATE_STEP, raw.size - got))
+        if not chunk:
+            break
+        raw[got : got + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        got += len(chunk)
+    return got
+
+
 class NpyMemberFrames:
     """Frames ``start`` to ``stop`` of one C-ordered ``(T, H, W)`` ``.npy`` member.
 
@@ -84,7 +100,7 @@ class NpyMemberFrames:
         try:
             fh = self._open()
             fh.seek(self._data_start + at if self.stored else at)
-            got = fh.readinto(raw)  # type: ignore[attr-defined]
+            got = fh.readinto(raw) if self.stored else _inflate_into(fh, raw)  # type: ignore[attr-defined]
         except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
             raise self._error(f"is unreadable ({exc})") from None
         if got != raw.size:
