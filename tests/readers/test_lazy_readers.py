@@ -170,3 +170,25 @@ def test_readers_without_read_lazy_keep_working(tmp_path: Path) -> None:
     read_lazy = getattr(reader, "read_lazy", None)
     stack = (read_lazy(path) if read_lazy else None) or reader.read(path)
     assert np.asarray(stack.data).tobytes() == data.tobytes()
+
+
+def test_every_builtin_reader_says_whether_it_reads_lazily() -> None:
+    """docs/reading.rst "Frames on demand" has one line per builtin reader, and
+    says "not lazy" exactly for those without read_lazy."""
+    from playnano.plugins.registry import readers
+
+    text = (Path(__file__).parents[2] / "docs" / "reading.rst").read_text("utf-8")
+    section = text.split("Frames on demand\n")[1].split("\nConventions\n")[0]
+    lines = {
+        line.split("``")[1]: line
+        for line in section.replace("\n  ", " ").splitlines()
+        if line.startswith("- ``")
+    }
+    for entry in readers().entries():
+        if not entry.plugin.builtin:
+            continue
+        line = next((v for k, v in lines.items() if k == entry.name), None)
+        if line is None:  # listed with another reader: "``jpk-folder``, ``spm``"
+            line = next(v for v in lines.values() if f"``{entry.name}``" in v)
+        lazy = hasattr(entry.obj, "read_lazy")
+        assert ("not lazy" in line) != lazy, entry.name
