@@ -171,3 +171,31 @@ def test_frame_damaged_after_open_names_it(nanoscope: Path) -> None:
     with pytest.raises(ReadError, match=r"^scan\.003: ") as err:
         stack.data.source.read(1, 3)
     assert "\n" not in str(err.value)
+
+
+def _replace_member(path: Path, name: str, arr: np.ndarray) -> None:
+    """Rewrite the bundle with member ``name`` holding ``arr``."""
+    import zipfile
+
+    copy = path.with_name("orig.npz")
+    path.rename(copy)
+    with zipfile.ZipFile(copy) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            if info.filename == name:
+                with dst.open(name, "w") as fh:
+                    np.lib.format.write_array(fh, arr)
+            else:
+                dst.writestr(info, src.read(info))
+    copy.unlink()
+
+
+def test_inconsistent_bundle_metadata_fails_as_read(tmp_path: Path) -> None:
+    """A negative pixel size, a mask that is not boolean: read()'s message."""
+    path = bundle(tmp_path, "npz stored")
+    _replace_member(path, "pixel_size_nm.npy", np.array(-1.0))
+    assert "pixel_size_nm must be a positive" in _both_fail(path)
+    path = bundle(tmp_path / "m", "npz stored")
+    reader = reader_for(path).obj
+    [mask] = reader.read(path).masks
+    _replace_member(path, f"masks__{mask}.npy", np.zeros((17, 9, 11), np.uint8))
+    assert "must be boolean" in _both_fail(path)

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from playnano.afm_stack import AFMImageStack
-from playnano.errors import ReadError, StackError
 from playnano.lazy import FrameSource, LazyFrames
 
 
@@ -37,9 +36,10 @@ def lazy_stack(
 ) -> AFMImageStack:
     """A stack with the metadata given and ``data``, layers and masks as LazyFrames.
 
-    The metadata is checked as :class:`AFMImageStack` checks it; an inconsistency
-    (and a mask that is not boolean or not the data's shape) is a ReadError naming
-    ``path``. The sources are closed when building fails.
+    The metadata is checked as :class:`AFMImageStack` checks it: an inconsistency
+    (and a mask that is not boolean or not the data's shape) raises what the
+    constructor raises (a :class:`~playnano.errors.StackError`, as a reader's
+    ``read`` would), once the sources are closed.
     """
     sources = [data, *(layers or {}).values(), *(masks or {}).values()]
     try:
@@ -48,10 +48,10 @@ def lazy_stack(
         )
         stack.processed = {k: _stand_in(s) for k, s in (layers or {}).items()}
         stack.masks = {k: _stand_in(s) for k, s in (masks or {}).items()}
-    except (StackError, TypeError, ValueError) as exc:
+    except BaseException:
         for source in sources:
             source.close()
-        raise ReadError(f"{path}: {exc}") from None
+        raise
     stack.data = LazyFrames(data)  # type: ignore[assignment]
     # past the dicts' validation, which would read the arrays to check them
     for name, source in (layers or {}).items():

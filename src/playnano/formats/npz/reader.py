@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.errors import ReadError
+from playnano.errors import ReadError, StackError
 from playnano.formats import _reading
 from playnano.formats.npz import _members, layout
 from playnano.formats.npz._pickle import UnsafePickle, string_from_pickle
@@ -176,15 +176,18 @@ def _lazy_bundle(
         size = float(np.asarray(pixel_size).item())
     except (TypeError, ValueError) as exc:
         raise ReadError(f"{p}: {exc}") from None
-    stack = lazy_stack(
-        p,
-        NpyMemberFrames(p, members[layout.DATA]),
-        size,
-        channel,
-        frame_metadata,
-        layers={k: NpyMemberFrames(p, members[m]) for k, m in layers.items()},
-        masks={k: NpyMemberFrames(p, members[m]) for k, m in masks.items()},
-    )
+    try:
+        stack = lazy_stack(
+            p,
+            NpyMemberFrames(p, members[layout.DATA]),
+            size,
+            channel,
+            frame_metadata,
+            layers={k: NpyMemberFrames(p, members[m]) for k, m in layers.items()},
+            masks={k: NpyMemberFrames(p, members[m]) for k, m in masks.items()},
+        )
+    except (StackError, TypeError, ValueError) as exc:  # as build_stack says it
+        raise ReadError(f"{p}: {exc}") from None
     try:
         return _reading.finish_stack(p, stack, provenance, backups)
     except ReadError:

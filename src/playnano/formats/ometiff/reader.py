@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.errors import ReadError
+from playnano.errors import ReadError, StackError
 from playnano.formats import _reading
 from playnano.formats.ometiff import layout
 from playnano.formats.ometiff._frames import TiffFrames
@@ -223,7 +223,10 @@ def _load(p: Path, channel: str | None, *, lazy: bool) -> AFMImageStack | None:
     if isinstance(data, TiffFrames):
         from playnano.formats._lazy_stack import lazy_stack
 
-        stack = lazy_stack(p, data, size_nm, str(name), frame_metadata)
+        try:
+            stack = lazy_stack(p, data, size_nm, str(name), frame_metadata)
+        except (StackError, TypeError, ValueError) as exc:  # as build_stack says it
+            raise ReadError(f"{p}: {exc}") from None
         try:
             return _reading.finish_stack(p, stack, provenance, None)
         except ReadError:
