@@ -21,6 +21,11 @@ REAL = {
     "h5-jpk": ("h5-jpk/sample_0.h5-jpk", [None, "amplitude_retrace"]),
     "jpk folder": ("jpk_folder/streptavidin_hs", [None, "measuredHeight_trace"]),
     "nanoscope folder": ("spm/old_bruker.002", [None]),
+    "nanoscope file": ("spm/old_bruker.002", [None]),
+    "one jpk frame": (
+        "jpk_folder/streptavidin_hs/save-2023.02.16-12.08.49.026.jpk",
+        [None],
+    ),
 }
 
 
