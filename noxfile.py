@@ -130,6 +130,7 @@ def bench(session: nox.Session) -> None:
     )
     session.run("python", str(ROOT / "benchmarks" / "bench_gif.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_batch.py"))
+    session.run("python", str(ROOT / "benchmarks" / "bench_lazy_read.py"))
 
 
 @nox.session(python=False)
