@@ -254,13 +254,13 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
         try:
             info = describe(p)
         except StackError as exc:
-            raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
+            raise ReadError(f"{p}: {one_line(str(exc))}") from exc
         except PlaynanoError as exc:
             if str(exc) != one_line(str(exc)):
                 raise ReadError(one_line(str(exc))) from exc
             raise
         except Exception as exc:
-            raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc
+            raise ReadError(f"{p}: {describe_failure(exc)}") from exc
         info.reader = entry.name
     info.path = p
     if sha256:

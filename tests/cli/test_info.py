@@ -252,7 +252,7 @@ def test_missing_path_is_one_line(tmp_path) -> None:
     result = run("info", str(tmp_path / "nope.h5"))
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"playnano: error: nope.h5: no such file or folder ({tmp_path / 'nope.h5'})"
+        f"playnano: error: {tmp_path / 'nope.h5'}: no such file or folder"
     ]
 
 

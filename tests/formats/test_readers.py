@@ -55,4 +55,4 @@ def test_round_trip_through_load(afm_data, tmp_path, fmt, suffix):
     assert source["previous_source"]["file"] == "202110200146.asd"
     with pytest.raises(ChannelError) as err:
         load(written[0], channel="PH")
-    assert str(err.value) == f"{written[0].name}: no channel 'PH'; it has TP"
+    assert str(err.value) == f"{written[0]}: no channel 'PH'; it has TP"

@@ -59,8 +59,8 @@ def test_channels_and_provenance(afm_data, reference):
 
 def test_wrong_channel_lists_the_channels(afm_data):
     with pytest.raises(ChannelError) as err:
-        load(afm_data / "asd/202110200146.asd", channel="ER")
-    assert str(err.value) == "202110200146.asd: no channel 'ER'; it has TP, PH"
+        load(path := afm_data / "asd/202110200146.asd", channel="ER")
+    assert str(err.value) == f"{path}: no channel 'ER'; it has TP, PH"
 
 
 @pytest.mark.parametrize(
@@ -68,23 +68,23 @@ def test_wrong_channel_lists_the_channels(afm_data):
     [
         (
             100_000,
-            "asd_sample_0.asd: file ends after 100000 bytes; the header declares "
+            "file ends after 100000 bytes; the header declares "
             "1 channel(s) of 32 frames of 200x200 int16 data after a 174-byte header "
             "(needs 2561198 bytes)",
         ),
         (
             120,
-            "asd_sample_0.asd: file ends after 120 bytes or its .asd v1 header is "
+            "file ends after 120 bytes or its .asd v1 header is "
             "corrupt (no valid image geometry)",
         ),
-        (2, "asd_sample_0.asd: file ends after 2 bytes; not an .asd file"),
+        (2, "file ends after 2 bytes; not an .asd file"),
     ],
 )
 def test_truncated_file_is_a_clear_error(afm_data, copy_truncated, n_bytes, message):
     cut = copy_truncated(afm_data / "asd/asd_sample_0.asd", n_bytes)
     with pytest.raises(ReadError) as err:
         load(cut)
-    assert str(err.value) == message
+    assert str(err.value) == f"{cut}: {message}"
 
 
 # --------------------------------------------------------------- synthetic files
@@ -206,11 +206,11 @@ def test_bipolar_range(tmp_path):
     [
         (
             {"ad_range": 0x7},
-            "video.asd: unknown ADC range code 0x00000007 in the header",
+            "unknown ADC range code 0x00000007 in the header",
         ),
         (
             {"version": 3},
-            "video.asd: unknown .asd version 3 (versions 0, 1, 2 are read)",
+            "unknown .asd version 3 (versions 0, 1, 2 are read)",
         ),
     ],
 )
@@ -222,7 +222,7 @@ def test_unreadable_header_values(tmp_path, patch, message):
     path.write_bytes(bytes(raw))
     with pytest.raises(ReadError) as err:
         load(path)
-    assert str(err.value) == message
+    assert str(err.value) == f"{path}: {message}"
 
 
 def test_kind_names():

@@ -66,7 +66,7 @@ def test_wrong_channel_lists_the_channels(folder):
     with pytest.raises(ChannelError) as err:
         load(folder, channel="amplitude_trace")
     assert str(err.value) == (
-        f"{first.name}: no channel 'amplitude_trace'; it has "
+        f"{first}: no channel 'amplitude_trace'; it has "
         "height_retrace, measuredHeight_trace, height_trace"
     )
 
@@ -78,7 +78,7 @@ def test_truncated_frame(folder, copy_truncated, n_bytes):
     with pytest.raises(ReadError) as err:
         load(cut)
     message = str(err.value)
-    assert message.startswith(f"{src.name}: ")
+    assert message.startswith(f"{cut}: ")
     assert f"{n_bytes} bytes" in message
 
 
@@ -87,7 +87,7 @@ def test_not_a_tiff(tmp_path):
     path.write_bytes(b"garbage!")
     with pytest.raises(ReadError) as err:
         load(path)
-    assert str(err.value) == "frame.jpk: not a JPK file (no TIFF signature)"
+    assert str(err.value) == f"{path}: not a JPK file (no TIFF signature)"
 
 
 def _write_jpk(path, image):
@@ -118,5 +118,5 @@ def test_frames_of_different_sizes(folder, tmp_path, copy_file):
     with pytest.raises(ReadError) as err:
         load(tmp_path / "video")
     assert str(err.value) == (
-        f"video: zz-last.jpk is 4x4 pixels; {first.name} is 512x512"
+        f"{tmp_path / 'video' / 'zz-last.jpk'}: 4x4 pixels; {first.name} is 512x512"
     )

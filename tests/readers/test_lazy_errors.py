@@ -7,6 +7,8 @@ member) fails at the read of those frames, naming the file.
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import warnings
 from collections.abc import Callable
@@ -32,7 +34,7 @@ def _both_fail(path: Path, **kw: object) -> str:
     message = str(lazy.value)
     assert message == str(full.value)
     assert "\n" not in message
-    assert path.is_dir() or path.name in message
+    assert message.startswith(str(path))  # a folder's frame: folder/frame
     assert open_fds(path) == []
     return message
 
@@ -168,7 +170,7 @@ def test_frame_damaged_after_open_names_it(nanoscope: Path) -> None:
         stack = reader.read_lazy(nanoscope)
     (nanoscope / "scan.003").write_bytes((nanoscope / "scan.003").read_bytes()[:5000])
     assert stack.data.source.read(0, 2).shape == (2, 256, 256)
-    with pytest.raises(ReadError, match=r"^scan\.003: ") as err:
+    with pytest.raises(ReadError, match=rf"^{re.escape(str(nanoscope / 'scan.003'))}: ") as err:
         stack.data.source.read(1, 3)
     assert "\n" not in str(err.value)
 

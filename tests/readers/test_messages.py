@@ -27,10 +27,10 @@ def _load_quietly(path, **kwargs):
             assert [str(w.message) for w in numpy] == []
 
 
-def _one_line_naming(err, name):
+def _one_line_naming(err, path):
     message = str(err.value)
     assert "\n" not in message and "\r" not in message
-    assert message.startswith(f"{name}: ")
+    assert message.startswith(f"{path}: ")
     return message
 
 
@@ -40,7 +40,7 @@ def test_text_file_named_asd_says_it_is_not_an_asd_file(tmp_path):
     path.write_text("hello, this is a text file\n")
     with pytest.raises(ReadError) as err:
         load(path)
-    message = _one_line_naming(err, "notes.asd")
+    message = _one_line_naming(err, path)
     assert "not an .asd file" in message
     assert "unknown .asd version" not in message
 
@@ -59,7 +59,7 @@ def test_zero_scan_size_asd_is_a_read_error_naming_the_file(tmp_path):
     path.write_bytes(build_asd(1, {"TP": _levels(5)}, scan_nm=(0, 0)))
     with pytest.raises(ReadError) as err:
         _load_quietly(path)
-    message = _one_line_naming(err, "video.asd")
+    message = _one_line_naming(err, path)
     assert "pixel" in message and "positive" in message
 
 
@@ -68,7 +68,7 @@ def test_bool_tiff_is_a_read_error_naming_the_file(tmp_path):
     tifffile.imwrite(path, np.zeros((2, 4, 4), dtype=bool))
     with pytest.raises(ReadError) as err:
         _load_quietly(path)
-    assert "real numbers" in _one_line_naming(err, "mask.tif")
+    assert "real numbers" in _one_line_naming(err, path)
 
 
 # ----------------------------------------------------------- numpy warnings
@@ -83,7 +83,7 @@ def test_asd_with_a_non_finite_gain_is_an_error_without_warnings(tmp_path, gain)
     path.write_bytes(bytes(raw))
     with pytest.raises(ReadError) as err:
         _load_quietly(path)
-    assert "gain" in _one_line_naming(err, "video.asd")
+    assert "gain" in _one_line_naming(err, path)
 
 
 def test_asd_with_an_infinite_frame_time_has_no_times(tmp_path):
@@ -136,7 +136,7 @@ def test_h5jpk_bad_numbers_are_errors_without_warnings(tmp_path, patch, words):
     _patch_h5(path, patch)
     with pytest.raises(ReadError) as err:
         _load_quietly(path)
-    assert words in _one_line_naming(err, "scan.h5-jpk")
+    assert words in _one_line_naming(err, path)
 
 
 def test_h5jpk_complex_data_is_an_error_without_warnings(tmp_path):
@@ -150,7 +150,7 @@ def test_h5jpk_complex_data_is_an_error_without_warnings(tmp_path):
     _patch_h5(path, complex_data)
     with pytest.raises(ReadError) as err:
         _load_quietly(path)
-    assert "complex" in _one_line_naming(err, "scan.h5-jpk")
+    assert "complex" in _one_line_naming(err, path)
 
 
 @pytest.mark.parametrize("bad", [np.nan, 1e30])
@@ -178,7 +178,7 @@ def test_jpk_channel_names_with_newlines_stay_on_one_line(tmp_path):
     tifffile.imwrite(path, np.zeros((3, 4), np.int32), append=True, extratags=name)
     with pytest.raises(ChannelError) as err:
         load(path, channel="phase")
-    assert "INJECTED" in _one_line_naming(err, "frame.jpk")
+    assert "INJECTED" in _one_line_naming(err, path)
 
 
 def test_jpk_unknown_scaling_kind_stays_on_one_line(tmp_path):
@@ -196,16 +196,16 @@ def test_jpk_unknown_scaling_kind_stays_on_one_line(tmp_path):
     tifffile.imwrite(path, np.zeros((3, 4), np.int32), append=True, extratags=tags)
     with pytest.raises(ReadError) as err:
         _load_quietly(path)
-    assert "Weird" in _one_line_naming(err, "frame.jpk")
+    assert "Weird" in _one_line_naming(err, path)
 
 
 def test_a_readers_multi_line_error_reaches_the_user_as_one_line(afm_data, monkeypatch):
     from playnano.readers.asd import AsdReader
 
     def broken(self, path, channel=None):
-        raise ChannelError(f"{path.name}: no channel 'X'; it has\nTP\r\nPH")
+        raise ChannelError(f"{path}: no channel 'X'; it has\nTP\r\nPH")
 
     monkeypatch.setattr(AsdReader, "read", broken)
     with pytest.raises(ChannelError) as err:
-        load(afm_data / "asd/asd_sample_0.asd")
-    assert str(err.value) == "asd_sample_0.asd: no channel 'X'; it has TP PH"
+        load(path := afm_data / "asd/asd_sample_0.asd")
+    assert str(err.value) == f"{path}: no channel 'X'; it has TP PH"

@@ -58,13 +58,13 @@ def to_info(view: BundleView, reader: str) -> StackInfo:
 
     if view.data is None or view.found:
         first = view.found[0] if view.found else "no frame data"
-        raise ReadError(f"{view.path.name}: {first}")
+        raise ReadError(f"{view.path}: {first}")
     try:
         version = None if view.version is None else int(view.version)
         size = float(view.pixel_size_nm)
     except (TypeError, ValueError):
         raise ReadError(
-            f"{view.path.name}: version or pixel size is not a number"
+            f"{view.path}: version or pixel size is not a number"
         ) from None
     return StackInfo(
         reader=reader,

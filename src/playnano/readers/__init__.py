@@ -83,7 +83,7 @@ def reader_for(path: str | Path) -> Entry:
     p = Path(path)
     registry = readers()
     if not p.exists():
-        raise ReadError(f"{p.name}: no such file or folder ({p})")
+        raise ReadError(f"{p}: no such file or folder")
     usable = [e for e in registry.entries() if not e.shadowed_by]
     if p.is_dir():
         folder_readers = [e for e in usable if getattr(e.obj, "reads_folders", False)]
@@ -92,14 +92,14 @@ def reader_for(path: str | Path) -> Entry:
             return found[0]
         if found:
             raise ReadError(
-                f"{p.name}: the folder holds frames for several readers "
+                f"{p}: the folder holds frames for several readers "
                 f"({', '.join(e.name for e in found)}); put each video in its own folder"
             )
         known = "; ".join(
             f"{e.name} ({', '.join(e.obj.suffixes)})" for e in folder_readers
         )
         raise ReadError(
-            f"{p.name}: no folder reader recognises the files in this folder; "
+            f"{p}: no folder reader recognises the files in this folder; "
             f"folder readers: {known or 'none'}"
         )
     entry = registry.for_suffix(p, lambda r: r.suffixes)
@@ -113,7 +113,7 @@ def reader_for(path: str | Path) -> Entry:
         {s for e in usable for s in getattr(e.obj, "content_suffixes", ())}
     )
     raise ReadError(
-        f"{p.name}: no reader for this file; supported suffixes: "
+        f"{p}: no reader for this file; supported suffixes: "
         f"{', '.join(suffixes + sniffed_suffixes)}"
     )
 
@@ -170,19 +170,19 @@ def load(
     if skip_damaged:
         if not getattr(reader, "skips_damaged_frames", False):
             raise OptionError(
-                f"{p.name}: the {entry.name} reader cannot skip damaged frames "
+                f"{p}: the {entry.name} reader cannot skip damaged frames "
                 "(frame-folder readers can)"
             )
         options["skip_damaged"] = True
     try:
         stack = reader.read(p, channel=channel, **options)
     except StackError as exc:  # the reader built a stack from values it did not check
-        raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
+        raise ReadError(f"{p}: {one_line(str(exc))}") from exc
     except PlaynanoError as exc:
         _raise_one_line(exc)
         raise
     except Exception as exc:
-        raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc
+        raise ReadError(f"{p}: {describe_failure(exc)}") from exc
     details = {
         k: v
         for k, v in (stack.provenance.get("source") or {}).items()
@@ -203,9 +203,9 @@ def available_channels(path: str | Path) -> list[str]:
             return list(lister(p))
         return [reader.read(p).channel]
     except StackError as exc:
-        raise ReadError(f"{p.name}: {one_line(str(exc))}") from exc
+        raise ReadError(f"{p}: {one_line(str(exc))}") from exc
     except PlaynanoError as exc:
         _raise_one_line(exc)
         raise
     except Exception as exc:
-        raise ReadError(f"{p.name}: {describe_failure(exc)}") from exc
+        raise ReadError(f"{p}: {describe_failure(exc)}") from exc

@@ -72,14 +72,14 @@ class AsdFrames:
             try:
                 self._fh = open(self.path, "rb")  # noqa: SIM115 (closed by close())
             except OSError as exc:
-                raise ReadError(f"{self.path.name}: cannot be read ({exc})") from None
+                raise ReadError(f"{self.path}: cannot be read ({exc})") from None
         count = stop - start
         self._fh.seek(self.offset + start * self.frame_bytes)
         buf = self._fh.read(count * self.frame_bytes)
         if len(buf) != count * self.frame_bytes:
             ends = self.offset + start * self.frame_bytes + len(buf)
             raise ReadError(
-                f"{self.path.name}: file ends after {ends} bytes; frames {start} to "
+                f"{self.path}: file ends after {ends} bytes; frames {start} to "
                 f"{stop - 1} need {self.offset + stop * self.frame_bytes} bytes"
             )
         levels = np.frombuffer(buf, dtype=self._block, count=count)["z"]

@@ -73,11 +73,11 @@ def finite(path: Path, value: Any, what: str) -> float:
     arr = np.asarray(value)
     if arr.size != 1 or arr.dtype.kind not in "biuf":
         raise ReadError(
-            f"{path.name}: {what} is not a real number ({printable(value)})"
+            f"{path}: {what} is not a real number ({printable(value)})"
         )
     number = float(arr.reshape(-1)[0])
     if not math.isfinite(number):
-        raise ReadError(f"{path.name}: {what} is not a finite number ({number})")
+        raise ReadError(f"{path}: {what} is not a finite number ({number})")
     return number
 
 
@@ -133,7 +133,7 @@ def pick_channel(
     listing the channels the file has.
     """
     if not available:
-        raise ReadError(f"{path.name}: holds no image channels")
+        raise ReadError(f"{path}: holds no image channels")
     if requested is None:
         wanted = default
         fallback: str | None = available[0]
@@ -149,7 +149,7 @@ def pick_channel(
         return fallback
     names = ", ".join(printable(name) for name in available)
     raise ChannelError(
-        f"{path.name}: no channel {printable(requested)!r}; it has {names}"
+        f"{path}: no channel {printable(requested)!r}; it has {names}"
     )
 
 
@@ -198,8 +198,8 @@ def read_frames(
             if out.images and image.shape != out.images[0].shape:
                 first, ref = out.files[0], out.images[0]
                 raise ReadError(
-                    f"{folder.name}: {f.name} is {image.shape[1]}x{image.shape[0]} "
-                    f"pixels; {first.name} is {ref.shape[1]}x{ref.shape[0]}"
+                    f"{f}: {image.shape[1]}x{image.shape[0]} pixels; "
+                    f"{first.name} is {ref.shape[1]}x{ref.shape[0]}"
                 )
         except ChannelError:
             raise
@@ -207,9 +207,9 @@ def read_frames(
             if isinstance(exc, ReadError):
                 error = exc
             elif isinstance(exc, StackError):
-                error = ReadError(f"{f.name}: {one_line(str(exc))}")
+                error = ReadError(f"{f}: {one_line(str(exc))}")
             else:
-                error = ReadError(f"{f.name}: {describe_failure(exc)}")
+                error = ReadError(f"{f}: {describe_failure(exc)}")
             if not skip_damaged:
                 if error is exc:
                     raise
@@ -226,14 +226,14 @@ def read_frames(
         out.metas.append(meta)
     if not out.images:
         raise ReadError(
-            f"{folder.name}: no readable frames; all {len(files)} are damaged "
+            f"{folder}: no readable frames; all {len(files)} are damaged "
             f"(first: {out.skipped[0]['error'] if out.skipped else 'none'})"
         )
     if out.skipped:
         names = ", ".join(s["file"] for s in out.skipped)
         count = len(out.skipped)
         warnings.warn(
-            f"{folder.name}: skipped {count} damaged frame{'s' * (count > 1)}: "
+            f"{folder}: skipped {count} damaged frame{'s' * (count > 1)}: "
             f"{names} (listed with the reasons in the provenance's source)",
             ReadWarning,
             stacklevel=4,
@@ -249,7 +249,7 @@ def check_size(path: Path, size: int, needed: int, what: str) -> None:
     """
     if size < needed:
         raise ReadError(
-            f"{path.name}: file ends after {size} bytes; the header declares {what}"
+            f"{path}: file ends after {size} bytes; the header declares {what}"
             f" (needs {needed} bytes)"
         )
 
@@ -331,7 +331,7 @@ def tifffile_guard(path: Path) -> Iterator[None]:
             return None
         size = path.stat().st_size
         return ReadError(
-            f"{path.name}: file is truncated or corrupt after {size} bytes "
+            f"{path}: file is truncated or corrupt after {size} bytes "
             f"(tifffile: {messages[0]})"
         )
 
@@ -370,6 +370,6 @@ def check_tiff_page(path: Path, page: Any, what: str) -> None:
     if declared > ratio * stored + 4096:
         shape = " x ".join(map(str, page.shape))
         raise ReadError(
-            f"{path.name}: {what} declares {shape} {page.dtype} ({declared} bytes) "
+            f"{path}: {what} declares {shape} {page.dtype} ({declared} bytes) "
             f"but stores {stored} bytes"
         )

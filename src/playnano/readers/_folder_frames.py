@@ -58,13 +58,13 @@ class FolderFrames:
             except ReadError:
                 raise
             except PlaynanoError as exc:
-                raise ReadError(f"{f.name}: {one_line(str(exc))}") from exc
+                raise ReadError(f"{f}: {one_line(str(exc))}") from exc
             except Exception as exc:
-                raise ReadError(f"{f.name}: {describe_failure(exc)}") from exc
+                raise ReadError(f"{f}: {describe_failure(exc)}") from exc
             if image.shape != self.shape[1:]:
                 raise ReadError(
-                    f"{self.folder.name}: {f.name} is {image.shape[1]}x"
-                    f"{image.shape[0]} pixels; the folder's frames are "
+                    f"{f}: {image.shape[1]}x{image.shape[0]} pixels; "
+                    "the folder's other frames are "
                     f"{self.shape[2]}x{self.shape[1]}"
                 )
             out[i] = image

@@ -37,7 +37,7 @@ def scale_frames(
     finite_raw = raw.size if raw.dtype.kind in "iu" else np.isfinite(raw).sum()
     if np.isfinite(values).sum() != finite_raw:
         raise ReadError(
-            f"{path.name}: channel {name!r}'s scaling (x {multiplier} + {offset}) "
+            f"{path}: channel {name!r}'s scaling (x {multiplier} + {offset}) "
             "overflows the float64 range"
         )
     n = raw.shape[1]
@@ -88,7 +88,7 @@ class H5JpkFrames:
         except (OSError, KeyError, RuntimeError) as exc:
             reason = (str(exc).splitlines() or [""])[0]
             raise ReadError(
-                f"{self.path.name}: channel {self.name!r} is unreadable ({reason})"
+                f"{self.path}: channel {self.name!r} is unreadable ({reason})"
             ) from None
         _, height, width = self.shape
         return scale_frames(

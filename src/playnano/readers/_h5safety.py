@@ -32,16 +32,16 @@ def member(group: Any, name: str, path: Path, what: str) -> Any:
 
     link = group.get(name, getlink=True)
     if link is None:
-        raise ReadError(f"{path.name}: {what} is missing")
+        raise ReadError(f"{path}: {what} is missing")
     if isinstance(link, h5py.ExternalLink):
         raise ReadError(
-            f"{path.name}: {what} is an external link to {link.filename!r}; "
+            f"{path}: {what} is an external link to {link.filename!r}; "
             "only data stored in the file itself is read"
         )
     try:
         return group[name]
     except (KeyError, OSError) as exc:  # a soft link to nothing
-        raise ReadError(f"{path.name}: {what} cannot be opened ({exc})") from exc
+        raise ReadError(f"{path}: {what} cannot be opened ({exc})") from exc
 
 
 def checked_dataset(
@@ -58,7 +58,7 @@ def checked_dataset(
     """
     import h5py
 
-    where = f"{path.name}: {what}"
+    where = f"{path}: {what}"
     plist = dset.id.get_create_plist()
     layout = plist.get_layout()
     if layout == h5py.h5d.VIRTUAL:

@@ -24,12 +24,12 @@ def count_pages(path: Path) -> int:
     with open(path, "rb") as fh:
         head = fh.read(16)
         if len(head) < 8 or head[:2] not in (b"II", b"MM"):
-            raise ReadError(f"{path.name}: not a TIFF file (no TIFF signature)")
+            raise ReadError(f"{path}: not a TIFF file (no TIFF signature)")
         order = "<" if head[:2] == b"II" else ">"
         magic = struct.unpack(order + "H", head[2:4])[0]
         big = magic == 43
         if magic not in (42, 43) or (big and len(head) < 16):
-            raise ReadError(f"{path.name}: not a TIFF file (no TIFF signature)")
+            raise ReadError(f"{path}: not a TIFF file (no TIFF signature)")
         count_fmt, entry, link_fmt = ("Q", 20, "Q") if big else ("H", 12, "I")
         count_size, link_size = struct.calcsize(count_fmt), struct.calcsize(link_fmt)
         first = head[8:16] if big else head[4:8]
@@ -40,12 +40,12 @@ def count_pages(path: Path) -> int:
             where = f"IFD {len(seen)} at offset {offset}"
             if offset in seen:
                 raise ReadError(
-                    f"{path.name}: the TIFF's IFD chain loops (IFD {len(seen) - 1} "
+                    f"{path}: the TIFF's IFD chain loops (IFD {len(seen) - 1} "
                     f"points back at offset {offset}); the file is damaged"
                 )
             if offset < (16 if big else 8) or offset + count_size > size:
                 raise ReadError(
-                    f"{path.name}: file is truncated or corrupt after {size} bytes "
+                    f"{path}: file is truncated or corrupt after {size} bytes "
                     f"({where} lies outside it)"
                 )
             seen.add(offset)
@@ -53,10 +53,10 @@ def count_pages(path: Path) -> int:
             n = struct.unpack(order + count_fmt, fh.read(count_size))[0]
             link = offset + count_size + n * entry
             if n == 0:
-                raise ReadError(f"{path.name}: {where} is empty; the file is damaged")
+                raise ReadError(f"{path}: {where} is empty; the file is damaged")
             if link + link_size > size:
                 raise ReadError(
-                    f"{path.name}: file is truncated or corrupt after {size} bytes "
+                    f"{path}: file is truncated or corrupt after {size} bytes "
                     f"({where} declares {n} entries)"
                 )
             spans.append((offset, link + link_size))
@@ -66,7 +66,7 @@ def count_pages(path: Path) -> int:
     for (start, end), (nxt, _) in itertools.pairwise(spans):
         if nxt < end:
             raise ReadError(
-                f"{path.name}: the TIFF's IFDs at offsets {start} and {nxt} overlap; "
+                f"{path}: the TIFF's IFDs at offsets {start} and {nxt} overlap; "
                 "the file is damaged"
             )
     return len(seen)
@@ -87,16 +87,16 @@ def check_series(path: Path, series: Any) -> None:
         size = path.stat().st_size
         if offset + int(series.nbytes) > size:
             raise ReadError(
-                f"{path.name}: the image is declared as {series.shape} "
+                f"{path}: the image is declared as {series.shape} "
                 f"({series.nbytes} bytes from offset {offset}) but the file has "
                 f"{size} bytes"
             )
         return
     pages = [p for p in series.pages if p is not None]
     if len(pages) != len(series.pages):
-        raise ReadError(f"{path.name}: the image lacks some of its pages")
+        raise ReadError(f"{path}: the image lacks some of its pages")
     if sum(int(p.size) for p in pages) < int(series.size):
         raise ReadError(
-            f"{path.name}: the image is declared as {series.shape} but its "
+            f"{path}: the image is declared as {series.shape} but its "
             f"{len(pages)} pages hold less"
         )

@@ -187,16 +187,16 @@ def read_header(path: Path) -> AsdHeader:
     with open(path, "rb") as fh:
         buf = fh.read(min(size, 1 << 16))
     if len(buf) < 4:
-        raise ReadError(f"{path.name}: file ends after {size} bytes; not an .asd file")
+        raise ReadError(f"{path}: file ends after {size} bytes; not an .asd file")
     version = struct.unpack_from("<i", buf)[0]
     if not 0 <= version < 256:  # text, or another format: not a version number
         raise ReadError(
-            f"{path.name}: not an .asd file (it starts with {printable(buf[:12])!r}, "
+            f"{path}: not an .asd file (it starts with {printable(buf[:12])!r}, "
             "not an .asd version number)"
         )
     if version not in (0, 1, 2):
         raise ReadError(
-            f"{path.name}: unknown .asd version {version} (versions 0, 1, 2 are read)"
+            f"{path}: unknown .asd version {version} (versions 0, 1, 2 are read)"
         )
     layouts = ((_V1_FIELDS, ()),) if version else ((_V0_LIBASD,), (_V0_AFMREADER,))
     candidates = []
@@ -225,7 +225,7 @@ def read_header(path: Path) -> AsdHeader:
         candidates.append(AsdHeader(version, fields, channels, size))
     if not candidates:
         raise ReadError(
-            f"{path.name}: file ends after {size} bytes or its .asd v{version} header "
+            f"{path}: file ends after {size} bytes or its .asd v{version} header "
             "is corrupt (no valid image geometry)"
         )
     exact = [h for h in candidates if h.needed_bytes == size]
@@ -261,7 +261,7 @@ def _checked_geometry(path: Path, header: AsdHeader) -> tuple[int, int, int]:
     """``(frames, rows, columns)``; a ReadError when the file cannot hold them."""
     n, ny, nx = header["n_frames"], header["y_pixels"], header["x_pixels"]
     if n == 0:
-        raise ReadError(f"{path.name}: the header declares no frames")
+        raise ReadError(f"{path}: the header declares no frames")
     check_size(
         path,
         header.file_size,
@@ -323,7 +323,7 @@ class AsdReader(ReaderBase):
         try:
             volts, k, bipolar = _multiplier(header, name)
         except ReadError as exc:
-            raise ReadError(f"{path.name}: {exc}") from None
+            raise ReadError(f"{path}: {exc}") from None
         bits = header["ad_bits"]
         resolution = float(2**bits) if 1 <= bits <= 24 else 4096.0
         offset = header.data_offset + index * n * header.frame_bytes

@@ -62,23 +62,23 @@ def _open(h5py: Any, path: Path) -> Any:
     """Open ``path`` with h5py; a damaged file becomes a ReadError saying so."""
     with open(path, "rb") as fh:
         if fh.read(8) != HDF5_MAGIC:
-            raise ReadError(f"{path.name}: not an HDF5 file (no HDF5 signature)")
+            raise ReadError(f"{path}: not an HDF5 file (no HDF5 signature)")
     try:
         return h5py.File(path, "r")
     except OSError as exc:
         reason = (str(exc).splitlines() or [""])[0]
         raise ReadError(
-            f"{path.name}: HDF5 file is truncated or corrupt ({reason})"
+            f"{path}: HDF5 file is truncated or corrupt ({reason})"
         ) from exc
 
 
 def _measurement(f: Any, path: Path) -> Any:
     names = sorted(k for k in f if k.startswith("Measurement_"))
     if not names:
-        raise ReadError(f"{path.name}: no Measurement_ group; not a JPK HDF5 scan")
+        raise ReadError(f"{path}: no Measurement_ group; not a JPK HDF5 scan")
     if len(names) > 1:
         warnings.warn(
-            f"{path.name}: {len(names)} measurements; reading only {names[0]}",
+            f"{path}: {len(names)} measurements; reading only {names[0]}",
             ReadWarning,
             stacklevel=3,
         )
@@ -121,14 +121,14 @@ def _attr(group: Any, key: str, path: Path) -> Any:
     try:
         return group.attrs[key]
     except KeyError:
-        raise ReadError(f"{path.name}: attribute {key!r} is missing") from None
+        raise ReadError(f"{path}: attribute {key!r} is missing") from None
 
 
 def _grid(m: Any, key: str, path: Path) -> int:
     """A positive whole number of pixels from the measurement's attributes."""
     value = finite(path, _attr(m, key, path), key)
     if value <= 0 or value != int(value):
-        raise ReadError(f"{path.name}: {key} is {value}, not a number of pixels")
+        raise ReadError(f"{path}: {key} is {value}, not a number of pixels")
     return int(value)
 
 
@@ -163,7 +163,7 @@ def _timing(
                 "file",
             )
         warnings.warn(
-            f"{path.name}: the frame start/end times are not one epoch-ms number "
+            f"{path}: the frame start/end times are not one epoch-ms number "
             "per frame; frame times come from the line rate",
             ReadWarning,
             stacklevel=4,
@@ -239,30 +239,30 @@ class H5JpkReader(ReaderBase):
         group = channel_map[name]
         datasets = [k for k in group if k != "thumbnail"]
         if not datasets:
-            raise ReadError(f"{path.name}: channel {name!r} holds no data")
+            raise ReadError(f"{path}: channel {name!r} holds no data")
         dset = member(group, datasets[0], path, f"channel {name!r}")
         if not isinstance(dset, h5py.Dataset):
-            raise ReadError(f"{path.name}: channel {name!r} holds no dataset")
+            raise ReadError(f"{path}: channel {name!r} holds no dataset")
         width = _grid(m, "position-pattern.grid.ilength", path)
         height = _grid(m, "position-pattern.grid.jlength", path)
         length_m = finite(
             path, _attr(m, "position-pattern.grid.ulength", path), "ulength"
         )
         if length_m <= 0:
-            raise ReadError(f"{path.name}: the scan length (ulength) is not positive")
+            raise ReadError(f"{path}: the scan length (ulength) is not positive")
         if len(dset.shape) != 2:
             raise ReadError(
-                f"{path.name}: channel {name!r} has shape {dset.shape}; expected "
+                f"{path}: channel {name!r} has shape {dset.shape}; expected "
                 f"(pixels, frames) with {width}x{height} pixels per frame"
             )
         if dset.shape[0] != width * height:
             raise ReadError(
-                f"{path.name}: channel {name!r} holds {dset.shape[0]} values per "
+                f"{path}: channel {name!r} holds {dset.shape[0]} values per "
                 f"frame; the scan grid declares {width}x{height}"
             )
         if dset.dtype.kind not in "iuf":
             raise ReadError(
-                f"{path.name}: channel {name!r} holds {dset.dtype} values, "
+                f"{path}: channel {name!r} holds {dset.dtype} values, "
                 "not real numbers"
             )
         attrs = group.attrs

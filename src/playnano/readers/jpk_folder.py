@@ -97,7 +97,7 @@ def _scaling(page: Any, path: Path, channel: str) -> tuple[float, float, str | N
                 unit,
             )
         raise ReadError(
-            f"{path.name}: channel {channel!r} uses unknown {printable(kind)!r}"
+            f"{path}: channel {channel!r} uses unknown {printable(kind)!r}"
         )
     return 1.0, 0.0, None  # no calibration: the raw values
 
@@ -128,7 +128,7 @@ def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
     import tifffile
 
     if not _is_tiff(path):
-        raise ReadError(f"{path.name}: not a JPK file (no TIFF signature)")
+        raise ReadError(f"{path}: not a JPK file (no TIFF signature)")
     with tifffile_guard(path), tifffile.TiffFile(path) as tif:
         pages = _channel_pages(tif)
         name = pick_channel(path, channel, list(pages), DEFAULT_CHANNEL)
@@ -192,7 +192,7 @@ class JpkFolderReader(ReaderBase):
             return [path]
         files = frame_files(path)
         if not files:
-            raise ReadError(f"{path.name}: the folder holds no .jpk files")
+            raise ReadError(f"{path}: the folder holds no .jpk files")
         return files
 
     def channels(self, path: Path) -> list[str]:
@@ -202,7 +202,7 @@ class JpkFolderReader(ReaderBase):
         files = self._files(Path(path))
         first = next((f for f in files if _is_tiff(f)), files[0])
         if not _is_tiff(first):
-            raise ReadError(f"{first.name}: not a JPK file (no TIFF signature)")
+            raise ReadError(f"{first}: not a JPK file (no TIFF signature)")
         with tifffile_guard(first), tifffile.TiffFile(first) as tif:
             return list(_channel_pages(tif))
 
@@ -253,7 +253,7 @@ class JpkFolderReader(ReaderBase):
         files, images, metas = found.files, found.images, found.metas
         first = metas[0]
         if first["pixel_size_nm"] is None:
-            raise ReadError(f"{files[0].name}: the scan grid size is missing")
+            raise ReadError(f"{files[0]}: the scan grid size is missing")
 
         starts = [_start_ms(m) for m in metas]
         ends = [m["end"] for m in metas]

@@ -131,11 +131,11 @@ def read_header(path: Path) -> Header:
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
     if not head.startswith(MAGIC):
-        raise ReadError(f"{path.name}: not a Nanoscope file (no '\\*File list')")
+        raise ReadError(f"{path}: not a Nanoscope file (no '\\*File list')")
     end = head.find(END)
     if end < 0:
         raise ReadError(
-            f"{path.name}: file ends after {size} bytes, inside the text header "
+            f"{path}: file ends after {size} bytes, inside the text header "
             "(no '\\*File list end')"
         )
     sections: list[Section] = []
@@ -151,7 +151,7 @@ def read_header(path: Path) -> Header:
 
 def _z_scale(header: Header, image: Section, bpp: int) -> tuple[list[float], str]:
     """Factors that turn raw values into the returned unit (nm, or volts)."""
-    name = header.path.name
+    name = header.path
     text = image.get("@2:z scale") or image.get("z scale")
     match = _ZSCALE.match(text or "")
     if match is None:
@@ -182,7 +182,7 @@ def _pixel_size_nm(header: Header, image: Section, samples: int) -> float:
     unit = next((p for p in parts if _number(p) is None), "nm")
     to_nm = length_to_nm(unit)
     if not numbers or to_nm is None or samples <= 0:
-        raise ReadError(f"{header.path.name}: unreadable scan size {text!r}")
+        raise ReadError(f"{header.path}: unreadable scan size {text!r}")
     return float(numbers[0]) * to_nm / samples
 
 
@@ -197,10 +197,10 @@ def read_image(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
     offset = int(_number(image.get("data offset")) or 0)
     length = int(_number(image.get("data length")) or 0)
     if samples <= 0 or lines <= 0 or offset <= 0:
-        raise ReadError(f"{path.name}: the {name!r} image has no valid size or offset")
+        raise ReadError(f"{path}: the {name!r} image has no valid size or offset")
     bpp = int(_number(image.get("bytes/pixel")) or length // (samples * lines) or 2)
     if bpp not in (2, 4):
-        raise ReadError(f"{path.name}: unsupported {bpp} bytes per pixel")
+        raise ReadError(f"{path}: unsupported {bpp} bytes per pixel")
     check_size(
         path,
         header.size,
@@ -213,7 +213,7 @@ def read_image(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
         largest *= abs(factor)
     if not np.isfinite(largest):
         raise ReadError(
-            f"{path.name}: the {name!r} image's Z scale and sensitivity give heights "
+            f"{path}: the {name!r} image's Z scale and sensitivity give heights "
             "too large for a number"
         )
     raw = np.fromfile(path, dtype=f"<i{bpp}", count=samples * lines, offset=offset)
@@ -284,7 +284,7 @@ class SpmReader(ReaderBase):
             return [path]
         files = frame_files(path)
         if not files:
-            raise ReadError(f"{path.name}: the folder holds no Nanoscope files")
+            raise ReadError(f"{path}: the folder holds no Nanoscope files")
         return files
 
     def channels(self, path: Path) -> list[str]:

@@ -82,9 +82,9 @@ def pixel_size_nm(page: Any, imagej: dict[str, Any]) -> float | None:
 def _frames(path: Path, data: np.ndarray, axes: str) -> tuple[np.ndarray, bool]:
     """Array as (frames, [channels,] rows, cols) and whether it has channels."""
     if "Y" not in axes or "X" not in axes:
-        raise ReadError(f"{path.name}: image axes {axes!r} have no rows and columns")
+        raise ReadError(f"{path}: image axes {axes!r} have no rows and columns")
     if "S" in axes and data.shape[axes.index("S")] > 1:
-        raise ReadError(f"{path.name}: holds colour (RGB) samples, not height data")
+        raise ReadError(f"{path}: holds colour (RGB) samples, not height data")
     keep = [i for i, a in enumerate(axes) if a in "YX" or data.shape[i] > 1]
     data = data.reshape([data.shape[i] for i in keep])
     axes = "".join(axes[i] for i in keep)
@@ -118,7 +118,7 @@ class TiffReader(ReaderBase):
         count_pages(path)  # a damaged IFD chain would make tifffile loop
         with tifffile_guard(path), tifffile.TiffFile(path) as tif:
             if not tif.series:
-                raise ReadError(f"{path.name}: holds no image")
+                raise ReadError(f"{path}: holds no image")
             series = tif.series[0]
             axes, shape = series.axes, series.shape
         if "C" in axes and shape[axes.index("C")] > 1:
@@ -133,7 +133,7 @@ class TiffReader(ReaderBase):
         count_pages(path)  # a damaged IFD chain would make tifffile loop
         with tifffile_guard(path), tifffile.TiffFile(path) as tif:
             if not tif.series:
-                raise ReadError(f"{path.name}: holds no image")
+                raise ReadError(f"{path}: holds no image")
             series = tif.series[0]
             check_series(path, series)
             data, has_c = _frames(path, series.asarray(), series.axes)
@@ -145,7 +145,7 @@ class TiffReader(ReaderBase):
             data = data[:, names.index(name)]
         if size_nm is None:
             warnings.warn(
-                f"{path.name}: no pixel size in the TIFF tags; assuming 1 nm/pixel",
+                f"{path}: no pixel size in the TIFF tags; assuming 1 nm/pixel",
                 PixelSizeWarning,
                 stacklevel=2,
             )
