@@ -4,7 +4,6 @@ before anything is allocated, so a tiny file never becomes a huge array."""
 from __future__ import annotations
 
 import re
-
 import struct
 
 import pytest
@@ -47,7 +46,9 @@ def _patched(tmp_path, version, offsets, **values):
 )
 def test_v1_declared_sizes_beyond_the_file(tmp_path, values):
     path = _patched(tmp_path, 1, V1, **values)
-    with pytest.raises(ReadError, match=rf"^{re.escape(str(path))}: file ends after \d+ bytes"):
+    with pytest.raises(
+        ReadError, match=rf"^{re.escape(str(path))}: file ends after \d+ bytes"
+    ):
         load(path)
 
 
@@ -58,7 +59,9 @@ def test_v1_declared_sizes_beyond_the_file(tmp_path, values):
 )
 def test_v1_impossible_geometry(tmp_path, values):
     path = _patched(tmp_path, 1, V1, **values)
-    with pytest.raises(ReadError, match=rf"^{re.escape(str(path))}: .*header is corrupt"):
+    with pytest.raises(
+        ReadError, match=rf"^{re.escape(str(path))}: .*header is corrupt"
+    ):
         load(path)
 
 

@@ -7,7 +7,6 @@ out on request: it warns, and the provenance lists each skipped file and why.
 from __future__ import annotations
 
 import re
-
 import shutil
 import warnings
 
@@ -66,7 +65,9 @@ def test_cli_exits_non_zero_on_a_damaged_frame(nanoscope_video, tmp_path):
 def test_skip_damaged_leaves_the_frame_out_and_says_so(nanoscope_video, n_bytes):
     _cut(nanoscope_video / "scan.002", n_bytes)
     whole = load(nanoscope_video / "scan.001")
-    with pytest.warns(ReadWarning, match=_at(nanoscope_video) + r"skipped 1 damaged frame: scan\.002"):
+    with pytest.warns(
+        ReadWarning, match=_at(nanoscope_video) + r"skipped 1 damaged frame: scan\.002"
+    ):
         stack = load(nanoscope_video, skip_damaged=True)
     assert stack.data.shape == (2, 256, 256)
     np.testing.assert_array_equal(stack.data[1], whole.data[0])

@@ -64,7 +64,9 @@ def test_wrong_channel_lists_the_channels(afm_data):
 @pytest.mark.parametrize("n_bytes", [3000, 1_000_000])
 def test_truncated_file(afm_data, copy_truncated, n_bytes):
     cut = copy_truncated(afm_data / NAME, n_bytes)
-    with pytest.raises(ReadError, match=rf"^{re.escape(str(cut))}: HDF5 file is truncated"):
+    with pytest.raises(
+        ReadError, match=rf"^{re.escape(str(cut))}: HDF5 file is truncated"
+    ):
         load(cut)
 
 

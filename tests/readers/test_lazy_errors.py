@@ -8,7 +8,6 @@ member) fails at the read of those frames, naming the file.
 from __future__ import annotations
 
 import re
-
 import shutil
 import warnings
 from collections.abc import Callable
@@ -170,7 +169,9 @@ def test_frame_damaged_after_open_names_it(nanoscope: Path) -> None:
         stack = reader.read_lazy(nanoscope)
     (nanoscope / "scan.003").write_bytes((nanoscope / "scan.003").read_bytes()[:5000])
     assert stack.data.source.read(0, 2).shape == (2, 256, 256)
-    with pytest.raises(ReadError, match=rf"^{re.escape(str(nanoscope / 'scan.003'))}: ") as err:
+    with pytest.raises(
+        ReadError, match=rf"^{re.escape(str(nanoscope / 'scan.003'))}: "
+    ) as err:
         stack.data.source.read(1, 3)
     assert "\n" not in str(err.value)
 

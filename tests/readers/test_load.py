@@ -97,9 +97,7 @@ def test_unknown_suffix_lists_the_supported_ones(tmp_path):
     with pytest.raises(ReadError) as err:
         load(path)
     message = str(err.value)
-    assert message.startswith(
-        f"{path}: no reader for this file; supported suffixes: "
-    )
+    assert message.startswith(f"{path}: no reader for this file; supported suffixes: ")
     for suffix in (".asd", ".h5-jpk", ".jpk", ".spm", ".npz", ".ome.tif", ".tif"):
         assert suffix in message
 

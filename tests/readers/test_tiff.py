@@ -52,7 +52,9 @@ def test_imagej_frame_interval_gives_timestamps(tmp_path):
 def test_no_pixel_size_warns_and_assumes_1_nm(tmp_path):
     path = tmp_path / "bare.tif"
     tifffile.imwrite(path, FRAMES, photometric="minisblack")
-    with pytest.warns(PixelSizeWarning, match=rf"^{re.escape(str(path))}: no pixel size"):
+    with pytest.warns(
+        PixelSizeWarning, match=rf"^{re.escape(str(path))}: no pixel size"
+    ):
         stack = load(path)
     assert stack.pixel_size_nm == 1.0
     assert stack.get_frame_times() == [None] * 4

@@ -63,9 +63,7 @@ def to_info(view: BundleView, reader: str) -> StackInfo:
         version = None if view.version is None else int(view.version)
         size = float(view.pixel_size_nm)
     except (TypeError, ValueError):
-        raise ReadError(
-            f"{view.path}: version or pixel size is not a number"
-        ) from None
+        raise ReadError(f"{view.path}: version or pixel size is not a number") from None
     return StackInfo(
         reader=reader,
         metadata_only=True,

@@ -1,6 +1,12 @@
 """Helpers shared by the builtin readers: channel choice, size checks, times, units.
 
 Not a plugin: nothing here registers a reader, and nothing imports a heavy library.
+
+How an error names the file (every reader, bundle readers too): one line that
+starts with the path *as given* (``f"{path}: what is wrong"``, never ``path.name``
+nor a resolved path); a frame of a folder is ``folder/frame`` as listed from the
+given folder. The command line then echoes what the user typed, and in a batch over
+a tree two inputs with the same name stay apart (docs/cli.rst).
 """
 
 from __future__ import annotations
@@ -72,9 +78,7 @@ def finite(path: Path, value: Any, what: str) -> float:
 
     arr = np.asarray(value)
     if arr.size != 1 or arr.dtype.kind not in "biuf":
-        raise ReadError(
-            f"{path}: {what} is not a real number ({printable(value)})"
-        )
+        raise ReadError(f"{path}: {what} is not a real number ({printable(value)})")
     number = float(arr.reshape(-1)[0])
     if not math.isfinite(number):
         raise ReadError(f"{path}: {what} is not a finite number ({number})")
@@ -148,9 +152,7 @@ def pick_channel(
     if fallback is not None:
         return fallback
     names = ", ".join(printable(name) for name in available)
-    raise ChannelError(
-        f"{path}: no channel {printable(requested)!r}; it has {names}"
-    )
+    raise ChannelError(f"{path}: no channel {printable(requested)!r}; it has {names}")
 
 
 @dataclass

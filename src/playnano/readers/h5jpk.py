@@ -262,8 +262,7 @@ class H5JpkReader(ReaderBase):
             )
         if dset.dtype.kind not in "iuf":
             raise ReadError(
-                f"{path}: channel {name!r} holds {dset.dtype} values, "
-                "not real numbers"
+                f"{path}: channel {name!r} holds {dset.dtype} values, not real numbers"
             )
         attrs = group.attrs
         multiplier = finite(

@@ -96,9 +96,7 @@ def _scaling(page: Any, path: Path, channel: str) -> tuple[float, float, str | N
                 float(_tag(page, base + SLOT_OFFSET)),
                 unit,
             )
-        raise ReadError(
-            f"{path}: channel {channel!r} uses unknown {printable(kind)!r}"
-        )
+        raise ReadError(f"{path}: channel {channel!r} uses unknown {printable(kind)!r}")
     return 1.0, 0.0, None  # no calibration: the raw values
 
 

@@ -39,7 +39,7 @@ class CsvReader:
 
         with open(path, encoding="utf-8", newline="") as fh:
             if fh.readline().rstrip("\r\n") != MAGIC:
-                raise ReadError(f"{path.name}: not a CSV written by playnano-example")
+                raise ReadError(f"{path}: not a CSV written by playnano-example")
             header: dict[str, str] = {}
             line = fh.readline()
             while line.startswith("#"):
@@ -48,12 +48,10 @@ class CsvReader:
                 line = fh.readline()
             sep = next((s for s in DELIMITERS.values() if s in line), ",")
             if tuple(line.rstrip("\r\n").split(sep)) != COLUMNS:
-                raise ReadError(
-                    f"{path.name}: expected the columns {', '.join(COLUMNS)}"
-                )
+                raise ReadError(f"{path}: expected the columns {', '.join(COLUMNS)}")
             if channel is not None and channel.lower() != header["channel"].lower():
                 raise ChannelError(
-                    f"{path.name}: no channel {channel!r}; it holds {header['channel']!r}"
+                    f"{path}: no channel {channel!r}; it holds {header['channel']!r}"
                 )
             n, h, w = (int(header[k]) for k in ("frames", "height_px", "width_px"))
             data = np.empty((n, h, w), dtype=np.float64)
@@ -65,7 +63,7 @@ class CsvReader:
                 data[int(f), int(y), int(x)] = float(z)
                 times[int(f)] = float(t) if t else None
         if rows != n * h * w:
-            raise ReadError(f"{path.name}: {rows} pixel rows; expected {n * h * w}")
+            raise ReadError(f"{path}: {rows} pixel rows; expected {n * h * w}")
         stack = AFMImageStack(
             data,
             float(header["pixel_size_nm"]),

@@ -82,13 +82,11 @@ class ZarrReader:
             raise ReadError(f"{path}: no such file or folder")
         attrs = layout.read_attributes(path) if path.is_dir() else None
         if attrs is None:
-            raise ReadError(f"{path.name}: not a Zarr group folder")
+            raise ReadError(f"{path}: not a Zarr group folder")
         try:
             root = zarr.open_group(store=path, mode="r")
         except Exception as exc:
-            raise ReadError(
-                f"{path.name}: cannot open as Zarr ({_one_line(exc)})"
-            ) from exc
+            raise ReadError(f"{path}: cannot open as Zarr ({_one_line(exc)})") from exc
         info = attrs.get(layout.PLAYNANO_KEY)
         if isinstance(info, dict):
             return _read_playnano(root, path, info, channel, lazy)
