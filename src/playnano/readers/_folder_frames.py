@@ -1,8 +1,10 @@
-"""The frames of a frame folder, one file each, read on demand (a FrameSource).
+"""Frame folders (one file per frame): the readers' shared part, and lazy frames.
 
-A folder reader's ``read_lazy`` reads every frame file once when it opens the
-folder (for the frame metadata, and to find damaged frames exactly as ``read``
-does, ``skip_damaged`` included) but keeps no image; :class:`FolderFrames` reads
+:class:`FrameFolderReader` is what the JPK and Nanoscope folder readers share:
+finding the frame files, reading them (``skip_damaged`` included), in memory or on
+demand, and building the stack. A folder reader's ``read_lazy`` reads every frame
+file once when it opens the folder (for the frame metadata, and to find damaged
+frames exactly as ``read`` does) but keeps no image; :class:`FolderFrames` reads
 the files of a block again when its frames are asked for.
 """
 
@@ -14,8 +16,19 @@ from typing import Any
 
 import numpy as np
 
+from playnano.afm_stack import AFMImageStack
 from playnano.errors import PlaynanoError, ReadError
-from playnano.readers._common import describe_failure, one_line
+from playnano.readers._common import (
+    Frames,
+    ReaderBase,
+    describe_failure,
+    one_line,
+    read_frames,
+    set_source_details,
+)
+
+#: ``read_one(file, channel) -> (image, metadata)``: one frame file, read.
+ReadOne = Callable[[Path, str | None], tuple[Any, dict[str, Any]]]
 
 
 class FolderFrames:
@@ -41,7 +54,7 @@ class FolderFrames:
         self,
         folder: Path,
         files: Sequence[Path],
-        read_one: Callable[[Path, str | None], tuple[Any, dict[str, Any]]],
+        read_one: ReadOne,
         channel: str,
         shape: tuple[int, int, int],
         dtype: Any,
@@ -72,3 +85,93 @@ class FolderFrames:
 
     def close(self) -> None:
         """Nothing stays open between reads."""
+
+
+class FrameFolderReader(ReaderBase):
+    """Reads a folder of frame files, one frame each, or a single frame file.
+
+    A subclass gives :meth:`frame_files`, :attr:`read_one` (a plain function, kept
+    by the lazy frames), :attr:`frame_kind` and :meth:`describe`. A damaged frame
+    file is an error naming it; ``skip_damaged=True`` leaves it out instead
+    (warned about and listed in the provenance).
+    """
+
+    reads_folders = True
+    skips_damaged_frames = True
+    #: What the frame files are, for "the folder holds no ... files".
+    frame_kind: str = ""
+
+    @staticmethod
+    def read_one(path: Path, channel: str | None) -> tuple[Any, dict[str, Any]]:
+        """One frame file: the channel's image and its metadata (with ``channel``)."""
+        raise NotImplementedError
+
+    def frame_files(self, folder: Path) -> list[Path]:
+        """The frame files of ``folder``, in frame order."""
+        raise NotImplementedError
+
+    def describe(
+        self, found: Frames
+    ) -> tuple[float, str, list[dict[str, Any]], dict[str, Any]]:
+        """``(pixel size nm, channel, frame metadata, acquisition details)``."""
+        raise NotImplementedError
+
+    def files(self, path: Path) -> list[Path]:
+        """The frame files to read: ``path`` itself, or its folder's frame files."""
+        if not path.is_dir():
+            return [path]
+        files = self.frame_files(path)
+        if not files:
+            raise ReadError(f"{path}: the folder holds no {self.frame_kind} files")
+        return files
+
+    def read(
+        self, path: Path, channel: str | None = None, skip_damaged: bool = False
+    ) -> AFMImageStack:
+        """Read the channel (the reader's default when None) of every frame file."""
+        path = Path(path)
+        found = read_frames(
+            path, self.files(path), self.read_one, channel, skip_damaged
+        )
+        return self._stack(path, found, skip_damaged, np.stack(found.images))
+
+    def read_lazy(
+        self, path: Path, channel: str | None = None, skip_damaged: bool = False
+    ) -> AFMImageStack:
+        """:meth:`read` with the frames read on demand, one file each.
+
+        Every frame file is read now (for its metadata, and to find damaged
+        frames as :meth:`read` does), but only the images of a block are kept.
+        """
+        from playnano.formats._lazy_stack import lazy_stack
+
+        path = Path(path)
+        found = read_frames(
+            path, self.files(path), self.read_one, channel, skip_damaged,
+            keep_images=False,
+        )  # fmt: skip
+        shape = (len(found.files), *found.images[0].shape)
+        channel = found.metas[0]["channel"]
+        frames = FolderFrames(
+            path, found.files, self.read_one, channel, shape, found.dtype
+        )
+        return self._stack(path, found, skip_damaged, frames, lazy_stack)
+
+    def _stack(
+        self,
+        path: Path,
+        found: Frames,
+        skip_damaged: bool,
+        data: Any,
+        lazy_stack: Any = None,
+    ) -> AFMImageStack:
+        """The stack of ``data`` (a FolderFrames with ``lazy_stack``) and metadata."""
+        pixel_nm, channel, meta, acquisition = self.describe(found)
+        if lazy_stack is not None:
+            stack = lazy_stack(path, data, pixel_nm, channel, meta)
+        else:
+            stack = AFMImageStack(data, pixel_nm, channel, path, meta)
+        acquisition["frame_files"] = [f.name for f in found.files]
+        set_source_details(stack, acquisition=acquisition)
+        found.record(stack, skip_damaged)
+        return stack

@@ -24,22 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
 from playnano.plugins import hookimpl
 from playnano.readers._common import (
     Frames,
-    ReaderBase,
     check_tiff_page,
     epoch_ms,
     frame_entry,
     length_to_nm,
     pick_channel,
     printable,
-    read_frames,
-    set_source_details,
     tifffile_guard,
 )
+from playnano.readers._folder_frames import FrameFolderReader
 
 DEFAULT_CHANNEL = "height_trace"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
@@ -167,17 +164,20 @@ def _start_ms(meta: dict[str, Any]) -> int | None:
     return None if ms is None else ms + dt.microsecond // 1000
 
 
-class JpkFolderReader(ReaderBase):
-    """Reads a folder of JPK ``.jpk`` frames (or a single ``.jpk``) as a video."""
+class JpkFolderReader(FrameFolderReader):
+    """Reads a folder of JPK ``.jpk`` frames (or a single ``.jpk``) as a video.
+
+    The channel is ``height_trace`` unless told otherwise.
+    """
 
     name = "jpk-folder"
     aliases = ("jpk",)
     suffixes = (".jpk",)
-    reads_folders = True
-    skips_damaged_frames = True
     description = "JPK HS-AFM video as a folder of .jpk frames (or one .jpk file)"
     requires = ("tifffile",)
     install_hint = "pip install tifffile"
+    frame_kind = ".jpk"
+    read_one = staticmethod(read_frame)
 
     def can_read(self, path: Path) -> bool:
         """True for a ``.jpk`` TIFF, or a folder holding at least one."""
@@ -185,69 +185,25 @@ class JpkFolderReader(ReaderBase):
             return any(_is_tiff(f) for f in frame_files(path))
         return path.is_file() and self.has_suffix(path) and _is_tiff(path)
 
-    def _files(self, path: Path) -> list[Path]:
-        if not path.is_dir():
-            return [path]
-        files = frame_files(path)
-        if not files:
-            raise ReadError(f"{path}: the folder holds no .jpk files")
-        return files
+    def frame_files(self, folder: Path) -> list[Path]:
+        """The ``.jpk`` files of ``folder``, sorted by name."""
+        return frame_files(folder)
 
     def channels(self, path: Path) -> list[str]:
         """Channel names of the first frame file."""
         import tifffile
 
-        files = self._files(Path(path))
+        files = self.files(Path(path))
         first = next((f for f in files if _is_tiff(f)), files[0])
         if not _is_tiff(first):
             raise ReadError(f"{first}: not a JPK file (no TIFF signature)")
         with tifffile_guard(first), tifffile.TiffFile(first) as tif:
             return list(_channel_pages(tif))
 
-    def read(
-        self, path: Path, channel: str | None = None, skip_damaged: bool = False
-    ) -> AFMImageStack:
-        """Read every frame file's channel (``height_trace`` by default).
-
-        A damaged frame file is an error naming it; ``skip_damaged=True`` leaves
-        it out instead (warned about and listed in the provenance).
-        """
-        path = Path(path)
-        found = read_frames(path, self._files(path), read_frame, channel, skip_damaged)
-        return self._stack(path, found, skip_damaged, np.stack(found.images))
-
-    def read_lazy(
-        self, path: Path, channel: str | None = None, skip_damaged: bool = False
-    ) -> AFMImageStack:
-        """:meth:`read` with the frames read on demand, one file each.
-
-        Every frame file is read now (for its metadata, and to find damaged
-        frames as :meth:`read` does), but only the images of a block are kept.
-        """
-        from playnano.formats._lazy_stack import lazy_stack
-        from playnano.readers._folder_frames import FolderFrames
-
-        path = Path(path)
-        found = read_frames(
-            path, self._files(path), read_frame, channel, skip_damaged,
-            keep_images=False,
-        )  # fmt: skip
-        shape = (len(found.files), *found.images[0].shape)
-        channel = found.metas[0]["channel"]
-        frames = FolderFrames(
-            path, found.files, read_frame, channel, shape, found.dtype
-        )
-        return self._stack(path, found, skip_damaged, frames, lazy_stack)
-
-    def _stack(
-        self,
-        path: Path,
-        found: Frames,
-        skip_damaged: bool,
-        data: Any,
-        lazy_stack: Any = None,
-    ) -> AFMImageStack:
-        """The stack of ``data`` (a FolderFrames with ``lazy_stack``) and metadata."""
+    def describe(
+        self, found: Frames
+    ) -> tuple[float, str, list[dict[str, Any]], dict[str, Any]]:
+        """Times from each frame's start date, else the line rate; the grid's size."""
         files, images, metas = found.files, found.images, found.metas
         first = metas[0]
         if first["pixel_size_nm"] is None:
@@ -287,22 +243,12 @@ class JpkFolderReader(ReaderBase):
             )
             for i, m in enumerate(metas)
         ]
-        args = (first["pixel_size_nm"], first["channel"], meta_list)
-        if lazy_stack is not None:
-            stack = lazy_stack(path, data, *args)
-        else:
-            stack = AFMImageStack(data, args[0], args[1], path, args[2])
-        set_source_details(
-            stack,
-            acquisition={
-                "bidirectional": first["interlaced"],
-                "z_unit": first["z_unit"],
-                "frame_times_from": source,
-                "frame_files": [f.name for f in files],
-            },
-        )
-        found.record(stack, skip_damaged)
-        return stack
+        acquisition = {
+            "bidirectional": first["interlaced"],
+            "z_unit": first["z_unit"],
+            "frame_times_from": source,
+        }
+        return first["pixel_size_nm"], first["channel"], meta_list, acquisition
 
 
 @hookimpl

@@ -29,21 +29,18 @@ from typing import Any
 
 import numpy as np
 
-from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
 from playnano.plugins import hookimpl
 from playnano.readers._common import (
     Frames,
-    ReaderBase,
     check_size,
     direction_name,
     epoch_ms,
     frame_entry,
     length_to_nm,
     pick_channel,
-    read_frames,
-    set_source_details,
 )
+from playnano.readers._folder_frames import FrameFolderReader
 
 DEFAULT_CHANNEL = "Height"
 MAGIC = b"\\*File list"
@@ -262,16 +259,19 @@ def _sniff(path: Path) -> bool:
         return fh.read(len(MAGIC)) == MAGIC
 
 
-class SpmReader(ReaderBase):
-    """Reads Nanoscope ``.spm``/``.00N`` images, one file or a folder of frames."""
+class SpmReader(FrameFolderReader):
+    """Reads Nanoscope ``.spm``/``.00N`` images, one file or a folder of frames.
+
+    The channel is ``Height`` unless told otherwise.
+    """
 
     name = "spm"
     aliases = ("nanoscope", "spm-folder")
     suffixes = (".spm",)
     content_suffixes = (".00N",)  # .001, .002, ...: recognised by the header
-    reads_folders = True
-    skips_damaged_frames = True
     description = "Bruker Nanoscope .spm/.001 image, or a folder of them as a video"
+    frame_kind = "Nanoscope"
+    read_one = staticmethod(read_image)
 
     def can_read(self, path: Path) -> bool:
         """True for a Nanoscope file (any suffix) or a folder holding them."""
@@ -279,64 +279,20 @@ class SpmReader(ReaderBase):
             return bool(frame_files(path))
         return path.is_file() and _sniff(path)
 
-    def _files(self, path: Path) -> list[Path]:
-        if not path.is_dir():
-            return [path]
-        files = frame_files(path)
-        if not files:
-            raise ReadError(f"{path}: the folder holds no Nanoscope files")
-        return files
+    def frame_files(self, folder: Path) -> list[Path]:
+        """The Nanoscope frames of ``folder`` (see :func:`frame_files`)."""
+        return frame_files(folder)
 
     def channels(self, path: Path) -> list[str]:
         """Channel names of the (first) file, e.g. ``["Height"]``."""
-        files = self._files(Path(path))
+        files = self.files(Path(path))
         first = next((f for f in files if _sniff(f)), files[0])
         return read_header(first).channel_names()
 
-    def read(
-        self, path: Path, channel: str | None = None, skip_damaged: bool = False
-    ) -> AFMImageStack:
-        """Read the channel (``Height`` by default) of every frame file.
-
-        A damaged frame file is an error naming it; ``skip_damaged=True`` leaves
-        it out instead (warned about and listed in the provenance).
-        """
-        path = Path(path)
-        found = read_frames(path, self._files(path), read_image, channel, skip_damaged)
-        return self._stack(path, found, skip_damaged, np.stack(found.images))
-
-    def read_lazy(
-        self, path: Path, channel: str | None = None, skip_damaged: bool = False
-    ) -> AFMImageStack:
-        """:meth:`read` with the frames read on demand, one file each.
-
-        Every frame file is read now (for its metadata, and to find damaged
-        frames as :meth:`read` does), but only the images of a block are kept.
-        """
-        from playnano.formats._lazy_stack import lazy_stack
-        from playnano.readers._folder_frames import FolderFrames
-
-        path = Path(path)
-        found = read_frames(
-            path, self._files(path), read_image, channel, skip_damaged,
-            keep_images=False,
-        )  # fmt: skip
-        shape = (len(found.files), *found.images[0].shape)
-        channel = found.metas[0]["channel"]
-        frames = FolderFrames(
-            path, found.files, read_image, channel, shape, found.dtype
-        )
-        return self._stack(path, found, skip_damaged, frames, lazy_stack)
-
-    def _stack(
-        self,
-        path: Path,
-        found: Frames,
-        skip_damaged: bool,
-        data: Any,
-        lazy_stack: Any = None,
-    ) -> AFMImageStack:
-        """The stack of ``data`` (a FolderFrames with ``lazy_stack``) and metadata."""
+    def describe(
+        self, found: Frames
+    ) -> tuple[float, str, list[dict[str, Any]], dict[str, Any]]:
+        """Times from each file's relative frame time, else ``lines / scan rate``."""
         files, images, metas, index = (
             found.files,
             found.images,
@@ -367,22 +323,12 @@ class SpmReader(ReaderBase):
             )
             for i, m in enumerate(metas)
         ]
-        args = (first["pixel_size_nm"], first["channel"], frames)
-        if lazy_stack is not None:
-            stack = lazy_stack(path, data, *args)
-        else:
-            stack = AFMImageStack(data, args[0], args[1], path, args[2])
-        set_source_details(
-            stack,
-            acquisition={
-                "nanoscope_version": first["version"],
-                "z_unit": first["z_unit"],
-                "frame_times_from": source,
-                "frame_files": [f.name for f in files],
-            },
-        )
-        found.record(stack, skip_damaged)
-        return stack
+        acquisition = {
+            "nanoscope_version": first["version"],
+            "z_unit": first["z_unit"],
+            "frame_times_from": source,
+        }
+        return first["pixel_size_nm"], first["channel"], frames, acquisition
 
 
 @hookimpl
