@@ -7,14 +7,18 @@ file, in one line.
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError, StackError
 from playnano.readers._common import ReaderBase, pick_channel
+
+if TYPE_CHECKING:
+    from playnano.info import StackInfo
 
 #: Channel name playnano 0.5.0 falls back to when a file names none.
 DEFAULT_CHANNEL = "height_trace"
@@ -140,10 +144,20 @@ class BundleReader(ReaderBase):
     """
 
     magics: tuple[bytes, ...] = ()
+    #: The module with the format's ``inspect(path)`` and ``check(path)``.
+    info_module: str = ""
 
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the bundle at ``path`` (the format's loader function)."""
         raise NotImplementedError
+
+    def inspect(self, path: Path) -> StackInfo:
+        """Describe the file from its metadata (its :attr:`info_module`)."""
+        return import_module(self.info_module).inspect(path)
+
+    def check(self, path: Path) -> list[str]:
+        """Problems against the bundle specification, one line each."""
+        return import_module(self.info_module).check(path)
 
     def can_read(self, path: Path) -> bool:
         """True for a file with this bundle's suffix and file signature."""

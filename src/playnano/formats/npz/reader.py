@@ -23,7 +23,6 @@ from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
-    from playnano.info import StackInfo
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -203,6 +202,7 @@ class NpzBundleReader(_reading.BundleReader):
     suffixes = (layout.SUFFIX,)
     description = "playnano NPZ bundle (data, layers, masks, metadata, provenance)"
     magics = (ZIP_MAGIC,)
+    info_module = "playnano.formats.npz.info"
 
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the bundle with :func:`load_npz_bundle`."""
@@ -211,18 +211,6 @@ class NpzBundleReader(_reading.BundleReader):
     def load_file_lazy(self, path: Path) -> AFMImageStack | None:
         """Load the bundle with :func:`load_npz_bundle_lazy`."""
         return load_npz_bundle_lazy(path)
-
-    def inspect(self, path: Path) -> StackInfo:
-        """Describe the file from its metadata (see :mod:`.info`)."""
-        from playnano.formats.npz import info
-
-        return info.inspect(path)
-
-    def check(self, path: Path) -> list[str]:
-        """Problems against the bundle specification, one line each."""
-        from playnano.formats.npz import info
-
-        return info.check(path)
 
 
 @hookimpl

@@ -21,7 +21,6 @@ from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
-    from playnano.info import StackInfo
 
 
 def _tyx_shape(path: Path, shape: tuple[int, ...], axes: str) -> tuple[int, ...]:
@@ -245,6 +244,7 @@ class OmeTiffReader(_reading.BundleReader):
     requires = ("tifffile",)
     install_hint = "pip install tifffile"
     magics = layout.TIFF_MAGICS
+    info_module = "playnano.formats.ometiff.info"
 
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the stack with :func:`load_ome_tiff_stack`."""
@@ -253,18 +253,6 @@ class OmeTiffReader(_reading.BundleReader):
     def load_file_lazy(self, path: Path) -> AFMImageStack | None:
         """Load the metadata now and the pages on demand (:class:`TiffFrames`)."""
         return load_ome_tiff_stack_lazy(path)
-
-    def inspect(self, path: Path) -> StackInfo:
-        """Describe the file from its metadata (see :mod:`.info`)."""
-        from playnano.formats.ometiff import info
-
-        return info.inspect(path)
-
-    def check(self, path: Path) -> list[str]:
-        """Problems against the bundle specification, one line each."""
-        from playnano.formats.ometiff import info
-
-        return info.check(path)
 
 
 @hookimpl
