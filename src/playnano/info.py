@@ -15,8 +15,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playnano.errors import PlaynanoError, ReadError, StackError
-
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
@@ -239,9 +237,9 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
         _checked_reader,
         available_channels,
         load,
+        read_errors,
         reader_for,
     )
-    from playnano.readers._common import describe_failure, one_line
 
     p = Path(path)
     entry = reader_for(p)
@@ -251,16 +249,8 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
         stack = load(p)
         info = from_stack(stack, entry.name, available_channels(p))
     else:
-        try:
+        with read_errors(p):
             info = describe(p)
-        except StackError as exc:
-            raise ReadError(f"{p}: {one_line(str(exc))}") from exc
-        except PlaynanoError as exc:
-            if str(exc) != one_line(str(exc)):
-                raise ReadError(one_line(str(exc))) from exc
-            raise
-        except Exception as exc:
-            raise ReadError(f"{p}: {describe_failure(exc)}") from exc
         info.reader = entry.name
     info.path = p
     if sha256:

@@ -10,6 +10,8 @@ Whatever goes wrong inside a reader reaches the caller as a one-line
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +70,25 @@ def _raise_one_line(exc: PlaynanoError) -> None:
     except Exception:
         flat = ReadError(one_line(message))
     raise flat from exc
+
+
+@contextmanager
+def read_errors(path: Path) -> Iterator[None]:
+    """Whatever a reader raises for ``path`` leaves as one line naming the file.
+
+    A :class:`~playnano.errors.PlaynanoError` keeps its class (flattened to one
+    line); a StackError (a stack built from values the reader did not check) and
+    any other exception become a :class:`~playnano.errors.ReadError`.
+    """
+    try:
+        yield
+    except StackError as exc:
+        raise ReadError(f"{path}: {one_line(str(exc))}") from exc
+    except PlaynanoError as exc:
+        _raise_one_line(exc)
+        raise
+    except Exception as exc:
+        raise ReadError(f"{path}: {describe_failure(exc)}") from exc
 
 
 def reader_for(path: str | Path) -> Entry:
@@ -174,15 +195,8 @@ def load(
                 "(frame-folder readers can)"
             )
         options["skip_damaged"] = True
-    try:
+    with read_errors(p):
         stack = reader.read(p, channel=channel, **options)
-    except StackError as exc:  # the reader built a stack from values it did not check
-        raise ReadError(f"{p}: {one_line(str(exc))}") from exc
-    except PlaynanoError as exc:
-        _raise_one_line(exc)
-        raise
-    except Exception as exc:
-        raise ReadError(f"{p}: {describe_failure(exc)}") from exc
     details = {
         k: v
         for k, v in (stack.provenance.get("source") or {}).items()
@@ -197,15 +211,8 @@ def available_channels(path: str | Path) -> list[str]:
     p = Path(path)
     entry = reader_for(p)
     reader = _checked_reader(entry)
-    try:
+    with read_errors(p):
         lister = getattr(reader, "channels", None)
         if lister is not None:
             return list(lister(p))
         return [reader.read(p).channel]
-    except StackError as exc:
-        raise ReadError(f"{p}: {one_line(str(exc))}") from exc
-    except PlaynanoError as exc:
-        _raise_one_line(exc)
-        raise
-    except Exception as exc:
-        raise ReadError(f"{p}: {describe_failure(exc)}") from exc

@@ -16,6 +16,8 @@ go to the OME-TIFF bundle reader instead (its suffix is longer).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,18 @@ def _frames(path: Path, data: np.ndarray, axes: str) -> tuple[np.ndarray, bool]:
     return data.reshape((-1, *tail)), has_c
 
 
+@contextmanager
+def _first_series(path: Path) -> Iterator[tuple[Any, Any]]:
+    """The open TIFF and its first series, read under the damage checks."""
+    import tifffile
+
+    count_pages(path)  # a damaged IFD chain would make tifffile loop
+    with tifffile_guard(path), tifffile.TiffFile(path) as tif:
+        if not tif.series:
+            raise ReadError(f"{path}: holds no image")
+        yield tif, tif.series[0]
+
+
 class TiffReader(ReaderBase):
     """Reads plain or ImageJ TIFF stacks, one frame per plane."""
 
@@ -112,14 +126,8 @@ class TiffReader(ReaderBase):
 
     def channels(self, path: Path) -> list[str]:
         """``["height"]``, or ``c0``, ``c1``... for a stack with a channel axis."""
-        import tifffile
-
         path = Path(path)
-        count_pages(path)  # a damaged IFD chain would make tifffile loop
-        with tifffile_guard(path), tifffile.TiffFile(path) as tif:
-            if not tif.series:
-                raise ReadError(f"{path}: holds no image")
-            series = tif.series[0]
+        with _first_series(path) as (_, series):
             axes, shape = series.axes, series.shape
         if "C" in axes and shape[axes.index("C")] > 1:
             return [f"c{i}" for i in range(shape[axes.index("C")])]
@@ -127,14 +135,8 @@ class TiffReader(ReaderBase):
 
     def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
         """Read the stack (or one channel ``cN`` of a multichannel stack)."""
-        import tifffile
-
         path = Path(path)
-        count_pages(path)  # a damaged IFD chain would make tifffile loop
-        with tifffile_guard(path), tifffile.TiffFile(path) as tif:
-            if not tif.series:
-                raise ReadError(f"{path}: holds no image")
-            series = tif.series[0]
+        with _first_series(path) as (tif, series):
             check_series(path, series)
             data, has_c = _frames(path, series.asarray(), series.axes)
             imagej = dict(tif.imagej_metadata or {})
