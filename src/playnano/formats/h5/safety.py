@@ -8,7 +8,8 @@ HDF5, links and external storage silently read other files' bytes, and unallocat
 storage reads as gigabytes of fill values. Each rule breaks into a one-line
 :class:`~playnano.errors.ReadError` before any data is read. The storage checks are
 the HDF5 readers' shared :func:`playnano.readers._h5safety.checked_dataset`, without
-its inflation limit: our masks compress several hundred times.
+its inflation limit (our masks compress several hundred times), and the missing and
+external links are refused by their :func:`~playnano.readers._h5safety.member`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from playnano.errors import ReadError
-from playnano.readers._h5safety import checked_dataset
+from playnano.readers._h5safety import checked_dataset, member
 
 
 def dataset(group: Any, name: str, path: Path, what: str) -> Any:
@@ -25,19 +26,12 @@ def dataset(group: Any, name: str, path: Path, what: str) -> Any:
     import h5py
 
     link = group.get(name, getlink=True)
-    if link is None:
-        raise ReadError(f"{path}: {what} is missing")
-    if isinstance(link, h5py.ExternalLink):
-        raise ReadError(
-            f"{path}: {what} is an external link to {link.filename!r}; "
-            "only data stored in the bundle itself is read"
-        )
     if isinstance(link, h5py.SoftLink):
         raise ReadError(
             f"{path}: {what} is a soft link to {link.path!r}; "
             "playnano bundles hold their datasets directly"
         )
-    obj = group[name]
+    obj = member(group, name, path, what)  # refuses a missing or external link
     if not isinstance(obj, h5py.Dataset):
         raise ReadError(f"{path}: {what} is not a dataset")
     return checked_dataset(obj, path, what, max_inflation=None)
