@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -77,18 +78,19 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
             raise ReadError(f"{path}: member {name!r} overlaps the next member")
 
 
+def npy_header(fh: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` stream ``fh`` (at its start)."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    return read(fh)
+
+
 def _header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> Member:
     key = info.filename[: -len(layout.MEMBER_SUFFIX)]
-    fmt = np.lib.format
     try:
         with zf.open(info) as fh:
-            version = fmt.read_magic(fh)
-            read = (
-                fmt.read_array_header_1_0
-                if version == (1, 0)
-                else fmt.read_array_header_2_0
-            )
-            shape, fortran, dtype = read(fh)
+            shape, fortran, dtype = npy_header(fh)
             header_bytes = fh.tell()
     except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ReadError(f"{path}: member {key!r} is unreadable ({exc})") from None

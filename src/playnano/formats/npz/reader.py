@@ -30,17 +30,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 def read_member(zf: zipfile.ZipFile, member: str, path: Path) -> Any:
     """An array from an NPZ member; object arrays only as their single string."""
     key = member[: -len(layout.MEMBER_SUFFIX)]
-    fmt = np.lib.format
     try:
         with zf.open(member) as fh:
-            version = fmt.read_magic(fh)
-            read_header = (
-                fmt.read_array_header_1_0
-                if version == (1, 0)
-                else fmt.read_array_header_2_0
-            )
-            _shape, _fortran, dtype = read_header(fh)
-            if dtype.hasobject:
+            if _members.npy_header(fh)[2].hasobject:
                 try:
                     return string_from_pickle(fh.read())
                 except UnsafePickle as exc:
@@ -49,7 +41,7 @@ def read_member(zf: zipfile.ZipFile, member: str, path: Path) -> Any:
                         f"plain string ({exc}); refusing to unpickle it"
                     ) from None
         with zf.open(member) as fh:
-            return fmt.read_array(fh, allow_pickle=False)
+            return np.lib.format.read_array(fh, allow_pickle=False)
     except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ReadError(f"{path}: member {key!r} is unreadable ({exc})") from None
 
