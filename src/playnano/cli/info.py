@@ -82,7 +82,7 @@ def _check(path: Path) -> list[str]:
     checker = getattr(_checked_reader(entry), "check", None)
     if checker is None:
         raise ReadError(
-            f"{path.name}: the {entry.name} reader has no specification check "
+            f"{path}: the {entry.name} reader has no specification check "
             "(--check covers playnano's bundles: npz, h5, OME-TIFF)"
         )
     return list(checker(path))

@@ -148,11 +148,11 @@ def read_header(path: Path) -> Header:
 
 def _z_scale(header: Header, image: Section, bpp: int) -> tuple[list[float], str]:
     """Factors that turn raw values into the returned unit (nm, or volts)."""
-    name = header.path
+    path = header.path
     text = image.get("@2:z scale") or image.get("z scale")
     match = _ZSCALE.match(text or "")
     if match is None:
-        raise ReadError(f"{name}: the image has no readable Z scale ({text!r})")
+        raise ReadError(f"{path}: the image has no readable Z scale ({text!r})")
     per_lsb = float(match["value"]) / 256.0**bpp
     sens_name = match["sens"]
     if not sens_name:
@@ -161,7 +161,7 @@ def _z_scale(header: Header, image: Section, bpp: int) -> tuple[list[float], str
     sens = _SENS.match(sens_text or "")
     if sens is None:
         raise ReadError(
-            f"{name}: the Z scale refers to {sens_name!r}, which the header "
+            f"{path}: the Z scale refers to {sens_name!r}, which the header "
             "does not define"
         )
     unit = sens["unit"].split("/")[0]
