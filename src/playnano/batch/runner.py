@@ -20,6 +20,7 @@ from playnano.batch.engine import (
     run_serial,
 )
 from playnano.batch.inputs import Task, discover, plan_tasks
+from playnano.batch.progress import FrameBar, frame_units
 from playnano.batch.report import DONE, REPORT_NAME, BatchReport
 from playnano.errors import OutputExistsError
 from playnano.run import RunSettings, processes
@@ -174,22 +175,25 @@ def run_batch(
 
     preexisting = {o for t in todo for o in t.outputs if o.exists()}
     jobs = make_jobs(todo, settings, replace_own)
+    show_bar = not quiet and sys.stderr.isatty()
+    # the bar counts frames, read from the inputs' headers (only when it is shown)
+    units = (
+        frame_units(j.input for j in jobs) if show_bar else {j.input: 1 for j in jobs}
+    )
+    bar = FrameBar(units, engine, sys.stderr, hidden=not show_bar)
+    progress = bar.stage if show_bar else None
     records: Iterator[dict[str, Any]]
     if use_dask:
-        records = run_dask(jobs, command, workers=n_workers, scheduler=scheduler)
+        records = run_dask(
+            jobs, command, workers=n_workers, scheduler=scheduler, progress=progress
+        )
     else:
-        records = run_serial(jobs, command)
-    show_bar = not quiet and sys.stderr.isatty()
+        records = run_serial(jobs, command, progress)
     try:
-        with click.progressbar(
-            length=max(len(jobs), 1),
-            label=f"{len(jobs)} inputs ({engine})",
-            file=sys.stderr,
-            hidden=not show_bar,
-        ) as bar:
+        with bar.shown():
             for rec in records:
                 report.update(rec)
-                bar.update(1)
+                bar.done(rec)
                 for message in [] if quiet else rec.get("warnings") or []:
                     name = Path(rec["input"]).name
                     click.echo(f"playnano: warning: {name}: {message}", err=True)
