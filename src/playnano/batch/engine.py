@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def run_serial(
     jobs: Sequence[Job],
     command: Mapping[str, Any] | None,
     progress: Progress | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any], None, None]:
     """Run the jobs one after another in this process."""
     for job in jobs:
         stages = None
@@ -119,7 +119,7 @@ def run_dask(
     workers: int,
     scheduler: str | None,
     progress: Progress | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any], None, None]:
     """Run the jobs on a Dask cluster; yield records in the order they finish.
 
     With ``scheduler`` the jobs go to that cluster; otherwise an embedded
@@ -132,17 +132,17 @@ def run_dask(
     if not logging.getLogger("playnano").isEnabledFor(logging.INFO):
         logging.getLogger("distributed").setLevel(logging.WARNING)  # -v shows them
     cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="30s")
-    else:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # a free port: never clashes
-        )
-        client = Client(cluster)
     try:
+        if scheduler:
+            client = Client(scheduler, timeout="30s")
+        else:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # a free port: never clashes
+            )
+            client = Client(cluster)
         with client:
             topic = None
             if progress is not None:

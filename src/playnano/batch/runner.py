@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,15 @@ def run_batch(
     report_path = output_folder.resolve() / REPORT_NAME
     previous = {} if force else BatchReport.previous(report_path)
     fingerprint = settings.fingerprint()
+    # existing outputs that are not this batch's own are refused before any input
+    # is read (resume hashes the inputs next)
+    replace_own = _check_existing(
+        tasks,
+        BatchReport.previous(report_path) if force else previous,
+        fingerprint,
+        overwrite=settings.overwrite,
+        force=force,
+    )
     todo: list[Task] = []
     skipped: list[dict[str, Any]] = []
     for t in tasks:
@@ -145,13 +154,6 @@ def run_batch(
             todo.append(t)
         else:
             skipped.append({**rec, "status": "skipped"})
-    replace_own = _check_existing(
-        todo,
-        BatchReport.previous(report_path) if force else previous,
-        fingerprint,
-        overwrite=settings.overwrite,
-        force=force,
-    )
 
     n_workers = workers or os.cpu_count() or 1
     use_dask = bool(scheduler) or (n_workers > 1 and len(todo) > 1)
@@ -182,7 +184,7 @@ def run_batch(
     )
     bar = FrameBar(units, engine, sys.stderr, hidden=not show_bar)
     progress = bar.stage if show_bar else None
-    records: Iterator[dict[str, Any]]
+    records: Generator[dict[str, Any], None, None]
     if use_dask:
         records = run_dask(
             jobs, command, workers=n_workers, scheduler=scheduler, progress=progress
@@ -198,12 +200,13 @@ def run_batch(
                     name = Path(rec["input"]).name
                     click.echo(f"playnano: warning: {name}: {message}", err=True)
     except KeyboardInterrupt:
-        if hasattr(records, "close"):
-            records.close()  # cancels the futures and shuts the local cluster down
+        records.close()  # cancels the futures and shuts the local cluster down
         clean_partials(sorted({t.out_dir for t in todo}))
         _settle_interrupted(todo, report, preexisting)
         report.interrupt()
         raise
+    finally:
+        records.close()  # whatever happened, no cluster outlives the batch
     report.write(finished=True)
     if not quiet or any(r["status"] not in DONE for r in report.records.values()):
         click.echo(report.table(), err=True)
