@@ -351,3 +351,31 @@ def test_the_shared_data_folder_as_it_is_exits_3_and_resumes(
         k: "skipped" if r["status"] == "ok" else "failed" for k, r in status.items()
     }
     assert stamps == {p: p.stat().st_mtime_ns for p in out.rglob("*_filtered.*")}
+
+
+def test_a_processed_bundle_keeps_its_filtered_name_and_collisions_are_found(
+    tmp_path: Path,
+) -> None:
+    from playnano.io.export_data import save_npz_bundle
+    from playnano.processing.pipeline import run_pipeline
+    from playnano.synthetic import synthetic_hsafm
+
+    src = tmp_path / "in"
+    src.mkdir()
+    done = synthetic_hsafm(n_frames=3, size_px=32, seed=1)
+    run_pipeline(done, "remove_plane")
+    save_npz_bundle(src / "x.npz", done)  # processed, under a plain name
+    save_npz_bundle(src / "x_filtered.npz", synthetic_hsafm(n_frames=3, size_px=32))
+    out = tmp_path / "out"
+    # without steps both would write x_filtered.h5: refused before anything runs
+    code, text = _batch(str(src), "-e", "h5", "-w", "1", "-o", str(out), "--overwrite")
+    assert code == 1 and "would both write" in text and "x_filtered.h5" in text
+    assert not out.exists()
+    # alone, the processed bundle is planned under the name it is written as
+    code, text = _batch(str(src / "x.npz"), "-e", "h5", "-w", "1", "-o", str(out))
+    assert code == 0, text
+    (rec,) = _report(out)["inputs"]
+    assert rec["outputs"] == [str(out / "x_filtered.h5")]
+    assert np.array_equal(load(out / "x_filtered.h5").data, done.data)
+    code, text = _batch(str(src / "x.npz"), "-e", "h5", "-w", "1", "-o", str(out))
+    assert code == 0 and _report(out)["inputs"][0]["status"] == "skipped"
