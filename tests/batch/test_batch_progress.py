@@ -161,3 +161,22 @@ def test_run_one_reports_its_stages_in_order(tmp_path: Path) -> None:
     assert seen[-1] == (4, 4)
     assert (1, 4) in seen and (2, 4) in seen and (3, 4) in seen
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_warnings_wait_for_the_bar_line_to_end(afm_data: Path, tmp_path: Path) -> None:
+    import shutil
+
+    frames = tmp_path / "in" / "scans"
+    frames.mkdir(parents=True)
+    shutil.copy(afm_data / "spm" / "old_bruker.002", frames)
+    shutil.copy(afm_data / "spm" / "bruker_data_header.001", frames)  # damaged frame
+    code, text = _in_terminal(
+        [sys.executable, "-m", "playnano", "batch", str(tmp_path / "in"), "-r",
+         "--skip-damaged-frames", *ARGS, "-o", str(tmp_path / "out"), "-w", "1"]
+    )  # fmt: skip
+    assert code == 0, text
+    assert _bar_states(text)[-1][1:] == (1, 1, 1, 1)  # a folder: its header cannot say
+    lines = text.replace("\r\n", "\n").split("\n")
+    warning = [ln for ln in lines if "warning: scans:" in ln]
+    assert warning and all(ln.startswith("playnano: warning:") for ln in warning)
+    assert "bruker_data_header.001" in warning[0]

@@ -192,13 +192,19 @@ def run_batch(
     else:
         records = run_serial(jobs, command, progress)
     try:
+        held: list[str] = []  # warnings wait for the bar's line to end
         with bar.shown():
             for rec in records:
                 report.update(rec)
                 bar.done(rec)
                 for message in [] if quiet else rec.get("warnings") or []:
-                    name = Path(rec["input"]).name
-                    click.echo(f"playnano: warning: {name}: {message}", err=True)
+                    line = f"playnano: warning: {Path(rec['input']).name}: {message}"
+                    if show_bar:
+                        held.append(line)
+                    else:
+                        click.echo(line, err=True)
+        for line in held:
+            click.echo(line, err=True)
     except KeyboardInterrupt:
         records.close()  # cancels the futures and shuts the local cluster down
         clean_partials(sorted({t.out_dir for t in todo}))
