@@ -27,6 +27,13 @@ ARGS = ["-p", "remove_plane", "-e", "h5", "npz"]
 LINE = re.compile(r"frames \(([^)]*)\)\s+\[[#-]*\]\s+(\d+)/(\d+).*?(\d+)/(\d+) files")
 
 
+#: Bar positions reachable by crediting whole inputs only (the broken one weighs 1).
+_WHOLE = {
+    sum(c for c, keep in zip((*FRAMES, 1), bits, strict=True) if keep)
+    for bits in itertools.product((0, 1), repeat=4)
+}
+
+
 @pytest.fixture
 def inputs(tmp_path: Path) -> Path:
     """Three videos of 7, 11 and 13 frames, and a file that is not an NPZ."""
@@ -108,11 +115,7 @@ def test_bar_counts_frames_and_files_in_a_terminal(
     assert "4/4 files, 1 failed" in text
     # within a file the bar moves as its stages finish (from the workers on
     # Dask): it shows frame counts that are no sum of whole inputs
-    whole = {
-        sum(c for c, keep in zip((*FRAMES, 1), bits, strict=True) if keep)
-        for bits in itertools.product((0, 1), repeat=4)
-    }
-    assert set(positions) - whole, positions
+    assert set(positions) - _WHOLE, positions
     # the table follows the bar, and the outputs are complete
     assert "3 ok, 0 skipped, 0 partial, 1 failed" in text
     assert sorted(p.name for p in out.glob("*.h5")) == [
@@ -120,6 +123,23 @@ def test_bar_counts_frames_and_files_in_a_terminal(
         "v1_filtered.h5",
         "v2_filtered.h5",
     ]
+
+
+@pytest.mark.slow
+def test_bar_follows_the_workers_of_an_existing_scheduler(
+    inputs: Path, tmp_path: Path, dask_cluster: str
+) -> None:
+    code, text = _in_terminal(
+        [sys.executable, "-m", "playnano", "batch", str(inputs), *ARGS,
+         "-o", str(tmp_path / "out"), "--scheduler", dask_cluster]
+    )  # fmt: skip
+    assert code == 3, text
+    states = _bar_states(text)
+    assert {s[0] for s in states} == {dask_cluster}
+    total = sum(FRAMES) + 1
+    assert states[-1][1:] == (total, total, 4, 4) and "4/4 files, 1 failed" in text
+    # the stage events of the remote workers reached the bar before whole files did
+    assert {s[1] for s in states} - _WHOLE, states
 
 
 def test_no_bar_in_a_pipe_or_when_quiet(inputs: Path, tmp_path: Path) -> None:
