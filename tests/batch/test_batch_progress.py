@@ -142,7 +142,9 @@ def test_bar_follows_the_workers_of_an_existing_scheduler(
     assert {s[1] for s in states} - _WHOLE, states
 
 
-def test_no_bar_in_a_pipe_or_when_quiet(inputs: Path, tmp_path: Path) -> None:
+def test_no_bar_in_a_pipe_or_when_quiet_or_verbose(
+    inputs: Path, tmp_path: Path
+) -> None:
     argv = [sys.executable, "-m", "playnano", "batch", str(inputs), *ARGS, "-w", "1"]
     piped = subprocess.run(
         [*argv, "-o", str(tmp_path / "piped")], capture_output=True, text=True
@@ -153,6 +155,11 @@ def test_no_bar_in_a_pipe_or_when_quiet(inputs: Path, tmp_path: Path) -> None:
     code, text = _in_terminal([*argv, "-o", str(tmp_path / "quiet"), "-q"])
     assert code == 3, text
     assert "frames (" not in text and not _bar_states(text)
+    # -v: the log lines say what is written, and no bar is drawn among them
+    code, text = _in_terminal([*argv, "-o", str(tmp_path / "verbose"), "-v"])
+    assert code == 3, text
+    assert "frames (" not in text and not _bar_states(text)
+    assert f"playnano: wrote {tmp_path / 'verbose' / 'v1_filtered.h5'}" in text
 
 
 def test_frame_count_reads_headers_only(afm_data: Path, tmp_path: Path) -> None:

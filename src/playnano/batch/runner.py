@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -177,7 +178,12 @@ def run_batch(
 
     preexisting = {o for t in todo for o in t.outputs if o.exists()}
     jobs = make_jobs(todo, settings, replace_own)
-    show_bar = not quiet and sys.stderr.isatty()
+    # no bar among -v's log lines, in a pipe or a log file, or with --quiet
+    show_bar = (
+        not quiet
+        and sys.stderr.isatty()
+        and not logging.getLogger("playnano").isEnabledFor(logging.INFO)
+    )
     # the bar counts frames, read from the inputs' headers (only when it is shown)
     units = (
         frame_units(j.input for j in jobs) if show_bar else {j.input: 1 for j in jobs}

@@ -10,6 +10,7 @@ wrote anything.
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
@@ -92,6 +93,11 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
     from playnano.batch.runner import run_batch
 
     ctx.obj["verbose"] = kw["verbose"]
+    verbose = kw["verbose"]
+    level = (
+        logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    )
+    logging.getLogger("playnano").setLevel(logging.ERROR if kw["quiet"] else level)
     settings, _, _ = checked_settings(
         **{k: kw[k] for k in _SHARED if k not in ("output_folder", "quiet", "verbose")}
     )
