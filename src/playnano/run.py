@@ -186,6 +186,15 @@ def run_one(
     return record
 
 
+def _after_read(progress: Stages | None, settings: RunSettings) -> Stages | None:
+    """Report the read as stage 1 of 1 + steps + formats; the stages that follow."""
+    if progress is None:
+        return None
+    report = progress
+    report(1, 1 + len(settings.steps) + len(settings.formats))
+    return lambda done, total: report(1 + done, 1 + total)
+
+
 def _run_one(
     input_path: str,
     output_folder: str,
@@ -210,10 +219,7 @@ def _run_one(
         stack = read_input(input_path, settings)
         if command:
             stack.provenance["command"] = dict(command)
-        stages = None
-        if progress is not None:  # the read is stage 1 of 1 + steps + formats
-            progress(1, 1 + len(settings.steps) + len(settings.formats))
-            stages = lambda done, total: progress(1 + done, 1 + total)  # noqa: E731
+        stages = _after_read(progress, settings)
         results = convert_stack(
             stack, output_folder, base_name(Path(input_path)), settings, stages=stages
         )
