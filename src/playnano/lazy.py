@@ -50,6 +50,23 @@ class FrameSource(Protocol):
         ...
 
 
+def is_lazy(arr: object) -> bool:
+    """True for a :class:`LazyFrames` (frames read on demand)."""
+    return isinstance(arr, LazyFrames)
+
+
+def iter_blocks(arr: Any, block: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, frames)`` blocks of ``arr``, a numpy array or :class:`LazyFrames`.
+
+    A numpy array gives views; a LazyFrames its own blocks (``block`` ignored).
+    """
+    if isinstance(arr, LazyFrames):
+        yield from arr.blocks()
+        return
+    for start in range(0, len(arr), max(1, block)):
+        yield start, arr[start : start + block]
+
+
 def block_frames(
     shape: tuple[int, ...], itemsize: int, nbytes: int = BLOCK_BYTES
 ) -> int:
@@ -137,6 +154,12 @@ class LazyFrames:
 
     def __getitem__(self, key: Any) -> Any:
         t = self.shape[0]
+        if isinstance(key, tuple) and key and not any(k is Ellipsis for k in key):
+            head, rest = key[0], key[1:]
+            if isinstance(head, (int, np.integer)):  # a frame, then numpy indexing
+                return self[head][rest] if rest else self[head]
+            if isinstance(head, slice) and head.step in (None, 1):
+                return self[head][(slice(None), *rest)]
         if isinstance(key, (int, np.integer)):
             i = int(key) + t if key < 0 else int(key)
             if not 0 <= i < t:
@@ -150,6 +173,26 @@ class LazyFrames:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         arr = self.read(0, self.shape[0])
         return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def set_block(self, block: int) -> None:
+        """Read ``block`` frames at a time from now on (drops the cached block)."""
+        with self._lock:
+            self.block = max(1, int(block))
+            self._cached = None
+
+    def extremes(self, finite: bool = True) -> tuple[float, float]:
+        """Lowest and highest value, walking the blocks (NaN, NaN when none).
+
+        With ``finite`` only finite values count (as ``nanmin``/``nanmax`` of
+        finite data); integer and boolean stacks have no other values.
+        """
+        lo, hi = np.inf, -np.inf
+        for _, frames in self.blocks():
+            if finite and frames.dtype.kind in "fc":
+                frames = frames[np.isfinite(frames)]
+            if frames.size:
+                lo, hi = min(lo, frames.min().item()), max(hi, frames.max().item())
+        return (lo, hi) if lo <= hi else (np.nan, np.nan)
 
     def close(self) -> None:
         """Close the source and drop the cached block."""
