@@ -199,3 +199,42 @@ class LazyFrames:
         with self._lock:
             self._cached = None
         self.source.close()
+
+
+# ---------------------------------------------------------------- choosing the path
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, or None when unknown.
+
+    ``MemAvailable`` of ``/proc/meminfo`` (Linux); elsewhere the free physical
+    pages (``os.sysconf``) where the system reports them.
+    """
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def in_memory_bytes(
+    shape: tuple[int, ...], itemsize: int, n_filters: int, n_masks: int
+) -> int:
+    """Bytes processing in memory holds: the data, one layer per filter, the masks.
+
+    Layers are counted at the data's itemsize, or 8 (float64) when larger: the
+    levelling filters give float64 for float64 or integer heights.
+    """
+    values = int(np.prod(shape))
+    return values * (itemsize + n_filters * max(itemsize, 8) + n_masks)
+
+
+def fits_in_memory(need: int, available: int | None, share: float = 0.5) -> bool:
+    """True when ``need`` bytes take at most ``share`` of ``available`` (unknown: True)."""
+    return available is None or need <= share * available
