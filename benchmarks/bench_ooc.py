@@ -153,7 +153,10 @@ def main() -> None:
         if args.compare_gb > 0:
             small = root / "small.h5"
             nsmall = make_bundle(small, args.compare_gb)
-            runs: dict[str, list[tuple[float, int]]] = {"--in-memory": [], "--blocks": []}
+            runs: dict[str, list[tuple[float, int]]] = {
+                "--in-memory": [],
+                "--blocks": [],
+            }
             for _ in range(2):  # interleaved: the machine is shared
                 for mode, got in runs.items():
                     got.append(run_child(small, root / "out", mode))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
@@ -50,7 +50,7 @@ class FrameSource(Protocol):
         ...
 
 
-def is_lazy(arr: object) -> bool:
+def is_lazy(arr: object) -> TypeGuard[LazyFrames]:
     """True for a :class:`LazyFrames` (frames read on demand)."""
     return isinstance(arr, LazyFrames)
 

@@ -70,7 +70,7 @@ def _finite_extremes(data: np.ndarray) -> tuple[float, float]:
     from playnano.lazy import is_lazy
 
     if is_lazy(data):  # frames read a block at a time: one pass over the blocks
-        lo, hi = data.extremes(finite=True)  # type: ignore[attr-defined]
+        lo, hi = data.extremes(finite=True)
         return float(lo), float(hi)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN input

@@ -200,7 +200,7 @@ def _wants_blocks(path: Path, settings: RunSettings, available: int | None) -> b
     try:
         read_lazy = getattr(reader_for(path).obj, "read_lazy", None)
         probe = read_lazy(path, channel=settings.channel) if read_lazy else None
-    except Exception:  # noqa: BLE001 - reading it in memory reports the error
+    except Exception:  # reading it in memory reports the error
         return False
     if probe is None:
         return False

@@ -23,12 +23,14 @@ class RampFrames:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         self.reads.append((start, stop))
-        n, h, w = self.shape
+        _, h, w = self.shape
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
         out = np.empty((stop - start, h, w))
         for i in range(start, stop):
             rng = np.random.default_rng(i)
-            out[i - start] = 0.05 * xx - 0.03 * yy + 0.01 * i + rng.normal(0, 0.2, (h, w))
+            out[i - start] = (
+                0.05 * xx - 0.03 * yy + 0.01 * i + rng.normal(0, 0.2, (h, w))
+            )
             out[i - start, h // 3 : h // 2, w // 3 : w // 2] += 3.0  # a particle
             if self.nan and i % 5 == 0:
                 out[i - start, 0, 0] = np.nan

@@ -115,7 +115,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "block"), CASES)
 def test_block_path_writes_the_in_memory_files(bundle, tmp_path, name, block):
-    mem, lazy = export_both(bundle, tmp_path, STEP_LISTS[name], block)
+    _, lazy = export_both(bundle, tmp_path, STEP_LISTS[name], block)
     batched = name in ("plane", "masked", "masks_or_clear", "poly")
     # blocks of a batched step are whole batches, so the batches line up
     assert lazy.data.block == (-(-block // BATCH) * BATCH if batched else block)

@@ -46,11 +46,11 @@ from playnano.errors import (
     ProcessingError,
     UnknownFormatError,
 )
+from playnano.lazy import is_lazy
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import BUILTIN_DIST
-from playnano.processing.parsing import Step, load_processing_file, parse_steps
-from playnano.lazy import is_lazy
 from playnano.processing.lazy_steps import aligned_block, lazy_step, refuse_stack_steps
+from playnano.processing.parsing import Step, load_processing_file, parse_steps
 from playnano.processing.spec import FilterSpec, as_spec, is_required
 from playnano.processing.stack_ops import ensure_raw_snapshot, frozen
 from playnano.provenance import make_json_safe, record_step
@@ -346,7 +346,9 @@ def run_pipeline(
     resolved = validate_steps(steps)
     if is_lazy(stack.data):  # frame-wise steps only, in blocks whose batches line up
         refuse_stack_steps(resolved)
-        stack.data.set_block(aligned_block(stack.data.block, stack.data.shape, resolved))
+        stack.data.set_block(
+            aligned_block(stack.data.block, stack.data.shape, resolved)
+        )
     checkpoint = _Checkpoint(stack)
     try:
         _run(stack, resolved, progress)
@@ -380,9 +382,9 @@ def _run(
         elif kind == "mask":
             if active is not None:
                 extra["combined_with"] = active
-            if is_lazy(stack.data):
+            if is_lazy(data := stack.data):
                 prev = stack.masks[active] if active is not None else None
-                stack.masks[key] = lazy_step(step, stack.data, None, label, prev)
+                stack.masks[key] = lazy_step(step, data, None, label, prev)
             else:
                 new = _map_frames(step, stack.data, None, label)
                 if active is not None:
@@ -393,8 +395,8 @@ def _run(
             mask = stack.masks[active] if active is not None else None
             if mask is not None and step.spec.masked_func is not None:
                 extra["mask_key"] = active
-            if is_lazy(stack.data):
-                stack.data = lazy_step(step, stack.data, mask, label)
+            if is_lazy(data := stack.data):
+                stack.data = lazy_step(step, data, mask, label)  # type: ignore[assignment]
             else:
                 stack.data = frozen(_map_frames(step, stack.data, mask, label))
             stack.processed[key] = stack.data

@@ -62,7 +62,7 @@ def _stored_dtype(data: np.ndarray, dt: np.dtype) -> tuple[np.dtype, str | None]
         from playnano.lazy import is_lazy
 
         if is_lazy(data):  # one pass over the blocks, not the stack in memory
-            lo, hi = (int(v) for v in data.extremes(finite=False))  # type: ignore[attr-defined]
+            lo, hi = (int(v) for v in data.extremes(finite=False))
         else:
             lo, hi = int(data.min()), int(data.max())
         for cand in (np.int32, np.uint32):

@@ -1,0 +1,96 @@
+"""``playnano process`` / ``batch`` with --blocks, --in-memory and --block-frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from playnano.cli import cli
+from tests.lazy.conftest import assert_same_arrays, h5_arrays, tif_frames
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [*map(str, args)])
+
+
+def test_blocks_and_in_memory_write_the_same_files(bundle, tmp_path):
+    for mode in ("--blocks", "--in-memory"):
+        r = run(
+            "process",
+            bundle,
+            "-p",
+            "remove_plane",
+            "--export",
+            "h5",
+            "tif",
+            "-o",
+            tmp_path / mode,
+            mode,
+            "--block-frames",
+            "3",
+        )
+        assert r.exit_code == 0, r.output
+    a, b = tmp_path / "--blocks", tmp_path / "--in-memory"
+    assert_same_arrays(h5_arrays(a / "in_filtered.h5"), h5_arrays(b / "in_filtered.h5"))
+    ta, tb = (
+        tif_frames(a / "in_filtered.ome.tif"),
+        tif_frames(b / "in_filtered.ome.tif"),
+    )
+    assert ta.tobytes() == tb.tobytes()
+
+
+def test_blocks_with_a_whole_stack_step_is_a_one_line_error(bundle, tmp_path):
+    r = run(
+        "process",
+        bundle,
+        "-p",
+        "remove_plane;align_frames",
+        "-e",
+        "h5",
+        "-o",
+        tmp_path / "out",
+        "--blocks",
+    )
+    assert r.exit_code != 0
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and "align_frames needs the whole stack" in lines[0]
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_block_frames_must_be_positive(bundle, tmp_path):
+    r = run("process", bundle, "-e", "h5", "-o", tmp_path, "--block-frames", "0")
+    assert r.exit_code == 2 and "--block-frames" in r.output
+
+
+def test_batch_takes_the_block_options(bundle, tmp_path):
+    r = run(
+        "batch",
+        bundle,
+        "-p",
+        "gaussian_filter",
+        "-e",
+        "npz",
+        "-o",
+        tmp_path,
+        "--workers",
+        "1",
+        "--blocks",
+        "--block-frames",
+        "4",
+    )
+    assert r.exit_code == 0, r.output
+    out = np.load(tmp_path / "in_filtered.npz")
+    assert out["data"].shape == (50, 32, 40)
+
+
+@pytest.mark.filterwarnings("always::UserWarning")  # shown by the CLI, not raised
+def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(afm_data, tmp_path):
+    src = afm_data / "spm" / "old_bruker.002"
+    r = run(
+        "process", src, "-p", "remove_plane", "-e", "npz", "-o", tmp_path, "--blocks"
+    )
+    assert r.exit_code == 0, r.output
+    assert "block at a time; reading it into memory" in r.output
+    assert np.load(tmp_path / "old_bruker_filtered.npz")["data"].shape[0] == 1

@@ -1,0 +1,87 @@
+"""LazyFrames as numpy-like frames, and AFMImageStack holding them."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from playnano.afm_stack import AFMImageStack
+from playnano.errors import ReadError, StackError
+from playnano.lazy import LazyFrames, iter_blocks
+from playnano.readers import load
+from tests.lazy.conftest import RampFrames
+
+
+class ArraySource:
+    """A FrameSource over an array (copies, as a reader's would be)."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr, self.shape, self.dtype = arr, arr.shape, arr.dtype
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.arr[start:stop].copy()
+
+    def close(self) -> None:
+        pass
+
+
+def test_frame_then_numpy_indexing_reads_one_block():
+    src = RampFrames(20, 8, 6)
+    lazy = LazyFrames(src, block=5)
+    whole = src.read(0, 20)
+    src.reads.clear()
+    assert np.array_equal(lazy[7, ::2, 1:], whole[7, ::2, 1:])
+    assert np.array_equal(lazy[3:9, 0], whole[3:9, 0])
+    assert np.array_equal(lazy[-1, 2], whole[-1, 2])
+    assert src.reads == [(5, 10), (0, 5), (5, 10), (15, 20)]
+
+
+def test_extremes_walk_the_blocks_and_skip_non_finite():
+    src = RampFrames(12, 5, 5, nan=True)
+    whole = src.read(0, 12)
+    whole[3, 1, 1] = np.inf
+    finite = whole[np.isfinite(whole)]
+    assert LazyFrames(ArraySource(whole), block=4).extremes() == (
+        finite.min(),
+        finite.max(),
+    )
+    ints = np.arange(-5, 19, dtype=np.int64).reshape(6, 2, 2)[::-1].copy()
+    got = LazyFrames(ArraySource(ints), block=4).extremes(finite=False)
+    assert got == (-5, 18) and all(isinstance(v, int) for v in got)
+    nan_only = LazyFrames(ArraySource(np.full((2, 2, 2), np.nan)))
+    assert all(np.isnan(v) for v in nan_only.extremes())
+
+
+def test_iter_blocks_gives_numpy_views_and_lazy_blocks():
+    arr = np.arange(7 * 2 * 2).reshape(7, 2, 2)
+    assert [s for s, _ in iter_blocks(arr, 3)] == [0, 3, 6]
+    lazy = LazyFrames(RampFrames(7, 2, 2), block=3)
+    assert [b.shape[0] for _, b in iter_blocks(lazy, 100)] == [3, 3, 1]
+
+
+def test_stack_checks_lazy_layers_and_masks():
+    data = LazyFrames(RampFrames(4, 3, 3))
+    stack = AFMImageStack(data, 1.0, "h", None)
+    assert stack.is_lazy and stack.n_frames == 4
+    with pytest.raises(StackError, match="must be boolean"):
+        stack.masks["m"] = LazyFrames(RampFrames(4, 3, 3))
+    with pytest.raises(StackError, match="has shape"):
+        stack.masks["m"] = np.zeros((4, 3, 2), bool)
+    stack.processed["p"] = data
+    copy = stack.copy()
+    assert copy.data is data and copy.processed["p"] is data  # read-only, shared
+
+
+def test_close_releases_the_bundle_and_later_reads_fail(bundle):
+    stack = load(bundle, lazy=True)
+    frames = stack.data
+    first = frames[0].copy()
+    stack.close()
+    with h5py.File(bundle, "r+"):  # no longer open in this process
+        pass
+    fresh = LazyFrames(frames.source)
+    with pytest.raises(ReadError, match="read after the file closed"):
+        fresh[0]
+    with load(bundle, lazy=True) as again:
+        assert again.data[0].tobytes() == first.tobytes()
