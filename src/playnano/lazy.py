@@ -80,7 +80,8 @@ class LazyFrames:
 
     Indexing with an int gives a frame, with a slice of step 1 a block, both as
     new numpy arrays; iterating yields frames, read a block at a time. The last
-    block read is kept, so walking the frames in order reads each block once.
+    block read is kept (and each thread's last block), so walking the frames in
+    order reads each block once, also when two threads walk them.
     ``numpy.asarray`` reads the whole stack (use it only when it fits in memory).
     """
 
@@ -92,7 +93,12 @@ class LazyFrames:
         self.dtype = np.dtype(source.dtype)
         self.block = block or block_frames(self.shape, self.dtype.itemsize)
         self._lock = threading.Lock()
-        self._cached: tuple[int, np.ndarray] | None = None
+        # the last block read, and each thread's own last block: two exports
+        # walking the layer in two threads (a GIF beside a bundle) each keep
+        # theirs instead of evicting each other's on every frame
+        self._cached: tuple[int, int, np.ndarray] | None = None
+        self._local = threading.local()
+        self._generation = 0
 
     # -- array-like attributes
     @property
@@ -113,16 +119,26 @@ class LazyFrames:
 
     # -- reading
     def _block(self, index: int) -> np.ndarray:
-        """Block ``index`` (frames ``index*block`` on), read once while it is last."""
+        """Block ``index`` (frames ``index*block`` on), read once while it is last.
+
+        Kept: the last block read, and the last block each thread asked for.
+        """
+        key = (self._generation, index)
+        mine = getattr(self._local, "cached", None)
+        if mine is not None and mine[:2] == key:
+            return mine[2]
         with self._lock:
-            if self._cached is not None and self._cached[0] == index:
-                return self._cached[1]
-            start = index * self.block
-            stop = min(self.shape[0], start + self.block)
-            arr = self.source.read(start, stop)
-            arr.flags.writeable = False
-            self._cached = (index, arr)
-            return arr
+            last = self._cached
+            if last is not None and last[:2] == (self._generation, index):
+                arr = last[2]
+            else:
+                start = index * self.block
+                stop = min(self.shape[0], start + self.block)
+                arr = self.source.read(start, stop)
+                arr.flags.writeable = False
+                self._cached = (self._generation, index, arr)
+            self._local.cached = (self._generation, index, arr)
+        return arr
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames ``start`` to ``stop`` (clipped to the stack) as one array."""
@@ -178,7 +194,13 @@ class LazyFrames:
         """Read ``block`` frames at a time from now on (drops the cached block)."""
         with self._lock:
             self.block = max(1, int(block))
-            self._cached = None
+            self._forget()
+
+    def _forget(self) -> None:
+        """Drop the cached blocks (every thread's: their generation is over)."""
+        self._generation += 1
+        self._cached = None
+        self._local.cached = None
 
     def extremes(self, finite: bool = True) -> tuple[float, float]:
         """Lowest and highest value, walking the blocks (NaN, NaN when none).
@@ -197,7 +219,7 @@ class LazyFrames:
     def close(self) -> None:
         """Close the source and drop the cached block."""
         with self._lock:
-            self._cached = None
+            self._forget()
         self.source.close()
 
 

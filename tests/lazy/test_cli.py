@@ -81,8 +81,8 @@ def test_batch_takes_the_block_options(bundle, tmp_path):
         "4",
     )
     assert r.exit_code == 0, r.output
-    out = np.load(tmp_path / "in_filtered.npz")
-    assert out["data"].shape == (50, 32, 40)
+    with np.load(tmp_path / "in_filtered.npz") as out:
+        assert out["data"].shape == (50, 32, 40)
 
 
 @pytest.mark.filterwarnings("always::UserWarning")  # shown by the CLI, not raised
@@ -93,4 +93,5 @@ def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(afm_data, tmp_pat
     )
     assert r.exit_code == 0, r.output
     assert "block at a time; reading it into memory" in r.output
-    assert np.load(tmp_path / "old_bruker_filtered.npz")["data"].shape[0] == 1
+    with np.load(tmp_path / "old_bruker_filtered.npz") as out:
+        assert out["data"].shape[0] == 1

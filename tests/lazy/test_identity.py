@@ -84,12 +84,12 @@ def assert_same_outputs(tmp: Path) -> None:
             fb["data"] == fb[f"processed/{last}"]
         )
     assert steps_without_times(h5a) == steps_without_times(h5b)
-    za, zb = np.load(a / "x_filtered.npz"), np.load(b / "x_filtered.npz")
-    assert za.files == zb.files
-    for key in za.files:
-        if za[key].ndim == 3:
-            assert za[key].dtype == zb[key].dtype
-            assert za[key].tobytes() == zb[key].tobytes(), key
+    with np.load(a / "x_filtered.npz") as za, np.load(b / "x_filtered.npz") as zb:
+        assert za.files == zb.files
+        for key in za.files:
+            if za[key].ndim == 3:
+                assert za[key].dtype == zb[key].dtype
+                assert za[key].tobytes() == zb[key].tobytes(), key
     ta, tb = tif_frames(a / "x_filtered.ome.tif"), tif_frames(b / "x_filtered.ome.tif")
     assert ta.dtype == tb.dtype and ta.tobytes() == tb.tobytes()
     assert (a / "x_filtered.gif").read_bytes() == (b / "x_filtered.gif").read_bytes()

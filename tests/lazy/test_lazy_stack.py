@@ -85,3 +85,22 @@ def test_close_releases_the_bundle_and_later_reads_fail(bundle):
         fresh[0]
     with load(bundle, lazy=True) as again:
         assert again.data[0].tobytes() == first.tobytes()
+
+
+def test_two_threads_walking_a_layer_keep_their_own_blocks():
+    """A GIF beside a bundle: each thread's block stays, neither evicts the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    src = RampFrames(20, 4, 4)
+    lazy = LazyFrames(src, block=5)
+    with ThreadPoolExecutor(1) as other:
+        for i in range(5):  # interleaved: this thread in block 0, the other in block 2
+            here = lazy[i]
+            there = other.submit(lambda j=i: lazy[10 + j]).result()
+            assert here.tobytes() == src.read(i, i + 1)[0].tobytes()
+            assert there.tobytes() == src.read(10 + i, 11 + i)[0].tobytes()
+            del src.reads[-2:]  # the reference reads just above
+    assert src.reads == [(0, 5), (10, 15)]
+    lazy.set_block(4)  # a new block size forgets every thread's block
+    lazy[0]
+    assert src.reads[-1] == (0, 4)
