@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_export.py [--size S|M] [--old-python PY] [--repeat N]
-                                      [--threads N] [--formats tif,npz,h5,gif]
+                                      [--limit-repeat N] [--threads N]
+                                      [--formats tif,npz,h5,gif]
 
 ``--size S`` (default) is 100 frames of 256x256, ``M`` 500 frames of 512x512, both
 float32 (``--frames``/``--px`` override). The video (:mod:`playnano.synthetic`) is
@@ -19,7 +20,9 @@ written once as an HDF5 bundle both tools read, then:
    disk: ``ndarray.tofile``; the chosen deflate engine (:mod:`playnano.io.codec`) on
    all cores writing its output (zip blocks for npz, shuffled frame chunks for h5);
    a numpy colour table + Pillow GIF. Each timing starts after ``os.sync()`` and its
-   files are deleted after it; with ``--repeat`` the best of the runs counts.
+   files are deleted after it; the best of ``--limit-repeat`` runs (default 3)
+   counts, as one write of 0.5 GB into the page cache varies several-fold with
+   writeback.
 3. The memory rule: peak RSS against 1.25 x (raw snapshot + processed layers + masks,
    each counted once) + 200 MB.
 
@@ -183,7 +186,14 @@ def main() -> None:
     ap.add_argument("--size", choices=sorted(SIZES), default="S")
     ap.add_argument("--frames", type=int, default=None)
     ap.add_argument("--px", type=int, default=None)
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1, help="end-to-end runs")
+    ap.add_argument(
+        "--limit-repeat",
+        type=int,
+        default=3,
+        help="runs of each format and its limits (best counts; page-cache writeback "
+        "makes single writes of 0.5 GB vary 2-10x on a shared disk)",
+    )
     ap.add_argument("--threads", type=int, default=0, help="0: all cores")
     ap.add_argument("--formats", default="tif,npz,h5,gif")
     ap.add_argument(
@@ -246,7 +256,7 @@ def main() -> None:
                     STEPS,
                     str(args.threads),
                     ",".join(formats),
-                    str(args.repeat),
+                    str(args.limit_repeat),
                 ],
                 capture_output=True,
                 text=True,
@@ -255,7 +265,7 @@ def main() -> None:
         )
         print(
             f"\neach format against its limit (same bytes, same disk, {res['engine']} "
-            f"on {res['threads']} thread(s), best of {args.repeat}):"
+            f"on {res['threads']} thread(s), best of {args.limit_repeat}):"
         )
         for name in formats:
             t = res[name]
