@@ -10,8 +10,10 @@ Only numpy is needed: the core stays light (Dask is an optional extra used by
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
@@ -48,6 +50,26 @@ class FrameSource(Protocol):
     def close(self) -> None:
         """Release the file; later reads may fail."""
         ...
+
+
+_PEEK: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "playnano_lazy_peek", default=False
+)
+
+
+@contextmanager
+def peeking() -> Iterator[None]:
+    """Reads of :class:`LazyFrames` in this block read just the frames asked for.
+
+    For a sample of scattered frames (the GIF's automatic colour range): a frame
+    costs a frame (or, for a levelling filter, its batch), not its whole block, and
+    the blocks cached for the exports walking the frames stay.
+    """
+    token = _PEEK.set(True)
+    try:
+        yield
+    finally:
+        _PEEK.reset(token)
 
 
 def is_lazy(arr: object) -> TypeGuard[LazyFrames]:
@@ -141,11 +163,17 @@ class LazyFrames:
         return arr
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Frames ``start`` to ``stop`` (clipped to the stack) as one array."""
+        """Frames ``start`` to ``stop`` (clipped to the stack) as one array.
+
+        Within :func:`peeking`, only those frames are read, and the cached blocks
+        are left as they are.
+        """
         t = self.shape[0]
         start, stop = max(0, min(start, t)), max(0, min(stop, t))
         if stop <= start:
             return np.empty((0, *self.shape[1:]), self.dtype)
+        if _PEEK.get():
+            return self._peek(start, stop)
         first, last = start // self.block, (stop - 1) // self.block
         if first == last:
             b = self._block(first)
@@ -158,6 +186,17 @@ class LazyFrames:
             lo, hi = max(start, off), min(stop, off + len(b))
             out[lo - start : hi - start] = b[lo - off : hi - off]
         return out
+
+    def _peek(self, start: int, stop: int) -> np.ndarray:
+        for cached in (getattr(self._local, "cached", None), self._cached):
+            if cached is not None and cached[0] == self._generation:
+                off = cached[1] * self.block
+                if off <= start and stop <= off + len(cached[2]):
+                    return cached[2][start - off : stop - off]
+        with self._lock:
+            arr = self.source.read(start, stop)
+        arr.flags.writeable = False
+        return arr
 
     def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, frames)`` for every block in order."""

@@ -104,3 +104,28 @@ def test_two_threads_walking_a_layer_keep_their_own_blocks():
     lazy.set_block(4)  # a new block size forgets every thread's block
     lazy[0]
     assert src.reads[-1] == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("steps", "width"), [("gaussian_filter", 1), ("remove_plane", 4)]
+)
+def test_colour_range_sample_reads_frames_not_blocks(monkeypatch, steps, width):
+    """The GIF's auto range reads its 64 sample frames (or their batches), no block."""
+    from playnano.processing import pipeline
+    from playnano.processing.pipeline import run_pipeline
+    from playnano.render import height_sample
+
+    monkeypatch.setattr(pipeline, "BATCH_BYTES", 8 * 8 * 8 * 4)  # 4-frame batches
+    src = RampFrames(400, 8, 8)
+    stack = AFMImageStack(LazyFrames(src, block=40), 1.0, "h", None)
+    run_pipeline(stack, steps)
+    mem = AFMImageStack(src.read(0, 400), 1.0, "h", None)
+    run_pipeline(mem, steps)
+    src.reads.clear()
+    sample = height_sample(stack.data)
+    assert sample.tobytes() == height_sample(mem.data).tobytes()
+    # frames of block 0 come from its cached block (computed when the step ran);
+    # every other sample frame is read alone, or with its batch: never a block
+    frames = np.unique(np.linspace(0, 399, 64).round().astype(int))
+    expected = [(f // width * width, f // width * width + width) for f in frames]
+    assert src.reads == [r for r in expected if r[0] >= 40]

@@ -27,7 +27,13 @@ from playnano.lazy import LazyFrames
 if TYPE_CHECKING:
     from playnano.processing.pipeline import ResolvedStep
 
-__all__ = ["MappedSource", "aligned_block", "lazy_step", "refuse_stack_steps"]
+__all__ = [
+    "MappedSource",
+    "aligned_block",
+    "lazy_step",
+    "map_step",
+    "refuse_stack_steps",
+]
 
 
 def batch_frames(shape: tuple[int, ...]) -> int:
@@ -96,6 +102,9 @@ class MappedSource:
         self.step, self.parent, self.mask, self.combine = step, parent, mask, combine
         self.label = label
         self.shape = parent.shape
+        # a batched step's frames are computed in their in-memory batch
+        batched = step.spec.batch_func is not None and mask is None
+        self.batch = batch_frames(self.shape) if batched else 1
         first = self._compute(0, min(block, self.shape[0]))
         self.dtype = first.dtype
         self._first: np.ndarray | None = first
@@ -115,7 +124,10 @@ class MappedSource:
         first, self._first = self._first, None
         if first is not None and start == 0 and stop == len(first):
             return first
-        return self._compute(start, stop)
+        lo = start // self.batch * self.batch  # whole batches, as in memory
+        hi = min(self.shape[0], -(-stop // self.batch) * self.batch)
+        out = self._compute(lo, hi)
+        return out if (lo, hi) == (start, stop) else out[start - lo : stop - lo]
 
     def close(self) -> None:
         """Drop the block computed at creation (the parent is closed on its own)."""
@@ -138,3 +150,22 @@ def lazy_step(
         raise ProcessingError(f"{label}: a {step.spec.kind} step cannot run lazily")
     source = MappedSource(step, data, mask, combine, label, data.block)
     return LazyFrames(source, data.block)
+
+
+def map_step(
+    step: ResolvedStep, data: Any, mask: Any, label: str, combine: Any = None
+) -> Any:
+    """A ``filter`` or ``mask`` step's result: lazy for lazy ``data``, else an array.
+
+    In memory the result is a new read-only array (``combine``, the mask active
+    before a mask step, ORed in); on a lazy stack a :func:`lazy_step`.
+    """
+    from playnano.processing.pipeline import _map_frames
+    from playnano.processing.stack_ops import frozen
+
+    if isinstance(data, LazyFrames):
+        return lazy_step(step, data, mask, label, combine)
+    out = _map_frames(step, data, mask, label)
+    if combine is not None:
+        np.logical_or(out, combine, out=out)
+    return frozen(out)

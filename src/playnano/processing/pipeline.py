@@ -49,7 +49,7 @@ from playnano.errors import (
 from playnano.lazy import is_lazy
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import BUILTIN_DIST
-from playnano.processing.lazy_steps import aligned_block, lazy_step, refuse_stack_steps
+from playnano.processing.lazy_steps import aligned_block, map_step, refuse_stack_steps
 from playnano.processing.parsing import Step, load_processing_file, parse_steps
 from playnano.processing.spec import FilterSpec, as_spec, is_required
 from playnano.processing.stack_ops import ensure_raw_snapshot, frozen
@@ -380,25 +380,16 @@ def _run(
             extra["cleared_mask"] = active
             active, output_key = None, None
         elif kind == "mask":
+            prev = stack.masks[active] if active is not None else None
             if active is not None:
                 extra["combined_with"] = active
-            if is_lazy(data := stack.data):
-                prev = stack.masks[active] if active is not None else None
-                stack.masks[key] = lazy_step(step, data, None, label, prev)
-            else:
-                new = _map_frames(step, stack.data, None, label)
-                if active is not None:
-                    np.logical_or(new, stack.masks[active], out=new)
-                stack.masks[key] = frozen(new)
+            stack.masks[key] = map_step(step, stack.data, None, label, prev)
             active = key
         elif kind == "filter":
             mask = stack.masks[active] if active is not None else None
             if mask is not None and step.spec.masked_func is not None:
                 extra["mask_key"] = active
-            if is_lazy(data := stack.data):
-                stack.data = lazy_step(step, data, mask, label)  # type: ignore[assignment]
-            else:
-                stack.data = frozen(_map_frames(step, stack.data, mask, label))
+            stack.data = map_step(step, stack.data, mask, label)
             stack.processed[key] = stack.data
         else:  # stack
             if step.plugin != BUILTIN_DIST and not stack.data.flags.writeable:
