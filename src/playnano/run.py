@@ -174,10 +174,11 @@ def read_input(
     with using_threads(settings.threads):  # bundles' gzip chunks inflate in threads
         lazy = _wants_blocks(Path(path), settings, available)
         stack = load(path, lazy=lazy, **opts)
-        if lazy and not stack.is_lazy:
+        if settings.blocks and not stack.is_lazy:
+            why = "with --skip-damaged-frames" if settings.skip_damaged else ""
             warnings.warn(
                 f"{Path(path).name}: its reader cannot read this file a block at a "
-                "time; reading it into memory",
+                f"time{why and ' ' + why}; reading it into memory",
                 PlaynanoWarning,
                 stacklevel=2,
             )

@@ -95,3 +95,20 @@ def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(afm_data, tmp_pat
     assert "block at a time; reading it into memory" in r.output
     with np.load(tmp_path / "old_bruker_filtered.npz") as out:
         assert out["data"].shape[0] == 1
+
+
+def test_an_interrupted_block_run_closes_its_input(bundle, tmp_path, monkeypatch):
+    import h5py
+
+    from playnano.io import export_data
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_data, "export_all", interrupted)
+    r = run(
+        "process", bundle, "-p", "remove_plane", "-e", "h5", "-o", tmp_path, "--blocks"
+    )
+    assert r.exit_code == 130, r.output
+    with h5py.File(bundle, "r+"):  # not held open by the interrupted run
+        pass
