@@ -131,6 +131,7 @@ def bench(session: nox.Session) -> None:
     )
     session.run("python", str(ROOT / "benchmarks" / "bench_gif.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_batch.py"))
+    session.run("python", str(ROOT / "benchmarks" / "bench_lazy_read.py"))
     # stacks larger than memory: a 4 GiB bundle through the block path (~12 GiB disk)
     session.run("python", str(ROOT / "benchmarks" / "bench_ooc.py"))
 

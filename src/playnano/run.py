@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from playnano.processing.pipeline import ResolvedStep
 
 Progress = Callable[[int, int, str], None]
+#: ``stages(done, total)``: how many of a run's stages (the read, each step, each
+#: format) are finished; a batch's progress bar turns them into frames.
+Stages = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -217,17 +220,29 @@ def convert_stack(
     settings: RunSettings,
     *,
     progress: Progress | None = None,
+    stages: Stages | None = None,
 ) -> list[ExportResult]:
     """Run the steps on ``stack`` and write every format; one result per format.
 
     A failing step raises (the stack is restored); a failing format is recorded in
-    its result and the others are still written.
+    its result and the others are still written. ``progress`` is called before each
+    step; ``stages(done, total)`` as each step and each format finishes.
     """
     from playnano.io.export_data import export_all
     from playnano.processing.pipeline import run_pipeline
 
+    n_steps, n_all = len(settings.steps), len(settings.steps) + len(settings.formats)
+
+    def step(i: int, n: int, name: str) -> None:
+        if progress is not None:
+            progress(i, n, name)
+        if stages is not None:
+            stages(i - 1, n_all)
+
     if settings.steps:
-        run_pipeline(stack, list(settings.steps), progress=progress)
+        run_pipeline(stack, list(settings.steps), progress=step)
+    if stages is not None:
+        stages(n_steps, n_all)
     return export_all(
         stack,
         output_folder,
@@ -238,6 +253,9 @@ def convert_stack(
         options=settings.options,
         shared_options=settings.shared_options,
         threads=settings.threads,
+        on_format=None
+        if stages is None
+        else lambda done, total: stages(n_steps + done, n_steps + total),
     )
 
 
@@ -246,17 +264,19 @@ def run_one(
     output_folder: str,
     settings: RunSettings,
     command: Mapping[str, Any] | None = None,
+    progress: Stages | None = None,
 ) -> dict[str, Any]:
     """Turn one input into its outputs; return a plain record, never raise for it.
 
     The record holds ``input``, ``status`` (``ok``, ``partial`` when some formats
     failed, ``failed``), ``outputs`` (paths written), ``seconds``, ``sha256`` of the
     input, ``error`` (one line, or ``None``), ``warnings`` (one line each) and
-    ``settings`` (the fingerprint).
+    ``settings`` (the fingerprint). ``progress(done, total)`` is called as its
+    stages finish: the read, then each step and format (:func:`convert_stack`).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        record = _run_one(input_path, output_folder, settings, command)
+        record = _run_one(input_path, output_folder, settings, command, progress)
     seen: dict[str, None] = {}
     for w in caught:
         seen.setdefault(str(w.message).splitlines()[0] if str(w.message) else "", None)
@@ -264,11 +284,21 @@ def run_one(
     return record
 
 
+def _after_read(progress: Stages | None, settings: RunSettings) -> Stages | None:
+    """Report the read as stage 1 of 1 + steps + formats; the stages that follow."""
+    if progress is None:
+        return None
+    report = progress
+    report(1, 1 + len(settings.steps) + len(settings.formats))
+    return lambda done, total: report(1 + done, 1 + total)
+
+
 def _run_one(
     input_path: str,
     output_folder: str,
     settings: RunSettings,
     command: Mapping[str, Any] | None,
+    progress: Stages | None = None,
 ) -> dict[str, Any]:
     from playnano.provenance import sha256_of
 
@@ -288,8 +318,13 @@ def _run_one(
         try:
             if command:
                 stack.provenance["command"] = dict(command)
+            stages = _after_read(progress, settings)
             results = convert_stack(
-                stack, output_folder, base_name(Path(input_path)), settings
+                stack,
+                output_folder,
+                base_name(Path(input_path)),
+                settings,
+                stages=stages,
             )
         finally:
             stack.close()  # a lazy stack's file, also on errors and Ctrl-C

@@ -313,3 +313,69 @@ def test_an_output_folder_that_is_a_file_is_refused_up_front(
     assert code == 1 and "is a file, not a folder" in text
     assert len(text.strip().splitlines()) == 1
     assert out.read_text() == "not a folder"
+
+
+def test_the_shared_data_folder_as_it_is_exits_3_and_resumes(
+    afm_data: Path, tmp_path: Path
+) -> None:
+    """The issue's done-when: the data folder itself, whose Nanoscope folder holds a
+    header-only (truncated) frame file."""
+    out = tmp_path / "out"
+    code, text = _batch(str(afm_data), "-r", *ARGS, "-o", str(out))
+    assert code == 3, text
+    status = {
+        str(Path(r["input"]).relative_to(afm_data)): r for r in _report(out)["inputs"]
+    }
+    assert {k: r["status"] for k, r in status.items()} == {
+        "asd/202110200146.asd": "ok",
+        "asd/asd_sample_0.asd": "ok",
+        "h5-jpk/sample_0.h5-jpk": "ok",
+        "jpk_folder/streptavidin_hs": "ok",
+        "spm": "failed",
+    }
+    assert "bruker_data_header.001" in status["spm"]["error"]
+    assert status["spm"]["outputs"] == [] and not (out / "spm").exists()
+    for key, rec in status.items():
+        if rec["status"] == "ok":
+            for p in rec["outputs"]:
+                assert load(p).n_frames == load(afm_data / key).n_frames
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*_filtered.*")}
+    assert len(stamps) == 8  # two formats for each of the four readable inputs
+    code, text = _batch(str(afm_data), "-r", *ARGS, "-o", str(out))
+    assert code == 3, text
+    again = {
+        str(Path(r["input"]).relative_to(afm_data)): r["status"]
+        for r in _report(out)["inputs"]
+    }
+    assert again == {
+        k: "skipped" if r["status"] == "ok" else "failed" for k, r in status.items()
+    }
+    assert stamps == {p: p.stat().st_mtime_ns for p in out.rglob("*_filtered.*")}
+
+
+def test_a_processed_bundle_keeps_its_filtered_name_and_collisions_are_found(
+    tmp_path: Path,
+) -> None:
+    from playnano.io.export_data import save_npz_bundle
+    from playnano.processing.pipeline import run_pipeline
+    from playnano.synthetic import synthetic_hsafm
+
+    src = tmp_path / "in"
+    src.mkdir()
+    done = synthetic_hsafm(n_frames=3, size_px=32, seed=1)
+    run_pipeline(done, "remove_plane")
+    save_npz_bundle(src / "x.npz", done)  # processed, under a plain name
+    save_npz_bundle(src / "x_filtered.npz", synthetic_hsafm(n_frames=3, size_px=32))
+    out = tmp_path / "out"
+    # without steps both would write x_filtered.h5: refused before anything runs
+    code, text = _batch(str(src), "-e", "h5", "-w", "1", "-o", str(out), "--overwrite")
+    assert code == 1 and "would both write" in text and "x_filtered.h5" in text
+    assert not out.exists()
+    # alone, the processed bundle is planned under the name it is written as
+    code, text = _batch(str(src / "x.npz"), "-e", "h5", "-w", "1", "-o", str(out))
+    assert code == 0, text
+    (rec,) = _report(out)["inputs"]
+    assert rec["outputs"] == [str(out / "x_filtered.h5")]
+    assert np.array_equal(load(out / "x_filtered.h5").data, done.data)
+    code, text = _batch(str(src / "x.npz"), "-e", "h5", "-w", "1", "-o", str(out))
+    assert code == 0 and _report(out)["inputs"][0]["status"] == "skipped"

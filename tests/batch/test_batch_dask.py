@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -108,65 +100,6 @@ def test_real_files_statuses_exit_3_and_resume(
     }
     assert stamps == {p: p.stat().st_mtime_ns for p in out.rglob("*.h5")}
     assert "skipped" in text and "truncated.asd" in text
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[str]:
-    """A real ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1."""
-    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
-    assert dask is not None, "the dask command (from the test extra) is missing"
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs: list[subprocess.Popen] = []
-    logs = tmp_path / "dask-logs"
-    logs.mkdir()
-
-    def start(name: str, *args: str) -> None:
-        log = open(logs / f"{name}.log", "wb")  # noqa: SIM115 (closed below)
-        procs.append(
-            subprocess.Popen(
-                [dask, *args], stdout=log, stderr=subprocess.STDOUT, env=env,
-                cwd=tmp_path, start_new_session=True,
-            )
-        )  # fmt: skip
-        log.close()
-
-    try:
-        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(port),
-              "--dashboard-address", ":0")  # fmt: skip
-        for i in range(2):
-            start(f"worker{i}", "worker", address, "--nworkers", "1", "--nthreads",
-                  "1", "--host", "127.0.0.1", "--dashboard-address", ":0")  # fmt: skip
-        from distributed import Client
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with Client(address, timeout="5s") as client:
-                    client.wait_for_workers(2, timeout=60)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-        yield address
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
 
 
 @pytest.mark.slow

@@ -86,7 +86,12 @@ def test_batch_takes_the_block_options(bundle, tmp_path):
 
 
 @pytest.mark.filterwarnings("always::UserWarning")  # shown by the CLI, not raised
-def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(afm_data, tmp_path):
+def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(
+    afm_data, tmp_path, monkeypatch
+):
+    from playnano.readers.spm import SpmReader
+
+    monkeypatch.delattr(SpmReader, "read_lazy")  # a reader that cannot (yet)
     src = afm_data / "spm" / "old_bruker.002"
     r = run(
         "process", src, "-p", "remove_plane", "-e", "npz", "-o", tmp_path, "--blocks"

@@ -11,13 +11,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from playnano.batch.inputs import Task
 from playnano.io.atomic import TMP_PREFIX
 from playnano.run import RunSettings, run_one
+
+#: ``progress(input, done, total)``: ``done`` of ``total`` stages of ``input`` finished.
+Progress = Callable[[str, int, int], None]
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 HINT = 'dask is not installed: running serially (pip install "playnano[dask]")'
@@ -68,11 +72,44 @@ def _failed(job: Job, exc: BaseException) -> dict[str, Any]:
 
 
 def run_serial(
-    jobs: Sequence[Job], command: Mapping[str, Any] | None
-) -> Iterator[dict[str, Any]]:
+    jobs: Sequence[Job],
+    command: Mapping[str, Any] | None,
+    progress: Progress | None = None,
+) -> Generator[dict[str, Any], None, None]:
     """Run the jobs one after another in this process."""
     for job in jobs:
-        yield run_one(job.input, job.out_dir, job.settings, command)
+        stages = None
+        if progress is not None:
+            stages = _stages_of(job.input, progress)
+        yield run_one(job.input, job.out_dir, job.settings, command, stages)
+
+
+def _stages_of(key: str, progress: Progress) -> Callable[[int, int], None]:
+    return lambda done, total: progress(key, done, total)
+
+
+def run_task(
+    input_path: str,
+    out_dir: str,
+    settings: RunSettings,
+    command: Mapping[str, Any] | None,
+    topic: str | None = None,
+) -> dict[str, Any]:
+    """:func:`~playnano.run.run_one` on a Dask worker; stages go to event ``topic``.
+
+    Each finished stage is logged as ``[input, done, total]`` (``Worker.log_event``),
+    which the client's progress bar subscribes to.
+    """
+    stages = None
+    if topic is not None:
+        from distributed import get_worker
+
+        worker = get_worker()
+
+        def stages(done: int, total: int) -> None:
+            worker.log_event(topic, [input_path, done, total])
+
+    return run_one(input_path, out_dir, settings, command, stages)
 
 
 def run_dask(
@@ -81,33 +118,45 @@ def run_dask(
     *,
     workers: int,
     scheduler: str | None,
-) -> Iterator[dict[str, Any]]:
+    progress: Progress | None = None,
+) -> Generator[dict[str, Any], None, None]:
     """Run the jobs on a Dask cluster; yield records in the order they finish.
 
     With ``scheduler`` the jobs go to that cluster; otherwise an embedded
     ``LocalCluster`` of ``workers`` single-threaded worker processes is started and
-    shut down here.
+    shut down here. ``progress`` receives the workers' stage events (on the
+    client's event-loop thread).
     """
     from distributed import Client, LocalCluster, as_completed
 
     if not logging.getLogger("playnano").isEnabledFor(logging.INFO):
         logging.getLogger("distributed").setLevel(logging.WARNING)  # -v shows them
     cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="30s")
-    else:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # a free port: never clashes
-        )
-        client = Client(cluster)
     try:
+        if scheduler:
+            client = Client(scheduler, timeout="30s")
+        else:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # a free port: never clashes
+            )
+            client = Client(cluster)
         with client:
+            topic = None
+            if progress is not None:
+                topic = f"playnano-batch-{uuid.uuid4().hex}"
+                client.subscribe_topic(topic, lambda event: progress(*event[1]))
             futures = {
                 client.submit(
-                    run_one, j.input, j.out_dir, j.settings, command, pure=False
+                    run_task,
+                    j.input,
+                    j.out_dir,
+                    j.settings,
+                    command,
+                    topic,
+                    pure=False,
                 ): j
                 for j in jobs
             }
@@ -120,6 +169,8 @@ def run_dask(
                         yield _failed(job, exc)
             finally:
                 client.cancel(list(futures), force=True)
+                if topic is not None:
+                    client.unsubscribe_topic(topic)
     finally:
         if cluster is not None:
             cluster.close()

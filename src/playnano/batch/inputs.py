@@ -130,6 +130,27 @@ def discover(
     return list(unique.values())
 
 
+def holds_processed_layers(path: Path) -> bool:
+    """True when ``path``'s header says it holds processed layers (a bundle).
+
+    Such an input exported without steps keeps its ``_filtered`` name, as
+    ``process`` writes it. Only headers are read; an input whose header cannot be
+    read counts as unprocessed (it fails later, in its own task).
+    """
+    import warnings
+
+    from playnano.readers import _checked_reader, reader_for
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            describe = getattr(_checked_reader(reader_for(path)), "inspect", None)
+            layers = describe(path).layers if describe is not None else {}
+    except Exception:
+        return False
+    return any(k != "raw" for k in layers)
+
+
 def plan_tasks(
     inputs: Iterable[Path],
     output_folder: Path,
@@ -139,6 +160,9 @@ def plan_tasks(
     raw: bool,
 ) -> list[Task]:
     """Each input's output folder (mirroring the input tree) and output paths.
+
+    Without processing steps, a bundle that holds processed layers keeps its
+    ``_filtered`` name (its header is read for that).
 
     Raises
     ------
@@ -158,7 +182,8 @@ def plan_tasks(
     as_inputs = set(inputs)
     for inp in inputs:
         out_dir = out_root / inp.parent.relative_to(root)
-        stem = make_stem(base_name(inp), processed=processed, raw=raw)
+        done_before = not processed and not raw and holds_processed_layers(inp)
+        stem = make_stem(base_name(inp), processed=processed or done_before, raw=raw)
         outputs = tuple(out_dir / f"{stem}{entry.obj.suffix}" for entry, _ in plan)
         for out in outputs:
             if out in owner:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from playnano.io.atomic import TMP_PREFIX
 from playnano.provenance import utc_now
 
 REPORT_NAME = "batch-report.json"
@@ -102,18 +103,20 @@ class BatchReport:
         }
 
     def write(self, finished: bool = False) -> None:
-        """Write the report atomically (temporary file in the same folder, rename)."""
+        """Write the report atomically (temporary file in the same folder, rename).
+
+        The file gets the usual permissions (``0o666`` less the umask), as every
+        other output does.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=".playnano-partial-", suffix=".json", dir=self.path.parent
-        )
+        tmp = self.path.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}.json"
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with open(tmp, "x", encoding="utf-8") as fh:
                 json.dump(self.as_dict(finished), fh, indent=2)
                 fh.write("\n")
             os.replace(tmp, self.path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
     def table(self) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from playnano.batch.engine import (
     run_serial,
 )
 from playnano.batch.inputs import Task, discover, plan_tasks
+from playnano.batch.progress import FrameBar, frame_units
 from playnano.batch.report import DONE, REPORT_NAME, BatchReport
 from playnano.errors import OutputExistsError
 from playnano.run import RunSettings, processes
@@ -136,6 +138,15 @@ def run_batch(
     report_path = output_folder.resolve() / REPORT_NAME
     previous = {} if force else BatchReport.previous(report_path)
     fingerprint = settings.fingerprint()
+    # existing outputs that are not this batch's own are refused before any input
+    # is read (resume hashes the inputs next)
+    replace_own = _check_existing(
+        tasks,
+        BatchReport.previous(report_path) if force else previous,
+        fingerprint,
+        overwrite=settings.overwrite,
+        force=force,
+    )
     todo: list[Task] = []
     skipped: list[dict[str, Any]] = []
     for t in tasks:
@@ -144,13 +155,6 @@ def run_batch(
             todo.append(t)
         else:
             skipped.append({**rec, "status": "skipped"})
-    replace_own = _check_existing(
-        todo,
-        BatchReport.previous(report_path) if force else previous,
-        fingerprint,
-        overwrite=settings.overwrite,
-        force=force,
-    )
 
     n_workers = workers or os.cpu_count() or 1
     use_dask = bool(scheduler) or (n_workers > 1 and len(todo) > 1)
@@ -174,32 +178,47 @@ def run_batch(
 
     preexisting = {o for t in todo for o in t.outputs if o.exists()}
     jobs = make_jobs(todo, settings, replace_own)
-    records: Iterator[dict[str, Any]]
+    # no bar among -v's log lines, in a pipe or a log file, or with --quiet
+    show_bar = (
+        not quiet
+        and sys.stderr.isatty()
+        and not logging.getLogger("playnano").isEnabledFor(logging.INFO)
+    )
+    # the bar counts frames, read from the inputs' headers (only when it is shown)
+    units = (
+        frame_units(j.input for j in jobs) if show_bar else {j.input: 1 for j in jobs}
+    )
+    bar = FrameBar(units, engine, sys.stderr, hidden=not show_bar)
+    progress = bar.stage if show_bar else None
+    records: Generator[dict[str, Any], None, None]
     if use_dask:
-        records = run_dask(jobs, command, workers=n_workers, scheduler=scheduler)
+        records = run_dask(
+            jobs, command, workers=n_workers, scheduler=scheduler, progress=progress
+        )
     else:
-        records = run_serial(jobs, command)
-    show_bar = not quiet and sys.stderr.isatty()
+        records = run_serial(jobs, command, progress)
     try:
-        with click.progressbar(
-            length=max(len(jobs), 1),
-            label=f"{len(jobs)} inputs ({engine})",
-            file=sys.stderr,
-            hidden=not show_bar,
-        ) as bar:
+        held: list[str] = []  # warnings wait for the bar's line to end
+        with bar.shown():
             for rec in records:
                 report.update(rec)
-                bar.update(1)
+                bar.done(rec)
                 for message in [] if quiet else rec.get("warnings") or []:
-                    name = Path(rec["input"]).name
-                    click.echo(f"playnano: warning: {name}: {message}", err=True)
+                    line = f"playnano: warning: {Path(rec['input']).name}: {message}"
+                    if show_bar:
+                        held.append(line)
+                    else:
+                        click.echo(line, err=True)
+        for line in held:
+            click.echo(line, err=True)
     except KeyboardInterrupt:
-        if hasattr(records, "close"):
-            records.close()  # cancels the futures and shuts the local cluster down
+        records.close()  # cancels the futures and shuts the local cluster down
         clean_partials(sorted({t.out_dir for t in todo}))
         _settle_interrupted(todo, report, preexisting)
         report.interrupt()
         raise
+    finally:
+        records.close()  # whatever happened, no cluster outlives the batch
     report.write(finished=True)
     if not quiet or any(r["status"] not in DONE for r in report.records.values()):
         click.echo(report.table(), err=True)

@@ -4,11 +4,13 @@ Options are ``process``'s own (the same click options, reused, not copied). Ever
 is checked before any file is read: steps, formats, options, and every output path
 (two inputs writing one output is an error). Each input is one task; a failing input
 is recorded with its one-line error and the others go on. Exit 0 when every input
-succeeded, 3 when some failed, 1 when none did.
+succeeded, 3 when some failed (or wrote only some of their formats), 1 when none
+wrote anything.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
@@ -93,6 +95,11 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
     from playnano.batch.runner import run_batch
 
     ctx.obj["verbose"] = kw["verbose"]
+    verbose = kw["verbose"]
+    level = (
+        logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    )
+    logging.getLogger("playnano").setLevel(logging.ERROR if kw["quiet"] else level)
     settings, _, _ = checked_settings(
         **{k: kw[k] for k in _SHARED if k not in ("output_folder", "quiet", "verbose")}
     )
@@ -118,9 +125,8 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
         command=command,
     )
     t = report.totals()
-    good = t["ok"] + t["skipped"]
-    if good < t["inputs"]:
-        ctx.exit(EXIT_PARTIAL if good else 1)
+    if t["ok"] + t["skipped"] < t["inputs"]:  # a partial input wrote some formats
+        ctx.exit(EXIT_PARTIAL if t["ok"] + t["skipped"] + t["partial"] else 1)
 
 
 batch.params[1:1] = _process_options()

@@ -106,6 +106,13 @@ def build_stack(
         stack.masks = masks or {}
     except (StackError, TypeError, ValueError) as exc:
         raise ReadError(f"{path}: {exc}") from None
+    return finish_stack(path, stack, provenance, state_backups)
+
+
+def finish_stack(
+    path: Path, stack: AFMImageStack, provenance: Any, state_backups: Any
+) -> AFMImageStack:
+    """Give ``stack`` the provenance and state backups a file held (checked)."""
     if provenance is not None:
         if not isinstance(provenance, dict):
             raise ReadError(f"{path}: provenance is not a JSON object")
@@ -146,10 +153,32 @@ class BundleReader(ReaderBase):
             path.is_file() and self.has_suffix(path) and starts_with(path, *self.magics)
         )
 
+    def load_file_lazy(self, path: Path) -> AFMImageStack | None:
+        """Load the bundle's metadata now and its arrays on demand, or ``None``."""
+        return None
+
     def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
         """Load the bundle; ``channel``, if given, must be the one it holds."""
         path = Path(path)
-        stack = self.load_file(path)
+        return self._finish(path, self.load_file(path), channel)
+
+    def read_lazy(self, path: Path, channel: str | None = None) -> AFMImageStack | None:
+        """:meth:`read` with the frames read on demand; ``None`` when it cannot."""
+        path = Path(path)
+        stack = self.load_file_lazy(path)
+        if stack is None:
+            return None
+        try:
+            return self._finish(path, stack, channel)
+        except BaseException:
+            from playnano.formats._lazy_stack import close_stack
+
+            close_stack(stack)
+            raise
+
+    def _finish(
+        self, path: Path, stack: AFMImageStack, channel: str | None
+    ) -> AFMImageStack:
         if channel is not None:
             pick_channel(path, channel, [stack.channel], stack.channel)
         previous = stack.provenance.get("source") or {}

@@ -15,7 +15,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -343,8 +343,13 @@ def export_all(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     shared_options: Mapping[str, Any] | None = None,
     threads: int | None = None,
+    on_format: Callable[[int, int], None] | None = None,
 ) -> list[ExportResult]:
-    """Like :func:`export_bundles` but returns one result per format, errors included."""
+    """Like :func:`export_bundles` but returns one result per format, errors included.
+
+    ``on_format(done, total)`` is called as each format finishes (written or
+    failed), from the thread that wrote it.
+    """
     check_threads(threads)
     plan = plan_exports(
         formats, raw=raw, options=options, shared_options=shared_options
@@ -354,6 +359,8 @@ def export_all(
     check_output_folder(folder, [f"{stem}{e.obj.suffix}" for e, _ in plan])
     check_free_space(folder, estimate_bytes(afm_stack, [e for e, _ in plan], raw))
     full: list[DiskFullError] = []  # the first full disk stops every later format
+    finished: list[str] = []  # formats done, for on_format
+    finished_lock = threading.Lock()
 
     def run(stack: AFMImageStack, entry: Entry, opts: dict[str, Any]) -> ExportResult:
         result = ExportResult(entry.name)
@@ -375,6 +382,10 @@ def export_all(
             full.append(exc)  # stop: the next formats would fail too
         except PlaynanoError as exc:
             result.error = exc
+        if on_format is not None:
+            with finished_lock:
+                finished.append(entry.name)
+                on_format(len(finished), len(plan))
         return result
 
     # Formats after the last one that stores provenance change no other output: they

@@ -162,6 +162,8 @@ class Frames:
     images: list[Any] = field(default_factory=list)
     metas: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    #: The images' common dtype (of ``np.stack(images)``), also when not kept.
+    dtype: Any = None
 
     def record(self, stack: Any, skip_damaged: bool) -> None:
         """Put the skipped frames in the stack's source record (when asked to skip)."""
@@ -175,6 +177,8 @@ def read_frames(
     read_one: Callable[[Path, str | None], tuple[Any, dict[str, Any]]],
     channel: str | None,
     skip_damaged: bool = False,
+    *,
+    keep_images: bool = True,
 ) -> Frames:
     """Read every frame file with ``read_one(file, channel)`` -> (image, metadata).
 
@@ -182,7 +186,11 @@ def read_frames(
     with an error naming it, unless ``skip_damaged``: then it is left out, listed in
     :attr:`Frames.skipped` and warned about. A missing channel is never skipped.
     The metadata must hold the ``"channel"`` read; later frames read exactly it.
+    ``keep_images=False`` keeps only the first image (a lazy read checks every
+    frame now and reads the images again when asked).
     """
+    import numpy as np
+
     out = Frames()
     for index, f in enumerate(files):
         try:
@@ -211,7 +219,10 @@ def read_frames(
         channel = meta["channel"]
         out.files.append(f)
         out.indices.append(index)
-        out.images.append(image)
+        if keep_images or not out.images:
+            out.images.append(image)
+        seen = [] if out.dtype is None else [out.dtype]
+        out.dtype = np.result_type(*seen, image.dtype)
         out.metas.append(meta)
     if not out.images:
         raise ReadError(

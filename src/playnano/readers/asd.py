@@ -50,6 +50,7 @@ import numpy as np
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
 from playnano.plugins import hookimpl
+from playnano.readers._asd_frames import AsdFrames
 from playnano.readers._common import (
     ReaderBase,
     check_size,
@@ -256,6 +257,21 @@ def _finite(header: AsdHeader, key: str, what: str) -> float:
     return value
 
 
+def _checked_geometry(path: Path, header: AsdHeader) -> tuple[int, int, int]:
+    """``(frames, rows, columns)``; a ReadError when the file cannot hold them."""
+    n, ny, nx = header["n_frames"], header["y_pixels"], header["x_pixels"]
+    if n == 0:
+        raise ReadError(f"{path.name}: the header declares no frames")
+    check_size(
+        path,
+        header.file_size,
+        header.needed_bytes,
+        f"{len(header.channels)} channel(s) of {n} frames of {nx}x{ny} int16 "
+        f"data after a {header.data_offset}-byte header",
+    )
+    return n, ny, nx
+
+
 class AsdReader(ReaderBase):
     """Reads HS-AFM ``.asd`` videos (RIBM/Ando, versions 0-2) into a stack."""
 
@@ -282,16 +298,7 @@ class AsdReader(ReaderBase):
         path = Path(path)
         header = read_header(path)
         name = pick_channel(path, None, header.channels, DEFAULT_CHANNEL)
-        n, ny, nx = header["n_frames"], header["y_pixels"], header["x_pixels"]
-        if n == 0:
-            raise ReadError(f"{path.name}: the header declares no frames")
-        check_size(
-            path,
-            header.file_size,
-            header.needed_bytes,
-            f"{len(header.channels)} channel(s) of {n} frames of {nx}x{ny} int16 "
-            f"data after a {header.data_offset}-byte header",
-        )
+        n, ny, nx = _checked_geometry(path, header)
         frame_s = float(header["frame_time_ms"]) / 1000.0
         timed = math.isfinite(frame_s) and frame_s > 0
         return StackInfo(
@@ -305,49 +312,56 @@ class AsdReader(ReaderBase):
             timestamps=[i * frame_s if timed else None for i in range(n)],
         )
 
-    def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
-        """Read one channel of an ``.asd`` file (``TP`` unless told otherwise)."""
-        path = Path(path)
+    def _open(
+        self, path: Path, channel: str | None
+    ) -> tuple[AsdHeader, str, AsdFrames]:
+        """The header, channel and frames to read (no frame read yet)."""
         header = read_header(path)
         name = pick_channel(path, channel, header.channels, DEFAULT_CHANNEL)
         index = header.channels.index(name)
-        n, ny, nx = header["n_frames"], header["y_pixels"], header["x_pixels"]
-        if n == 0:
-            raise ReadError(f"{path.name}: the header declares no frames")
-        check_size(
-            path,
-            header.file_size,
-            header.needed_bytes,
-            f"{len(header.channels)} channel(s) of {n} frames of {nx}x{ny} int16 "
-            f"data after a {header.data_offset}-byte header",
-        )
+        n, ny, nx = _checked_geometry(path, header)
         try:
             volts, k, bipolar = _multiplier(header, name)
         except ReadError as exc:
             raise ReadError(f"{path.name}: {exc}") from None
         bits = header["ad_bits"]
         resolution = float(2**bits) if 1 <= bits <= 24 else 4096.0
-
-        fhl = int(header["frame_header_length"])
-        block = np.dtype(
-            [("h", f"V{fhl}"), ("z", "<i2", (ny, nx))]
-            if fhl
-            else [("z", "<i2", (ny, nx))]
-        )
         offset = header.data_offset + index * n * header.frame_bytes
-        levels = np.fromfile(path, dtype=block, count=n, offset=offset)["z"]
-        # In place, but in the same operation order as playnano 0.5.0 (AFMReader),
-        # so the values are bit for bit the same.
-        data = levels.astype(np.float64)
-        if bipolar:  # (V - 2 * level * V / 2**bits) * k
-            data *= 2.0
-            data *= volts
-            data /= resolution
-            np.subtract(volts, data, out=data)
-            data *= k
-        else:  # level * (-V / 2**bits * k)
-            data *= -volts / resolution * k
+        fhl = int(header["frame_header_length"])
+        frames = AsdFrames(
+            path, offset, (n, ny, nx), fhl, volts, k, bipolar, resolution
+        )
+        return header, name, frames
 
+    def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
+        """Read one channel of an ``.asd`` file (``TP`` unless told otherwise)."""
+        path = Path(path)
+        header, name, frames = self._open(path, channel)
+        try:
+            data = frames.read(0, frames.shape[0])
+        finally:
+            frames.close()
+        return self._stack(path, header, name, frames, data)
+
+    def read_lazy(self, path: Path, channel: str | None = None) -> AFMImageStack:
+        """Read the header now and the frames on demand (see :class:`AsdFrames`).
+
+        A file shorter than its header declares fails here, as in :meth:`read`.
+        """
+        path = Path(path)
+        header, name, frames = self._open(path, channel)
+        return self._stack(path, header, name, frames, None)
+
+    def _stack(
+        self,
+        path: Path,
+        header: AsdHeader,
+        name: str,
+        frames: AsdFrames,
+        data: np.ndarray | None,
+    ) -> AFMImageStack:
+        """The stack of ``data`` (lazily of ``frames`` when None) with its metadata."""
+        n, ny, nx = frames.shape
         pixel_nm = header["x_nm"] / nx
         frame_s = float(header["frame_time_ms"]) / 1000.0
         timed = math.isfinite(frame_s) and frame_s > 0  # else: times unknown
@@ -370,7 +384,12 @@ class AsdReader(ReaderBase):
             )
             for i in range(n)
         ]
-        stack = AFMImageStack(data, pixel_nm, name, path, meta)
+        if data is None:
+            from playnano.formats._lazy_stack import lazy_stack
+
+            stack = lazy_stack(path, frames, pixel_nm, name, meta)
+        else:
+            stack = AFMImageStack(data, pixel_nm, name, path, meta)
         set_source_details(
             stack,
             acquisition={
@@ -378,8 +397,8 @@ class AsdReader(ReaderBase):
                 "asd_scan_direction_raw": header["scan_direction"],
                 "asd_channels": header.channels,
                 "scan_range_nm": [header["x_nm"], header["y_nm"]],
-                "adc_range_v": volts,
-                "adc_bipolar": bipolar,
+                "adc_range_v": frames.volts,
+                "adc_bipolar": frames.bipolar,
             },
         )
         return stack

@@ -37,6 +37,7 @@ from playnano.readers._common import (
     printable,
     set_source_details,
 )
+from playnano.readers._h5jpk_frames import H5JpkFrames, scale_frames
 from playnano.readers._h5safety import checked_dataset, member
 
 DEFAULT_CHANNEL = "height_trace"
@@ -203,97 +204,128 @@ class H5JpkReader(ReaderBase):
 
         path = Path(path)
         with _open(h5py, path) as f:
-            m = _measurement(f, path)
-            channel_map = _channel_map(m, path)
-            name = pick_channel(path, channel, list(channel_map), DEFAULT_CHANNEL)
-            group = channel_map[name]
-            datasets = [k for k in group if k != "thumbnail"]
-            if not datasets:
-                raise ReadError(f"{path.name}: channel {name!r} holds no data")
-            dset = member(group, datasets[0], path, f"channel {name!r}")
-            if not isinstance(dset, h5py.Dataset):
-                raise ReadError(f"{path.name}: channel {name!r} holds no dataset")
-            width = _grid(m, "position-pattern.grid.ilength", path)
-            height = _grid(m, "position-pattern.grid.jlength", path)
-            length_m = finite(
-                path, _attr(m, "position-pattern.grid.ulength", path), "ulength"
+            frames, dset, details = self._channel(h5py, f, path, channel)
+            raw = np.asarray(
+                checked_dataset(dset, path, f"channel {frames.name!r}")[()]
             )
-            if length_m <= 0:
-                raise ReadError(
-                    f"{path.name}: the scan length (ulength) is not positive"
-                )
-            if len(dset.shape) != 2:
-                raise ReadError(
-                    f"{path.name}: channel {name!r} has shape {dset.shape}; expected "
-                    f"(pixels, frames) with {width}x{height} pixels per frame"
-                )
-            if dset.shape[0] != width * height:
-                raise ReadError(
-                    f"{path.name}: channel {name!r} holds {dset.shape[0]} values per "
-                    f"frame; the scan grid declares {width}x{height}"
-                )
-            if dset.dtype.kind not in "iuf":
-                raise ReadError(
-                    f"{path.name}: channel {name!r} holds {dset.dtype} values, "
-                    "not real numbers"
-                )
-            raw = np.asarray(checked_dataset(dset, path, f"channel {name!r}")[()])
-            attrs = group.attrs
-            multiplier = finite(
-                path,
-                attrs.get("net-encoder.scaling.multiplier", 1.0),
-                f"channel {name!r}'s scaling multiplier",
-            )
-            offset = finite(
-                path,
-                attrs.get("net-encoder.scaling.offset", 0.0),
-                f"channel {name!r}'s scaling offset",
-            )
-            unit_raw = attrs.get("net-encoder.scaling.unit.unit")
-            unit = None if unit_raw is None else _text(unit_raw)
-            line_rate = _line_rate(m.attrs.get("timing-settings.scanRate"))
-            motion = m.attrs.get("motion")
-            direction = None if motion is None else printable(_text(motion))
-            interlaced = _flag(
-                m.attrs.get(
-                    "environment.fast-imaging.feed-forward-parameters.yaxis.interlace",
-                    False,
-                )
-            )
-            n = raw.shape[1]
-            times, durations, starts, time_source = _timing(
-                m, path, n, height, line_rate, interlaced
-            )
+        _, height, width = frames.shape
+        data = scale_frames(
+            path, frames.name, raw, frames.multiplier, frames.offset, frames.to_nm,
+            height, width,
+        )  # fmt: skip
+        return _stack(path, frames, data, details)
 
-        to_nm = length_to_nm(unit)
-        with np.errstate(over="ignore", invalid="ignore"):
-            values = raw * multiplier + offset
-            if to_nm is not None and to_nm != 1.0:
-                values *= to_nm
-        finite_raw = raw.size if raw.dtype.kind in "iu" else np.isfinite(raw).sum()
-        if np.isfinite(values).sum() != finite_raw:
+    def read_lazy(self, path: Path, channel: str | None = None) -> AFMImageStack:
+        """Read the metadata now and the frames on demand (:class:`H5JpkFrames`).
+
+        The file and dataset checks of :meth:`read` run now; a scaling that
+        overflows is found block by block, at the read of its frames.
+        """
+        import h5py
+
+        path = Path(path)
+        with _open(h5py, path) as f:
+            frames, dset, details = self._channel(h5py, f, path, channel)
+            checked_dataset(dset, path, f"channel {frames.name!r}")
+        return _stack(path, frames, None, details)
+
+    def _channel(
+        self, h5py: Any, f: Any, path: Path, channel: str | None
+    ) -> tuple[H5JpkFrames, Any, dict[str, Any]]:
+        """The channel's frames (unread), its dataset and the stack's metadata."""
+        m = _measurement(f, path)
+        channel_map = _channel_map(m, path)
+        name = pick_channel(path, channel, list(channel_map), DEFAULT_CHANNEL)
+        group = channel_map[name]
+        datasets = [k for k in group if k != "thumbnail"]
+        if not datasets:
+            raise ReadError(f"{path.name}: channel {name!r} holds no data")
+        dset = member(group, datasets[0], path, f"channel {name!r}")
+        if not isinstance(dset, h5py.Dataset):
+            raise ReadError(f"{path.name}: channel {name!r} holds no dataset")
+        width = _grid(m, "position-pattern.grid.ilength", path)
+        height = _grid(m, "position-pattern.grid.jlength", path)
+        length_m = finite(
+            path, _attr(m, "position-pattern.grid.ulength", path), "ulength"
+        )
+        if length_m <= 0:
+            raise ReadError(f"{path.name}: the scan length (ulength) is not positive")
+        if len(dset.shape) != 2:
             raise ReadError(
-                f"{path.name}: channel {name!r}'s scaling (x {multiplier} + {offset}) "
-                "overflows the float64 range"
+                f"{path.name}: channel {name!r} has shape {dset.shape}; expected "
+                f"(pixels, frames) with {width}x{height} pixels per frame"
             )
-        frames = values.T.reshape(n, height, width)[:, ::-1, :]
-        pixel_nm = (length_m / width) * 1e9
-        meta = [
-            frame_entry(
-                times[i], pixel_nm, durations[i], starts[i], direction, line_rate
+        if dset.shape[0] != width * height:
+            raise ReadError(
+                f"{path.name}: channel {name!r} holds {dset.shape[0]} values per "
+                f"frame; the scan grid declares {width}x{height}"
             )
-            for i in range(n)
-        ]
-        stack = AFMImageStack(np.ascontiguousarray(frames), pixel_nm, name, path, meta)
-        set_source_details(
-            stack,
-            acquisition={
+        if dset.dtype.kind not in "iuf":
+            raise ReadError(
+                f"{path.name}: channel {name!r} holds {dset.dtype} values, "
+                "not real numbers"
+            )
+        attrs = group.attrs
+        multiplier = finite(
+            path,
+            attrs.get("net-encoder.scaling.multiplier", 1.0),
+            f"channel {name!r}'s scaling multiplier",
+        )
+        offset = finite(
+            path,
+            attrs.get("net-encoder.scaling.offset", 0.0),
+            f"channel {name!r}'s scaling offset",
+        )
+        unit_raw = attrs.get("net-encoder.scaling.unit.unit")
+        unit = None if unit_raw is None else _text(unit_raw)
+        line_rate = _line_rate(m.attrs.get("timing-settings.scanRate"))
+        motion = m.attrs.get("motion")
+        interlaced = _flag(
+            m.attrs.get(
+                "environment.fast-imaging.feed-forward-parameters.yaxis.interlace",
+                False,
+            )
+        )
+        n = dset.shape[1]
+        timing = _timing(m, path, n, height, line_rate, interlaced)
+        to_nm = length_to_nm(unit)
+        frames = H5JpkFrames(
+            path, dset.name, name, (n, height, width), multiplier, offset, to_nm
+        )
+        details = {
+            "timing": timing,
+            "pixel_nm": (length_m / width) * 1e9,
+            "direction": None if motion is None else printable(_text(motion)),
+            "line_rate": line_rate,
+            "acquisition": {
                 "bidirectional": interlaced,
                 "z_unit": "nm" if to_nm is not None else unit,
-                "frame_times_from": time_source,
+                "frame_times_from": timing[3],
             },
+        }
+        return frames, dset, details
+
+
+def _stack(
+    path: Path, frames: H5JpkFrames, data: np.ndarray | None, details: dict[str, Any]
+) -> AFMImageStack:
+    """The stack of ``data`` (lazily of ``frames`` when None) with its metadata."""
+    times, durations, starts, _ = details["timing"]
+    pixel_nm, direction = details["pixel_nm"], details["direction"]
+    meta = [
+        frame_entry(
+            times[i], pixel_nm, durations[i], starts[i], direction, details["line_rate"]
         )
-        return stack
+        for i in range(frames.shape[0])
+    ]
+    if data is None:
+        from playnano.formats._lazy_stack import lazy_stack
+
+        stack = lazy_stack(path, frames, pixel_nm, frames.name, meta)
+    else:
+        stack = AFMImageStack(data, pixel_nm, frames.name, path, meta)
+    set_source_details(stack, acquisition=details["acquisition"])
+    return stack
 
 
 @hookimpl

@@ -33,6 +33,7 @@ from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
 from playnano.plugins import hookimpl
 from playnano.readers._common import (
+    Frames,
     ReaderBase,
     check_size,
     direction_name,
@@ -302,6 +303,40 @@ class SpmReader(ReaderBase):
         """
         path = Path(path)
         found = read_frames(path, self._files(path), read_image, channel, skip_damaged)
+        return self._stack(path, found, skip_damaged, np.stack(found.images))
+
+    def read_lazy(
+        self, path: Path, channel: str | None = None, skip_damaged: bool = False
+    ) -> AFMImageStack:
+        """:meth:`read` with the frames read on demand, one file each.
+
+        Every frame file is read now (for its metadata, and to find damaged
+        frames as :meth:`read` does), but only the images of a block are kept.
+        """
+        from playnano.formats._lazy_stack import lazy_stack
+        from playnano.readers._folder_frames import FolderFrames
+
+        path = Path(path)
+        found = read_frames(
+            path, self._files(path), read_image, channel, skip_damaged,
+            keep_images=False,
+        )  # fmt: skip
+        shape = (len(found.files), *found.images[0].shape)
+        channel = found.metas[0]["channel"]
+        frames = FolderFrames(
+            path, found.files, read_image, channel, shape, found.dtype
+        )
+        return self._stack(path, found, skip_damaged, frames, lazy_stack)
+
+    def _stack(
+        self,
+        path: Path,
+        found: Frames,
+        skip_damaged: bool,
+        data: Any,
+        lazy_stack: Any = None,
+    ) -> AFMImageStack:
+        """The stack of ``data`` (a FolderFrames with ``lazy_stack``) and metadata."""
         files, images, metas, index = (
             found.files,
             found.images,
@@ -332,9 +367,11 @@ class SpmReader(ReaderBase):
             )
             for i, m in enumerate(metas)
         ]
-        stack = AFMImageStack(
-            np.stack(images), first["pixel_size_nm"], first["channel"], path, frames
-        )
+        args = (first["pixel_size_nm"], first["channel"], frames)
+        if lazy_stack is not None:
+            stack = lazy_stack(path, data, *args)
+        else:
+            stack = AFMImageStack(data, args[0], args[1], path, args[2])
         set_source_details(
             stack,
             acquisition={

@@ -56,9 +56,28 @@ class ZarrReader:
             Must match the stored channel (or, for a foreign image with a ``c``
             axis, an ``omero`` channel label); ``None`` takes the stored one.
         """
+        stack = self._read(Path(path), channel, lazy=False)
+        assert stack is not None
+        return stack
+
+    def read_lazy(self, path: Path, channel: str | None = None) -> AFMImageStack | None:
+        """:meth:`read` with the frames (and layers, masks) read on demand.
+
+        The metadata is read and checked now (a store with missing frame chunks
+        fails here, as in :meth:`read`); the arrays are
+        ``playnano.lazy.LazyFrames`` over :class:`~playnano_zarr._frames.ZarrFrames`,
+        which read only the chunks a block of frames touches. ``None`` with a
+        playnano too old to hold lazy stacks.
+        """
+        try:
+            from playnano.formats._lazy_stack import lazy_stack  # noqa: F401
+        except ImportError:  # a playnano without lazy stacks: read() instead
+            return None
+        return self._read(Path(path), channel, lazy=True)
+
+    def _read(self, path: Path, channel: str | None, *, lazy: bool) -> AFMImageStack:
         import zarr
 
-        path = Path(path)
         if not path.exists():
             raise ReadError(f"{path}: no such file or folder")
         attrs = layout.read_attributes(path) if path.is_dir() else None
@@ -72,8 +91,8 @@ class ZarrReader:
             ) from exc
         info = attrs.get(layout.PLAYNANO_KEY)
         if isinstance(info, dict):
-            return _read_playnano(root, path, info, channel)
-        return _read_ngff(root, path, attrs, channel)
+            return _read_playnano(root, path, info, channel, lazy)
+        return _read_ngff(root, path, attrs, channel, lazy)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -81,8 +100,8 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _load(root: Any, key: str, store: str, *, complete: bool) -> np.ndarray:
-    """Array ``key`` as numpy; ``complete`` refuses missing chunks (a truncated copy)."""
+def _array(root: Any, key: str, store: str, *, complete: bool) -> Any:
+    """Zarr array ``key``; ``complete`` refuses missing chunks (a truncated copy)."""
     import zarr
 
     try:
@@ -96,6 +115,12 @@ def _load(root: Any, key: str, store: str, *, complete: bool) -> np.ndarray:
             f"{store}: {key!r} has {arr.nchunks - arr.nchunks_initialized} of "
             f"{arr.nchunks} frame chunks missing (incomplete copy?)"
         )
+    return arr
+
+
+def _load(root: Any, key: str, store: str, *, complete: bool) -> np.ndarray:
+    """Array ``key`` as numpy; ``complete`` refuses missing chunks (a truncated copy)."""
+    arr = _array(root, key, store, complete=complete)
     try:
         return np.asarray(arr[...])
     except Exception as exc:
@@ -103,7 +128,7 @@ def _load(root: Any, key: str, store: str, *, complete: bool) -> np.ndarray:
 
 
 def _read_playnano(
-    root: Any, path: Path, info: dict[str, Any], channel: str | None
+    root: Any, path: Path, info: dict[str, Any], channel: str | None, lazy: bool
 ) -> AFMImageStack:
     from playnano.afm_stack import AFMImageStack
 
@@ -118,6 +143,8 @@ def _read_playnano(
     if channel is not None and channel.lower() != str(stored).lower():
         raise ChannelError(f"{store}: no channel {channel!r}; it holds {stored!r}")
     level = layout.LEVEL_PATH
+    if lazy:
+        return _lazy_playnano(root, path, info, stored)
     data = _load(root, level, store, complete=True)
     try:
         stack = AFMImageStack(
@@ -144,8 +171,55 @@ def _read_playnano(
     return stack
 
 
+def _lazy_playnano(
+    root: Any, path: Path, info: dict[str, Any], stored: Any
+) -> AFMImageStack:
+    """The store's stack with data, layers and masks as lazy frames."""
+    from playnano.formats._lazy_stack import lazy_stack
+
+    from playnano_zarr._frames import ZarrFrames
+
+    store, level = path.name, layout.LEVEL_PATH
+
+    def frames(key: str, complete: bool, as_bool: bool = False) -> ZarrFrames:
+        arr = _array(root, key, store, complete=complete)
+        if arr.ndim != 3:
+            raise ReadError(f"{store}: {key!r} is not a (t, y, x) array")
+        return ZarrFrames(store, key, arr, 0, {}, as_bool=as_bool)
+
+    try:
+        layers = {
+            k: frames(f"{node}/{level}", True)
+            for k, node in info.get("processed", {}).items()
+        }
+        masks = {
+            k: frames(f"{node}/{level}", False, as_bool=True)
+            for k, node in info.get("masks", {}).items()
+        }
+        stack = lazy_stack(
+            path,
+            frames(level, True),
+            info["pixel_size_nm"],
+            stored,
+            info.get("frame_metadata"),
+            layers=layers,
+            masks=masks,
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, ReadError):
+            raise
+        raise ReadError(
+            f"{store}: inconsistent playnano metadata ({_one_line(exc)})"
+        ) from exc
+    if isinstance(info.get("provenance"), dict):
+        stack.provenance = info["provenance"]
+    if isinstance(info.get("state_backups"), dict):
+        stack.state_backups = info["state_backups"]
+    return stack
+
+
 def _read_ngff(
-    root: Any, path: Path, attrs: dict[str, Any], channel: str | None
+    root: Any, path: Path, attrs: dict[str, Any], channel: str | None, lazy: bool
 ) -> AFMImageStack:
     from playnano.afm_stack import AFMImageStack
     from playnano.provenance import record_source
@@ -158,7 +232,7 @@ def _read_ngff(
     image = found[0]
     try:
         dataset = image["datasets"][0]
-        data = _load(root, dataset["path"], store, complete=False)
+        arr = _array(root, dataset["path"], store, complete=False)
         names = [a["name"] if isinstance(a, dict) else a for a in image.get("axes", [])]
         units = [
             a.get("unit") if isinstance(a, dict) else None
@@ -168,35 +242,46 @@ def _read_ngff(
         raise ReadError(
             f"{store}: malformed multiscales metadata ({_one_line(exc)})"
         ) from exc
+    shape = tuple(arr.shape)
     if not names:  # NGFF 0.1/0.2: implicit (t, c, z, y, x)
-        names = ["t", "c", "z", "y", "x"][-data.ndim :]
-        units = [None] * data.ndim
-    if len(names) != data.ndim or names[-2:] != ["y", "x"]:
+        names = ["t", "c", "z", "y", "x"][-len(shape) :]
+        units = [None] * len(shape)
+    if len(names) != len(shape) or names[-2:] != ["y", "x"]:
         raise ReadError(
             f"{store}: axes {names} do not end in y, x; playnano reads (t, y, x)"
         )
-    scale = _scale(image, dataset, data.ndim)
-    data, label = _select_channel(store, data, names, ome, channel)
+    scale = _scale(image, dataset, len(shape))
+    index, label = _select_channel(store, shape, names, ome, channel)
     t_axis = names.index("t") if "t" in names else None
-    kept = [n for n in names if n != "c"]
-    for ax, size in zip(kept, data.shape, strict=True):
-        if ax not in ("t", "y", "x") and size != 1:
+    for ax, size in zip(names, shape, strict=True):
+        if ax not in ("t", "c", "y", "x") and size != 1:
             raise ReadError(
                 f"{store}: axis {ax!r} has {size} planes; playnano reads (t, y, x)"
             )
-    data = data.reshape(
-        [s for s, n in zip(data.shape, kept, strict=True) if n in ("t", "y", "x")]
-    )
-    if t_axis is None:
-        data = data[np.newaxis]
     pixel_nm = scale[-1] * layout.SPACE_UNITS_NM.get(units[-1] or "nanometer", 1.0)
+    n_frames = shape[t_axis] if t_axis is not None else 1
     meta = None
     if t_axis is not None and units[t_axis] in layout.TIME_UNITS_S:
         dt = scale[t_axis] * layout.TIME_UNITS_S[units[t_axis]]
-        meta = [{"timestamp": i * dt} for i in range(data.shape[0])]
-    stack = AFMImageStack(
-        data, pixel_nm, label or image.get("name") or "data", path, meta
-    )
+        meta = [{"timestamp": i * dt} for i in range(n_frames)]
+    name = label or image.get("name") or "data"
+    fixed = {i: 0 for i, ax in enumerate(names) if ax not in ("t", "c", "y", "x")}
+    if index is not None:
+        fixed[names.index("c")] = index
+    if lazy:
+        from playnano.formats._lazy_stack import lazy_stack
+
+        from playnano_zarr._frames import ZarrFrames
+
+        source = ZarrFrames(store, dataset["path"], arr, t_axis, fixed)
+        stack = lazy_stack(path, source, pixel_nm, name, meta)
+    else:
+        data = _load(root, dataset["path"], store, complete=False)
+        if index is not None:
+            data = np.take(data, index, axis=names.index("c"))
+        stack = AFMImageStack(
+            data.reshape(n_frames, shape[-2], shape[-1]), pixel_nm, name, path, meta
+        )
     record_source(
         stack, path, "zarr", ngff_version=ome.get("version") or image.get("version")
     )
@@ -222,12 +307,12 @@ def _scale(image: dict[str, Any], dataset: dict[str, Any], ndim: int) -> list[fl
 
 def _select_channel(
     store: str,
-    data: np.ndarray,
+    shape: tuple[int, ...],
     names: list[str],
     ome: dict[str, Any],
     channel: str | None,
-) -> tuple[np.ndarray, str | None]:
-    """Drop a ``c`` axis by picking one channel; return the data and its label."""
+) -> tuple[int | None, str | None]:
+    """The index to read on a ``c`` axis (``None``: no such axis) and its label."""
     channels = (
         ome.get("omero", {}).get("channels", [])
         if isinstance(ome.get("omero"), dict)
@@ -239,9 +324,8 @@ def _select_channel(
     if "c" not in names:
         if channel is not None and labels and channel not in labels:
             raise ChannelError(f"{store}: no channel {channel!r}; it holds {labels}")
-        return data, channel or (labels[0] if labels else None)
-    c = names.index("c")
-    n = data.shape[c]
+        return None, channel or (labels[0] if labels else None)
+    n = shape[names.index("c")]
     if channel is None:
         if n != 1:
             raise ChannelError(
@@ -252,7 +336,7 @@ def _select_channel(
         index = labels.index(channel)
     else:
         raise ChannelError(f"{store}: no channel {channel!r}; it holds {labels or n}")
-    return np.take(data, index, axis=c), labels[index] if index < len(labels) else None
+    return index, labels[index] if index < len(labels) else None
 
 
 @hookimpl

@@ -225,21 +225,9 @@ class H5BundleReader(_reading.BundleReader):
         """Load the bundle with :func:`load_h5_bundle`."""
         return load_h5_bundle(path)
 
-    def read_lazy(self, path: Path, channel: str | None = None) -> AFMImageStack:
+    def load_file_lazy(self, path: Path) -> AFMImageStack:
         """The bundle with frames read on demand (:func:`load_h5_bundle_lazy`)."""
-        from playnano.readers._common import pick_channel
-
-        path = Path(path)
-        stack = load_h5_bundle_lazy(path)
-        try:
-            if channel is not None:
-                pick_channel(path, channel, [stack.channel], stack.channel)
-        except BaseException:
-            stack.close()
-            raise
-        previous = stack.provenance.get("source") or {}
-        stack.provenance["source"] = {"previous_source": previous} if previous else {}
-        return stack
+        return load_h5_bundle_lazy(path)
 
     def inspect(self, path: Path) -> StackInfo:
         """Describe the file from its metadata (see :mod:`.info`)."""

@@ -38,6 +38,10 @@ class Member:
     info: zipfile.ZipInfo
     shape: tuple[int, ...]
     dtype: np.dtype
+    #: True when the array is stored in Fortran (column-major) order.
+    fortran: bool = False
+    #: Bytes of the ``.npy`` magic and header before the array's values.
+    header_bytes: int = 0
 
 
 def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
@@ -84,7 +88,7 @@ def _header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> Member:
                 if version == (1, 0)
                 else fmt.read_array_header_2_0
             )
-            shape, _fortran, dtype = read(fh)
+            shape, fortran, dtype = read(fh)
             header_bytes = fh.tell()
     except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ReadError(f"{path}: member {key!r} is unreadable ({exc})") from None
@@ -95,7 +99,7 @@ def _header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> Member:
                 f"{path}: member {key!r} declares {shape} {dtype} ({nbytes} bytes) "
                 f"but holds {info.file_size - header_bytes}"
             )
-    return Member(key, info, tuple(shape), dtype)
+    return Member(key, info, tuple(shape), dtype, bool(fortran), header_bytes)
 
 
 def declared(zf: zipfile.ZipFile, path: Path) -> dict[str, Member]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.errors import ReadError
+from playnano.errors import ReadError, StackError
 from playnano.formats import _reading
 from playnano.formats.npz import _members, layout
 from playnano.formats.npz._pickle import UnsafePickle, string_from_pickle
@@ -72,7 +72,23 @@ def load_npz_bundle(path: str | Path, channel: str | None = None) -> AFMImageSta
         Data, processed layers, masks, frame metadata, provenance and state backups
         as stored, in their own dtypes.
     """
-    p = _reading.existing(path)
+    stack = _load(_reading.existing(path), lazy=False)
+    assert stack is not None
+    return stack
+
+
+def load_npz_bundle_lazy(path: str | Path) -> AFMImageStack | None:
+    """:func:`load_npz_bundle` with data, layers and masks read on demand.
+
+    The metadata is read and every member's declaration checked now; the arrays
+    are :class:`~playnano.lazy.LazyFrames` over
+    :class:`~playnano.formats.npz._frames.NpyMemberFrames`. ``None`` when an
+    array is stored in Fortran order (its frames are not contiguous).
+    """
+    return _load(_reading.existing(path), lazy=True)
+
+
+def _load(p: Path, *, lazy: bool) -> AFMImageStack | None:
     try:
         zf = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -115,10 +131,17 @@ def load_npz_bundle(path: str | Path, channel: str | None = None) -> AFMImageSta
                 (layout.MASK_PREFIX, masks),
             ):
                 if key.startswith(prefix):
-                    arr = get(key)
-                    if not isinstance(arr, np.ndarray) or arr.dtype.hasobject:
-                        raise ReadError(f"{p}: {key!r} is not a numeric array")
-                    into[key[len(prefix) :]] = arr
+                    into[key[len(prefix) :]] = key
+        arrays = [layout.DATA, *layers.values(), *masks.values()]
+        for key in arrays:
+            if members[key].dtype.hasobject:
+                what = "'data'" if key == layout.DATA else repr(key)
+                raise ReadError(f"{p}: {what} is not a numeric array")
+        if lazy:
+            if any(members[key].fortran for key in arrays):
+                return None
+            return _lazy_bundle(p, members, layers, masks, pixel_size, channel_name,
+                                frame_metadata, provenance, backups)  # fmt: skip
         return _reading.build_stack(
             p,
             get(layout.DATA),
@@ -127,9 +150,49 @@ def load_npz_bundle(path: str | Path, channel: str | None = None) -> AFMImageSta
             frame_metadata,
             provenance,
             state_backups=backups,
-            layers=layers,
-            masks=masks,
+            layers={name: get(key) for name, key in layers.items()},
+            masks={name: get(key) for name, key in masks.items()},
         )
+
+
+def _lazy_bundle(
+    p: Path,
+    members: dict[str, _members.Member],
+    layers: dict[str, str],
+    masks: dict[str, str],
+    pixel_size: Any,
+    channel: str,
+    frame_metadata: Any,
+    provenance: Any,
+    backups: Any,
+) -> AFMImageStack:
+    """The bundle's stack with its arrays as LazyFrames over its members."""
+    from playnano.formats._lazy_stack import close_stack, lazy_stack
+    from playnano.formats.npz._frames import NpyMemberFrames
+
+    if not isinstance(frame_metadata, list):
+        raise ReadError(f"{p}: frame metadata is not a JSON list")
+    try:
+        size = float(np.asarray(pixel_size).item())
+    except (TypeError, ValueError) as exc:
+        raise ReadError(f"{p}: {exc}") from None
+    try:
+        stack = lazy_stack(
+            p,
+            NpyMemberFrames(p, members[layout.DATA]),
+            size,
+            channel,
+            frame_metadata,
+            layers={k: NpyMemberFrames(p, members[m]) for k, m in layers.items()},
+            masks={k: NpyMemberFrames(p, members[m]) for k, m in masks.items()},
+        )
+    except (StackError, TypeError, ValueError) as exc:  # as build_stack says it
+        raise ReadError(f"{p}: {exc}") from None
+    try:
+        return _reading.finish_stack(p, stack, provenance, backups)
+    except ReadError:
+        close_stack(stack)
+        raise
 
 
 class NpzBundleReader(_reading.BundleReader):
@@ -144,6 +207,10 @@ class NpzBundleReader(_reading.BundleReader):
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the bundle with :func:`load_npz_bundle`."""
         return load_npz_bundle(path)
+
+    def load_file_lazy(self, path: Path) -> AFMImageStack | None:
+        """Load the bundle with :func:`load_npz_bundle_lazy`."""
+        return load_npz_bundle_lazy(path)
 
     def inspect(self, path: Path) -> StackInfo:
         """Describe the file from its metadata (see :mod:`.info`)."""

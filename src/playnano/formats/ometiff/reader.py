@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.errors import ReadError
+from playnano.errors import ReadError, StackError
 from playnano.formats import _reading
 from playnano.formats.ometiff import layout
+from playnano.formats.ometiff._frames import TiffFrames
 from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -23,16 +24,21 @@ if TYPE_CHECKING:
     from playnano.info import StackInfo
 
 
-def _frames_tyx(path: Path, data: np.ndarray, axes: str) -> np.ndarray:
-    """(frames, height, width) from a series: size-1 axes dropped, YX kept last."""
-    keep = [i for i, ax in enumerate(axes) if ax in "YX" or data.shape[i] != 1]
-    data = data.reshape([data.shape[i] for i in keep])
+def _tyx_shape(path: Path, shape: tuple[int, ...], axes: str) -> tuple[int, ...]:
+    """(frames, height, width) of a series: size-1 axes dropped, YX kept last."""
+    keep = [i for i, ax in enumerate(axes) if ax in "YX" or shape[i] != 1]
+    kept = tuple(shape[i] for i in keep)
     axes = "".join(axes[i] for i in keep)
     if axes == "YX":
-        return data[np.newaxis]
+        return (1, *kept)
     if len(axes) == 3 and axes.endswith("YX"):
-        return data
+        return kept
     raise ReadError(f"{path}: image axes {axes!r} are not a single-channel stack")
+
+
+def _frames_tyx(path: Path, data: np.ndarray, axes: str) -> np.ndarray:
+    """(frames, height, width) from a series: size-1 axes dropped, YX kept last."""
+    return data.reshape(_tyx_shape(path, data.shape, axes))
 
 
 def _check_ome_sizes(
@@ -67,8 +73,15 @@ def _check_ome_sizes(
             )
 
 
-def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
-    """Frames as (T, H, W), the values of tags 65000/65002, and the OME-XML."""
+def _read_tiff(
+    p: Path, lazy: bool = False
+) -> tuple[np.ndarray | TiffFrames | None, dict[int, Any], str | None]:
+    """Frames as (T, H, W), the values of tags 65000/65002, and the OME-XML.
+
+    ``lazy`` gives the frames as a :class:`TiffFrames` once the file has passed
+    the same checks (IFD chain, OME sizes, every page within the file), or as
+    ``None`` when the frames are not one page each.
+    """
     import tifffile
 
     from playnano.readers._common import tifffile_guard
@@ -84,9 +97,15 @@ def _read_tiff(p: Path) -> tuple[np.ndarray, dict[int, Any], str | None]:
                 raise ReadError(f"{p}: holds no image")
             series = tif.series[0]
             check_series(p, series)
-            data = _frames_tyx(p, series.asarray(), series.axes)
             if not isinstance(first, tifffile.TiffPage):
                 raise ReadError(f"{p}: first page is unreadable")
+            data: np.ndarray | TiffFrames | None
+            if lazy:  # one page per frame, else None: read() it
+                t, h, w = _tyx_shape(p, tuple(series.shape), series.axes)
+                pages = len(series.pages)
+                data = TiffFrames(p, (t, h, w), series.dtype) if pages == t else None
+            else:
+                data = _frames_tyx(p, series.asarray(), series.axes)
             codes = (layout.PROVENANCE_TAG, layout.PLAYNANO_TAG)
             tags = {c: first.tags[c].value for c in codes if c in first.tags}
             return data, tags, tif.ome_metadata
@@ -147,8 +166,25 @@ def load_ome_tiff_stack(path: str | Path, channel: str | None = None) -> AFMImag
         Frames in the file's dtype, pixel size, timestamps, channel and provenance
         (tag 65000). Full frame metadata is restored when playnano's own tag is there.
     """
-    p = _reading.existing(path)
-    data, tags, xml = _read_tiff(p)
+    stack = _load(_reading.existing(path), channel, lazy=False)
+    assert stack is not None
+    return stack
+
+
+def load_ome_tiff_stack_lazy(
+    path: str | Path, channel: str | None = None
+) -> AFMImageStack | None:
+    """:func:`load_ome_tiff_stack` with the pages read on demand (:class:`TiffFrames`).
+
+    ``None`` when the frames are not one page each.
+    """
+    return _load(_reading.existing(path), channel, lazy=True)
+
+
+def _load(p: Path, channel: str | None, *, lazy: bool) -> AFMImageStack | None:
+    data, tags, xml = _read_tiff(p, lazy)
+    if data is None:
+        return None
     prov_tag, own_tag = layout.PROVENANCE_TAG, layout.PLAYNANO_TAG
     provenance = (
         _reading.parse_json(p, f"tag {prov_tag}", tags[prov_tag])
@@ -184,6 +220,18 @@ def load_ome_tiff_stack(path: str | Path, channel: str | None = None) -> AFMImag
         ]
     names = (ome_channel, own.get("channel"), channel, _reading.DEFAULT_CHANNEL)
     name = next(c for c in names if c is not None)
+    if isinstance(data, TiffFrames):
+        from playnano.formats._lazy_stack import lazy_stack
+
+        try:
+            stack = lazy_stack(p, data, size_nm, str(name), frame_metadata)
+        except (StackError, TypeError, ValueError) as exc:  # as build_stack says it
+            raise ReadError(f"{p}: {exc}") from None
+        try:
+            return _reading.finish_stack(p, stack, provenance, None)
+        except ReadError:
+            stack.data.close()  # type: ignore[attr-defined]
+            raise
     return _reading.build_stack(p, data, size_nm, str(name), frame_metadata, provenance)
 
 
@@ -201,6 +249,10 @@ class OmeTiffReader(_reading.BundleReader):
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the stack with :func:`load_ome_tiff_stack`."""
         return load_ome_tiff_stack(path)
+
+    def load_file_lazy(self, path: Path) -> AFMImageStack | None:
+        """Load the metadata now and the pages on demand (:class:`TiffFrames`)."""
+        return load_ome_tiff_stack_lazy(path)
 
     def inspect(self, path: Path) -> StackInfo:
         """Describe the file from its metadata (see :mod:`.info`)."""

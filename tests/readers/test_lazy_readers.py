@@ -1,0 +1,194 @@
+"""read_lazy: metadata now, frames on demand, bit for bit what read() gives.
+
+For every real file family and generated bundles: every frame read lazily (blocks of
+1, 7 and all frames, out of order) equals read()'s, the metadata is read()'s, and the
+files are closed once the lazy stack is closed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playnano.formats._lazy_stack import close_stack, lazy_arrays
+from playnano.lazy import FrameSource, LazyFrames
+from playnano.plugins.reader import Reader
+from playnano.readers import reader_for
+from playnano.readers.tiff import TiffReader
+from tests.readers.lazy_helpers import (
+    REAL,
+    assert_stacks_match,
+    bundle,
+    open_fds,
+    real_path,
+)
+
+REAL_CASES = [(key, ch) for key, (_, channels) in REAL.items() for ch in channels]
+BUNDLES = ["npz stored", "npz deflated", "ome-tiff"]
+
+
+def _reader(path: Path) -> Reader:
+    return reader_for(path).obj
+
+
+@pytest.mark.parametrize(("key", "channel"), REAL_CASES)
+def test_real_files_read_lazily_as_read(
+    afm_data: Path, tmp_path: Path, key: str, channel: str | None
+) -> None:
+    path = real_path(afm_data, key, tmp_path)
+    reader = _reader(path)
+    full = reader.read(path, channel=channel)
+    lazy = reader.read_lazy(path, channel=channel)
+    assert isinstance(lazy.data, LazyFrames)
+    assert isinstance(lazy.data.source, FrameSource)
+    assert lazy.channel == full.channel == (channel or full.channel)
+    assert_stacks_match(lazy, full)
+    close_stack(lazy)
+
+
+@pytest.mark.parametrize("kind", BUNDLES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16])
+def test_bundles_read_lazily_as_read(tmp_path: Path, kind: str, dtype: type) -> None:
+    path = bundle(tmp_path, kind, dtype=dtype)
+    reader = _reader(path)
+    full, lazy = reader.read(path), reader.read_lazy(path)
+    if kind.startswith("npz"):  # layers and masks are lazy too
+        assert full.processed and full.masks
+        assert len(lazy_arrays(lazy)) == 1 + len(full.processed) + len(full.masks)
+    assert_stacks_match(lazy, full)
+    close_stack(lazy)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("kind", BUNDLES)
+def test_bundles_of_one_and_two_frames(tmp_path: Path, kind: str, n: int) -> None:
+    path = bundle(tmp_path, kind, n=n)
+    reader = _reader(path)
+    lazy = reader.read_lazy(path)
+    assert_stacks_match(lazy, reader.read(path))
+    close_stack(lazy)
+
+
+def test_compressed_ome_tiff_pages_are_decoded(tmp_path: Path) -> None:
+    """Pages written with deflate (by tifffile, not our exporter) read lazily."""
+    import tifffile
+
+    data = np.arange(6 * 5 * 4, dtype=np.float32).reshape(6, 5, 4) ** 1.5
+    path = tmp_path / "z.ome.tif"
+    tifffile.imwrite(
+        path,
+        data,
+        ome=True,
+        compression="zlib",
+        photometric="minisblack",
+        metadata={"axes": "TYX", "PhysicalSizeX": 0.002, "PhysicalSizeXUnit": "µm"},
+    )
+    with tifffile.TiffFile(path) as tif:
+        assert tif.pages.first.compression == tifffile.COMPRESSION.ADOBE_DEFLATE
+    reader = _reader(path)
+    lazy = reader.read_lazy(path)
+    assert_stacks_match(lazy, reader.read(path))
+    assert np.asarray(lazy.data).tobytes() == data.tobytes()
+    close_stack(lazy)
+
+
+@pytest.mark.parametrize("kind", [*BUNDLES, "asd", "h5-jpk", "jpk folder"])
+def test_files_are_closed_after_close(
+    afm_data: Path, tmp_path: Path, kind: str
+) -> None:
+    real = {"asd": "asd v1", "h5-jpk": "h5-jpk", "jpk folder": "jpk folder"}
+    if kind in real:
+        path = real_path(afm_data, real[kind], tmp_path)
+    else:
+        path = bundle(tmp_path, kind)
+    stack = _reader(path).read_lazy(path)
+    assert open_fds(path) == []  # nothing held open before the first read
+    for arr in lazy_arrays(stack):
+        arr[-1], arr[0]
+    if kind != "jpk folder":  # a folder's frame files are read and closed at once
+        assert open_fds(path)
+    close_stack(stack)
+    assert open_fds(path) == []
+
+
+def test_closed_stack_can_be_read_again(tmp_path: Path) -> None:
+    """close() releases the file; a later read opens it again (nothing is lost)."""
+    path = bundle(tmp_path, "npz stored")
+    reader = _reader(path)
+    stack = reader.read_lazy(path)
+    first = stack.data[3].copy()
+    close_stack(stack)
+    assert stack.data[3].tobytes() == first.tobytes()
+    close_stack(stack)
+
+
+def test_bundle_channel_is_checked(tmp_path: Path) -> None:
+    from playnano.errors import ChannelError
+
+    path = bundle(tmp_path, "npz stored")
+    with pytest.raises(ChannelError, match=r"b\.npz: no channel 'phase'"):
+        _reader(path).read_lazy(path, channel="phase")
+    assert open_fds(path) == []
+
+
+def test_fortran_ordered_npz_falls_back_to_read(tmp_path: Path) -> None:
+    """A member in Fortran order has no contiguous frames: read_lazy says None."""
+    import zipfile
+
+    path = bundle(tmp_path, "npz stored")
+    fortran = tmp_path / "f.npz"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(fortran, "w") as dst:
+        for info in src.infolist():
+            if info.filename == "data.npy":
+                arr = np.load(src.open(info))
+                with dst.open("data.npy", "w") as fh:
+                    np.lib.format.write_array(fh, np.asfortranarray(arr))
+            else:
+                dst.writestr(info, src.read(info))
+    reader = _reader(fortran)
+    assert reader.read_lazy(fortran) is None
+    assert reader.read(fortran).data.tobytes() == reader.read(path).data.tobytes()
+
+
+def test_readers_without_read_lazy_keep_working(tmp_path: Path) -> None:
+    """The plain TIFF reader has no read_lazy: a caller falls back to read()."""
+    import tifffile
+
+    path = tmp_path / "plain.tif"
+    data = np.arange(2 * 4 * 3, dtype=np.uint16).reshape(2, 4, 3)
+    tifffile.imwrite(
+        path,
+        data,
+        photometric="minisblack",
+        resolution=(1e7, 1e7),
+        resolutionunit="CENTIMETER",
+    )
+    reader = TiffReader()
+    assert not hasattr(reader, "read_lazy")
+    read_lazy = getattr(reader, "read_lazy", None)
+    stack = (read_lazy(path) if read_lazy else None) or reader.read(path)
+    assert np.asarray(stack.data).tobytes() == data.tobytes()
+
+
+def test_every_builtin_reader_says_whether_it_reads_lazily() -> None:
+    """docs/reading.rst "Frames on demand" has one line per builtin reader, and
+    says "not lazy" exactly for those without read_lazy."""
+    from playnano.plugins.registry import readers
+
+    text = (Path(__file__).parents[2] / "docs" / "reading.rst").read_text("utf-8")
+    section = text.split("Frames on demand\n")[1].split("\nConventions\n")[0]
+    lines = {
+        line.split("``")[1]: line
+        for line in section.replace("\n  ", " ").splitlines()
+        if line.startswith("- ``")
+    }
+    for entry in readers().entries():
+        if not entry.plugin.builtin:
+            continue
+        line = next((v for k, v in lines.items() if k == entry.name), None)
+        if line is None:  # listed with another reader: "``jpk-folder``, ``spm``"
+            line = next(v for v in lines.values() if f"``{entry.name}``" in v)
+        lazy = hasattr(entry.obj, "read_lazy")
+        assert ("not lazy" in line) != lazy, entry.name
