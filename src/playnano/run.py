@@ -178,10 +178,9 @@ def read_input(
         lazy = _wants_blocks(Path(path), settings, available)
         stack = load(path, lazy=lazy, **opts)
         if settings.blocks and not stack.is_lazy:
-            why = "with --skip-damaged-frames" if settings.skip_damaged else ""
             warnings.warn(
                 f"{Path(path).name}: its reader cannot read this file a block at a "
-                f"time{why and ' ' + why}; reading it into memory",
+                "time; reading it into memory",
                 PlaynanoWarning,
                 stacklevel=2,
             )
@@ -192,25 +191,40 @@ def read_input(
 
 
 def _wants_blocks(path: Path, settings: RunSettings, available: int | None) -> bool:
-    """Whether to read ``path`` lazily; an undecided case peeks at its shape."""
+    """Whether to read ``path`` lazily; an undecided case looks at its shape."""
     from playnano.processing.pipeline import validate_steps
     from playnano.readers import reader_for
 
-    if settings.blocks is not None or settings.skip_damaged:
-        return bool(settings.blocks) and not settings.skip_damaged
+    if settings.blocks is not None:
+        return settings.blocks
     resolved = validate_steps(list(settings.steps))
     if any(r.spec.kind == "stack" for r in resolved):
         return False
     try:
-        read_lazy = getattr(reader_for(path).obj, "read_lazy", None)
-        probe = read_lazy(path, channel=settings.channel) if read_lazy else None
+        reader = reader_for(path).obj
+        if getattr(reader, "read_lazy", None) is None:
+            return False
+        shape, itemsize = _shape_of(path, reader, settings.channel)
     except Exception:  # reading it in memory reports the error
         return False
-    if probe is None:
-        return False
-    shape, itemsize = probe.data.shape, probe.data.dtype.itemsize
-    probe.close()  # metadata only: the file is opened again to be read
     return use_blocks(settings, resolved, shape, itemsize, available)
+
+
+def _shape_of(path: Path, reader: Any, channel: str | None) -> tuple[Any, int]:
+    """Frames shape and itemsize: from ``inspect`` (metadata), else a lazy open."""
+    import numpy as np
+
+    inspect = getattr(reader, "inspect", None)
+    if inspect is not None:
+        info = inspect(path).data
+        return tuple(info.shape), np.dtype(info.dtype).itemsize
+    probe = reader.read_lazy(path, channel=channel)
+    if probe is None:
+        raise ValueError("not lazily readable")
+    try:
+        return probe.data.shape, probe.data.dtype.itemsize
+    finally:
+        probe.close()
 
 
 def convert_stack(

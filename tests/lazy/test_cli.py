@@ -117,3 +117,27 @@ def test_an_interrupted_block_run_closes_its_input(bundle, tmp_path, monkeypatch
     assert r.exit_code == 130, r.output
     with h5py.File(bundle, "r+"):  # not held open by the interrupted run
         pass
+
+
+def test_a_frame_folder_with_skip_damaged_goes_the_block_path(afm_data, tmp_path):
+    src = afm_data / "jpk_folder" / "streptavidin_hs"
+    for mode in ("--blocks", "--in-memory"):
+        r = run(
+            "process",
+            src,
+            "-p",
+            "remove_plane",
+            "-e",
+            "npz",
+            "-o",
+            tmp_path / mode,
+            "--skip-damaged-frames",
+            mode,
+        )
+        assert r.exit_code == 0, r.output
+        assert "reading it into memory" not in r.output
+    a = np.load(tmp_path / "--blocks" / "streptavidin_hs_filtered.npz")
+    b = np.load(tmp_path / "--in-memory" / "streptavidin_hs_filtered.npz")
+    with a, b:
+        assert a["data"].shape[0] == 3
+        assert a["data"].tobytes() == b["data"].tobytes()

@@ -153,7 +153,7 @@ def load(
         Read the frames on demand when the reader can (its ``read_lazy``; see
         :mod:`playnano.lazy`): ``data``, stored layers and masks are then
         :class:`~playnano.lazy.LazyFrames` and ``stack.close()`` releases the
-        file. Otherwise (or with ``skip_damaged``) the frames are read now.
+        file. Otherwise the frames are read now.
 
     Returns
     -------
@@ -183,9 +183,10 @@ def load(
                 "(frame-folder readers can)"
             )
         options["skip_damaged"] = True
-    read_lazy = getattr(reader, "read_lazy", None) if lazy and not options else None
+    # folder readers' read_lazy takes skip_damaged too (only they can skip frames)
+    read_lazy = getattr(reader, "read_lazy", None) if lazy else None
     try:
-        stack = read_lazy(p, channel=channel) if read_lazy is not None else None
+        stack = read_lazy(p, channel=channel, **options) if read_lazy else None
         if stack is None:
             stack = reader.read(p, channel=channel, **options)
     except StackError as exc:  # the reader built a stack from values it did not check
