@@ -122,7 +122,8 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """`playnano process` end to end against its limits (and 0.5.0 if set); GIF speed."""
+    """`playnano process` end to end against its limits (and 0.5.0 if set); GIF speed;
+    batch workers; the block path's peak RSS on a 4 GiB bundle."""
     session.install("-e", ".[dask]")
     # posargs go to the end-to-end benchmark: `nox -s bench -- --size M`
     session.run(
@@ -131,6 +132,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "benchmarks" / "bench_gif.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_batch.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_lazy_read.py"))
+    # stacks larger than memory: a 4 GiB bundle through the block path (~12 GiB disk)
+    session.run("python", str(ROOT / "benchmarks" / "bench_ooc.py"))
 
 
 @nox.session(python=False)

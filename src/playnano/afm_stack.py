@@ -26,10 +26,17 @@ FRAME_METADATA_KEYS: tuple[str, ...] = (
 _FLOAT_KEYS = ("timestamp", "frame_pixel_size_nm", "frame_duration_s", "line_rate")
 
 
+def _as_frames(arr: object) -> Any:
+    """``arr`` itself when it is a :class:`~playnano.lazy.LazyFrames`, else an array."""
+    from playnano.lazy import LazyFrames
+
+    return arr if isinstance(arr, LazyFrames) else np.asarray(arr)
+
+
 def _check_layer(name: object, arr: object, *, what: str) -> np.ndarray:
     if not isinstance(name, str) or not name:
         raise StackError(f"{what} names must be non-empty strings; got {name!r}")
-    a = np.asarray(arr)
+    a = _as_frames(arr)
     if a.ndim != 3:
         raise StackError(
             f"{what} {name!r} must be a 3D (frames, height, width) array; "
@@ -39,7 +46,11 @@ def _check_layer(name: object, arr: object, *, what: str) -> np.ndarray:
 
 
 class LayerDict(dict[str, np.ndarray]):
-    """Processed layers by name; each must be a 3D (frames, height, width) array."""
+    """Processed layers by name; each a 3D (frames, height, width) array.
+
+    A layer may also be a :class:`~playnano.lazy.LazyFrames` (frames read or
+    computed on demand; see :mod:`playnano.lazy`).
+    """
 
     _what = "processed layer"
 
@@ -142,8 +153,11 @@ class AFMImageStack:
 
     Parameters
     ----------
-    data : numpy.ndarray
-        Heights as a (frames, height, width) array. Its dtype is kept.
+    data : numpy.ndarray or playnano.lazy.LazyFrames
+        Heights as a (frames, height, width) array. Its dtype is kept. A
+        :class:`~playnano.lazy.LazyFrames` makes a *lazy* stack: frames are read
+        (and processed layers computed) a block at a time, never all at once;
+        :meth:`close` releases its files.
     pixel_size_nm : float
         Size of one pixel in nanometres; positive and finite.
     channel : str
@@ -188,14 +202,17 @@ class AFMImageStack:
         file_path: str | Path | None,
         frame_metadata: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
-        arr = np.asarray(data)
+        arr = _as_frames(data)
         if arr.ndim != 3:
             raise StackError(
                 f"data must be a 3D (frames, height, width) array; got shape {arr.shape}"
             )
         if min(arr.shape) == 0:
             raise StackError(f"data must not be empty; got shape {arr.shape}")
-        if not (np.issubdtype(arr.dtype, np.number) and not np.iscomplexobj(arr)):
+        if not (
+            np.issubdtype(arr.dtype, np.number)
+            and not np.issubdtype(arr.dtype, np.complexfloating)
+        ):
             raise StackError(f"data must hold real numbers; got dtype {arr.dtype}")
         if (
             isinstance(pixel_size_nm, bool)
@@ -274,17 +291,52 @@ class AFMImageStack:
         """True when the stack holds processed layers other than the raw snapshot."""
         return any(k != "raw" for k in self.processed)
 
+    @property
+    def is_lazy(self) -> bool:
+        """True when ``data`` is read on demand (a :class:`~playnano.lazy.LazyFrames`)."""
+        from playnano.lazy import is_lazy
+
+        return is_lazy(self.data)
+
+    def lazy_frames(self) -> list[Any]:
+        """Every distinct :class:`~playnano.lazy.LazyFrames` the stack holds."""
+        from playnano.lazy import is_lazy
+
+        out: dict[int, Any] = {}
+        for arr in (self.data, *self.processed.values(), *self.masks.values()):
+            if is_lazy(arr):
+                out.setdefault(id(arr), arr)
+        return list(out.values())
+
+    def close(self) -> None:
+        """Release the files lazy frames are read from (nothing for in-memory data).
+
+        Reading those frames afterwards may fail; in-memory stacks are unaffected.
+        """
+        for lazy in self.lazy_frames():
+            lazy.close()
+
+    def __enter__(self) -> AFMImageStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def copy(self) -> AFMImageStack:
-        """Return a deep copy (arrays included)."""
+        """Return a deep copy (arrays included; lazy frames are shared, read-only)."""
+
+        def dup(a: Any) -> Any:
+            return a.copy() if isinstance(a, np.ndarray) else a
+
         new = AFMImageStack(
-            self.data.copy(),
+            dup(self.data),
             self.pixel_size_nm,
             self.channel,
             self.file_path,
             copy.deepcopy(self.frame_metadata),
         )
-        new.processed = {k: v.copy() for k, v in self.processed.items()}
-        new.masks = {k: v.copy() for k, v in self.masks.items()}
+        new.processed = {k: dup(v) for k, v in self.processed.items()}
+        new.masks = {k: dup(v) for k, v in self.masks.items()}
         new.provenance = copy.deepcopy(self.provenance)
         new.state_backups = copy.deepcopy(self.state_backups)
         return new

@@ -10,9 +10,11 @@ Only numpy is needed: the core stays light (Dask is an optional extra used by
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterator
-from typing import Any, Protocol, runtime_checkable
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
@@ -50,6 +52,43 @@ class FrameSource(Protocol):
         ...
 
 
+_PEEK: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "playnano_lazy_peek", default=False
+)
+
+
+@contextmanager
+def peeking() -> Iterator[None]:
+    """Reads of :class:`LazyFrames` in this block read just the frames asked for.
+
+    For a sample of scattered frames (the GIF's automatic colour range): a frame
+    costs a frame (or, for a levelling filter, its batch), not its whole block, and
+    the blocks cached for the exports walking the frames stay.
+    """
+    token = _PEEK.set(True)
+    try:
+        yield
+    finally:
+        _PEEK.reset(token)
+
+
+def is_lazy(arr: object) -> TypeGuard[LazyFrames]:
+    """True for a :class:`LazyFrames` (frames read on demand)."""
+    return isinstance(arr, LazyFrames)
+
+
+def iter_blocks(arr: Any, block: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, frames)`` blocks of ``arr``, a numpy array or :class:`LazyFrames`.
+
+    A numpy array gives views; a LazyFrames its own blocks (``block`` ignored).
+    """
+    if isinstance(arr, LazyFrames):
+        yield from arr.blocks()
+        return
+    for start in range(0, len(arr), max(1, block)):
+        yield start, arr[start : start + block]
+
+
 def block_frames(
     shape: tuple[int, ...], itemsize: int, nbytes: int = BLOCK_BYTES
 ) -> int:
@@ -63,7 +102,8 @@ class LazyFrames:
 
     Indexing with an int gives a frame, with a slice of step 1 a block, both as
     new numpy arrays; iterating yields frames, read a block at a time. The last
-    block read is kept, so walking the frames in order reads each block once.
+    block read is kept (and each thread's last block), so walking the frames in
+    order reads each block once, also when two threads walk them.
     ``numpy.asarray`` reads the whole stack (use it only when it fits in memory).
     """
 
@@ -75,7 +115,12 @@ class LazyFrames:
         self.dtype = np.dtype(source.dtype)
         self.block = block or block_frames(self.shape, self.dtype.itemsize)
         self._lock = threading.Lock()
-        self._cached: tuple[int, np.ndarray] | None = None
+        # the last block read, and each thread's own last block: two exports
+        # walking the layer in two threads (a GIF beside a bundle) each keep
+        # theirs instead of evicting each other's on every frame
+        self._cached: tuple[int, int, np.ndarray] | None = None
+        self._local = threading.local()
+        self._generation = 0
 
     # -- array-like attributes
     @property
@@ -96,23 +141,39 @@ class LazyFrames:
 
     # -- reading
     def _block(self, index: int) -> np.ndarray:
-        """Block ``index`` (frames ``index*block`` on), read once while it is last."""
+        """Block ``index`` (frames ``index*block`` on), read once while it is last.
+
+        Kept: the last block read, and the last block each thread asked for.
+        """
+        key = (self._generation, index)
+        mine = getattr(self._local, "cached", None)
+        if mine is not None and mine[:2] == key:
+            return mine[2]
         with self._lock:
-            if self._cached is not None and self._cached[0] == index:
-                return self._cached[1]
-            start = index * self.block
-            stop = min(self.shape[0], start + self.block)
-            arr = self.source.read(start, stop)
-            arr.flags.writeable = False
-            self._cached = (index, arr)
-            return arr
+            last = self._cached
+            if last is not None and last[:2] == (self._generation, index):
+                arr = last[2]
+            else:
+                start = index * self.block
+                stop = min(self.shape[0], start + self.block)
+                arr = self.source.read(start, stop)
+                arr.flags.writeable = False
+                self._cached = (self._generation, index, arr)
+            self._local.cached = (self._generation, index, arr)
+        return arr
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Frames ``start`` to ``stop`` (clipped to the stack) as one array."""
+        """Frames ``start`` to ``stop`` (clipped to the stack) as one array.
+
+        Within :func:`peeking`, only those frames are read, and the cached blocks
+        are left as they are.
+        """
         t = self.shape[0]
         start, stop = max(0, min(start, t)), max(0, min(stop, t))
         if stop <= start:
             return np.empty((0, *self.shape[1:]), self.dtype)
+        if _PEEK.get():
+            return self._peek(start, stop)
         first, last = start // self.block, (stop - 1) // self.block
         if first == last:
             b = self._block(first)
@@ -126,6 +187,17 @@ class LazyFrames:
             out[lo - start : hi - start] = b[lo - off : hi - off]
         return out
 
+    def _peek(self, start: int, stop: int) -> np.ndarray:
+        for cached in (getattr(self._local, "cached", None), self._cached):
+            if cached is not None and cached[0] == self._generation:
+                off = cached[1] * self.block
+                if off <= start and stop <= off + len(cached[2]):
+                    return cached[2][start - off : stop - off]
+        with self._lock:
+            arr = self.source.read(start, stop)
+        arr.flags.writeable = False
+        return arr
+
     def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, frames)`` for every block in order."""
         for index in range(-(-self.shape[0] // self.block)):
@@ -137,6 +209,12 @@ class LazyFrames:
 
     def __getitem__(self, key: Any) -> Any:
         t = self.shape[0]
+        if isinstance(key, tuple) and key and not any(k is Ellipsis for k in key):
+            head, rest = key[0], key[1:]
+            if isinstance(head, (int, np.integer)):  # a frame, then numpy indexing
+                return self[head][rest] if rest else self[head]
+            if isinstance(head, slice) and head.step in (None, 1):
+                return self[head][(slice(None), *rest)]
         if isinstance(key, (int, np.integer)):
             i = int(key) + t if key < 0 else int(key)
             if not 0 <= i < t:
@@ -151,8 +229,73 @@ class LazyFrames:
         arr = self.read(0, self.shape[0])
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
+    def set_block(self, block: int) -> None:
+        """Read ``block`` frames at a time from now on (drops the cached block)."""
+        with self._lock:
+            self.block = max(1, int(block))
+            self._forget()
+
+    def _forget(self) -> None:
+        """Drop the cached blocks (every thread's: their generation is over)."""
+        self._generation += 1
+        self._cached = None
+        self._local.cached = None
+
+    def extremes(self, finite: bool = True) -> tuple[float, float]:
+        """Lowest and highest value, walking the blocks (NaN, NaN when none).
+
+        With ``finite`` only finite values count (as ``nanmin``/``nanmax`` of
+        finite data); integer and boolean stacks have no other values.
+        """
+        lo, hi = np.inf, -np.inf
+        for _, frames in self.blocks():
+            if finite and frames.dtype.kind in "fc":
+                frames = frames[np.isfinite(frames)]
+            if frames.size:
+                lo, hi = min(lo, frames.min().item()), max(hi, frames.max().item())
+        return (lo, hi) if lo <= hi else (np.nan, np.nan)
+
     def close(self) -> None:
         """Close the source and drop the cached block."""
         with self._lock:
-            self._cached = None
+            self._forget()
         self.source.close()
+
+
+# ---------------------------------------------------------------- choosing the path
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, or None when unknown.
+
+    ``MemAvailable`` of ``/proc/meminfo`` (Linux); elsewhere the free physical
+    pages (``os.sysconf``) where the system reports them.
+    """
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def in_memory_bytes(
+    shape: tuple[int, ...], itemsize: int, n_filters: int, n_masks: int
+) -> int:
+    """Bytes processing in memory holds: the data, one layer per filter, the masks.
+
+    Layers are counted at the data's itemsize, or 8 (float64) when larger: the
+    levelling filters give float64 for float64 or integer heights.
+    """
+    values = int(np.prod(shape))
+    return values * (itemsize + n_filters * max(itemsize, 8) + n_masks)
+
+
+def fits_in_memory(need: int, available: int | None, share: float = 0.5) -> bool:
+    """True when ``need`` bytes take at most ``share`` of ``available`` (unknown: True)."""
+    return available is None or need <= share * available

@@ -67,6 +67,11 @@ def colormap_palette(
 
 
 def _finite_extremes(data: np.ndarray) -> tuple[float, float]:
+    from playnano.lazy import is_lazy
+
+    if is_lazy(data):  # frames read a block at a time: one pass over the blocks
+        lo, hi = data.extremes(finite=True)
+        return float(lo), float(hi)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN input
         lo, hi = float(np.nanmin(data)), float(np.nanmax(data))
@@ -98,12 +103,15 @@ def height_sample(data: np.ndarray, size: int = AUTO_SAMPLE) -> np.ndarray:
     rows, cols = len(range(0, h, step)), len(range(0, w, step))
     out = np.empty(len(frames) * rows * cols, dtype=np.float64)
     end = 0
-    for i in frames:
-        part = data[i, ::step, ::step]
-        finite = np.isfinite(part)
-        got = int(np.count_nonzero(finite))
-        out[end : end + got] = part[finite]
-        end += got
+    from playnano.lazy import peeking
+
+    with peeking():  # lazy frames: read (compute) just these frames, not blocks
+        for i in frames:
+            part = data[i, ::step, ::step]
+            finite = np.isfinite(part)
+            got = int(np.count_nonzero(finite))
+            out[end : end + got] = part[finite]
+            end += got
     return out[:end]
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playnano.errors import PlaynanoError
+from playnano.errors import OptionError, PlaynanoError, PlaynanoWarning
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -55,6 +55,15 @@ class RunSettings:
         Compression threads; the files are the same whatever the count.
     overwrite : bool
         Replace existing outputs.
+    blocks : bool, optional
+        Read, process and write the stack a block of frames at a time (True),
+        entirely in memory (False), or choose (None, the default: blocks when the
+        reader can read lazily, every step works frame by frame and processing in
+        memory would take more than half the available memory; see
+        :func:`use_blocks`). The files are the same either way.
+    block_frames : int, optional
+        Frames per block on the block path (default: about 64 MB of frames;
+        rounded up to whole batches of a levelling filter).
     """
 
     formats: tuple[str, ...]
@@ -66,6 +75,8 @@ class RunSettings:
     skip_damaged: bool = False
     threads: int | None = None
     overwrite: bool = False
+    blocks: bool | None = None
+    block_frames: int | None = None
 
     def check(self) -> tuple[list[tuple[Entry, dict[str, Any]]], list[ResolvedStep]]:
         """Resolve every format, option and step; raise before any work if one is bad."""
@@ -73,20 +84,32 @@ class RunSettings:
         from playnano.processing.pipeline import validate_steps
 
         check_threads(self.threads)
+        if self.block_frames is not None and (
+            isinstance(self.block_frames, bool) or int(self.block_frames) < 1
+        ):
+            raise OptionError(
+                f"block_frames must be 1 or more, not {self.block_frames!r}"
+            )
         plan = plan_exports(
             self.formats,
             raw=self.raw,
             options=self.options,
             shared_options=self.shared_options,
         )
-        return plan, validate_steps(list(self.steps))
+        resolved = validate_steps(list(self.steps))
+        if self.blocks:
+            from playnano.processing.lazy_steps import refuse_stack_steps
+
+            refuse_stack_steps(resolved)
+        return plan, resolved
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings that decide the outputs' content (resume compares these)."""
         d = asdict(self)
         d["steps"] = [[name, dict(params)] for name, params in self.steps]
         d["formats"] = list(self.formats)
-        for key in ("threads", "overwrite"):  # same files whatever their value
+        # same files whatever their value
+        for key in ("threads", "overwrite", "blocks", "block_frames"):
             d.pop(key)
         return d
 
@@ -106,13 +129,102 @@ def base_name(path: Path) -> str:
     return path.name.split(".")[0] or "playnano_export"
 
 
-def read_input(path: str | Path, settings: RunSettings) -> AFMImageStack:
-    """Read one input with the settings' channel, damaged-frame rule and threads."""
+def use_blocks(
+    settings: RunSettings,
+    resolved: Sequence[ResolvedStep],
+    shape: tuple[int, ...],
+    itemsize: int,
+    available: int | None = None,
+) -> bool:
+    """Whether a stack the reader can read lazily goes the block path.
+
+    ``settings.blocks`` decides when given. Otherwise blocks when every step works
+    frame by frame and processing in memory (the data, one layer per filter, the
+    masks: :func:`playnano.lazy.in_memory_bytes`) would take more than half of
+    ``available`` bytes (default: :func:`playnano.lazy.available_memory`).
+    """
+    from playnano import lazy
+
+    if settings.blocks is not None:
+        return settings.blocks
+    if any(r.spec.kind == "stack" for r in resolved):
+        return False
+    kinds = [r.spec.kind for r in resolved]
+    need = lazy.in_memory_bytes(
+        shape, itemsize, kinds.count("filter"), kinds.count("mask")
+    )
+    if available is None:
+        available = lazy.available_memory()
+    return not lazy.fits_in_memory(need, available)
+
+
+def read_input(
+    path: str | Path, settings: RunSettings, *, available: int | None = None
+) -> AFMImageStack:
+    """Read one input with the settings' channel, damaged-frame rule and threads.
+
+    The frames are read on demand (a lazy stack: close it when done) when the
+    settings ask for blocks, or when :func:`use_blocks` chooses them; ``available``
+    overrides the memory figure it weighs (bytes).
+    """
     from playnano.io.codec import using_threads
     from playnano.readers import load
 
+    opts: dict[str, Any] = {
+        "channel": settings.channel,
+        "skip_damaged": settings.skip_damaged,
+    }
     with using_threads(settings.threads):  # bundles' gzip chunks inflate in threads
-        return load(path, channel=settings.channel, skip_damaged=settings.skip_damaged)
+        lazy = _wants_blocks(Path(path), settings, available)
+        stack = load(path, lazy=lazy, **opts)
+        if settings.blocks and not stack.is_lazy:
+            warnings.warn(
+                f"{Path(path).name}: its reader cannot read this file a block at a "
+                "time; reading it into memory",
+                PlaynanoWarning,
+                stacklevel=2,
+            )
+        if stack.is_lazy and settings.block_frames is not None:
+            for frames in stack.lazy_frames():
+                frames.set_block(settings.block_frames)
+        return stack
+
+
+def _wants_blocks(path: Path, settings: RunSettings, available: int | None) -> bool:
+    """Whether to read ``path`` lazily; an undecided case looks at its shape."""
+    from playnano.processing.pipeline import validate_steps
+    from playnano.readers import reader_for
+
+    if settings.blocks is not None:
+        return settings.blocks
+    resolved = validate_steps(list(settings.steps))
+    if any(r.spec.kind == "stack" for r in resolved):
+        return False
+    try:
+        reader = reader_for(path).obj
+        if getattr(reader, "read_lazy", None) is None:
+            return False
+        shape, itemsize = _shape_of(path, reader, settings.channel)
+    except Exception:  # reading it in memory reports the error
+        return False
+    return use_blocks(settings, resolved, shape, itemsize, available)
+
+
+def _shape_of(path: Path, reader: Any, channel: str | None) -> tuple[Any, int]:
+    """Frames shape and itemsize: from ``inspect`` (metadata), else a lazy open."""
+    import numpy as np
+
+    inspect = getattr(reader, "inspect", None)
+    if inspect is not None:
+        info = inspect(path).data
+        return tuple(info.shape), np.dtype(info.dtype).itemsize
+    probe = reader.read_lazy(path, channel=channel)
+    if probe is None:
+        raise ValueError("not lazily readable")
+    try:
+        return probe.data.shape, probe.data.dtype.itemsize
+    finally:
+        probe.close()
 
 
 def convert_stack(
@@ -217,12 +329,19 @@ def _run_one(
     try:
         record["sha256"] = sha256_of(input_path)
         stack = read_input(input_path, settings)
-        if command:
-            stack.provenance["command"] = dict(command)
-        stages = _after_read(progress, settings)
-        results = convert_stack(
-            stack, output_folder, base_name(Path(input_path)), settings, stages=stages
-        )
+        try:
+            if command:
+                stack.provenance["command"] = dict(command)
+            stages = _after_read(progress, settings)
+            results = convert_stack(
+                stack,
+                output_folder,
+                base_name(Path(input_path)),
+                settings,
+                stages=stages,
+            )
+        finally:
+            stack.close()  # a lazy stack's file, also on errors and Ctrl-C
         record["outputs"] = [str(p) for r in results for p in r.paths]
         errors = [f"{r.format}: {r.error}" for r in results if r.error is not None]
         if errors:

@@ -43,6 +43,8 @@ _SHARED = (
     "zmax",
     "format_options",
     "threads",
+    "blocks",
+    "block_frames",
     "overwrite",
     "quiet",
     "verbose",

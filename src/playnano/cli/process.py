@@ -198,6 +198,21 @@ _VALUE_OPTIONS = {
     default=None,
     help="Compression threads (default: every core); files are the same either way.",
 )
+@click.option(
+    "--blocks/--in-memory",
+    "blocks",
+    default=None,
+    help="Read, process and write a block of frames at a time, or the whole stack "
+    "in memory (default: blocks when the stack would not fit comfortably, the "
+    "reader can and every step works frame by frame). Same files either way.",
+)
+@click.option(
+    "--block-frames",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Frames per block on the block path (default: about 64 MB of frames).",
+)
 @animation_flags
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
@@ -221,6 +236,8 @@ def process(
     zmax: str | None,
     format_options: tuple[str, ...],
     threads: int | None,
+    blocks: bool | None,
+    block_frames: int | None,
     make_video: tuple[str, ...],
     make_sequence: bool,
     fps: float | None,
@@ -277,6 +294,8 @@ def process(
         skip_damaged_frames=skip_damaged_frames,
         threads=threads,
         overwrite=overwrite,
+        blocks=blocks,
+        block_frames=block_frames,
     )
     if synthetic:
         base = output_name or "synthetic_hsafm"
@@ -313,19 +332,22 @@ def process(
         "raw": raw,
     }
     show_bar = not quiet and sys.stderr.isatty() and bool(resolved)
-    with click.progressbar(
-        length=max(len(resolved), 1),
-        label="processing",
-        file=sys.stderr,
-        hidden=not show_bar,
-    ) as bar:
-        results = convert_stack(
-            stack,
-            output_folder,
-            base,
-            settings,
-            progress=lambda i, n, name: bar.update(1),
-        )
+    try:
+        with click.progressbar(
+            length=max(len(resolved), 1),
+            label="processing",
+            file=sys.stderr,
+            hidden=not show_bar,
+        ) as bar:
+            results = convert_stack(
+                stack,
+                output_folder,
+                base,
+                settings,
+                progress=lambda i, n, name: bar.update(1),
+            )
+    finally:
+        stack.close()  # a stack read in blocks holds its file: also on Ctrl-C
     failed = 0
     for r in results:
         if r.error is not None:

@@ -88,6 +88,8 @@ def checked_settings(
     skip_damaged_frames: bool,
     threads: int | None,
     overwrite: bool,
+    blocks: bool | None = None,
+    block_frames: int | None = None,
 ) -> tuple[RunSettings, list[Any], list[Any]]:
     """The command line's step, format and option flags, checked, as run settings.
 
@@ -132,6 +134,10 @@ def checked_settings(
     else:
         steps = parse_steps(processing or "")
     resolved = validate_steps(steps)
+    if blocks:  # a whole-stack step cannot run a block at a time: refused now
+        from playnano.processing.lazy_steps import refuse_stack_steps
+
+        refuse_stack_steps(resolved)
     settings = RunSettings(
         formats=tuple(formats),
         steps=steps_as_plain(steps),
@@ -142,5 +148,7 @@ def checked_settings(
         skip_damaged=skip_damaged_frames,
         threads=threads,
         overwrite=overwrite,
+        blocks=blocks,
+        block_frames=block_frames,
     )
     return settings, plan, resolved

@@ -97,7 +97,9 @@ def build_stack(
     masks: dict[str, Any] | None = None,
 ) -> AFMImageStack:
     """An AFMImageStack from what a file held; any inconsistency is a ReadError."""
-    if not isinstance(data, np.ndarray) or data.dtype.hasobject:
+    from playnano.lazy import LazyFrames
+
+    if not isinstance(data, (np.ndarray, LazyFrames)) or data.dtype.hasobject:
         raise ReadError(f"{path}: 'data' is not a numeric array")
     if not isinstance(frame_metadata, list):
         raise ReadError(f"{path}: frame metadata is not a JSON list")

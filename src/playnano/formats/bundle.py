@@ -45,8 +45,16 @@ TEXT_BYTES_PER_FRAME = 256 << 10
 
 
 def same_array(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when ``a`` and ``b`` view the same memory the same way (equal content)."""
-    return a is b or (
+    """True when ``a`` and ``b`` view the same memory the same way (equal content).
+
+    Lazy frames (:class:`~playnano.lazy.LazyFrames`) are the same only when they
+    are the same object.
+    """
+    if a is b:
+        return True
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return False
+    return (
         a.shape == b.shape
         and a.dtype == b.dtype
         and a.strides == b.strides

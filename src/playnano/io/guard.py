@@ -152,7 +152,9 @@ def deliver_interrupts() -> Iterator[None]:
                 _waiting = None
                 if sys.getprofile() is _raise_when_safe:  # armed, never fired
                     sys.setprofile(_saved_profile)
-                if _previous_sigint is not None:
+                # only the main thread may set handlers; when a side thread leaves
+                # last, the handler stays until the main thread's next exit
+                if _previous_sigint is not None and main:
                     signal.signal(signal.SIGINT, _previous_sigint)
                     _previous_sigint = None
         if leftover == "user" and sys.exc_info()[0] is None:

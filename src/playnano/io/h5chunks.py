@@ -64,6 +64,58 @@ def _pipeline(ds: Any) -> list[int] | None:
     return [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
 
 
+def read_range(ds: Any, start: int, stop: int) -> np.ndarray:
+    """Frames ``start:stop`` of the 3D dataset ``ds``, inflated in threads when gzip.
+
+    Only the chunks holding those frames are read (for a lazy stack's block).
+
+    Raises
+    ------
+    OSError
+        If a chunk is damaged.
+    """
+    filters = _pipeline(ds)
+    t, h, w = ds.shape
+    grid = [-(-s // c) for s, c in zip(ds.shape, ds.chunks or ds.shape, strict=True)]
+    if (
+        filters not in ([_DEFLATE], [_SHUFFLE, _DEFLATE])
+        or ds.dtype.kind not in "biuf"
+        or ds.size == 0
+        or ds.id.get_num_chunks() != int(np.prod(grid))  # unwritten chunks: h5py
+    ):
+        return np.asarray(ds[start:stop])
+    shuffled = filters[0] == _SHUFFLE
+    ct, ch, cw = ds.chunks
+    dtype, chunk_shape = ds.dtype, tuple(ds.chunks)
+    out = np.empty((stop - start, h, w), dtype)
+    offsets = [
+        (c0, y, x)
+        for c0 in range(start // ct * ct, stop, ct)
+        for y in range(0, h, ch)
+        for x in range(0, w, cw)
+    ]
+
+    def inflate(offset: tuple[int, int, int]) -> Any:
+        mask, raw = ds.id.read_direct_chunk(offset)
+        if mask:  # a filter was skipped for this chunk: let HDF5 decode it
+            return offset, None
+        try:
+            return offset, codec.h5_unchunk(raw, dtype, chunk_shape, shuffled)
+        except codec.ERRORS as exc:
+            raise OSError(f"chunk at {offset} does not inflate ({exc})") from None
+
+    # raw chunks are read by one thread at a time (h5py's lock); inflating is parallel
+    for (c0, y, x), chunk in codec.ordered_map(inflate, offsets):
+        t0, t1 = max(c0, start), min(c0 + ct, stop, t)
+        ys, xs = slice(y, min(y + ch, h)), slice(x, min(x + cw, w))
+        dest = out[t0 - start : t1 - start, ys, xs]
+        if chunk is None:
+            dest[...] = ds[t0:t1, ys, xs]
+        else:
+            dest[...] = chunk[t0 - c0 : t1 - c0, : ys.stop - y, : xs.stop - x]
+    return out
+
+
 def read_array(ds: Any) -> np.ndarray:
     """The whole dataset ``ds`` as an array, inflated in threads when it is gzip.
 

@@ -46,8 +46,10 @@ from playnano.errors import (
     ProcessingError,
     UnknownFormatError,
 )
+from playnano.lazy import is_lazy
 from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import BUILTIN_DIST
+from playnano.processing.lazy_steps import aligned_block, map_step, refuse_stack_steps
 from playnano.processing.parsing import Step, load_processing_file, parse_steps
 from playnano.processing.spec import FilterSpec, as_spec, is_required
 from playnano.processing.stack_ops import ensure_raw_snapshot, frozen
@@ -240,7 +242,11 @@ def _check_result(
 
 
 def _map_frames(
-    step: ResolvedStep, data: np.ndarray, mask: np.ndarray | None, label: str
+    step: ResolvedStep,
+    data: np.ndarray,
+    mask: np.ndarray | None,
+    label: str,
+    offset: int = 0,
 ) -> np.ndarray:
     """Apply a per-frame filter or mask step to every frame, into one new array.
 
@@ -249,6 +255,7 @@ def _map_frames(
     input; builtin steps never do, so they get views of ``data``). Builtin steps
     run on every core (:func:`playnano.io.codec.threads`): each block or frame is
     computed as it would be alone, so the result is the same for any thread count.
+    ``offset`` is the index of ``data``'s first frame in the stack (for errors).
     """
     from playnano.io import codec
 
@@ -268,12 +275,14 @@ def _map_frames(
             else:
                 result = np.asarray(spec.func(frame, **step.params))
         except PlaynanoError as exc:
-            raise ProcessingError(f"{label} failed on frame {j}: {exc}") from exc
+            raise ProcessingError(
+                f"{label} failed on frame {j + offset}: {exc}"
+            ) from exc
         except Exception as exc:
             raise ProcessingError(
-                f"{label} failed on frame {j}: {type(exc).__name__}: {exc}"
+                f"{label} failed on frame {j + offset}: {type(exc).__name__}: {exc}"
             ) from exc
-        _check_result(result, (h, w), spec.kind, label, f"frame {j}")
+        _check_result(result, (h, w), spec.kind, label, f"frame {j + offset}")
         return result
 
     def run(start: int, stop: int) -> np.ndarray:
@@ -284,7 +293,7 @@ def _map_frames(
             result = np.asarray(batch(frames, **step.params))
         except Exception:  # redo frame by frame: the error names the frame
             result = np.stack([one(j) for j in range(start, stop)])
-        where = f"frames {start}-{stop - 1}"
+        where = f"frames {start + offset}-{stop - 1 + offset}"
         _check_result(result, (stop - start, h, w), spec.kind, label, where)
         return result
 
@@ -335,6 +344,11 @@ def run_pipeline(
         to its state before the run).
     """
     resolved = validate_steps(steps)
+    if is_lazy(stack.data):  # frame-wise steps only, in blocks whose batches line up
+        refuse_stack_steps(resolved)
+        stack.data.set_block(
+            aligned_block(stack.data.block, stack.data.shape, resolved)
+        )
     checkpoint = _Checkpoint(stack)
     try:
         _run(stack, resolved, progress)
@@ -366,17 +380,16 @@ def _run(
             extra["cleared_mask"] = active
             active, output_key = None, None
         elif kind == "mask":
-            new = _map_frames(step, stack.data, None, label)
+            prev = stack.masks[active] if active is not None else None
             if active is not None:
                 extra["combined_with"] = active
-                np.logical_or(new, stack.masks[active], out=new)
-            stack.masks[key] = frozen(new)
+            stack.masks[key] = map_step(step, stack.data, None, label, prev)
             active = key
         elif kind == "filter":
             mask = stack.masks[active] if active is not None else None
             if mask is not None and step.spec.masked_func is not None:
                 extra["mask_key"] = active
-            stack.data = frozen(_map_frames(step, stack.data, mask, label))
+            stack.data = map_step(step, stack.data, mask, label)
             stack.processed[key] = stack.data
         else:  # stack
             if step.plugin != BUILTIN_DIST and not stack.data.flags.writeable:

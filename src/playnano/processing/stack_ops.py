@@ -53,8 +53,11 @@ def ensure_raw_snapshot(stack: AFMImageStack) -> None:
 
 
 def frozen(arr: np.ndarray) -> np.ndarray:
-    """``arr`` itself when read-only, else a read-only view of it (no copy)."""
-    if not arr.flags.writeable:
+    """``arr`` itself when read-only, else a read-only view of it (no copy).
+
+    Lazy frames (:class:`~playnano.lazy.LazyFrames`) are read-only already.
+    """
+    if not isinstance(arr, np.ndarray) or not arr.flags.writeable:
         return arr
     view = arr.view()
     view.flags.writeable = False

@@ -151,7 +151,11 @@ def _checked_reader(entry: Entry) -> Any:
 
 
 def load(
-    path: str | Path, channel: str | None = None, *, skip_damaged: bool = False
+    path: str | Path,
+    channel: str | None = None,
+    *,
+    skip_damaged: bool = False,
+    lazy: bool = False,
 ) -> AFMImageStack:
     """Read an AFM video, a folder of frames or a playnano bundle into a stack.
 
@@ -166,6 +170,11 @@ def load(
         Frame folders only: leave out frame files that cannot be read (truncated,
         corrupt) instead of failing; a :class:`ReadWarning` names them and
         ``provenance["source"]["skipped_frames"]`` lists each with its error.
+    lazy : bool, default False
+        Read the frames on demand when the reader can (its ``read_lazy``; see
+        :mod:`playnano.lazy`): ``data``, stored layers and masks are then
+        :class:`~playnano.lazy.LazyFrames` and ``stack.close()`` releases the
+        file. Otherwise the frames are read now.
 
     Returns
     -------
@@ -195,14 +204,22 @@ def load(
                 "(frame-folder readers can)"
             )
         options["skip_damaged"] = True
+    # folder readers' read_lazy takes skip_damaged too (only they can skip frames)
+    read_lazy = getattr(reader, "read_lazy", None) if lazy else None
     with read_errors(p):
-        stack = reader.read(p, channel=channel, **options)
+        stack = read_lazy(p, channel=channel, **options) if read_lazy else None
+        if stack is None:
+            stack = reader.read(p, channel=channel, **options)
     details = {
         k: v
         for k, v in (stack.provenance.get("source") or {}).items()
         if k not in _RESERVED
     }
-    record_source(stack, p, reader=entry.name, channel=stack.channel, **details)
+    try:
+        record_source(stack, p, reader=entry.name, channel=stack.channel, **details)
+    except BaseException:
+        stack.close()  # a lazy stack holds the file open
+        raise
     return stack
 
 

@@ -136,10 +136,11 @@ class ZarrExporter:
                 # a bool array viewed as uint8 is 0/1 without a copy
                 _write_array(
                     group,
-                    masks[key].view(np.uint8),
+                    masks[key],
                     codec,
                     keep_empty=False,
                     store=path.name,
+                    view=np.dtype(np.uint8),
                 )
         if layers:
             processed = root.create_group(
@@ -183,31 +184,40 @@ def _label_attrs(key: str, scale: list[float]) -> dict[str, Any]:
 
 
 def _write_array(
-    group: Any, frames: np.ndarray, codec: Any, *, keep_empty: bool, store: str
+    group: Any,
+    frames: np.ndarray,
+    codec: Any,
+    *,
+    keep_empty: bool,
+    store: str,
+    view: np.dtype | None = None,
 ) -> None:
     """Write (t, y, x) ``frames`` as ``group/0`` in blocks of whole frames.
 
     ``keep_empty`` writes chunks equal to the fill value too, so ``-0.0`` frames
     come back as ``-0.0`` (zarr would otherwise drop them and return ``0.0``).
+    ``view`` stores each block viewed as that dtype (bool masks as uint8). Frames
+    are taken a block at a time by slicing, so lazy frames
+    (:class:`playnano.lazy.LazyFrames`) are read a block at a time too.
     """
     t, h, w = frames.shape
+    dtype = frames.dtype if view is None else view
     try:
         arr = group.create_array(
             layout.LEVEL_PATH,
             shape=frames.shape,
-            dtype=frames.dtype,
+            dtype=dtype,
             chunks=(1, h, w),
             compressors=codec,
             dimension_names=layout.DIMENSION_NAMES,
             config={"write_empty_chunks": keep_empty},
         )
     except (TypeError, ValueError) as exc:
-        raise ExportError(
-            f"{store}: zarr cannot store dtype {frames.dtype} ({exc})"
-        ) from exc
-    step = max(1, layout.WRITE_BLOCK_BYTES // max(1, frames[0].nbytes))
+        raise ExportError(f"{store}: zarr cannot store dtype {dtype} ({exc})") from exc
+    step = max(1, layout.WRITE_BLOCK_BYTES // max(1, h * w * dtype.itemsize))
     for start in range(0, t, step):
-        arr[start : start + step] = frames[start : start + step]
+        block = frames[start : start + step]
+        arr[start : start + step] = block if view is None else block.view(view)
 
 
 def _playnano_attrs(

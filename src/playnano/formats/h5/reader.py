@@ -14,7 +14,7 @@ from playnano.errors import ReadError
 from playnano.formats import _reading
 from playnano.formats.bundle import text_budget
 from playnano.formats.h5 import layout, safety
-from playnano.io.h5chunks import read_array
+from playnano.io.h5chunks import read_array, read_range
 from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -56,9 +56,91 @@ def load_h5_bundle(path: str | Path, channel: str | None = None) -> AFMImageStac
             raise ReadError(f"{p}: unreadable ({exc})") from None
 
 
-def _load_open(p: Path, f: h5py.File) -> AFMImageStack:
-    """Check what ``f`` declares, then read it: data last, in bounded memory."""
+class _SharedFile:
+    """An open HDF5 file shared by a lazy stack's frame sources; closed with the last."""
+
+    def __init__(self, f: h5py.File) -> None:
+        self.f, self.users = f, 0
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users <= 0 and self.f.id.valid:
+            self.f.close()
+
+
+class H5FrameSource:
+    """A :class:`~playnano.lazy.FrameSource` over one 3D dataset of a bundle."""
+
+    def __init__(self, path: Path, shared: _SharedFile, ds: h5py.Dataset) -> None:
+        self.path, self.shared, self.ds = path, shared, ds
+        self.name = ds.name
+        self.shape = tuple(ds.shape)
+        self.dtype = ds.dtype
+        self._open = True
+        shared.users += 1
+
+    def read(self, start: int, stop: int) -> Any:
+        """Frames ``start:stop``, inflated in threads (``h5chunks.read_range``)."""
+        if not self._open:
+            raise ReadError(f"{self.path}: {self.name} was read after the file closed")
+        try:
+            return read_range(self.ds, start, stop)
+        except (OSError, KeyError, RuntimeError, ValueError) as exc:
+            raise ReadError(
+                f"{self.path}: {self.name} frames {start}-{stop - 1} are unreadable "
+                f"({exc})"
+            ) from None
+
+    def close(self) -> None:
+        """Release the file (closed once every source of it is closed)."""
+        if self._open:
+            self._open = False
+            self.shared.release()
+
+
+def load_h5_bundle_lazy(path: str | Path) -> AFMImageStack:
+    """Like :func:`load_h5_bundle`, but frames, layers and masks are read on demand.
+
+    Metadata is read and checked now; every frame array is a
+    :class:`~playnano.lazy.LazyFrames` over the open file, read a block at a time
+    (``stack.close()`` closes the file).
+    """
     import h5py
+
+    p = _reading.existing(path)
+    try:
+        f = h5py.File(p, "r")
+    except OSError as exc:
+        raise ReadError(f"{p}: not an HDF5 file ({exc})") from None
+    shared = _SharedFile(f)
+    shared.users += 1  # held until the stack is built
+
+    def lazy(ds: h5py.Dataset) -> Any:
+        from playnano.lazy import LazyFrames
+
+        if ds.ndim != 3:  # refused by the stack's checks, as when read in memory
+            return read_array(ds)
+        return LazyFrames(H5FrameSource(p, shared, ds))
+
+    try:
+        stack = _load_open(p, f, lazy)
+    except BaseException as exc:  # no stack: close the file whoever opened datasets
+        f.close()
+        if isinstance(exc, (OSError, KeyError, RuntimeError)):
+            raise ReadError(f"{p}: unreadable ({exc})") from None
+        raise
+    shared.release()
+    return stack
+
+
+def _load_open(p: Path, f: h5py.File, read: Any = None) -> AFMImageStack:
+    """Check what ``f`` declares, then read it: data last, in bounded memory.
+
+    ``read(dataset)`` gives each frame array (default: the whole array now).
+    """
+    import h5py
+
+    read = read or read_array
 
     missing = [k for k in layout.REQUIRED if f.get(k, getlink=True) is None]
     missing += [f"attribute {a}" for a in layout.REQUIRED_ATTRS if a not in f.attrs]
@@ -117,14 +199,14 @@ def _load_open(p: Path, f: h5py.File) -> AFMImageStack:
             )
     return _reading.build_stack(
         p,
-        read_array(data),
+        read(data),
         f.attrs[layout.PIXEL_SIZE_ATTR],
         _reading.as_text(p, "channel", f.attrs[layout.CHANNEL_ATTR]),
         frame_metadata,
         provenance,
         state_backups=backups,
-        layers={name: read_array(ds) for name, ds in layers},
-        masks={name: read_array(ds) for name, ds in masks},
+        layers={name: read(ds) for name, ds in layers},
+        masks={name: read(ds) for name, ds in masks},
     )
 
 
@@ -142,6 +224,10 @@ class H5BundleReader(_reading.BundleReader):
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the bundle with :func:`load_h5_bundle`."""
         return load_h5_bundle(path)
+
+    def load_file_lazy(self, path: Path) -> AFMImageStack:
+        """The bundle with frames read on demand (:func:`load_h5_bundle_lazy`)."""
+        return load_h5_bundle_lazy(path)
 
     def inspect(self, path: Path) -> StackInfo:
         """Describe the file from its metadata (see :mod:`.info`)."""

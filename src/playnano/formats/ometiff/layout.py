@@ -59,7 +59,12 @@ def _stored_dtype(data: np.ndarray, dt: np.dtype) -> tuple[np.dtype, str | None]
     if dt == np.float16:
         return np.dtype(np.float32), "float16 data was written as float32 (lossless)"
     if np.issubdtype(dt, np.integer):
-        lo, hi = int(data.min()), int(data.max())
+        from playnano.lazy import is_lazy
+
+        if is_lazy(data):  # one pass over the blocks, not the stack in memory
+            lo, hi = (int(v) for v in data.extremes(finite=False))
+        else:
+            lo, hi = int(data.min()), int(data.max())
         for cand in (np.int32, np.uint32):
             info = np.iinfo(cand)
             if info.min <= lo and hi <= info.max:

@@ -1,0 +1,90 @@
+"""When the block path is taken: options, steps, the reader and the memory figure."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from playnano.errors import OptionError, ProcessingError
+from playnano.lazy import available_memory, fits_in_memory, in_memory_bytes
+from playnano.processing.pipeline import validate_steps
+from playnano.run import RunSettings, read_input, run_one, use_blocks
+
+SHAPE = (50, 32, 40)  # the bundle fixture's
+STACK = 50 * 32 * 40 * 8
+
+
+def settings(steps=(("remove_plane", {}),), **kw) -> RunSettings:
+    return RunSettings(formats=("h5",), steps=tuple(steps), **kw)
+
+
+def test_in_memory_bytes_counts_data_layers_and_masks():
+    values = 10 * 4 * 5
+    assert in_memory_bytes((10, 4, 5), 4, 0, 0) == values * 4
+    # float32 heights levelled twice: two float64 layers, one bool mask
+    assert in_memory_bytes((10, 4, 5), 4, 2, 1) == values * (4 + 16 + 1)
+    assert fits_in_memory(100, 200) and not fits_in_memory(101, 200)
+    assert fits_in_memory(10**18, None)  # unknown memory: today's in-memory path
+
+
+def test_available_memory_is_this_machines():
+    got = available_memory()
+    with open("/proc/meminfo") as fh:
+        total = int(next(x for x in fh if x.startswith("MemTotal:")).split()[1]) * 1024
+    assert got is not None and 0 < got <= total
+
+
+def test_auto_choice_weighs_the_stack_against_half_the_memory():
+    s, steps = settings(), validate_steps("remove_plane")
+    need = in_memory_bytes(SHAPE, 8, 1, 0)  # data + one float64 layer
+    assert need == 2 * STACK
+    assert use_blocks(s, steps, SHAPE, 8, available=2 * need - 1)
+    assert not use_blocks(s, steps, SHAPE, 8, available=2 * need)
+    # a whole-stack step keeps the in-memory path however large the stack
+    whole = validate_steps("remove_plane;align_frames")
+    assert not use_blocks(s, whole, SHAPE, 8, available=1)
+    # explicit choices win
+    assert use_blocks(settings(blocks=True), steps, SHAPE, 8, available=10**15)
+    assert not use_blocks(settings(blocks=False), steps, SHAPE, 8, available=1)
+
+
+def test_read_input_reads_lazily_only_when_chosen(bundle):
+    small_ram = read_input(bundle, settings(), available=STACK)
+    with small_ram:
+        assert small_ram.is_lazy
+        assert small_ram.provenance["source"]["sha256"]  # recorded as when in memory
+    plenty = read_input(bundle, settings(), available=100 * STACK)
+    assert not plenty.is_lazy and isinstance(plenty.data, np.ndarray)
+    forced = read_input(bundle, settings(blocks=True, block_frames=9))
+    with forced:
+        assert forced.is_lazy and forced.data.block == 9
+    whole = settings((("align_frames", {}),))
+    assert not read_input(bundle, whole, available=1).is_lazy
+
+
+def test_blocks_with_a_whole_stack_step_is_refused_before_reading():
+    with pytest.raises(ProcessingError, match=r"align_frames needs the whole stack"):
+        settings((("remove_plane", {}), ("align_frames", {})), blocks=True).check()
+    with pytest.raises(OptionError, match="block_frames must be 1 or more"):
+        settings(block_frames=0).check()
+
+
+def test_whole_stack_step_on_a_lazy_stack_is_refused_and_nothing_runs(bundle):
+    from playnano.processing.pipeline import run_pipeline
+
+    with read_input(bundle, settings(blocks=True)) as stack:
+        with pytest.raises(ProcessingError, match=r"drop_frames.*--in-memory"):
+            run_pipeline(stack, "remove_plane;drop_frames:indices_to_drop=[1]")
+        assert stack.processed == {}
+        assert not stack.provenance["processing"].get("steps")
+
+
+def test_run_one_closes_the_lazy_file(bundle, tmp_path):
+    record = run_one(str(bundle), str(tmp_path), settings(blocks=True))
+    assert record["status"] == "ok", record
+    with h5py.File(tmp_path / "in_filtered.h5") as f:
+        assert f["data"].shape == SHAPE
+    # closed: h5py refuses to open a file for writing that this process has open
+    with h5py.File(bundle, "r+"):
+        pass

@@ -1,0 +1,87 @@
+"""read_lazy of HDF5 bundles: any chunking (0.5.0's h5py-chosen chunks too), bit for bit."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from playnano.errors import ReadError
+from playnano.io.h5chunks import read_range
+from playnano.readers import load
+
+
+def write_050_style(path, data, layers, masks, **dataset_kw):
+    """A bundle as playnano 0.5.0 writes it: no version, h5py's own chunking."""
+    with h5py.File(path, "w") as f:
+        f.create_dataset("data", data=data, **dataset_kw)
+        g = f.create_group("processed")
+        for k, v in layers.items():
+            g.create_dataset(k, data=v, **dataset_kw)
+        m = f.create_group("masks")
+        for k, v in masks.items():
+            m.create_dataset(k, data=v, **dataset_kw)
+        meta = [{"timestamp": 0.5 * i} for i in range(len(data))]
+        f.create_dataset("frame_metadata_json", data=np.bytes_(json.dumps(meta)))
+        f.create_dataset("provenance_json", data=np.bytes_(json.dumps({})))
+        f.attrs["pixel_size_nm"] = 1.5
+        f.attrs["channel"] = "height_trace"
+
+
+@pytest.mark.parametrize(
+    "dataset_kw",
+    [
+        {"compression": "gzip", "chunks": (4, 7, 9)},  # chunks straddle blocks, edges
+        {"compression": "gzip", "shuffle": True, "chunks": (3, 16, 20)},
+        {"compression": "gzip"},  # h5py's automatic chunks
+        {},  # contiguous, uncompressed: h5py reads the frames
+    ],
+)
+@pytest.mark.parametrize("block", [1, 5])
+def test_lazy_read_of_a_050_bundle_is_bit_for_bit(tmp_path, dataset_kw, block):
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(11, 16, 20)).astype(np.float32)
+    layers = {"raw": data, "step_1_x": rng.normal(size=(11, 16, 20))}
+    masks = {"step_2_m": rng.random((11, 16, 20)) > 0.5}
+    path = tmp_path / "old.h5"
+    write_050_style(path, data, layers, masks, **dataset_kw)
+    mem = load(path)
+    with load(path, lazy=True) as lazy:
+        assert lazy.is_lazy and lazy.masks["step_2_m"].dtype == np.bool_
+        pairs = [(lazy.data, mem.data)]
+        pairs += [(lazy.processed[k], v) for k, v in mem.processed.items()]
+        pairs += [(lazy.masks[k], v) for k, v in mem.masks.items()]
+        for got, want in pairs:
+            got.set_block(block)
+            assert got.dtype == want.dtype
+            assert b"".join(b.tobytes() for _, b in got.blocks()) == want.tobytes()
+        for prov in (lazy.provenance, mem.provenance):
+            del prov["source"]["read_at"]
+        assert lazy.provenance == mem.provenance
+        assert lazy.frame_metadata == mem.frame_metadata
+
+
+def test_read_range_takes_only_the_chunks_of_those_frames(tmp_path):
+    arr = np.arange(10 * 4 * 4, dtype=np.int16).reshape(10, 4, 4)
+    with h5py.File(tmp_path / "a.h5", "w") as f:
+        ds = f.create_dataset("a", data=arr, chunks=(3, 4, 4), compression="gzip")
+        assert read_range(ds, 4, 8).tobytes() == arr[4:8].tobytes()
+        assert read_range(ds, 9, 10).tobytes() == arr[9:10].tobytes()
+
+
+def test_a_damaged_chunk_is_a_read_error_naming_the_file(tmp_path):
+    from tests.lazy.conftest import write_bundle
+
+    path = write_bundle(tmp_path / "b.h5", 6, 8, 8, level=1)
+    with h5py.File(path) as f:
+        offset = f["data"].id.get_chunk_info(3).byte_offset
+    with open(path, "r+b") as fh:  # scribble over frame 3's deflate stream
+        fh.seek(offset + 8)
+        fh.write(b"\xff" * 64)
+    with load(path, lazy=True) as stack:
+        stack.data.set_block(2)
+        assert stack.data[0].shape == (8, 8)
+        with pytest.raises(ReadError, match=r"b\.h5: /data frames 2-3 are unreadable"):
+            stack.data[3]

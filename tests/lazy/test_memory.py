@@ -1,0 +1,70 @@
+"""Peak memory of the block path is bounded by the block size, not the stack.
+
+A behaviour check in child processes (their peak RSS, ``VmHWM``, which unlike a
+forked child's ``ru_maxrss`` does not start from the parent's size), not a timing.
+The children shrink the levelling filters' batch (``BATCH_BYTES``) to 2 MB so that a
+block, which holds whole batches, is a few MB and the stack many blocks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.lazy.conftest import write_bundle
+
+BATCH_BYTES = 2 << 20
+DRIVER = f"""
+import atexit, sys
+import playnano.processing.pipeline as p
+p.BATCH_BYTES = {BATCH_BYTES}
+
+def hwm():
+    with open("/proc/self/status") as fh:
+        line = next(x for x in fh if x.startswith("VmHWM:"))
+    with open(sys.argv.pop(1), "w") as out:
+        out.write(str(int(line.split()[1]) * 1024))
+
+atexit.register(hwm)
+from playnano.cli import cli
+cli.main(sys.argv[2:], standalone_mode=False)
+"""
+
+
+def peak_rss(tmp: Path, bundle: Path, *mode: str) -> int:
+    """Peak RSS (bytes) of ``playnano process BUNDLE -p remove_plane -e h5 tif``."""
+    out = tmp / f"out{len(list(tmp.iterdir()))}"
+    hwm = tmp / f"{out.name}.hwm"
+    cmd = [sys.executable, "-c", DRIVER, str(hwm), "process", str(bundle)]
+    cmd += ["-p", "remove_plane"]
+    cmd += ["--export", "h5", "tif", "-o", str(out), "-q", *mode]
+    log = tmp / f"{out.name}.err"
+    with open(log, "wb") as fh:
+        code = subprocess.run(cmd, stderr=fh, check=False).returncode
+    assert code == 0, log.read_text()
+    assert (out / f"{bundle.stem}_filtered.h5").is_file()
+    assert (out / f"{bundle.stem}_filtered.ome.tif").is_file()
+    return int(hwm.read_text())
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").is_file(), reason="needs /proc (Linux) for VmHWM"
+)
+def test_block_path_peak_rss_follows_the_block_not_the_stack(tmp_path):
+    # 1200 frames of 128x128 float64: 150 MiB of frames, a block of 16 frames 2 MiB
+    big = write_bundle(tmp_path / "big.h5", 1200, 128, 128, level=1)
+    small = write_bundle(tmp_path / "small.h5", 20, 128, 128, level=1)
+    stack_bytes = 1200 * 128 * 128 * 8
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    base = peak_rss(runs, small, "--blocks", "--block-frames", "16")
+    blocks = peak_rss(runs, big, "--blocks", "--block-frames", "16")
+    in_memory = peak_rss(runs, big, "--in-memory")
+    # in memory: the raw data and the levelled layer are both held
+    print(base, blocks, in_memory, stack_bytes)
+    assert in_memory > base + 1.5 * stack_bytes
+    # blocks: a few blocks (input, result, the filter's work) over the small run
+    assert blocks < base + 0.25 * stack_bytes, (base, blocks, stack_bytes)
