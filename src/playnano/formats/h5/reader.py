@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     import h5py
 
     from playnano.afm_stack import AFMImageStack
-    from playnano.info import StackInfo
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -220,6 +219,7 @@ class H5BundleReader(_reading.BundleReader):
     requires = ("h5py",)
     install_hint = "pip install h5py"
     magics = (HDF5_MAGIC,)
+    info_module = "playnano.formats.h5.info"
 
     def load_file(self, path: Path) -> AFMImageStack:
         """Load the bundle with :func:`load_h5_bundle`."""
@@ -228,18 +228,6 @@ class H5BundleReader(_reading.BundleReader):
     def load_file_lazy(self, path: Path) -> AFMImageStack:
         """The bundle with frames read on demand (:func:`load_h5_bundle_lazy`)."""
         return load_h5_bundle_lazy(path)
-
-    def inspect(self, path: Path) -> StackInfo:
-        """Describe the file from its metadata (see :mod:`.info`)."""
-        from playnano.formats.h5 import info
-
-        return info.inspect(path)
-
-    def check(self, path: Path) -> list[str]:
-        """Problems against the bundle specification, one line each."""
-        from playnano.formats.h5 import info
-
-        return info.check(path)
 
 
 @hookimpl
