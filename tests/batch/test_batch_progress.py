@@ -204,6 +204,6 @@ def test_warnings_wait_for_the_bar_line_to_end(afm_data: Path, tmp_path: Path) -
     assert code == 0, text
     assert _bar_states(text)[-1][1:] == (1, 1, 1, 1)  # a folder: its header cannot say
     lines = text.replace("\r\n", "\n").split("\n")
-    warning = [ln for ln in lines if "warning: scans:" in ln]
+    warning = [ln for ln in lines if f"warning: {frames}" in ln]
     assert warning and all(ln.startswith("playnano: warning:") for ln in warning)
     assert "bruker_data_header.001" in warning[0]

@@ -204,7 +204,10 @@ def run_batch(
                 report.update(rec)
                 bar.done(rec)
                 for message in [] if quiet else rec.get("warnings") or []:
-                    line = f"playnano: warning: {Path(rec['input']).name}: {message}"
+                    # a reader's warning names its file already (the path as given)
+                    named = message.startswith(f"{rec['input']}")
+                    where = "" if named else f"{rec['input']}: "
+                    line = f"playnano: warning: {where}{message}"
                     if show_bar:
                         held.append(line)
                     else:
