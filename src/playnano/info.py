@@ -245,7 +245,19 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
     entry = reader_for(p)
     reader = _checked_reader(entry)
     describe = getattr(reader, "inspect", None)
-    if describe is None:
+    read_lazy = getattr(reader, "read_lazy", None)
+    lazy = None
+    if describe is None and read_lazy is not None:
+        with read_errors(p):  # frames on demand: none is kept in memory
+            lazy = read_lazy(p)
+    if lazy is not None:
+        with lazy:
+            info = from_stack(lazy, entry.name, available_channels(p))
+        info.notes = [
+            f"the {entry.name} reader has no metadata-only path; the file was opened "
+            "for reading frames on demand, and no frame was kept in memory"
+        ]
+    elif describe is None:
         stack = load(p)
         info = from_stack(stack, entry.name, available_channels(p))
     else:
