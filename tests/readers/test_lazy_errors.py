@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from playnano.errors import ReadError
-from playnano.formats._lazy_stack import close_stack
 from playnano.readers import ReadWarning, reader_for
 from tests.formats.test_hostile import CASES
 from tests.readers.lazy_helpers import bundle, open_fds, real_path
@@ -85,7 +84,7 @@ def test_file_cut_after_open_fails_at_the_read(
         with pytest.raises(ReadError) as err:
             _read_all(stack)
     finally:
-        close_stack(stack)
+        stack.close()
     message = str(err.value)
     assert path.name in message and "\n" not in message
 
@@ -112,7 +111,7 @@ def test_corrupt_npz_member_fails_as_read_does(tmp_path: Path, kind: str) -> Non
         with pytest.raises(ReadError, match=r"b\.npz: member 'data' .*(CRC|unreadab)"):
             _read_all(stack)
     finally:
-        close_stack(stack)
+        stack.close()
 
 
 #: NPZ bundles and OME-TIFFs (plain ``.tif`` files go to the TIFF reader, which

@@ -44,7 +44,6 @@ _CHILD = textwrap.dedent(
         raise RuntimeError("no VmHWM")
 
     import numpy, tifffile, h5py
-    from playnano.formats._lazy_stack import close_stack
     from playnano.lazy import LazyFrames
     from playnano.readers import reader_for
 
@@ -57,7 +56,7 @@ _CHILD = textwrap.dedent(
     sums = []
     for _, block in frames.blocks():
         sums.extend(float(f.sum(dtype=numpy.float64)) for f in block)
-    close_stack(stack)
+    stack.close()
     print("RESULT " + json.dumps({"base": base, "peak": peak_mb(), "sums": sums}))
     """
 )

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playnano.formats._lazy_stack import close_stack, lazy_arrays
 from playnano.lazy import FrameSource, LazyFrames
 from playnano.plugins.reader import Reader
 from playnano.readers import reader_for
@@ -45,7 +44,7 @@ def test_real_files_read_lazily_as_read(
     assert isinstance(lazy.data.source, FrameSource)
     assert lazy.channel == full.channel == (channel or full.channel)
     assert_stacks_match(lazy, full)
-    close_stack(lazy)
+    lazy.close()
 
 
 @pytest.mark.parametrize("kind", BUNDLES)
@@ -56,9 +55,9 @@ def test_bundles_read_lazily_as_read(tmp_path: Path, kind: str, dtype: type) -> 
     full, lazy = reader.read(path), reader.read_lazy(path)
     if kind.startswith("npz"):  # layers and masks are lazy too
         assert full.processed and full.masks
-        assert len(lazy_arrays(lazy)) == 1 + len(full.processed) + len(full.masks)
+        assert len(lazy.lazy_frames()) == 1 + len(full.processed) + len(full.masks)
     assert_stacks_match(lazy, full)
-    close_stack(lazy)
+    lazy.close()
 
 
 @pytest.mark.parametrize("n", [1, 2])
@@ -68,7 +67,7 @@ def test_bundles_of_one_and_two_frames(tmp_path: Path, kind: str, n: int) -> Non
     reader = _reader(path)
     lazy = reader.read_lazy(path)
     assert_stacks_match(lazy, reader.read(path))
-    close_stack(lazy)
+    lazy.close()
 
 
 def test_compressed_ome_tiff_pages_are_decoded(tmp_path: Path) -> None:
@@ -91,7 +90,7 @@ def test_compressed_ome_tiff_pages_are_decoded(tmp_path: Path) -> None:
     lazy = reader.read_lazy(path)
     assert_stacks_match(lazy, reader.read(path))
     assert np.asarray(lazy.data).tobytes() == data.tobytes()
-    close_stack(lazy)
+    lazy.close()
 
 
 @pytest.mark.parametrize("kind", [*BUNDLES, "asd", "h5-jpk", "jpk folder"])
@@ -105,11 +104,11 @@ def test_files_are_closed_after_close(
         path = bundle(tmp_path, kind)
     stack = _reader(path).read_lazy(path)
     assert open_fds(path) == []  # nothing held open before the first read
-    for arr in lazy_arrays(stack):
+    for arr in stack.lazy_frames():
         arr[-1], arr[0]
     if kind != "jpk folder":  # a folder's frame files are read and closed at once
         assert open_fds(path)
-    close_stack(stack)
+    stack.close()
     assert open_fds(path) == []
 
 
@@ -119,9 +118,9 @@ def test_closed_stack_can_be_read_again(tmp_path: Path) -> None:
     reader = _reader(path)
     stack = reader.read_lazy(path)
     first = stack.data[3].copy()
-    close_stack(stack)
+    stack.close()
     assert stack.data[3].tobytes() == first.tobytes()
-    close_stack(stack)
+    stack.close()
 
 
 def test_bundle_channel_is_checked(tmp_path: Path) -> None:

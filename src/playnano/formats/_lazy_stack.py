@@ -49,13 +49,3 @@ def lazy_stack(
             source.close()
         raise
     return stack
-
-
-def lazy_arrays(stack: AFMImageStack) -> list[LazyFrames]:
-    """The stack's distinct LazyFrames: data, then processed layers, then masks."""
-    return stack.lazy_frames()
-
-
-def close_stack(stack: AFMImageStack) -> None:
-    """Close every lazy array of ``stack`` (its files are released)."""
-    stack.close()

@@ -185,9 +185,7 @@ class BundleReader(ReaderBase):
         try:
             return self._finish(path, stack, channel)
         except BaseException:
-            from playnano.formats._lazy_stack import close_stack
-
-            close_stack(stack)
+            stack.close()
             raise
 
     def _finish(

@@ -158,7 +158,7 @@ def _lazy_bundle(
     backups: Any,
 ) -> AFMImageStack:
     """The bundle's stack with its arrays as LazyFrames over its members."""
-    from playnano.formats._lazy_stack import close_stack, lazy_stack
+    from playnano.formats._lazy_stack import lazy_stack
     from playnano.formats.npz._frames import NpyMemberFrames
 
     if not isinstance(frame_metadata, list):
@@ -182,7 +182,7 @@ def _lazy_bundle(
     try:
         return _reading.finish_stack(p, stack, provenance, backups)
     except ReadError:
-        close_stack(stack)
+        stack.close()
         raise
 
 
