@@ -176,7 +176,14 @@ def read_input(
     }
     with using_threads(settings.threads):  # bundles' gzip chunks inflate in threads
         lazy = _wants_blocks(Path(path), settings, available)
-        stack = load(path, lazy=lazy, **opts)
+        stack = load(path, lazy=lazy is not False, **opts)
+        if (
+            lazy is None
+            and stack.is_lazy
+            and not _blocks_for(stack, settings, available)
+        ):
+            stack.close()  # opened lazily only to learn its size: read it whole
+            stack = load(path, **opts)
         if settings.blocks and not stack.is_lazy:
             warnings.warn(
                 f"{Path(path).name}: its reader cannot read this file a block at a "
@@ -190,41 +197,54 @@ def read_input(
         return stack
 
 
-def _wants_blocks(path: Path, settings: RunSettings, available: int | None) -> bool:
-    """Whether to read ``path`` lazily; an undecided case looks at its shape."""
-    from playnano.processing.pipeline import validate_steps
+def _wants_blocks(
+    path: Path, settings: RunSettings, available: int | None
+) -> bool | None:
+    """Whether to read ``path`` lazily; None when only a lazy open can tell.
+
+    Readers with ``inspect`` are sized from their metadata; a reader with only
+    ``read_lazy`` (h5-jpk, frame folders) is opened lazily once, and
+    :func:`read_input` decides on that open stack.
+    """
     from playnano.readers import reader_for
 
     if settings.blocks is not None:
         return settings.blocks
-    resolved = validate_steps(list(settings.steps))
-    if any(r.spec.kind == "stack" for r in resolved):
+    if any(r.spec.kind == "stack" for r in _resolved(settings)):
         return False
     try:
         reader = reader_for(path).obj
         if getattr(reader, "read_lazy", None) is None:
             return False
-        shape, itemsize = _shape_of(path, reader, settings.channel)
+        inspect = getattr(reader, "inspect", None)
+        if inspect is None:
+            return None
+        info = inspect(path).data
     except Exception:  # reading it in memory reports the error
         return False
-    return use_blocks(settings, resolved, shape, itemsize, available)
+    return _blocks_for_shape(settings, tuple(info.shape), info.dtype, available)
 
 
-def _shape_of(path: Path, reader: Any, channel: str | None) -> tuple[Any, int]:
-    """Frames shape and itemsize: from ``inspect`` (metadata), else a lazy open."""
+def _resolved(settings: RunSettings) -> list[ResolvedStep]:
+    from playnano.processing.pipeline import validate_steps
+
+    return validate_steps(list(settings.steps))
+
+
+def _blocks_for_shape(
+    settings: RunSettings, shape: tuple[int, ...], dtype: Any, available: int | None
+) -> bool:
     import numpy as np
 
-    inspect = getattr(reader, "inspect", None)
-    if inspect is not None:
-        info = inspect(path).data
-        return tuple(info.shape), np.dtype(info.dtype).itemsize
-    probe = reader.read_lazy(path, channel=channel)
-    if probe is None:
-        raise ValueError("not lazily readable")
-    try:
-        return probe.data.shape, probe.data.dtype.itemsize
-    finally:
-        probe.close()
+    itemsize = np.dtype(dtype).itemsize
+    return use_blocks(settings, _resolved(settings), shape, itemsize, available)
+
+
+def _blocks_for(
+    stack: AFMImageStack, settings: RunSettings, available: int | None
+) -> bool:
+    """:func:`use_blocks` for a stack opened lazily."""
+    return _blocks_for_shape(settings, stack.data.shape, stack.data.dtype, available)
 
 
 def convert_stack(

@@ -88,3 +88,14 @@ def test_run_one_closes_the_lazy_file(bundle, tmp_path):
     # closed: h5py refuses to open a file for writing that this process has open
     with h5py.File(bundle, "r+"):
         pass
+
+
+def test_a_reader_without_inspect_is_sized_by_one_lazy_open(afm_data):
+    """h5-jpk has no metadata path: the lazy open itself decides, then is kept."""
+    path = afm_data / "h5-jpk" / "sample_0.h5-jpk"
+    full = read_input(path, settings(), available=10**15)
+    assert not full.is_lazy and isinstance(full.data, np.ndarray)
+    small = read_input(path, settings(), available=1)
+    with small:
+        assert small.is_lazy
+        assert np.array_equal(small.data[:], full.data)
