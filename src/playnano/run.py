@@ -299,18 +299,26 @@ def run_one(
     settings: RunSettings,
     command: Mapping[str, Any] | None = None,
     progress: Stages | None = None,
+    *,
+    available: int | None = None,
 ) -> dict[str, Any]:
     """Turn one input into its outputs; return a plain record, never raise for it.
 
     The record holds ``input``, ``status`` (``ok``, ``partial`` when some formats
     failed, ``failed``), ``outputs`` (paths written), ``seconds``, ``sha256`` of the
     input, ``error`` (one line, or ``None``), ``warnings`` (one line each) and
-    ``settings`` (the fingerprint). ``progress(done, total)`` is called as its
-    stages finish: the read, then each step and format (:func:`convert_stack`).
+    ``settings`` (the fingerprint) and ``blocks`` (whether the stack was read and
+    written a block of frames at a time; ``None`` if it could not be read).
+    ``progress(done, total)`` is called as its stages finish: the read, then each
+    step and format (:func:`convert_stack`). ``available`` is the memory the
+    choice between blocks and memory weighs (bytes; default: the machine's
+    available memory, see :func:`read_input`).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        record = _run_one(input_path, output_folder, settings, command, progress)
+        record = _run_one(
+            input_path, output_folder, settings, command, progress, available
+        )
     seen: dict[str, None] = {}
     for w in caught:
         seen.setdefault(str(w.message).splitlines()[0] if str(w.message) else "", None)
@@ -333,6 +341,7 @@ def _run_one(
     settings: RunSettings,
     command: Mapping[str, Any] | None,
     progress: Stages | None = None,
+    available: int | None = None,
 ) -> dict[str, Any]:
     from playnano.provenance import sha256_of
 
@@ -345,10 +354,12 @@ def _run_one(
         "sha256": None,
         "error": None,
         "settings": settings.fingerprint(),
+        "blocks": None,
     }
     try:
         record["sha256"] = sha256_of(input_path)
-        stack = read_input(input_path, settings)
+        stack = read_input(input_path, settings, available=available)
+        record["blocks"] = stack.is_lazy
         try:
             if command:
                 stack.provenance["command"] = dict(command)

@@ -201,3 +201,58 @@ def test_input_size_of_a_frame_folder_is_its_files(tmp_path: Path) -> None:
         ("one.asd", 400),
         ("gone", 0),
     ]
+
+
+@pytest.mark.slow
+def test_a_worker_weighs_blocks_against_its_own_memory_limit(tmp_path: Path) -> None:
+    """An input that fits the machine but not a worker's share is done in blocks.
+
+    In memory the stack needs ~315 MB (data and one layer): far below half of this
+    machine's available memory, above half of what a 500 MB worker has left once
+    it has imported playnano. The outputs are the same as in memory; the record
+    says which path ran.
+    """
+    from distributed import Client, LocalCluster
+
+    from playnano.batch.engine import Job, run_dask, run_serial
+    from playnano.lazy import available_memory, in_memory_bytes
+    from playnano.run import RunSettings
+
+    src = tmp_path / "big.npz"
+    stack = synthetic_hsafm(n_frames=300, size_px=256, seed=3)
+    need = in_memory_bytes(stack.data.shape, stack.data.itemsize, 1, 0)
+    save_npz_bundle(src, stack)
+    del stack
+    settings = RunSettings(
+        formats=("h5",), steps=(("remove_plane", {}),), threads=1, block_frames=16
+    )
+    assert 2 * need < (available_memory() or 0)  # the machine alone: memory
+    on_worker = [Job(str(src), str(tmp_path / "dask"), settings)]
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            memory_limit="500MB",
+            dashboard_address=":0",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        left = next(iter(client.run(_worker_memory).values()))  # after imports
+        assert 0 < left <= 500e6 and 2 * need > left, (left, need)
+        (record,) = run_dask(
+            on_worker, None, workers=1, scheduler=cluster.scheduler_address
+        )
+    (alone,) = run_serial([Job(str(src), str(tmp_path / "here"), settings)], None)
+    assert record["status"] == alone["status"] == "ok", (record, alone)
+    assert record["blocks"] is True and alone["blocks"] is False
+    a = load(tmp_path / "dask" / "big_filtered.h5")
+    b = load(tmp_path / "here" / "big_filtered.h5")
+    assert np.array_equal(a.data, b.data)
+
+
+def _worker_memory(dask_worker: object) -> int | None:
+    """What :func:`worker_memory` gives on a worker (``client.run`` passes it)."""
+    import playnano.run  # noqa: F401  (what a task imports first)
+    from playnano.batch.engine import worker_memory
+
+    return worker_memory(dask_worker)

@@ -68,6 +68,7 @@ def _failed(job: Job, exc: BaseException) -> dict[str, Any]:
         "error": f"worker failed: {type(exc).__name__}: {exc}".splitlines()[0],
         "warnings": [],
         "settings": job.settings.fingerprint(),
+        "blocks": None,
     }
 
 
@@ -98,18 +99,48 @@ def run_task(
     """:func:`~playnano.run.run_one` on a Dask worker; stages go to event ``topic``.
 
     Each finished stage is logged as ``[input, done, total]`` (``Worker.log_event``),
-    which the client's progress bar subscribes to.
+    which the client's progress bar subscribes to. Blocks or memory is chosen
+    against the worker's own share of memory (:func:`worker_memory`).
     """
+    from distributed import get_worker
+
+    worker = get_worker()
     stages = None
     if topic is not None:
-        from distributed import get_worker
-
-        worker = get_worker()
 
         def stages(done: int, total: int) -> None:
             worker.log_event(topic, [input_path, done, total])
 
-    return run_one(input_path, out_dir, settings, command, stages)
+    return run_one(
+        input_path,
+        out_dir,
+        settings,
+        command,
+        stages,
+        available=worker_memory(worker),
+    )
+
+
+def worker_memory(worker: Any) -> int | None:
+    """Memory a task on ``worker`` may use: the machine's available memory, capped
+    by what the worker's memory limit leaves above its present size.
+
+    Several workers share one machine, and Dask's nanny restarts a worker that
+    grows past its limit; weighing blocks against the whole machine's memory would
+    let each worker choose memory and together exceed it.
+    """
+    from playnano.lazy import available_memory
+
+    free = available_memory()
+    limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+    if not limit:
+        return free
+    try:
+        used = int(worker.monitor.get_process_memory())
+    except Exception:  # an older distributed: count the limit whole
+        used = 0
+    left = max(int(limit) - used, 0)
+    return left if free is None else min(free, left)
 
 
 #: Environment the nanny would give workers that our tasks run slower with: glibc's

@@ -50,7 +50,7 @@ class BatchReport:
         self.records: dict[str, dict[str, Any]] = {
             i: {"input": i, "status": "pending", "outputs": [], "seconds": None,
                 "sha256": None, "error": None, "warnings": [],
-                "settings": settings}
+                "settings": settings, "blocks": None}
             for i in inputs
         }  # fmt: skip
 
