@@ -357,8 +357,11 @@ def _run_one(
         "blocks": None,
     }
     try:
-        record["sha256"] = sha256_of(input_path)
         stack = read_input(input_path, settings, available=available)
+        # the digest the reader put in the provenance: one pass over the file,
+        # and the report and every output name the same bytes
+        source = stack.provenance.get("source") or {}
+        record["sha256"] = source.get("sha256") or sha256_of(input_path)
         record["blocks"] = stack.is_lazy
         try:
             if command:
@@ -382,11 +385,16 @@ def _run_one(
             record["status"] = "ok"
     except PlaynanoError as exc:
         record["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    except OSError as exc:
-        record["error"] = f"{Path(input_path).name}: {exc.strerror or exc}"
+    except OSError as exc:  # named by the path as given, as read errors are
+        record["error"] = f"{input_path}: {exc.strerror or exc}"
     except Exception as exc:  # a bug in a reader, step or plugin: keep the batch going
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" ({last[0].filename}:{last[0].lineno})" if last else ""
         record["error"] = f"{type(exc).__name__}: {exc}{where}".splitlines()[0]
+    if record["sha256"] is None:  # not read: the report still tells which bytes
+        try:
+            record["sha256"] = sha256_of(input_path)
+        except OSError:
+            pass
     record["seconds"] = round(time.perf_counter() - start, 3)
     return record

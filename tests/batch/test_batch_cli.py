@@ -58,6 +58,8 @@ def test_outputs_mirror_the_input_tree_and_match_process(
 
     digest = hashlib.sha256((synthetic_inputs / "sub" / "c.npz").read_bytes())
     assert rec["sha256"] == digest.hexdigest()
+    assert a.provenance["source"]["previous_source"]["sha256"] == digest.hexdigest()
+    assert rec["blocks"] is False  # 5 small frames: in memory
     assert sorted(Path(p).name for p in rec["outputs"]) == [
         "c_filtered.h5",
         "c_filtered.npz",
@@ -338,10 +340,17 @@ def test_the_shared_data_folder_as_it_is_exits_3_and_resumes(
     }
     assert "bruker_data_header.001" in status["spm"]["error"]
     assert status["spm"]["outputs"] == [] and not (out / "spm").exists()
+    from playnano.provenance import sha256_of
+
+    # a folder that could not be read still has the digest of its files
+    assert status["spm"]["sha256"] == sha256_of(afm_data / "spm")
     for key, rec in status.items():
         if rec["status"] == "ok":
             for p in rec["outputs"]:
-                assert load(p).n_frames == load(afm_data / key).n_frames
+                written = load(p)
+                assert written.n_frames == load(afm_data / key).n_frames
+                source = written.provenance["source"]["previous_source"]
+                assert source["sha256"] == rec["sha256"]  # the input read
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*_filtered.*")}
     assert len(stamps) == 8  # two formats for each of the four readable inputs
     code, text = _batch(str(afm_data), "-r", *ARGS, "-o", str(out))
