@@ -9,6 +9,7 @@ no stack, open file or h5py object crosses a process boundary.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 import warnings
@@ -392,9 +393,7 @@ def _run_one(
         where = f" ({last[0].filename}:{last[0].lineno})" if last else ""
         record["error"] = f"{type(exc).__name__}: {exc}{where}".splitlines()[0]
     if record["sha256"] is None:  # not read: the report still tells which bytes
-        try:
+        with contextlib.suppress(OSError):
             record["sha256"] = sha256_of(input_path)
-        except OSError:
-            pass
     record["seconds"] = round(time.perf_counter() - start, 3)
     return record
