@@ -306,16 +306,49 @@ def run_one(
     failed, ``failed``), ``outputs`` (paths written), ``seconds``, ``sha256`` of the
     input, ``error`` (one line, or ``None``), ``warnings`` (one line each) and
     ``settings`` (the fingerprint). ``progress(done, total)`` is called as its
-    stages finish: the read, then each step and format (:func:`convert_stack`).
+    stages finish: the read, then each step and format (:func:`convert_stack`),
+    and in between, at most every 0.2 s, with the fraction ``done / total`` of the
+    input its frame loops have finished (:class:`~playnano.progress_ticks.StageTicker`).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        record = _run_one(input_path, output_folder, settings, command, progress)
+        if progress is None:
+            record = _run_one(input_path, output_folder, settings, command)
+        else:
+            record = _run_ticking(
+                input_path, output_folder, settings, command, progress
+            )
     seen: dict[str, None] = {}
     for w in caught:
         seen.setdefault(str(w.message).splitlines()[0] if str(w.message) else "", None)
     record["warnings"] = [m for m in seen if m]
     return record
+
+
+def _run_ticking(
+    input_path: str,
+    output_folder: str,
+    settings: RunSettings,
+    command: Mapping[str, Any] | None,
+    progress: Stages,
+) -> dict[str, Any]:
+    """:func:`_run_one` reporting frames done within each stage too.
+
+    Frame loops' ticks (:mod:`playnano.progress_ticks`) become fractions of the
+    input between the stage events, throttled to one report per 0.2 s and 1 %.
+    """
+    from playnano.batch.progress import frame_count
+    from playnano.progress_ticks import StageTicker, ticking
+
+    n_steps = len(settings.steps)
+    ticker = StageTicker(
+        progress,
+        1 + n_steps + len(settings.formats),
+        n_steps,
+        frame_count(Path(input_path)),
+    )
+    with ticking(ticker.tick):
+        return _run_one(input_path, output_folder, settings, command, ticker)
 
 
 def _after_read(progress: Stages | None, settings: RunSettings) -> Stages | None:
@@ -334,6 +367,7 @@ def _run_one(
     command: Mapping[str, Any] | None,
     progress: Stages | None = None,
 ) -> dict[str, Any]:
+    from playnano.progress_ticks import StageTicker
     from playnano.provenance import sha256_of
 
     start = time.perf_counter()
@@ -349,6 +383,8 @@ def _run_one(
     try:
         record["sha256"] = sha256_of(input_path)
         stack = read_input(input_path, settings)
+        if isinstance(progress, StageTicker):
+            progress.frames = stack.n_frames  # the header may not have said
         try:
             if command:
                 stack.provenance["command"] = dict(command)
