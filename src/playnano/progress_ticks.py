@@ -72,8 +72,8 @@ class StageTicker:
     ----------
     report : callable
         ``report(done, total)``: the fraction ``done / total`` of the input is
-        finished. Stage events are passed on as they come (``(i, n_stages)``);
-        ticks as ``(units, n_stages * frames)``.
+        finished. Stage events are passed on as they come (``(i, n_stages)``),
+        ticks as ``(units, n_stages * frames)``; called with a lock held.
     n_stages : int
         The read, each step and each format.
     n_steps : int
@@ -91,7 +91,9 @@ class StageTicker:
     thread's toward the format it is writing (formats run side by side), until
     that thread reports its format finished. A stage is credited at most
     ``frames`` (a bundle writing several layers reaches its share with its first
-    layer), ticks never credit the input in full, and reports never go back.
+    layer), ticks never credit the input in full, and reports never go back (a
+    stage event that ticks of formats written side by side have passed is not
+    sent; the last one always is).
     """
 
     def __init__(
@@ -122,8 +124,9 @@ class StageTicker:
                 self._count = 0
             # a format finished in this thread: its frames are in ``done`` now
             self._writing.pop(threading.get_ident(), None)
-            if total > 0:
-                self._sent = max(self._sent, done / total)
+            if total <= 0 or (done < total and done / total < self._sent):
+                return  # side-by-side formats' ticks have reported more already
+            self._sent = done / total
             self.report(done, total)
 
     __call__ = stage

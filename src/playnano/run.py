@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from playnano.processing.pipeline import ResolvedStep
 
 Progress = Callable[[int, int, str], None]
-#: ``stages(done, total)``: how many of a run's stages (the read, each step, each
-#: format) are finished; a batch's progress bar turns them into frames.
+#: ``stages(done, total)``: the fraction of a run that is finished: ``done`` of its
+#: ``total`` stages (the read, each step, each format), or, between stage ends, of
+#: stages times frames (:class:`~playnano.progress_ticks.StageTicker`); a batch's
+#: progress bar turns them into frames.
 Stages = Callable[[int, int], None]
 
 
