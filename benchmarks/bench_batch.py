@@ -6,22 +6,28 @@ Usage::
 
 Writes ``--files`` synthetic NPZ videos (S size: 100 x 256 x 256) to a temporary
 folder, then times ``playnano batch -p remove_plane;gaussian_filter:sigma=1 -e h5 tif``
-over them in three ways, taking turns ``--repeat`` times:
+over them in five ways, taking turns ``--repeat`` times:
 
-* ``--workers 1 --threads 1``: in-process, serial, one core;
+* ``--workers 1 --threads 1``: in-process, serial, one compression thread;
 * ``--workers 1``: in-process, serial, compressing with every core (the default);
 * ``--workers 2``: an embedded Dask LocalCluster of two single-threaded worker
-  processes (its start-up is included).
+  processes (its start-up and shut-down are included);
+* ``--scheduler`` on a cluster of 1, then of 2, single-threaded workers started
+  before the clock starts (the same workers :func:`playnano.batch.engine.local_cluster`
+  makes, fresh for each run). These two rows are the engine's own scaling: the
+  same tasks on one and on two workers, without the cluster's start-up.
 
-It checks that all three wrote the same arrays and prints the speed-up of two workers
-over each in-process row: over one core, and over the default in-process path, which
-already uses the other core for compression. The machine is shared and noisy: only
-figures from one run are comparable.
+For each row it prints the best wall time and how many of the machine's cores were
+busy during that run (from ``/proc/stat``: this counts every process, so a figure
+above the engine's workers says the run also paid for kernel writeback or other
+load). It checks that all five wrote the same arrays and prints the speed-ups. The
+machine is shared and noisy: only figures from one run are comparable.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -38,23 +44,53 @@ from playnano.synthetic import synthetic_hsafm
 STEPS = "remove_plane;gaussian_filter:sigma=1"
 
 
-#: (label, batch options)
+#: (label, batch options, workers of a cluster started before the clock, or 0)
 CONFIGS = [
-    ("--workers 1 --threads 1", ["-w", "1", "--threads", "1"]),
-    ("--workers 1", ["-w", "1"]),
-    ("--workers 2", ["-w", "2"]),
+    ("--workers 1 --threads 1", ["-w", "1", "--threads", "1"], 0),
+    ("--workers 1", ["-w", "1"], 0),
+    ("--workers 2", ["-w", "2"], 0),
+    ("--scheduler, 1 worker up", ["--threads", "1"], 1),
+    ("--scheduler, 2 workers up", ["--threads", "1"], 2),
 ]
 
 
-def _run(src: Path, out: Path, options: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "playnano", "batch", str(src), "-p", STEPS,
-         "-e", "h5", "tif", "-o", str(out), *options, "-q", "--force",
-         "--overwrite"],
-        check=True,
-    )  # fmt: skip
-    return time.perf_counter() - start
+def _busy_ticks() -> tuple[int, int] | None:
+    """(busy, all) clock ticks of every core since boot, or None off Linux."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _run(src: Path, out: Path, options: list[str], up: int) -> tuple[float, float]:
+    """Wall seconds of one batch and the cores busy meanwhile (nan off Linux)."""
+    cluster = None
+    if up:
+        from playnano.batch.engine import local_cluster
+
+        cluster = local_cluster(up)
+        options = [*options, "--scheduler", cluster.scheduler_address]
+    try:
+        before = _busy_ticks()
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "playnano", "batch", str(src), "-p", STEPS,
+             "-e", "h5", "tif", "-o", str(out), *options, "-q", "--force",
+             "--overwrite"],
+            check=True,
+        )  # fmt: skip
+        wall = time.perf_counter() - start
+        after = _busy_ticks()
+    finally:
+        if cluster is not None:
+            cluster.close()
+    cores = float("nan")
+    if before is not None and after is not None and after[1] > before[1]:
+        n = os.cpu_count() or 1
+        cores = n * (after[0] - before[0]) / (after[1] - before[1])
+    return wall, cores
 
 
 def main() -> None:
@@ -65,7 +101,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    times: dict[str, list[float]] = {label: [] for label, _ in CONFIGS}
+    times: dict[str, list[tuple[float, float]]] = {c[0]: [] for c in CONFIGS}
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in"
         src.mkdir()
@@ -73,8 +109,8 @@ def main() -> None:
             stack = synthetic_hsafm(n_frames=args.frames, size_px=args.size, seed=i)
             save_npz_bundle(src / f"video{i:02d}.npz", stack)
         for _ in range(args.repeat):
-            for n, (label, options) in enumerate(CONFIGS):
-                times[label].append(_run(src, Path(tmp) / f"out{n}", options))
+            for n, (label, options, up) in enumerate(CONFIGS):
+                times[label].append(_run(src, Path(tmp) / f"out{n}", options, up))
         first = Path(tmp) / "out0"
         names = sorted(p.name for p in first.glob("*.h5"))
         assert len(names) == args.files
@@ -87,20 +123,19 @@ def main() -> None:
     print(f"playnano batch: {args.files} files of {shape}, -p {STEPS} -e h5 tif")
     best = {label: min(t) for label, t in times.items()}
     for label, t in times.items():
+        walls = [w for w, _ in t]
         print(
-            f"  {label:<24} best {best[label]:6.2f} s, median "
-            f"{statistics.median(t):6.2f} s ({args.repeat} runs)"
+            f"  {label:<26} best {best[label][0]:6.2f} s ({best[label][1]:.2f} "
+            f"cores busy), median {statistics.median(walls):6.2f} s "
+            f"({args.repeat} runs)"
         )
-    two = best["--workers 2"]
-    print(
-        f"  speed-up of --workers 2 over --workers 1 --threads 1: "
-        f"{best['--workers 1 --threads 1'] / two:.2f}x"
-    )
-    print(
-        f"  speed-up of --workers 2 over --workers 1 (default threads): "
-        f"{best['--workers 1'] / two:.2f}x"
-    )
-    print("  same arrays in all three: yes")
+    for a, b in [
+        ("--workers 2", "--workers 1 --threads 1"),
+        ("--workers 2", "--workers 1"),
+        ("--scheduler, 2 workers up", "--scheduler, 1 worker up"),
+    ]:
+        print(f"  speed-up of {a} over {b}: {best[b][0] / best[a][0]:.2f}x")
+    print(f"  same arrays in all {len(CONFIGS)}: yes")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from playnano.cli import cli
+from playnano.io.export_data import save_npz_bundle
 from playnano.readers import load
+from playnano.synthetic import synthetic_hsafm
 from tests.batch.conftest import reports_equal_apart_from_times
 
 # dask is in the test extra: a missing install fails these tests, it never skips them
@@ -150,3 +152,52 @@ def test_local_workers_run_without_the_malloc_trim_threshold() -> None:
             "OPENBLAS_NUM_THREADS": "1",
         }
     assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get(key)  # config left as it was
+
+
+@pytest.mark.slow
+def test_largest_inputs_start_first(tmp_path: Path) -> None:
+    """On one worker the tasks run in order: the largest input first, then down.
+
+    Given smallest first, a task queue in input order would leave a big file for
+    last, where on many workers it runs alone while the others idle.
+    """
+    from distributed import Client
+
+    from playnano.batch.engine import Job, local_cluster, run_dask
+    from playnano.run import RunSettings
+
+    frames = {"small.npz": 2, "middle.npz": 6, "large.npz": 12, "tiny.npz": 1}
+    for i, (name, n) in enumerate(frames.items()):
+        save_npz_bundle(
+            tmp_path / name, synthetic_hsafm(n_frames=n, size_px=32, seed=i)
+        )
+    settings = RunSettings(formats=("npz",), threads=1)
+    jobs = [Job(str(tmp_path / n), str(tmp_path / "out"), settings) for n in frames]
+    with local_cluster(1) as cluster, Client(cluster):
+        finished = [
+            Path(r["input"]).name
+            for r in run_dask(
+                jobs, None, workers=1, scheduler=cluster.scheduler_address
+            )
+        ]
+    assert finished == sorted(frames, key=lambda n: -frames[n])
+
+
+def test_input_size_of_a_frame_folder_is_its_files(tmp_path: Path) -> None:
+    from playnano.batch.engine import Job, largest_first
+    from playnano.run import RunSettings
+
+    folder = tmp_path / "frames"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jpk").write_bytes(b"x" * 300)
+    (folder / "sub" / "b.jpk").write_bytes(b"x" * 200)
+    (tmp_path / "one.asd").write_bytes(b"x" * 400)
+    settings = RunSettings(formats=("npz",))
+    jobs = [
+        Job(str(tmp_path / n), "out", settings) for n in ("one.asd", "frames", "gone")
+    ]
+    assert [(Path(j.input).name, n) for j, n in largest_first(jobs)] == [
+        ("frames", 500),
+        ("one.asd", 400),
+        ("gone", 0),
+    ]
