@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from playnano.processing.pipeline import ResolvedStep
 
 Progress = Callable[[int, int, str], None]
-#: ``stages(done, total)``: how many of a run's stages (the read, each step, each
-#: format) are finished; a batch's progress bar turns them into frames.
+#: ``stages(done, total)``: the fraction of a run that is finished: ``done`` of its
+#: ``total`` stages (the read, each step, each format), or, between stage ends, of
+#: stages times frames (:class:`~playnano.progress_ticks.StageTicker`); a batch's
+#: progress bar turns them into frames.
 Stages = Callable[[int, int], None]
 
 
@@ -311,20 +313,54 @@ def run_one(
     ``settings`` (the fingerprint) and ``blocks`` (whether the stack was read and
     written a block of frames at a time; ``None`` if it could not be read).
     ``progress(done, total)`` is called as its stages finish: the read, then each
-    step and format (:func:`convert_stack`). ``available`` is the memory the
-    choice between blocks and memory weighs (bytes; default: the machine's
+    step and format (:func:`convert_stack`), and in between, at most every 0.2 s,
+    with the fraction ``done / total`` of the input its frame loops have finished
+    (:class:`~playnano.progress_ticks.StageTicker`). ``available`` is the memory
+    the choice between blocks and memory weighs (bytes; default: the machine's
     available memory, see :func:`read_input`).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        record = _run_one(
-            input_path, output_folder, settings, command, progress, available
-        )
+        if progress is None:
+            record = _run_one(
+                input_path, output_folder, settings, command, None, available
+            )
+        else:
+            record = _run_ticking(
+                input_path, output_folder, settings, command, progress, available
+            )
     seen: dict[str, None] = {}
     for w in caught:
         seen.setdefault(str(w.message).splitlines()[0] if str(w.message) else "", None)
     record["warnings"] = [m for m in seen if m]
     return record
+
+
+def _run_ticking(
+    input_path: str,
+    output_folder: str,
+    settings: RunSettings,
+    command: Mapping[str, Any] | None,
+    progress: Stages,
+    available: int | None = None,
+) -> dict[str, Any]:
+    """:func:`_run_one` reporting frames done within each stage too.
+
+    Frame loops' ticks (:mod:`playnano.progress_ticks`) become fractions of the
+    input between the stage events, throttled to one report per 0.2 s and 1 %.
+    """
+    from playnano.batch.progress import frame_count
+    from playnano.progress_ticks import StageTicker, ticking
+
+    n_steps = len(settings.steps)
+    ticker = StageTicker(
+        progress,
+        1 + n_steps + len(settings.formats),
+        n_steps,
+        frame_count(Path(input_path)),
+    )
+    with ticking(ticker.tick):
+        return _run_one(input_path, output_folder, settings, command, ticker, available)
 
 
 def _after_read(progress: Stages | None, settings: RunSettings) -> Stages | None:
@@ -344,6 +380,7 @@ def _run_one(
     progress: Stages | None = None,
     available: int | None = None,
 ) -> dict[str, Any]:
+    from playnano.progress_ticks import StageTicker
     from playnano.provenance import sha256_of
 
     start = time.perf_counter()
@@ -364,6 +401,8 @@ def _run_one(
         source = stack.provenance.get("source") or {}
         record["sha256"] = source.get("sha256") or sha256_of(input_path)
         record["blocks"] = stack.is_lazy
+        if isinstance(progress, StageTicker):
+            progress.frames = stack.n_frames  # the header may not have said
         try:
             if command:
                 stack.provenance["command"] = dict(command)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from playnano.batch.engine import dask_available
 from playnano.batch.progress import frame_count
-from playnano.io.export_data import save_npz_bundle
+from playnano.io.export_data import save_h5_bundle, save_npz_bundle
 from playnano.readers import load
 from playnano.run import RunSettings, run_one
 from playnano.synthetic import synthetic_hsafm
@@ -162,6 +163,109 @@ def test_no_bar_in_a_pipe_or_when_quiet_or_verbose(
     assert f"playnano: wrote {tmp_path / 'verbose' / 'v1_filtered.h5'}" in text
 
 
+#: One input long enough (a few seconds) for the bar to move within its stages.
+LONG = 300
+LONG_ARGS = ["-p", "remove_plane", "-e", "h5", "tif"]  # four stages: read, step, 2
+
+
+@pytest.fixture(scope="module")
+def long_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 300-frame 256x256 HDF5 bundle, alone in its folder."""
+    src = tmp_path_factory.mktemp("long") / "in"
+    src.mkdir()
+    save_h5_bundle(src / "long.h5", synthetic_hsafm(n_frames=LONG, size_px=256))
+    return src
+
+
+def _stage_positions(units: dict[int, int], n_stages: int) -> set[int]:
+    """Bar positions reachable by crediting whole stages of each input only."""
+    per_input = [
+        {u * i // n_stages for i in range(n_stages + 1)} for u in units.values()
+    ]
+    return {sum(c) for c in itertools.product(*per_input)}
+
+
+def _arrays(folder: Path) -> dict[str, object]:
+    """Every array in the HDF5 and OME-TIFF outputs under ``folder``."""
+    import h5py
+    import tifffile
+
+    found: dict[str, object] = {}
+    for p in sorted(folder.glob("*.h5")):
+        with h5py.File(p, "r") as f:
+            f.visititems(
+                lambda name, obj, p=p: (
+                    found.__setitem__(f"{p.name}/{name}", obj[()])
+                    if isinstance(obj, h5py.Dataset) and obj.ndim == 3
+                    else None
+                )
+            )
+    for p in sorted(folder.glob("*.tif")):
+        found[p.name] = tifffile.imread(p)
+    return found
+
+
+@pytest.mark.slow
+def test_bar_moves_with_the_frames_of_one_long_input(
+    long_input: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    out = tmp_path / "out"
+    code, text = _in_terminal(
+        [sys.executable, "-m", "playnano", "batch", str(long_input), *LONG_ARGS,
+         "-o", str(out), "-w", "1"]
+    )  # fmt: skip
+    assert code == 0, text
+    states = _bar_states(text)
+    positions = [s[1] for s in states]
+    assert {s[2] for s in states} == {LONG}, states
+    assert positions == sorted(positions), positions  # never goes back
+    assert states[-1][1:] == (LONG, LONG, 1, 1)
+    # within its stages (read, step, each format) the bar moves as frames are
+    # done: it shows counts between the stage boundaries 0, 75, 150, 225, 300
+    between = set(positions) - _stage_positions({0: LONG}, 4)
+    assert len(between) >= 2, positions
+    # the bar changes nothing in the files: the same arrays, bit for bit, with -q
+    quiet = tmp_path / "quiet"
+    subprocess.run(
+        [sys.executable, "-m", "playnano", "batch", str(long_input), *LONG_ARGS,
+         "-o", str(quiet), "-w", "1", "-q"], check=True, capture_output=True
+    )  # fmt: skip
+    shown, hidden = _arrays(out), _arrays(quiet)
+    assert sorted(shown) == sorted(hidden) and len(shown) >= 3, sorted(shown)
+    for key, arr in shown.items():
+        other = hidden[key]
+        assert arr.dtype == other.dtype and arr.shape == other.shape, key  # type: ignore[attr-defined]
+        assert np.array_equal(
+            np.asarray(arr).view(np.uint8), np.asarray(other).view(np.uint8)
+        ), key
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not dask_available(), reason="dask is not installed")
+def test_bar_moves_with_the_frames_done_on_dask_workers(
+    long_input: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "long.h5").symlink_to(long_input / "long.h5")
+    save_h5_bundle(src / "short.h5", synthetic_hsafm(n_frames=4, size_px=32))
+    code, text = _in_terminal(
+        [sys.executable, "-m", "playnano", "batch", str(src), *LONG_ARGS,
+         "-o", str(tmp_path / "out"), "-w", "2"]
+    )  # fmt: skip
+    assert code == 0, text
+    states = _bar_states(text)
+    assert {s[0] for s in states} == {"local:2"}, states
+    positions = [s[1] for s in states]
+    assert positions == sorted(positions), positions
+    assert states[-1][1:] == (LONG + 4, LONG + 4, 2, 2)
+    # the workers' frame ticks reached the bar between whole stages
+    between = set(positions) - _stage_positions({0: LONG, 1: 4}, 4)
+    assert len(between) >= 2, positions
+
+
 def test_frame_count_reads_headers_only(afm_data: Path, tmp_path: Path) -> None:
     asd = afm_data / "asd" / "asd_sample_0.asd"
     assert frame_count(asd) == load(asd).n_frames
@@ -185,9 +289,10 @@ def test_run_one_reports_its_stages_in_order(tmp_path: Path) -> None:
     )
     assert rec["status"] == "ok", rec
     # the read, one step, two formats: four stages, reported as each finishes
+    # (between them, fractions of the input, when its frame loops take long)
     assert seen[-1] == (4, 4)
     assert (1, 4) in seen and (2, 4) in seen and (3, 4) in seen
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert [d / t for d, t in seen] == sorted(d / t for d, t in seen)
 
 
 def test_warnings_wait_for_the_bar_line_to_end(afm_data: Path, tmp_path: Path) -> None:

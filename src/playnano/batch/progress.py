@@ -2,10 +2,14 @@
 
 The bar's total is the frames of the inputs to run, read from each input's header
 (a reader's ``inspect``); an input whose header cannot say counts as one unit.
-Within an input the bar advances as its stages finish (the read, each step, each
-format): :func:`playnano.run.run_one` reports them, in this process or, on Dask,
-from the workers. A finished input is credited in full, whatever became of it.
-The bar is drawn only on a terminal; updates may come from any thread.
+Within an input the bar moves per frame: the read, each step and each format are
+one share of the input's frames each, and :func:`playnano.run.run_one` reports
+the fraction done as frame loops finish frames within a stage
+(:mod:`playnano.progress_ticks`) and as stages end, in this process or, on Dask,
+from the workers (throttled there to one event per 0.2 s and 1 %). Updates are
+fractions ``done / total``; the bar never moves back. A finished input is
+credited in full, whatever became of it. The bar is drawn only on a terminal;
+updates may come from any thread.
 """
 
 from __future__ import annotations
@@ -112,7 +116,11 @@ class FrameBar:
                 self._bar.render_progress()  # the files count may have changed
 
     def stage(self, key: str, done: int, total: int) -> None:
-        """``done`` of ``total`` stages of input ``key`` are finished."""
+        """The fraction ``done / total`` of input ``key`` is finished.
+
+        ``total`` is its stages (a stage event) or stages times frames (frames
+        done within a stage); a lower fraction than credited changes nothing.
+        """
         with self._lock:
             if key not in self.units or key in self.finished or total <= 0:
                 return  # a late event of a finished input changes nothing

@@ -31,6 +31,7 @@ import numpy as np
 from playnano.errors import ExportWarning
 from playnano.plugins import Capabilities, Option, hookimpl
 from playnano.plugins.options import resolve_options
+from playnano.progress_ticks import frames_done
 from playnano.render_options import ANIMATION_OPTIONS
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ def write_gif(
         ):
             fh.write(chunk)
         count += 1
+        frames_done(1)
     fh.write(b";")
     return count
 

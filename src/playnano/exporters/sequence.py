@@ -39,6 +39,7 @@ import numpy as np
 
 from playnano.plugins import Capabilities, Option, hookimpl
 from playnano.plugins.options import resolve_options
+from playnano.progress_ticks import frames_done
 from playnano.render_options import ANIMATION_OPTIONS
 
 if TYPE_CHECKING:
@@ -171,6 +172,7 @@ class SequenceExporter:
             if t is not None and math.isfinite(t):
                 info.add_text("playnano:timestamp_s", repr(float(t)))
             im.save(folder / frame_name(stem, i, n, ".png"), format="PNG", pnginfo=info)
+            frames_done(1)
 
     @staticmethod
     def _write_tiff16(stack: AFMImageStack, folder: Path, stem: str, raw: bool) -> None:
@@ -207,6 +209,7 @@ class SequenceExporter:
                 },
                 **extra,
             )
+            frames_done(1)
 
 
 @hookimpl

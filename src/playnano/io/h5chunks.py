@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from playnano.io import codec
+from playnano.progress_ticks import READ, frames_done
 
 _SHUFFLE = 2  # H5Z_FILTER_SHUFFLE
 _DEFLATE = 1  # H5Z_FILTER_DEFLATE
@@ -49,10 +50,12 @@ def write_frames(
     if level == 0 or ds.dtype != arr.dtype or arr.size == 0:
         for i in range(t):
             ds[i] = arr[i]
+            frames_done(1)
         return ds
     compressed = codec.ordered_map(lambda frame: codec.h5_chunk(frame, level), arr)
     for i, chunk in enumerate(compressed):
         ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
+        frames_done(1)
     return ds
 
 
@@ -168,4 +171,6 @@ def read_array(ds: Any) -> np.ndarray:
             out[where] = ds[where]
         else:
             out[where] = chunk[tuple(slice(0, w.stop - w.start) for w in where)]
+        if ds.ndim == 3 and not any(offset[1:]):  # a row of chunks begins: frames
+            frames_done(where[0].stop - where[0].start, READ)
     return out

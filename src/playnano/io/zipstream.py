@@ -20,6 +20,7 @@ from typing import IO, Any
 import numpy as np
 
 from playnano.io import codec
+from playnano.progress_ticks import frames_done
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -239,3 +240,4 @@ def _frames(arr: np.ndarray) -> Iterable[np.ndarray]:
         return
     for frame in arr:
         yield np.ascontiguousarray(frame).reshape(-1).view(np.uint8)
+        frames_done(1 if arr.ndim == 3 else 0)  # a 2-D array's rows are no frames

@@ -258,6 +258,7 @@ def _map_frames(
     ``offset`` is the index of ``data``'s first frame in the stack (for errors).
     """
     from playnano.io import codec
+    from playnano.progress_ticks import STEP, frames_done
 
     spec = step.spec
     masked_func = spec.masked_func if mask is not None else None
@@ -304,14 +305,16 @@ def _map_frames(
     out = np.empty((t, h, w), dtype=head.dtype)
     out[:first] = head
     del head
+    frames_done(first, STEP)
     starts = range(first, t, block)
 
-    def fill(start: int) -> None:
+    def fill(start: int) -> int:
         stop = min(t, start + block)
         out[start:stop] = run(start, stop)
+        return stop - start
 
-    for _ in codec.ordered_map(fill, starts, None if own else 1):
-        pass
+    for n in codec.ordered_map(fill, starts, None if own else 1):
+        frames_done(n, STEP)
     return out
 
 

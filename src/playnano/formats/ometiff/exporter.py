@@ -18,6 +18,7 @@ import numpy as np
 from playnano.errors import ExportWarning
 from playnano.formats.ometiff import layout
 from playnano.plugins import Capabilities, hookimpl
+from playnano.progress_ticks import frames_done
 from playnano.provenance import make_json_safe, to_json
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ class TifExporter:
         def frames() -> Iterator[np.ndarray]:
             for frame in data:
                 yield np.ascontiguousarray(frame, dtype=dtype)
+                frames_done(1)
 
         per_cm = 1e7 / stack.pixel_size_nm  # TIFF resolution: pixels per centimetre
         nbytes = math.prod(data.shape) * dtype.itemsize
