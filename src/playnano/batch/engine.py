@@ -20,7 +20,7 @@ from playnano.batch.inputs import Task
 from playnano.io.atomic import TMP_PREFIX
 from playnano.run import RunSettings, run_one
 
-#: ``progress(input, done, total)``: ``done`` of ``total`` stages of ``input`` finished.
+#: ``progress(input, done, total)``: the fraction ``done / total`` of ``input`` is done.
 Progress = Callable[[str, int, int], None]
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -96,10 +96,11 @@ def run_task(
     command: Mapping[str, Any] | None,
     topic: str | None = None,
 ) -> dict[str, Any]:
-    """:func:`~playnano.run.run_one` on a Dask worker; stages go to event ``topic``.
+    """:func:`~playnano.run.run_one` on a Dask worker; progress goes to event ``topic``.
 
-    Each finished stage is logged as ``[input, done, total]`` (``Worker.log_event``),
-    which the client's progress bar subscribes to. Blocks or memory is chosen
+    Its progress (stage ends, and frames within a stage, throttled) is logged as
+    ``[input, done, total]`` (``Worker.log_event``), which the client's progress
+    bar subscribes to. Blocks or memory is chosen
     against the worker's own share of memory (:func:`worker_memory`).
     """
     from distributed import get_worker
