@@ -100,8 +100,8 @@ def run_task(
 
     Its progress (stage ends, and frames within a stage, throttled) is logged as
     ``[input, done, total]`` (``Worker.log_event``), which the client's progress
-    bar subscribes to. Blocks or memory is chosen
-    against the worker's own share of memory (:func:`worker_memory`).
+    bar subscribes to. Blocks or memory is chosen against the worker's own share
+    of memory (:func:`worker_memory`).
     """
     from distributed import get_worker
 
