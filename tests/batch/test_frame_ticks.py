@@ -139,3 +139,28 @@ def test_real_exports_tick_each_frame_of_each_format(tmp_path: Path) -> None:
     # every format walks the frames (the GIF in a thread beside the bundles)
     assert sum(n for n, _, _ in writes) >= 6 * len(formats)
     assert len({who for _, _, who in writes}) == 2
+
+
+def test_an_asd_read_ticks_its_frames_and_reads_the_same_values(
+    afm_data: Path,
+) -> None:
+    """The most common instrument file moves the read stage as frames convert."""
+    import numpy as np
+
+    from playnano.readers.asd import AsdReader
+
+    path = afm_data / "asd" / "asd_sample_0.asd"
+    ticks: list[tuple[int, str]] = []
+    with ticking(lambda n, kind: ticks.append((n, kind))):
+        stack = load(path)
+    assert {kind for _, kind in ticks} == {READ}
+    assert sum(n for n, _ in ticks) == stack.n_frames
+    assert len(ticks) > 1  # more than one piece, so the bar can move meanwhile
+    # read frame by frame through the lazy path: the same values, bit for bit
+    lazy = AsdReader().read_lazy(path)
+    try:
+        each = np.stack([lazy.data[i] for i in range(stack.n_frames)])
+    finally:
+        lazy.close()
+    assert each.dtype == stack.data.dtype
+    assert np.array_equal(each.view(np.uint8), stack.data.view(np.uint8))

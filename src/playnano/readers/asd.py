@@ -32,6 +32,7 @@ import numpy as np
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
 from playnano.plugins import hookimpl
+from playnano.progress_ticks import READ, frames_done
 from playnano.readers._asd_frames import AsdFrames
 from playnano.readers._asd_header import AD_RANGES, AsdHeader, kind_name, read_header
 from playnano.readers._common import (
@@ -89,6 +90,25 @@ def _checked_geometry(path: Path, header: AsdHeader) -> tuple[int, int, int]:
         f"data after a {header.data_offset}-byte header",
     )
     return n, ny, nx
+
+
+#: Frames converted at a time by :func:`_read_all` (about 32 MB of float64 at 512^2).
+_READ_FRAMES = 16
+
+
+def _read_all(frames: AsdFrames) -> np.ndarray:
+    """Every frame, converted a few at a time: the raw levels of the whole file are
+    never held beside the result, and a progress bar sees the frames go by.
+
+    Each value is converted alone, so the result is the same as one whole read.
+    """
+    n = frames.shape[0]
+    data = np.empty(frames.shape, dtype=np.float64)
+    for start in range(0, n, _READ_FRAMES):
+        stop = min(n, start + _READ_FRAMES)
+        data[start:stop] = frames.read(start, stop)
+        frames_done(stop - start, READ)
+    return data
 
 
 class AsdReader(ReaderBase):
@@ -157,7 +177,7 @@ class AsdReader(ReaderBase):
         path = Path(path)
         header, name, frames = self._open(path, channel)
         try:
-            data = frames.read(0, frames.shape[0])
+            data = _read_all(frames)
         finally:
             frames.close()
         return self._stack(path, header, name, frames, data)
