@@ -27,12 +27,10 @@ CHILD = textwrap.dedent(
     import json, sys, time
     from pathlib import Path
 
+    from playnano.lazy import peak_rss
+
     def peak_mb():
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM")
+        return peak_rss() / 2**20
 
     import numpy, tifffile, h5py
     from playnano.lazy import LazyFrames

@@ -81,11 +81,10 @@ def make_bundle(path: Path, gib: float) -> int:
 #: child's ru_maxrss starts from the parent's size; VmHWM is the new program's own.
 DRIVER = """
 import atexit, sys
+from playnano.lazy import peak_rss
 def hwm():
-    with open("/proc/self/status") as fh:
-        line = next(x for x in fh if x.startswith("VmHWM:"))
     with open(sys.argv[1], "w") as out:
-        out.write(str(int(line.split()[1]) * 1024))
+        out.write(str(peak_rss()))
 atexit.register(hwm)
 from playnano.cli import cli
 cli.main(sys.argv[2:])

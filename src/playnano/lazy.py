@@ -284,6 +284,23 @@ def available_memory() -> int | None:
         return None
 
 
+def peak_rss() -> int | None:
+    """This process's peak resident memory in bytes (``VmHWM``), or None off Linux.
+
+    Unlike ``ru_maxrss`` it is the running program's own: a child started by fork
+    and exec does not start from its parent's peak. Benchmarks and memory tests read
+    it in child processes.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def in_memory_bytes(
     shape: tuple[int, ...], itemsize: int, n_filters: int, n_masks: int
 ) -> int:

@@ -8,10 +8,12 @@ block, which holds whole batches, is a few MB and the stack many blocks.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.lazy.conftest import write_bundle
@@ -22,11 +24,11 @@ import atexit, sys
 import playnano.processing.pipeline as p
 p.BATCH_BYTES = {BATCH_BYTES}
 
+from playnano.lazy import peak_rss
+
 def hwm():
-    with open("/proc/self/status") as fh:
-        line = next(x for x in fh if x.startswith("VmHWM:"))
     with open(sys.argv.pop(1), "w") as out:
-        out.write(str(int(line.split()[1]) * 1024))
+        out.write(str(peak_rss()))
 
 atexit.register(hwm)
 from playnano.cli import cli
@@ -68,3 +70,28 @@ def test_block_path_peak_rss_follows_the_block_not_the_stack(tmp_path):
     assert in_memory > base + 1.5 * stack_bytes
     # blocks: a few blocks (input, result, the filter's work) over the small run
     assert blocks < base + 0.25 * stack_bytes, (base, blocks, stack_bytes)
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").is_file(), reason="needs /proc (Linux) for VmHWM"
+)
+def test_peak_rss_is_the_child_own_peak_and_grows_with_touched_memory() -> None:
+    """``playnano.lazy.peak_rss`` in a fresh interpreter: not the parent's peak."""
+    import resource
+
+    code = (
+        "import json, numpy\n"
+        "from playnano.lazy import peak_rss\n"
+        "before = peak_rss()\n"
+        "a = numpy.ones(200 * 2**20 // 8)\n"  # 200 MiB, every page touched
+        "print(json.dumps([before, peak_rss()]))\n"
+    )
+    ballast = np.ones(300 * 2**20 // 8)  # this process's peak: above the child's start
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    before, after = json.loads(out)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    assert ballast.sum() > 0 and own > 300 * 2**20
+    assert 0 < before < own - 150 * 2**20  # not inherited from this process
+    assert after - before >= 190 * 2**20

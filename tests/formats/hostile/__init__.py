@@ -29,19 +29,15 @@ _CHILD = textwrap.dedent(
     import json, resource, sys
     resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 
-    def peak_mb():
-        # VmHWM is this process's own peak; ru_maxrss would include the parent's
-        # peak before exec
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM")
-
     out = {{}}
     try:
         import h5py, numpy, tifffile
         import playnano
+        from playnano.lazy import peak_rss  # VmHWM: this process's own peak
+
+        def peak_mb():
+            return peak_rss() / 2**20
+
         from playnano.errors import ReadError
         base = peak_mb()
         try:
