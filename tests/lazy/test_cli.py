@@ -99,6 +99,8 @@ def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(
     )
     assert r.exit_code == 0, r.output
     assert "block at a time; reading it into memory" in r.output
+    # named by the path as given, as read errors are (not by its bare name)
+    assert f"{src}: its reader cannot read this file a block at a time" in r.output
     with np.load(tmp_path / "old_bruker_filtered.npz") as out:
         assert out["data"].shape[0] == 1
 
