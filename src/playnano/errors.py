@@ -69,6 +69,11 @@ class ProcessingError(PlaynanoError, ValueError):
     """A processing step is unknown, misconfigured or failed."""
 
 
+class EngineError(PlaynanoError):
+    """A batch's Dask engine cannot run: its scheduler cannot be reached, or a local
+    cluster cannot start."""
+
+
 class PlaynanoWarning(UserWarning):
     """Base class of the warnings playnano emits."""
 

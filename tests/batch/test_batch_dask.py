@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +258,25 @@ def _worker_memory(dask_worker: object) -> int | None:
     from playnano.batch.engine import worker_memory
 
     return worker_memory(dask_worker)
+
+
+def test_a_scheduler_address_that_cannot_be_used_is_one_line(
+    synthetic_inputs: Path, tmp_path: Path
+) -> None:
+    """A user mistake, not a bug: no traceback, exit 1, nothing written but the
+    report, whose inputs are still pending (a re-run with a good address does them).
+    """
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [sys.executable, "-m", "playnano", "batch", str(synthetic_inputs), "-r",
+         *ARGS, "-o", str(out), "--scheduler", "head-node-without-port"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 1, res.stderr
+    (line,) = res.stderr.strip().splitlines()  # Dask's reason is in brackets
+    assert line.startswith(
+        "playnano: error: head-node-without-port: cannot reach the Dask scheduler ("
+    ), line
+    assert sorted(p.name for p in out.rglob("*")) == ["batch-report.json"]
+    statuses = {r["status"] for r in _report(out)["inputs"]}
+    assert statuses == {"pending"}

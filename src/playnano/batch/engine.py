@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from playnano.batch.inputs import Task
+from playnano.errors import EngineError
 from playnano.io.atomic import TMP_PREFIX
 from playnano.run import RunSettings, run_one
 
@@ -198,6 +199,36 @@ def largest_first(jobs: Sequence[Job]) -> list[tuple[Job, int]]:
     return sorted(sized, key=lambda js: -js[1])
 
 
+def _connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
+    """A client of ``scheduler``, or of a new local cluster (returned too, to close).
+
+    A scheduler that cannot be reached (a wrong address, a cluster that is down) or
+    a local cluster that cannot start is an :class:`~playnano.errors.EngineError`.
+    """
+    from distributed import Client
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="30s"), None
+        except (OSError, ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise EngineError(
+                f"{scheduler}: cannot reach the Dask scheduler ({reason})"
+            ) from None
+    try:
+        cluster = local_cluster(workers)
+    except Exception as exc:  # ports, process limits, a broken dask install
+        raise EngineError(
+            f"cannot start a local Dask cluster of {workers} workers "
+            f"({type(exc).__name__}: {exc})".splitlines()[0]
+        ) from None
+    try:
+        return Client(cluster), cluster
+    except BaseException:
+        cluster.close()
+        raise
+
+
 def run_dask(
     jobs: Sequence[Job],
     command: Mapping[str, Any] | None,
@@ -214,17 +245,13 @@ def run_dask(
     ``progress`` receives the workers' stage events (on the client's event-loop
     thread).
     """
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
     if not logging.getLogger("playnano").isEnabledFor(logging.INFO):
         logging.getLogger("distributed").setLevel(logging.WARNING)  # -v shows them
     cluster = None
     try:
-        if scheduler:
-            client = Client(scheduler, timeout="30s")
-        else:
-            cluster = local_cluster(workers)
-            client = Client(cluster)
+        client, cluster = _connect(scheduler, workers)
         with client:
             topic = None
             if progress is not None:
