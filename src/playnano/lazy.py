@@ -271,13 +271,9 @@ def available_memory() -> int | None:
     """
     import os
 
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    available = _proc_bytes("/proc/meminfo", "MemAvailable:")
+    if available is not None:
+        return available
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (AttributeError, OSError, ValueError):
@@ -291,10 +287,16 @@ def peak_rss() -> int | None:
     and exec does not start from its parent's peak. Benchmarks and memory tests read
     it in child processes.
     """
+    return _proc_bytes("/proc/self/status", "VmHWM:")
+
+
+def _proc_bytes(path: str, key: str) -> int | None:
+    """The ``key`` line of a Linux ``/proc`` file (a figure in kB), in bytes; None
+    when there is no such file or line."""
     try:
-        with open("/proc/self/status", encoding="ascii") as fh:
+        with open(path, encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
