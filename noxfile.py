@@ -293,7 +293,7 @@ MUTATED = [
     "playnano.formats.ometiff*",
     "playnano.formats.bundle*",
     "playnano.formats._reading*",
-    "playnano.exporters.gif*",
+    "playnano.formats.gif.exporter*",
     "playnano.plugins.registry*",
     "playnano.readers._common*",
     "playnano.readers.__init__*",
@@ -311,7 +311,7 @@ def mutants(session: nox.Session) -> None:
     """Mutation testing on demand (hours on 2 cores; not in CI): kill ratio per module.
 
     ``nox -s mutants`` runs every module of MUTATED; ``nox -s mutants --
-    'playnano.exporters.npz*'`` one. Results accumulate in ``mutants/``; survivors are
+    'playnano.formats.npz*'`` one. Results accumulate in ``mutants/``; survivors are
     listed by ``python benchmarks/mutation_report.py --survivors``.
     """
     session.install("-e", ".[test]", "mutmut==3.8.1")

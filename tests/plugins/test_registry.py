@@ -23,7 +23,7 @@ BUILTIN_TARGETS = {
     "tif": "playnano.formats.ometiff.exporter",
     "npz": "playnano.formats.npz.exporter",
     "h5": "playnano.formats.h5.exporter",
-    "gif": "playnano.exporters.gif",
+    "gif": "playnano.formats.gif.exporter",
 }
 
 

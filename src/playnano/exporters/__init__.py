@@ -11,5 +11,5 @@ BUILTIN_PLUGINS = [
     "playnano.formats.ometiff.exporter",
     "playnano.formats.npz.exporter",
     "playnano.formats.h5.exporter",
-    "playnano.exporters.gif",
+    "playnano.formats.gif.exporter",
 ]

@@ -3,7 +3,7 @@
 ``export_gif`` writes ``<output_folder>/<base>.gif`` (``<base>_filtered.gif`` for a
 processed stack) through :func:`playnano.io.export_data.export_stack`, so it is
 written atomically and recorded in the stack's provenance like every other format.
-The rendering itself is :mod:`playnano.exporters.gif` and :mod:`playnano.render`.
+The rendering itself is :mod:`playnano.formats.gif.exporter` and :mod:`playnano.render`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from playnano.io import codec
-from playnano.io.h5chunks import read_array, write_frames
+from playnano.formats.h5.chunks import read_array, write_frames
 from playnano.synthetic import synthetic_hsafm
 
 
