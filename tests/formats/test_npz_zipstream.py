@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playnano.io import codec
 from playnano.formats.npz.zipstream import ZipWriter, npy_header
+from playnano.io import codec
 
 ARRAYS = {
     "data": np.random.default_rng(0).normal(size=(4, 200, 203)).astype(np.float32),

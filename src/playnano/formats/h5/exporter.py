@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playnano.formats.bundle import bundle_contents, same_array
-from playnano.formats.h5 import layout
-from playnano.formats.h5 import chunks
+from playnano.formats.h5 import chunks, layout
 from playnano.plugins import Capabilities, Option, hookimpl
 
 if TYPE_CHECKING:
