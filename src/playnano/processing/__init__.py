@@ -1,16 +1,13 @@
 """Processing: per-frame filters, masks, whole-stack operations and the pipeline.
 
 The builtin steps are registered through the ``playnano.filters`` entry point (and,
-without package metadata, through :data:`BUILTIN_PLUGINS`), exactly like plugins.
+without package metadata, through :mod:`playnano.builtins`), exactly like plugins.
 Heavy modules (scipy) load only when a step runs or this package's names are used.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-
-#: Plugin modules the registry imports when the package's entry points are missing.
-BUILTIN_PLUGINS: list[str] = ["playnano.processing.builtin"]
 
 _EXPORTS = {
     "FilterSpec": "playnano.processing.spec",
@@ -25,7 +22,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "BUILTIN_PLUGINS",
     "FilterSpec",
     "ProcessingPipeline",
     "ResolvedStep",
