@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from playnano.errors import ProcessingError
-from playnano.processing import pipeline as pl
+from playnano.processing import apply as pl
 from playnano.processing import run_pipeline
 from playnano.processing.pipeline import ResolvedStep
 from playnano.processing.spec import FilterSpec

@@ -15,9 +15,9 @@ _EXPORTS = {
     "Step": "playnano.processing.parsing",
     "parse_steps": "playnano.processing.parsing",
     "load_processing_file": "playnano.processing.parsing",
-    "ResolvedStep": "playnano.processing.pipeline",
+    "ResolvedStep": "playnano.processing.validate",
     "ProcessingPipeline": "playnano.processing.pipeline",
-    "validate_steps": "playnano.processing.pipeline",
+    "validate_steps": "playnano.processing.validate",
     "run_pipeline": "playnano.processing.pipeline",
 }
 
@@ -35,13 +35,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from playnano.processing.parsing import Step, load_processing_file, parse_steps
-    from playnano.processing.pipeline import (
-        ProcessingPipeline,
-        ResolvedStep,
-        run_pipeline,
-        validate_steps,
-    )
+    from playnano.processing.pipeline import ProcessingPipeline, run_pipeline
     from playnano.processing.spec import FilterSpec, legacy_filter
+    from playnano.processing.validate import ResolvedStep, validate_steps
 
 
 def __getattr__(name: str) -> Any:
