@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from playnano.cli.app import EXIT_PARTIAL
+from playnano.cli.exits import EXIT_PARTIAL
 from playnano.cli.process import _ProcessCommand, process
 from playnano.cli.settings import checked_settings
 

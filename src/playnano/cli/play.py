@@ -42,7 +42,7 @@ def play(input_path: Path, processing: str | None, channel: str | None) -> None:
     Example:
       playnano play video.asd -p "remove_plane;row_median_align"
     """
-    from playnano.cli.app import fail
+    from playnano.cli.exits import fail
     from playnano.processing.pipeline import validate_steps
 
     try:

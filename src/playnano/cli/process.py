@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from playnano.cli.animation_flags import animation_flags, normalize_make_video
-from playnano.cli.app import EXIT_PARTIAL, error_text
+from playnano.cli.exits import EXIT_PARTIAL, error_text
 from playnano.cli.settings import (  # noqa: F401 (tests import them from here)
     _parse_format_options,
     _split_formats,
