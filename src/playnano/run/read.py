@@ -18,7 +18,7 @@ from playnano.errors import PlaynanoWarning
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
     from playnano.processing.pipeline import ResolvedStep
-    from playnano.run import RunSettings
+    from playnano.run.task import RunSettings
 
 
 def use_blocks(

@@ -2,7 +2,7 @@
 
 :class:`RunSettings` holds what a run does (steps, formats, options) as plain,
 picklable values; :meth:`RunSettings.check` validates all of it before any file is
-read. :func:`read_input` (from :mod:`playnano.run_input`, which also chooses between
+read. :func:`read_input` (from :mod:`playnano.run.read`, which also chooses between
 blocks and memory) and :func:`convert_stack` are what ``process`` runs;
 :func:`run_one` wraps them for ``batch``: paths in, a plain JSON-ready record out, so
 no stack, open file or h5py object crosses a process boundary.
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playnano.errors import OptionError, PlaynanoError
-from playnano.run_input import read_input, use_blocks
+from playnano.run.read import read_input, use_blocks
 
 __all__ = [
     "RunSettings",
