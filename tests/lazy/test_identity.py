@@ -9,10 +9,10 @@ import h5py
 import numpy as np
 import pytest
 
-from playnano.io.export_data import export_all
 from playnano.processing import apply
 from playnano.processing.pipeline import run_pipeline
 from playnano.readers import load
+from tests.conftest import export_all
 from tests.lazy.conftest import assert_same_arrays, h5_arrays, tif_frames
 
 STEP_LISTS = {

@@ -82,7 +82,8 @@ def export_gif(
     """
     if not make_gif:
         return []
-    from playnano.io.export_data import export_stack, output_stem
+    from playnano.io.export_data import export_stack
+    from playnano.run.names import output_stem
 
     if (stack is None) == (afm_stack is None):
         raise TypeError("export_gif() needs the stack once, as stack or afm_stack")

@@ -1,9 +1,9 @@
 """Reading a run's input: in memory, or a block of frames at a time.
 
 :func:`use_blocks` is the rule (the settings decide, or the stack's size against the
-memory available); :func:`read_input` reads an input by it, with the settings'
-channel, damaged-frame rule and threads. Both are also importable from
-:mod:`playnano.run`.
+memory available); :func:`read_mode` applies it to what the input's header says, and
+:func:`open_input` reads the input that way, with the settings' channel,
+damaged-frame rule and threads.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from playnano.errors import PlaynanoWarning
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
-    from playnano.processing.pipeline import ResolvedStep
-    from playnano.run.task import RunSettings
+    from playnano.processing.validate import ResolvedStep
+    from playnano.run.header import InputFacts
+    from playnano.run.settings import RunSettings
+
+__all__ = ["open_input", "read_input", "read_mode", "use_blocks"]
 
 
 def use_blocks(
@@ -50,14 +53,42 @@ def use_blocks(
     return not lazy.fits_in_memory(need, available)
 
 
-def read_input(
-    path: str | Path, settings: RunSettings, *, available: int | None = None
+def read_mode(
+    facts: InputFacts,
+    settings: RunSettings,
+    resolved: Sequence[ResolvedStep],
+    available: int | None = None,
+) -> bool | None:
+    """Read lazily (True), in memory (False), or None: only a lazy open can tell.
+
+    An input whose reader cannot read lazily is read in memory; one whose header
+    gives its size is decided by :func:`use_blocks`; one whose reader reads lazily
+    but has no header-only description (h5-jpk, frame folders) is opened lazily
+    once and decided on that open stack (:func:`open_input`).
+    """
+    if settings.blocks is not None:
+        return settings.blocks
+    if any(r.spec.kind == "stack" for r in resolved) or not facts.lazy:
+        return False
+    if facts.header is None:
+        return None
+    header = facts.header
+    return use_blocks(settings, resolved, header.shape, header.itemsize, available)
+
+
+def open_input(
+    path: str | Path,
+    settings: RunSettings,
+    lazy: bool | None,
+    resolved: Sequence[ResolvedStep] = (),
+    available: int | None = None,
 ) -> AFMImageStack:
     """Read one input with the settings' channel, damaged-frame rule and threads.
 
-    The frames are read on demand (a lazy stack: close it when done) when the
-    settings ask for blocks, or when :func:`use_blocks` chooses them; ``available``
-    overrides the memory figure it weighs (bytes).
+    ``lazy`` is :func:`read_mode`'s answer: the frames are read on demand (a lazy
+    stack: close it when done) when True, or when None and :func:`use_blocks`
+    chooses blocks for the stack once opened lazily (``resolved`` and
+    ``available`` are what it weighs).
     """
     from playnano.io.codec import using_threads
     from playnano.readers import load
@@ -67,15 +98,12 @@ def read_input(
         "skip_damaged": settings.skip_damaged,
     }
     with using_threads(settings.threads):  # bundles' gzip chunks inflate in threads
-        lazy = _wants_blocks(Path(path), settings, available)
         stack = load(path, lazy=lazy is not False, **opts)
-        if (
-            lazy is None
-            and stack.is_lazy
-            and not _blocks_for(stack, settings, available)
-        ):
-            stack.close()  # opened lazily only to learn its size: read it whole
-            stack = load(path, **opts)
+        if lazy is None and stack.is_lazy:
+            shape, itemsize = stack.data.shape, stack.data.dtype.itemsize
+            if not use_blocks(settings, resolved, shape, itemsize, available):
+                stack.close()  # opened lazily only to learn its size: read it whole
+                stack = load(path, **opts)
         if settings.blocks and not stack.is_lazy:
             warnings.warn(
                 f"{path}: its reader cannot read this file a block at a "
@@ -89,51 +117,16 @@ def read_input(
         return stack
 
 
-def _wants_blocks(
-    path: Path, settings: RunSettings, available: int | None
-) -> bool | None:
-    """Whether to read ``path`` lazily; None when only a lazy open can tell.
+def read_input(
+    path: str | Path, settings: RunSettings, *, available: int | None = None
+) -> AFMImageStack:
+    """Read one input as a run would: the read mode chosen, then :func:`open_input`.
 
-    Readers with ``inspect`` are sized from their metadata; a reader with only
-    ``read_lazy`` (h5-jpk, frame folders) is opened lazily once, and
-    :func:`read_input` decides on that open stack.
+    ``available`` overrides the memory figure the choice weighs (bytes).
     """
-    from playnano.readers import reader_for
+    from playnano.processing.validate import validate_steps
+    from playnano.run.header import describe_input
 
-    if settings.blocks is not None:
-        return settings.blocks
-    if any(r.spec.kind == "stack" for r in _resolved(settings)):
-        return False
-    try:
-        reader = reader_for(path).obj
-        if getattr(reader, "read_lazy", None) is None:
-            return False
-        inspect = getattr(reader, "inspect", None)
-        if inspect is None:
-            return None
-        info = inspect(path).data
-    except Exception:  # reading it in memory reports the error
-        return False
-    return _blocks_for_shape(settings, tuple(info.shape), info.dtype, available)
-
-
-def _resolved(settings: RunSettings) -> list[ResolvedStep]:
-    from playnano.processing.pipeline import validate_steps
-
-    return validate_steps(list(settings.steps))
-
-
-def _blocks_for_shape(
-    settings: RunSettings, shape: tuple[int, ...], dtype: Any, available: int | None
-) -> bool:
-    import numpy as np
-
-    itemsize = np.dtype(dtype).itemsize
-    return use_blocks(settings, _resolved(settings), shape, itemsize, available)
-
-
-def _blocks_for(
-    stack: AFMImageStack, settings: RunSettings, available: int | None
-) -> bool:
-    """:func:`use_blocks` for a stack opened lazily."""
-    return _blocks_for_shape(settings, stack.data.shape, stack.data.dtype, available)
+    resolved = validate_steps(settings.parsed_steps())
+    lazy = read_mode(describe_input(path), settings, resolved, available)
+    return open_input(path, settings, lazy, resolved, available)
