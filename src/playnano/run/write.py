@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import ctypes
 import logging
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,6 +151,19 @@ def side_by_side(outputs: Sequence[Output], threads: int | None) -> int:
     return n_side
 
 
+def _raise_in(thread: threading.Thread) -> None:
+    """Raise KeyboardInterrupt in ``thread`` at its next Python instruction."""
+    if thread.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
+        )
+
+
+#: Seconds a side format gets to stop by itself (builtins check between frames)
+#: before it is interrupted from outside (a plugin's writer that never checks).
+SIDE_GRACE_S = 1.0
+
+
 def write_outputs(
     stack: AFMImageStack,
     outputs: Sequence[Output],
@@ -163,13 +176,16 @@ def write_outputs(
     """Write every output; one result per format, errors included.
 
     ``on_format(done, total, name)`` is called as each format finishes (written
-    or failed), from the thread that wrote it. On an interrupt the outputs
-    already in place are removed and the interrupt goes on.
+    or failed), from the thread that wrote it. On an interrupt (KeyboardInterrupt,
+    or any exception raised into the run, such as a GUI's cancel) the side thread
+    is stopped, every output this run put in place is removed, and the interrupt
+    goes on.
     """
     from playnano.io.guard import cancellable
 
     full: list[DiskFullError] = []  # the first full disk stops every later format
     placed: list[Path] = []  # outputs in place, removed if the run is stopped
+    before = {o.path for o in outputs if o.path.exists() or o.path.is_symlink()}
     lock = threading.Lock()
     finished = [0]
 
@@ -202,23 +218,49 @@ def write_outputs(
     shadow.provenance = copy.deepcopy(stack.provenance)
     n_before = len(shadow.provenance.get("exports", []))
     cancel = threading.Event()  # Ctrl-C reaches only this thread: pass it on
+    side_done = threading.Event()  # waited on, not joined: an interrupted
+    side_results: list[ExportResult] = []  # Thread.join() forgets the thread
+    side_error: list[BaseException] = []
+
+    def side_work() -> None:
+        try:
+            side_results.extend(run(shadow, o) for o in side)
+        except BaseException as exc:
+            side_error.append(exc)
+
+    def side_thread(context: contextvars.Context) -> None:
+        try:
+            context.run(cancellable, cancel, side_work)
+        except BaseException as exc:  # an interrupt raised into it late
+            side_error.append(exc)
+        finally:
+            side_done.set()
+
+    beside = threading.Thread(
+        target=side_thread,
+        args=(contextvars.copy_context(),),
+        name="playnano-export",
+        daemon=True,
+    )
+    if not side:
+        side_done.set()
     try:
-        with ThreadPoolExecutor(1, thread_name_prefix="playnano-export") as ex:
-            beside = ex.submit(
-                contextvars.copy_context().run,
-                cancellable,
-                cancel,
-                lambda: [run(shadow, o) for o in side],
-            )
-            try:
-                results = [run(stack, o) for o in serial]
-                results += beside.result()
-            except BaseException:
-                cancel.set()  # the side export stops at its next frame
-                raise
+        if side:
+            beside.start()
+        results = [run(stack, o) for o in serial]
+        side_done.wait()
     except BaseException:
-        _remove(placed)  # a stopped run keeps nothing, finished formats included
+        cancel.set()  # the side export stops at its next frame
+        if not side_done.wait(SIDE_GRACE_S):
+            _raise_in(beside)
+            side_done.wait()
+        # a stopped run keeps nothing: finished formats, and files a writer put
+        # in place under a planned name, are removed too
+        planned = [o.path for o in outputs if o.path not in before]
+        _remove([*placed, *(p for p in planned if p.exists() or p.is_symlink())])
         raise
+    if side_error:
+        raise side_error[0]
     for rec in shadow.provenance.get("exports", [])[n_before:]:
         stack.provenance.setdefault("exports", []).append(rec)
-    return results
+    return results + side_results
