@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from playnano.afm_stack import AFMImageStack
-from playnano.errors import ExportError, OutputExistsError, UnknownFormatError
+from playnano.errors import OutputExistsError, UnknownFormatError
 from playnano.io.export_data import (
     export_bundles,
     save_h5_bundle,
