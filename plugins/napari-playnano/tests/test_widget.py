@@ -179,11 +179,11 @@ def test_cancel_mid_export_leaves_nothing(
     w.folder.value = out
     job = w.start(export=True)
     assert job is not None
-    # cancel while the CSV is being written in its staging folder
+    # cancel while the CSV is being written in its staging folder (beside the npz)
     qtbot.waitUntil(
         lambda: (
             "csv" in job.message
-            and any(p.name.startswith(".playnano-partial-") for p in out.iterdir())
+            and any(p.suffix == ".csv" for p in out.glob(".playnano-partial-*/*"))
         ),
         timeout=120_000,
     )

@@ -104,7 +104,7 @@ class StepBuilder(Container):
         OptionError
             When a parameter is not valid for the step (checked as the CLI does).
         """
-        from playnano.processing.pipeline import validate_steps
+        from playnano.processing import validate_steps
 
         spec = self._specs[self.pick.value]
         given = changed_values(spec.options, self._editors)
