@@ -47,8 +47,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff format (check) and ruff lint."""
-    session.install("ruff")
+    """ruff format (check), ruff lint, and the architecture's import contracts
+    (``[tool.importlinter]`` in pyproject.toml: layers, plugin core, no GUI or
+    cluster in the core, no import cycle)."""
+    session.install("ruff", "import-linter>=2.1")
     session.run(
         "ruff",
         "format",
@@ -60,6 +62,8 @@ def lint(session: nox.Session) -> None:
         "noxfile.py",
     )
     session.run("ruff", "check", "src", "tests", "plugins", "benchmarks", "noxfile.py")
+    # the source tree is read, not installed: playnano's dependencies are not needed
+    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "src")})
 
 
 @nox.session(python=PYTHON)

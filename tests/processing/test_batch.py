@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from playnano.errors import ProcessingError
+from playnano.plugins.step import FilterSpec
 from playnano.processing import apply as pl
 from playnano.processing import run_pipeline
 from playnano.processing.pipeline import ResolvedStep
-from playnano.processing.spec import FilterSpec
 
 
 def reference_surface(frame: np.ndarray, order: int) -> np.ndarray:

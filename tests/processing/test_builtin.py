@@ -10,8 +10,8 @@ import pytest
 
 from playnano.plugins import registry
 from playnano.plugins.registry import filters
+from playnano.plugins.step import FilterSpec, is_required
 from playnano.processing import builtin
-from playnano.processing.spec import FilterSpec, is_required
 from playnano.provenance import to_json
 from tests.processing.synthetic import symmetric_bumps, tilted_plane
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from playnano.errors import OptionError, ProcessingError
+from playnano.plugins.step import FilterSpec
 from playnano.processing.parsing import Step, parse_steps
 from playnano.processing.pipeline import (
     ProcessingPipeline,
@@ -15,7 +16,6 @@ from playnano.processing.pipeline import (
     run_pipeline,
     validate_steps,
 )
-from playnano.processing.spec import FilterSpec
 from tests.processing.synthetic import grid, symmetric_bumps, tilted_plane
 
 

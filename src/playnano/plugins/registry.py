@@ -187,7 +187,7 @@ class Registry(NameIndex):
 
 
 def _adapt_filter(name: str, fn: Any) -> Any:
-    from playnano.processing.spec import legacy_filter
+    from playnano.plugins.step import legacy_filter  # within the plugin core
 
     return legacy_filter(name, fn)
 

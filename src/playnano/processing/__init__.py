@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "FilterSpec": "playnano.processing.spec",
-    "legacy_filter": "playnano.processing.spec",
+    "FilterSpec": "playnano.plugins.step",
+    "legacy_filter": "playnano.plugins.step",
     "Step": "playnano.processing.parsing",
     "parse_steps": "playnano.processing.parsing",
     "load_processing_file": "playnano.processing.parsing",
@@ -34,9 +34,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from playnano.plugins.step import FilterSpec, legacy_filter
     from playnano.processing.parsing import Step, load_processing_file, parse_steps
     from playnano.processing.pipeline import ProcessingPipeline, run_pipeline
-    from playnano.processing.spec import FilterSpec, legacy_filter
     from playnano.processing.validate import ResolvedStep, validate_steps
 
 

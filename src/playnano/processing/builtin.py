@@ -7,6 +7,7 @@ from typing import Any
 
 from playnano.plugins.hookspecs import hookimpl
 from playnano.plugins.options import Option
+from playnano.plugins.step import REQUIRED, ExtraOption, FilterSpec
 from playnano.processing import alignment as a
 from playnano.processing import crop as c
 from playnano.processing import filters as f
@@ -15,7 +16,6 @@ from playnano.processing import masks as m
 from playnano.processing import nan_fill as n
 from playnano.processing import rolling as r
 from playnano.processing import temporal as t
-from playnano.processing.spec import REQUIRED, ExtraOption, FilterSpec
 
 #: Version of the builtin algorithms, recorded with every step in the provenance.
 VERSION = "1.0.0"

@@ -19,8 +19,8 @@ from playnano.errors import (
     UnknownFormatError,
 )
 from playnano.plugins.options import resolve_options
+from playnano.plugins.step import FilterSpec, as_spec, is_required
 from playnano.processing.parsing import Step, parse_steps
-from playnano.processing.spec import FilterSpec, as_spec, is_required
 
 __all__ = ["ResolvedStep", "StepLike", "changes_data", "validate_steps"]
 
