@@ -25,7 +25,7 @@ def is_playnano_tiff(path: str | Path) -> bool:
 
     try:
         with tifffile.TiffFile(path) as tif:
-            tags = tif.pages[0].tags
+            tags = getattr(tif.pages[0], "tags", None) or {}
             return any(code in tags for code in _TAGS)
     except Exception:  # not a TIFF, or a damaged one: not ours to claim
         return False
