@@ -5,8 +5,8 @@ both sides share, no heavy imports), its ``exporter``, its ``reader`` and a
 ``content`` check; ``gif`` and ``png`` hold their exporter. Each registers through
 the ``playnano.exporters`` and ``playnano.readers`` entry points like any
 third-party plugin (listed once in :mod:`playnano.builtins`).
-:mod:`playnano.io.export_data` and :mod:`playnano.io.loaders` keep the seed's
-public function names.
+:mod:`playnano.io.export_data` and :mod:`playnano.io.loaders` keep the documented
+function names (playnano 0.5.0's).
 
 :func:`written_by_playnano` is what viewers ask before claiming a file whose
 suffix other programs use too (``.npz``, ``.h5``, ``.tif``).

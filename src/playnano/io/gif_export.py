@@ -1,4 +1,4 @@
-"""Annotated GIF export, the seed's ``export_gif`` on top of the ``gif`` exporter.
+"""Annotated GIF export: playnano 0.5.0's ``export_gif``, over the ``gif`` exporter.
 
 ``export_gif`` writes ``<output_folder>/<base>.gif`` (``<base>_filtered.gif`` for a
 processed stack) through :func:`playnano.io.export_data.export_stack`, so it is
