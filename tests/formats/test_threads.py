@@ -15,7 +15,7 @@ from playnano.afm_stack import AFMImageStack
 from playnano.errors import OptionError
 from playnano.io import codec
 from playnano.io.export_data import export_stack
-from playnano.processing.pipeline import parse_steps, run_pipeline, validate_steps
+from playnano.processing import parse_steps, run_pipeline, validate_steps
 from playnano.synthetic import synthetic_hsafm
 from tests.conftest import export_all
 

@@ -19,7 +19,7 @@ from playnano.plugins.step import (
     is_required,
     legacy_filter,
 )
-from playnano.processing.pipeline import run_pipeline, validate_steps
+from playnano.processing import run_pipeline, validate_steps
 
 
 def _ident(frame):

@@ -12,9 +12,8 @@ import pytest
 
 from playnano.errors import ProcessingError
 from playnano.plugins.step import FilterSpec
+from playnano.processing import ResolvedStep, run_pipeline
 from playnano.processing import apply as pl
-from playnano.processing import run_pipeline
-from playnano.processing.pipeline import ResolvedStep
 
 
 def reference_surface(frame: np.ndarray, order: int) -> np.ndarray:

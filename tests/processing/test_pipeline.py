@@ -9,13 +9,13 @@ import pytest
 
 from playnano.errors import OptionError, ProcessingError
 from playnano.plugins.step import FilterSpec
-from playnano.processing.parsing import Step, parse_steps
-from playnano.processing.pipeline import (
+from playnano.processing import (
     ProcessingPipeline,
     ResolvedStep,
     run_pipeline,
     validate_steps,
 )
+from playnano.processing.parsing import Step, parse_steps
 from tests.processing.synthetic import grid, symmetric_bumps, tilted_plane
 
 

@@ -46,7 +46,7 @@ def play(input_path: Path, processing: str | None, channel: str | None) -> None:
       playnano play video.asd -p "remove_plane;row_median_align"
     """
     from playnano.cli.exits import fail
-    from playnano.processing.pipeline import validate_steps
+    from playnano.processing import validate_steps
 
     try:
         import napari  # noqa: F401

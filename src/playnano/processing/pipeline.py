@@ -41,7 +41,7 @@ from playnano.errors import PlaynanoError, ProcessingError
 from playnano.lazy import is_lazy
 from playnano.plugins.registry import BUILTIN_DIST
 from playnano.processing.lazy_steps import aligned_block, map_step, refuse_stack_steps
-from playnano.processing.parsing import Step, load_processing_file, parse_steps
+from playnano.processing.parsing import Step
 from playnano.processing.snapshot import ensure_raw_snapshot, frozen
 from playnano.processing.validate import ResolvedStep, StepLike, validate_steps
 from playnano.provenance import make_json_safe, record_step
@@ -49,15 +49,7 @@ from playnano.provenance import make_json_safe, record_step
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
-__all__ = [
-    "ProcessingPipeline",
-    "ResolvedStep",
-    "Step",
-    "load_processing_file",
-    "parse_steps",
-    "run_pipeline",
-    "validate_steps",
-]
+__all__ = ["ProcessingPipeline", "run_pipeline"]
 
 Progress = Callable[[int, int, str], None]
 
