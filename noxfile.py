@@ -47,8 +47,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff format (check) and ruff lint."""
-    session.install("ruff")
+    """ruff format (check), ruff lint, and the architecture's import contracts
+    (``[tool.importlinter]`` in pyproject.toml: layers, plugin core, no GUI or
+    cluster in the core, no import cycle)."""
+    session.install("ruff", "import-linter>=2.1")
     session.run(
         "ruff",
         "format",
@@ -60,6 +62,8 @@ def lint(session: nox.Session) -> None:
         "noxfile.py",
     )
     session.run("ruff", "check", "src", "tests", "plugins", "benchmarks", "noxfile.py")
+    # the source tree is read, not installed: playnano's dependencies are not needed
+    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "src")})
 
 
 @nox.session(python=PYTHON)
@@ -293,7 +297,7 @@ MUTATED = [
     "playnano.formats.ometiff*",
     "playnano.formats.bundle*",
     "playnano.formats._reading*",
-    "playnano.exporters.gif*",
+    "playnano.formats.gif.exporter*",
     "playnano.plugins.registry*",
     "playnano.readers._common*",
     "playnano.readers.__init__*",
@@ -311,7 +315,7 @@ def mutants(session: nox.Session) -> None:
     """Mutation testing on demand (hours on 2 cores; not in CI): kill ratio per module.
 
     ``nox -s mutants`` runs every module of MUTATED; ``nox -s mutants --
-    'playnano.exporters.npz*'`` one. Results accumulate in ``mutants/``; survivors are
+    'playnano.formats.npz*'`` one. Results accumulate in ``mutants/``; survivors are
     listed by ``python benchmarks/mutation_report.py --survivors``.
     """
     session.install("-e", ".[test]", "mutmut==3.8.1")

@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 from playnano.io import codec
 from playnano.io.export_data import export_stack
-from playnano.processing.pipeline import parse_steps, run_pipeline, validate_steps
+from playnano.processing import parse_steps, run_pipeline, validate_steps
 from playnano.readers import load
 
 src, out, steps, threads, formats, repeat = sys.argv[1:7]

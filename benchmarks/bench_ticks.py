@@ -4,8 +4,8 @@ Usage::
 
     python benchmarks/bench_ticks.py [--frames 500] [--size 128] [--repeat 5]
 
-Writes a synthetic HDF5 bundle once, then converts it (``read_input`` and
-``convert_stack``: ``-p remove_plane --export h5 tif gif``) in this process,
+Writes a synthetic HDF5 bundle once, then converts it (a plan carried out by the
+executor: ``-p remove_plane --export h5 tif gif``) in this process,
 alternately with no sink installed (``playnano process``) and with a batch
 task's :class:`~playnano.progress_ticks.StageTicker` receiving every tick and
 stage event, and prints the best and median seconds of each and their ratio;
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from playnano.io.export_data import save_h5_bundle
 from playnano.progress_ticks import WRITE, StageTicker, frames_done, ticking
-from playnano.run import RunSettings, convert_stack, read_input
+from playnano.run import RunSettings, execute, plan_run
 from playnano.synthetic import synthetic_hsafm
 
 SETTINGS = RunSettings(
@@ -38,28 +38,18 @@ def convert(src: Path, out: Path, with_sink: bool) -> float:
     n_steps = len(SETTINGS.steps)
     sent: list[tuple[int, int]] = []
     start = time.perf_counter()
-    stack = read_input(src, SETTINGS)
-    try:
-        if not with_sink:
-            convert_stack(stack, out, "v", SETTINGS)
-        else:
-            ticker = StageTicker(
-                lambda d, t: sent.append((d, t)),
-                1 + n_steps + len(SETTINGS.formats),
-                n_steps,
-                stack.n_frames,
-            )
-            ticker.stage(1, ticker.n_stages)
-            with ticking(ticker.tick):
-                convert_stack(
-                    stack,
-                    out,
-                    "v",
-                    SETTINGS,
-                    stages=lambda d, t: ticker.stage(1 + d, 1 + t),
-                )
-    finally:
-        stack.close()
+    plan = plan_run(SETTINGS, out, source=src, base="v")
+    if not with_sink:
+        execute(plan)
+    else:
+        ticker = StageTicker(
+            lambda d, t: sent.append((d, t)),
+            1 + n_steps + len(SETTINGS.formats),
+            n_steps,
+            plan.header.frames if plan.header else None,
+        )
+        with ticking(ticker.tick):
+            execute(plan, progress=lambda d, t, _: ticker.stage(d, t))
     return time.perf_counter() - start
 
 

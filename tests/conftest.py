@@ -206,3 +206,15 @@ def bundles_follow_the_specification(monkeypatch: pytest.MonkeyPatch) -> None:
             return written
 
         monkeypatch.setattr(cls, "export", checked)
+
+
+def export_all(stack, folder, base, formats, **settings):
+    """A run's export of ``stack`` in ``formats`` (plan and executor): one result each.
+
+    ``settings`` are :class:`~playnano.run.RunSettings` fields (``raw``,
+    ``threads``, ``options``...).
+    """
+    from playnano.run import RunSettings, execute, plan_run
+
+    run = RunSettings(formats=tuple(formats), **settings)
+    return execute(plan_run(run, folder, stack=stack, base=base), stack)

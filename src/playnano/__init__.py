@@ -13,6 +13,7 @@ from playnano.afm_stack import AFMImageStack
 from playnano.errors import PlaynanoError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
 __all__ = ["AFMImageStack", "PlaynanoError", "__version__", "export", "load"]
@@ -34,15 +35,32 @@ def load(
 def export(
     stack: AFMImageStack,
     path: str | Path,
-    format: str | None = None,
+    format: str | Sequence[str] | None = None,
     *,
     raw: bool = False,
     overwrite: bool = False,
+    threads: int | None = None,
     **options: Any,
 ) -> list[Path]:
-    """Write ``stack`` to ``path`` with the named format (or the one its suffix implies)."""
-    from playnano.io.export_data import export_stack
+    """Write ``stack`` to ``path`` in one format or several; return the paths written.
 
-    return export_stack(
-        stack, path, format, raw=raw, overwrite=overwrite, options=options
+    ``format`` names a format (``"h5"``), several (``["tif", "npz", "h5", "gif"]``,
+    written side by side as ``playnano process`` writes them), or None for the one
+    whose suffix ``path`` ends with. Each format writes ``path`` with its suffix
+    appended where the name lacks it. ``options`` are the format's own options
+    (``fps=10``); with several formats, each takes those it declares. Everything is
+    checked before anything is written; an existing file is replaced only with
+    ``overwrite=True``; ``threads`` caps the compression threads (default: every
+    core).
+    """
+    from playnano.run import export_to
+
+    return export_to(
+        stack,
+        path,
+        format,
+        raw=raw,
+        overwrite=overwrite,
+        options=options,
+        threads=threads,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from playnano import progress_ticks
-from playnano.io.export_data import export_all, save_npz_bundle
+from playnano.io.export_data import save_npz_bundle
 from playnano.progress_ticks import (
     READ,
     STEP,
@@ -19,6 +19,7 @@ from playnano.progress_ticks import (
 )
 from playnano.readers import load
 from playnano.synthetic import synthetic_hsafm
+from tests.conftest import export_all
 
 FRAMES = 50
 

@@ -55,4 +55,30 @@ def test_without_napari_one_line_and_exit_2(tmp_path) -> None:
     assert out.stdout == ""
     [line] = out.stderr.splitlines()
     assert line.startswith("playnano: error: play needs napari")
-    assert "pip install napari-playnano" in line
+    assert 'pip install "napari[pyqt6]" napari-playnano' in line
+
+
+def test_napari_without_a_qt_backend_is_one_line_and_exit_2(tmp_path) -> None:
+    video = tmp_path / "v.npz"
+    video.write_bytes(b"")
+    # napari-playnano does not choose a Qt binding: napari may have none
+    code = (
+        "import sys, types\n"
+        "sys.modules['napari'] = types.ModuleType('napari')\n"
+        "class QtBindingsNotFoundError(ImportError): pass\n"
+        "class Finder:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'qtpy':\n"
+        "            raise QtBindingsNotFoundError('No Qt bindings could be found')\n"
+        "sys.meta_path.insert(0, Finder())\n"
+        "from playnano.cli import main\n"
+        f"sys.argv = ['playnano', 'play', {str(video)!r}]\n"
+        "main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2, out.stderr
+    [line] = out.stderr.splitlines()
+    assert line.startswith(
+        "playnano: error: play needs napari (a Qt backend for napari is missing)"
+    )
+    assert '"napari[pyqt6]"' in line

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from playnano.plugins.registry import exporters, filters, readers
-from playnano.processing.spec import as_spec
+from playnano.plugins.step import as_spec
 from tests.docs._blocks import DOCS
 
 

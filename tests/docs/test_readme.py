@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -96,3 +97,45 @@ def test_every_core_dependency_is_imported_by_the_core() -> None:
         assert re.search(imported, sources, re.M), (
             f"{dist} is declared but never imported"
         )
+
+
+def _python_blocks(text: str, start: str, end: str) -> list[str]:
+    return re.findall(rf"{start}\n(.*?){end}", text, flags=re.S)
+
+
+def _api(code: str) -> set[str]:
+    """The playnano names a snippet imports or calls as ``playnano.<name>``."""
+    found = set(re.findall(r"from (playnano[\w.]*) import (\w+)", code))
+    names = {f"{m}.{n}" for m, n in found}
+    return names | {f"playnano.{n}" for n in re.findall(r"\bplaynano\.(\w+)\(", code)}
+
+
+def test_readme_python_snippet_runs_on_the_sample(
+    afm_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [code] = _python_blocks(README, "```python", "```")
+    shutil.copy(afm_data / "asd" / "asd_sample_0.asd", tmp_path / "video.asd")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    names = sorted(p.name for p in (tmp_path / "exports").iterdir())
+    assert names == [
+        "video_filtered.gif",
+        "video_filtered.h5",
+        "video_filtered.npz",
+        "video_filtered.ome.tif",
+    ]
+
+
+def test_readme_and_quickstart_show_one_python_api() -> None:
+    quickstart = (REPO / "docs" / "quickstart.rst").read_text(encoding="utf-8")
+    [readme] = _python_blocks(README, "```python", "```")
+    [start] = _python_blocks(quickstart, r"\.\. code-block:: python\n", r"\n\S")
+    assert (
+        _api(readme)
+        == _api(start)
+        == {
+            "playnano.load",
+            "playnano.export",
+            "playnano.processing.run_pipeline",
+        }
+    )

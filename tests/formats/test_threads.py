@@ -14,9 +14,10 @@ import pytest
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import OptionError
 from playnano.io import codec
-from playnano.io.export_data import export_all, export_stack
-from playnano.processing.pipeline import parse_steps, run_pipeline, validate_steps
+from playnano.io.export_data import export_stack
+from playnano.processing import parse_steps, run_pipeline, validate_steps
 from playnano.synthetic import synthetic_hsafm
+from tests.conftest import export_all
 
 
 @pytest.fixture(scope="module")

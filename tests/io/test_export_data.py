@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from playnano.afm_stack import AFMImageStack
-from playnano.errors import ExportError, UnknownFormatError
+from playnano.errors import OutputExistsError, UnknownFormatError
 from playnano.io.export_data import (
     export_bundles,
     save_h5_bundle,
@@ -108,9 +108,11 @@ def test_existing_outputs_are_not_overwritten(tmp_path: Path) -> None:
     stack = make_sample_stack()
     target = tmp_path / "s_filtered.npz"
     target.write_bytes(b"a user's file")
-    with pytest.raises(ExportError, match="overwrite=True"):
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
         export_bundles(stack, tmp_path, "s", ["npz", "h5"])
     assert target.read_bytes() == b"a user's file"
-    assert (tmp_path / "s_filtered.h5").exists()  # the other format still written
+    # refused before any work, as playnano process refuses it: nothing written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s_filtered.npz"]
+    assert not stack.provenance.get("exports")
     paths = export_bundles(stack, tmp_path, "s", ["npz", "h5"], overwrite=True)
     assert load_npz_bundle(paths[0]).data.shape == stack.data.shape

@@ -218,7 +218,7 @@ def test_free_space_estimate_uses_the_disk_of_the_output(
         seen.append(Path(path))
         return shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000)  # type: ignore[attr-defined]
 
-    monkeypatch.setattr("playnano.io.export_data.shutil.disk_usage", usage)
+    monkeypatch.setattr("playnano.run.plan.shutil.disk_usage", usage)
     with pytest.raises(DiskFullError, match="only 0.0 MB free"):
         export_bundles(make_sample_stack(), tmp_path / "a" / "b", "s", ["npz"])
     assert seen == [tmp_path]  # the deepest folder that exists

@@ -8,7 +8,7 @@ import pytest
 
 from playnano.errors import OptionError, ProcessingError
 from playnano.lazy import available_memory, fits_in_memory, in_memory_bytes
-from playnano.processing.pipeline import validate_steps
+from playnano.processing import validate_steps
 from playnano.run import RunSettings, read_input, run_one, use_blocks
 
 SHAPE = (50, 32, 40)  # the bundle fixture's

@@ -108,12 +108,12 @@ def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(
 def test_an_interrupted_block_run_closes_its_input(bundle, tmp_path, monkeypatch):
     import h5py
 
-    from playnano.io import export_data
+    from playnano.run import executor
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(export_data, "export_all", interrupted)
+    monkeypatch.setattr(executor, "write_outputs", interrupted)
     r = run(
         "process", bundle, "-p", "remove_plane", "-e", "h5", "-o", tmp_path, "--blocks"
     )

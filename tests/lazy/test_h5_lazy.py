@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from playnano.errors import ReadError
-from playnano.io.h5chunks import read_range
+from playnano.formats.h5.chunks import read_range
 from playnano.readers import load
 
 

@@ -9,10 +9,10 @@ import h5py
 import numpy as np
 import pytest
 
-from playnano.io.export_data import export_all
-from playnano.processing import pipeline
+from playnano.processing import apply
 from playnano.processing.pipeline import run_pipeline
 from playnano.readers import load
+from tests.conftest import export_all
 from tests.lazy.conftest import assert_same_arrays, h5_arrays, tif_frames
 
 STEP_LISTS = {
@@ -33,7 +33,7 @@ BATCH = 4
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch) -> None:
     """Batches of 4 frames, so block sizes that split them are exercised."""
-    monkeypatch.setattr(pipeline, "BATCH_BYTES", 8 * 32 * 40 * BATCH)
+    monkeypatch.setattr(apply, "BATCH_BYTES", 8 * 32 * 40 * BATCH)
 
 
 def steps_without_times(path: Path) -> list[dict]:

@@ -111,11 +111,11 @@ def test_two_threads_walking_a_layer_keep_their_own_blocks():
 )
 def test_colour_range_sample_reads_frames_not_blocks(monkeypatch, steps, width):
     """The GIF's auto range reads its 64 sample frames (or their batches), no block."""
-    from playnano.processing import pipeline
+    from playnano.processing import apply
     from playnano.processing.pipeline import run_pipeline
     from playnano.render import height_sample
 
-    monkeypatch.setattr(pipeline, "BATCH_BYTES", 8 * 8 * 8 * 4)  # 4-frame batches
+    monkeypatch.setattr(apply, "BATCH_BYTES", 8 * 8 * 8 * 4)  # 4-frame batches
     src = RampFrames(400, 8, 8)
     stack = AFMImageStack(LazyFrames(src, block=40), 1.0, "h", None)
     run_pipeline(stack, steps)

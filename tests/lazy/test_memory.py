@@ -21,7 +21,7 @@ from tests.lazy.conftest import write_bundle
 BATCH_BYTES = 2 << 20
 DRIVER = f"""
 import atexit, sys
-import playnano.processing.pipeline as p
+import playnano.processing.apply as p
 p.BATCH_BYTES = {BATCH_BYTES}
 
 from playnano.lazy import peak_rss

@@ -69,7 +69,7 @@ def test_step_option_types_live_with_the_other_options() -> None:
     import pickle
 
     from playnano.plugins import options
-    from playnano.processing import spec
+    from playnano.plugins import step as spec
 
     assert spec.ExtraOption is options.ExtraOption
     assert spec.REQUIRED is options.REQUIRED

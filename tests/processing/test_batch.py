@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from playnano.errors import ProcessingError
-from playnano.processing import pipeline as pl
-from playnano.processing import run_pipeline
-from playnano.processing.pipeline import ResolvedStep
-from playnano.processing.spec import FilterSpec
+from playnano.plugins.step import FilterSpec
+from playnano.processing import ResolvedStep, run_pipeline
+from playnano.processing import apply as pl
 
 
 def reference_surface(frame: np.ndarray, order: int) -> np.ndarray:

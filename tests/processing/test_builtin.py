@@ -10,8 +10,8 @@ import pytest
 
 from playnano.plugins import registry
 from playnano.plugins.registry import filters
-from playnano.processing import BUILTIN_PLUGINS, builtin
-from playnano.processing.spec import FilterSpec, is_required
+from playnano.plugins.step import FilterSpec, is_required
+from playnano.processing import builtin
 from playnano.provenance import to_json
 from tests.processing.synthetic import symmetric_bumps, tilted_plane
 
@@ -33,7 +33,6 @@ def test_every_builtin_is_registered_once() -> None:
 def test_fallback_without_package_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "_entry_points", lambda group: [])
     registry.reset()
-    assert BUILTIN_PLUGINS == ["playnano.processing.builtin"]
     entry = filters().resolve("remove_plane")
     assert entry.plugin.builtin and entry.plugin.target == "playnano.processing.builtin"
 

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from playnano.errors import OptionError, ProcessingError
-from playnano.processing.parsing import Step, parse_steps
-from playnano.processing.pipeline import (
+from playnano.plugins.step import FilterSpec
+from playnano.processing import (
     ProcessingPipeline,
     ResolvedStep,
     run_pipeline,
     validate_steps,
 )
-from playnano.processing.spec import FilterSpec
+from playnano.processing.parsing import Step, parse_steps
 from tests.processing.synthetic import grid, symmetric_bumps, tilted_plane
 
 

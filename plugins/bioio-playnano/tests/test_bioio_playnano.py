@@ -97,6 +97,20 @@ def test_playnano_bundles(tmp_path: Path, fmt: str) -> None:
     assert stack.pixel_size_nm / 1000.0 == img.physical_pixel_sizes.X
 
 
+def test_other_programs_tiffs_and_npz_are_left_to_other_readers(tmp_path: Path) -> None:
+    import tifffile
+
+    tifffile.imwrite(
+        tmp_path / "plain.tif",
+        np.zeros((3, 4, 4), np.float32),
+        photometric="minisblack",
+    )
+    np.savez(tmp_path / "plain.npz", data=np.zeros((2, 4, 4)))
+    for name in ("plain.tif", "plain.npz"):
+        with pytest.raises(exceptions.UnsupportedFileFormatError, match="playnano"):
+            Reader(tmp_path / name)
+
+
 def test_unreadable_file_is_unsupported(tmp_path: Path) -> None:
     bad = tmp_path / "bad.asd"
     bad.write_bytes(b"not an asd file")

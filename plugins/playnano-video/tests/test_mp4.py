@@ -21,9 +21,10 @@ from click.testing import CliRunner
 from playnano.afm_stack import AFMImageStack
 from playnano.cli import cli
 from playnano.errors import ExportError, ExportWarning, OptionError
-from playnano.io.export_data import export_stack, plan_exports
+from playnano.io.export_data import export_stack
 from playnano.plugins.registry import exporters
 from playnano.render import N_LEVELS, colormap_palette, upscale_factor
+from playnano.run.formats import plan_formats
 from playnano.testing import ExporterConformance, FramesSeen, make_sample_stack
 
 import playnano_video
@@ -130,7 +131,7 @@ def test_options_are_the_gifs() -> None:
 
 
 def test_command_line_colour_scale_options_reach_it() -> None:
-    [(entry, opts)] = plan_exports(
+    [(entry, opts)] = plan_formats(
         ["mp4"], shared_options={"scale_bar_nm": "50", "zmin": "-1.5", "zmax": "auto"}
     )
     assert entry.name == "mp4"

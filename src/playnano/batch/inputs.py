@@ -14,13 +14,14 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from playnano.errors import OptionError, ReadError
-from playnano.run import base_name
 
 if TYPE_CHECKING:
     from playnano.plugins.registry import Entry
+    from playnano.processing.validate import ResolvedStep
+    from playnano.run.formats import FormatChoice
 
 _GLOB = set("*?[")
 
@@ -130,39 +131,18 @@ def discover(
     return list(unique.values())
 
 
-def holds_processed_layers(path: Path) -> bool:
-    """True when ``path``'s header says it holds processed layers (a bundle).
-
-    Such an input exported without steps keeps its ``_filtered`` name, as
-    ``process`` writes it. Only headers are read; an input whose header cannot be
-    read counts as unprocessed (it fails later, in its own task).
-    """
-    import warnings
-
-    from playnano.readers import _checked_reader, reader_for
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            describe = getattr(_checked_reader(reader_for(path)), "inspect", None)
-            layers = describe(path).layers if describe is not None else {}
-    except Exception:
-        return False
-    return any(k != "raw" for k in layers)
-
-
 def plan_tasks(
     inputs: Iterable[Path],
     output_folder: Path,
-    plan: list[tuple[Entry, dict[str, Any]]],
+    checked: tuple[list[FormatChoice], list[ResolvedStep]],
     *,
-    processed: bool,
     raw: bool,
 ) -> list[Task]:
     """Each input's output folder (mirroring the input tree) and output paths.
 
-    Without processing steps, a bundle that holds processed layers keeps its
-    ``_filtered`` name (its header is read for that).
+    The names are a run's (:func:`playnano.run.plan.output_paths`: without
+    processing steps, a bundle that holds processed layers keeps its
+    ``_filtered`` name; its header is read for that).
 
     Raises
     ------
@@ -170,7 +150,7 @@ def plan_tasks(
         When two inputs would write the same output, or an output would replace
         an input.
     """
-    from playnano.io.export_data import make_stem
+    from playnano.run.plan import output_paths
 
     inputs = list(inputs)
     if not inputs:
@@ -182,9 +162,7 @@ def plan_tasks(
     as_inputs = set(inputs)
     for inp in inputs:
         out_dir = out_root / inp.parent.relative_to(root)
-        done_before = not processed and not raw and holds_processed_layers(inp)
-        stem = make_stem(base_name(inp), processed=processed or done_before, raw=raw)
-        outputs = tuple(out_dir / f"{stem}{entry.obj.suffix}" for entry, _ in plan)
+        outputs = output_paths(inp, out_dir, checked, raw=raw)
         for out in outputs:
             if out in owner:
                 raise OptionError(

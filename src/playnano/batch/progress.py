@@ -15,7 +15,6 @@ updates may come from any thread.
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,23 +24,15 @@ import click
 
 
 def frame_count(path: Path) -> int | None:
-    """Frames of ``path`` from its reader's header, or None when it cannot say.
+    """Frames of ``path`` from its header, or None when it cannot say.
 
-    Never reads frame data (readers without ``inspect`` give None) and never
-    raises: an unreadable input fails later, in its own task.
+    Never reads frame data and never raises: an unreadable input fails later, in
+    its own task (:func:`playnano.run.header.describe_input`).
     """
-    from playnano.readers import _checked_reader, reader_for
+    from playnano.run.header import describe_input
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            describe = getattr(_checked_reader(reader_for(path)), "inspect", None)
-            if describe is None:
-                return None
-            n = int(describe(path).data.shape[0])
-    except Exception:
-        return None
-    return n if n > 0 else None
+    header = describe_input(path).header
+    return header.frames if header is not None and header.frames > 0 else None
 
 
 def frame_units(paths: Iterable[str]) -> dict[str, int]:

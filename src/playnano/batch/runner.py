@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,7 +24,11 @@ from playnano.batch.inputs import Task, discover, plan_tasks
 from playnano.batch.progress import FrameBar, frame_units
 from playnano.batch.report import DONE, REPORT_NAME, BatchReport
 from playnano.errors import OutputExistsError
-from playnano.run import RunSettings, processes
+from playnano.run import RunSettings
+
+if TYPE_CHECKING:
+    from playnano.processing.validate import ResolvedStep
+    from playnano.run.formats import FormatChoice
 
 
 def _done_before(
@@ -115,22 +119,18 @@ def run_batch(
     force: bool = False,
     quiet: bool = False,
     command: Mapping[str, Any] | None = None,
+    checked: tuple[list[FormatChoice], list[ResolvedStep]] | None = None,
 ) -> BatchReport:
     """Run ``settings`` over every input named by ``args``; return the final report.
 
     Everything is checked (settings, inputs, output paths, existing files) before
-    any input is read; ``KeyboardInterrupt`` stops the tasks, removes what the
+    any input is read (``checked``: ``settings.check()``'s result, when the caller
+    has it); ``KeyboardInterrupt`` stops the tasks, removes what the
     running ones had half written, marks the rest ``interrupted`` and re-raises.
     """
-    plan, resolved = settings.check()
+    checked = checked if checked is not None else settings.check()
     inputs = discover(args, recursive=recursive, skip=output_folder.resolve())
-    tasks = plan_tasks(
-        inputs,
-        output_folder,
-        plan,
-        processed=processes(resolved),
-        raw=settings.raw,
-    )
+    tasks = plan_tasks(inputs, output_folder, checked, raw=settings.raw)
     from playnano.io.atomic import check_output_folder
 
     names = {o.name for t in tasks for o in t.outputs}

@@ -1,4 +1,4 @@
-"""The click group, error handling and output helpers shared by the commands."""
+"""The click group: registers the commands, turns user errors into one line."""
 
 from __future__ import annotations
 
@@ -7,30 +7,14 @@ import signal
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from playnano.__about__ import __version__
+from playnano.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE, error_text, fail
 from playnano.errors import PlaynanoError
 from playnano.io.guard import deliver_interrupts
-
-#: Exit codes (documented in docs/cli.rst): a value, file or data is wrong; the
-#: command line itself is wrong; some formats failed; interrupted by Ctrl-C.
-EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 1, 2, 3, 130
-
-
-def error_text(exc: BaseException) -> str:
-    """An error's message as the command line says it (flags, not keywords)."""
-    return str(exc).replace(
-        "pass overwrite=True (CLI: --overwrite)", "pass --overwrite"
-    )
-
-
-def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    """Print one error line on stderr and exit with ``code``."""
-    click.echo(f"playnano: error: {message}", err=True)
-    sys.exit(code)
 
 
 def _show_warning(message: Any, category: type[Warning], *args: Any, **kw: Any) -> None:

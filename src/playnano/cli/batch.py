@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from playnano.cli.app import EXIT_PARTIAL
+from playnano.cli.exits import EXIT_PARTIAL
 from playnano.cli.process import _ProcessCommand, process
-from playnano.cli.settings import checked_settings
+from playnano.cli.settings import checked_settings, command_record
 
 #: ``process`` options that ``batch`` takes as they are.
 _SHARED = (
@@ -100,19 +98,11 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
         logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     )
     logging.getLogger("playnano").setLevel(logging.ERROR if kw["quiet"] else level)
-    settings, _, _ = checked_settings(
+    settings, checked = checked_settings(
         **{k: kw[k] for k in _SHARED if k not in ("output_folder", "quiet", "verbose")}
     )
     scheduler = kw["scheduler"] or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    command = {
-        "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
-        "processing": kw["processing"],
-        "processing_file": str(kw["processing_file"])
-        if kw["processing_file"]
-        else None,
-        "formats": list(settings.formats),
-        "raw": kw["raw"],
-    }
+    command = command_record(settings, kw["processing"], kw["processing_file"])
     report = run_batch(
         inputs,
         Path(kw["output_folder"]),
@@ -123,6 +113,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
         force=kw["force"],
         quiet=kw["quiet"],
         command=command,
+        checked=checked,
     )
     t = report.totals()
     if t["ok"] + t["skipped"] < t["inputs"]:  # a partial input wrote some formats

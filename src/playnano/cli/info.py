@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from playnano.cli.app import fail
+from playnano.cli.exits import fail
 
 
 def _fmt_times(t: dict[str, Any]) -> str:

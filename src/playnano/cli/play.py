@@ -12,8 +12,11 @@ import click
 
 from playnano.errors import ReadError
 
-#: What to install when napari or the plugin is missing.
-INSTALL_HINT = "pip install napari-playnano (napari and the playnano widget)"
+#: What to install when napari, its Qt backend or the plugin is missing.
+INSTALL_HINT = (
+    'pip install "napari[pyqt6]" napari-playnano (napari with a Qt backend, and '
+    "the playnano widget)"
+)
 #: Exit code when the GUI is not installed.
 EXIT_NO_GUI = 2
 
@@ -42,14 +45,16 @@ def play(input_path: Path, processing: str | None, channel: str | None) -> None:
     Example:
       playnano play video.asd -p "remove_plane;row_median_align"
     """
-    from playnano.cli.app import fail
-    from playnano.processing.pipeline import validate_steps
+    from playnano.cli.exits import fail
+    from playnano.processing import validate_steps
 
     try:
         import napari  # noqa: F401
+        import qtpy  # noqa: F401  (no Qt binding installed: an ImportError)
         from napari_playnano._play import launch
     except ImportError as exc:
-        fail(f"play needs napari ({exc.name} is missing): {INSTALL_HINT}", EXIT_NO_GUI)
+        missing = exc.name or "a Qt backend for napari"
+        fail(f"play needs napari ({missing} is missing): {INSTALL_HINT}", EXIT_NO_GUI)
     if not input_path.exists():
         raise ReadError(f"{input_path}: no such file or folder")
     validate_steps(processing or "")  # a mistake is one line, before a window opens

@@ -8,7 +8,6 @@ parameter is known and in range.
 from __future__ import annotations
 
 import logging
-import shlex
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,17 +16,14 @@ from pathlib import Path
 import click
 
 from playnano.cli.animation_flags import animation_flags, normalize_make_video
-from playnano.cli.app import EXIT_PARTIAL, error_text
+from playnano.cli.exits import EXIT_PARTIAL, error_text
 from playnano.cli.settings import (  # noqa: F401 (tests import them from here)
     _parse_format_options,
     _split_formats,
     checked_settings,
+    command_record,
 )
 from playnano.errors import ReadError
-
-#: Inputs that may hold an already processed stack (playnano's own bundles): their
-#: output name (``_filtered`` or not) is known only once they are read.
-BUNDLE_SUFFIXES = (".npz", ".h5", ".hdf5")
 
 
 class _ProcessCommand(click.Command):
@@ -257,9 +253,7 @@ def process(
       playnano process video.asd -p remove_plane --make-gif --make-video mp4,webm \
           --make-sequence --fps 10 --cmap viridis
     """
-    from playnano.io.atomic import check_output_folder
-    from playnano.io.export_data import make_stem, refuse_existing_outputs
-    from playnano.run import convert_stack, read_input
+    from playnano.run import execute, plan_run
 
     ctx.obj["verbose"] = verbose
     log_level = (
@@ -275,7 +269,7 @@ def process(
         raise click.UsageError("--channel cannot be used with --synthetic")
     if input_path is not None and not input_path.exists():
         raise ReadError(f"{input_path}: no such file or folder")
-    settings, plan, resolved = checked_settings(
+    settings, checked = checked_settings(
         export=export,
         make_gif=make_gif,
         make_video=make_video,
@@ -297,57 +291,35 @@ def process(
         blocks=blocks,
         block_frames=block_frames,
     )
-    if synthetic:
-        base = output_name or "synthetic_hsafm"
-    else:
-        assert input_path is not None
-        base = output_name or input_path.name.split(".")[0] or "playnano_export"
-    processes = any(r.spec.kind in ("filter", "stack") for r in resolved)
-    bundle = input_path is not None and input_path.name.lower().endswith(
-        BUNDLE_SUFFIXES
+    command = command_record(settings, processing, processing_file)
+    plan = plan_run(
+        settings,
+        output_folder,
+        source=input_path,
+        base=output_name or ("synthetic_hsafm" if synthetic else None),
+        checked=checked,
+        command=command,
     )
-    # the output names are known before reading unless a bundle (maybe processed
-    # already) is re-exported unprocessed: then export_all checks once it is read
-    if processes or not bundle:
-        stem = make_stem(base, processed=processes, raw=raw)
-        refuse_existing_outputs(plan, output_folder, stem, overwrite)
-    else:
-        check_output_folder(
-            output_folder, [f"{base}_filtered{e.obj.suffix}" for e, _ in plan]
-        )
-
-    # ---- read, process, export (the code path `playnano batch` shares)
+    stack = None
     if synthetic:
         from playnano.synthetic import synthetic_hsafm
 
         stack = synthetic_hsafm()
-    else:
-        assert input_path is not None
-        stack = read_input(input_path, settings)
-    stack.provenance["command"] = {
-        "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
-        "processing": processing,
-        "processing_file": str(processing_file) if processing_file else None,
-        "formats": list(settings.formats),
-        "raw": raw,
-    }
-    show_bar = not quiet and sys.stderr.isatty() and bool(resolved)
-    try:
-        with click.progressbar(
-            length=max(len(resolved), 1),
-            label="processing",
-            file=sys.stderr,
-            hidden=not show_bar,
-        ) as bar:
-            results = convert_stack(
-                stack,
-                output_folder,
-                base,
-                settings,
-                progress=lambda i, n, name: bar.update(1),
-            )
-    finally:
-        stack.close()  # a stack read in blocks holds its file: also on Ctrl-C
+
+    # ---- read, process, export: the executor every front end shares
+    show_bar = not quiet and sys.stderr.isatty() and bool(plan.steps)
+    with click.progressbar(
+        length=max(len(plan.steps), 1),
+        label="processing",
+        file=sys.stderr,
+        hidden=not show_bar,
+    ) as bar:
+
+        def progress(done: int, total: int, doing: str) -> None:
+            if doing.startswith("step "):  # a step starts
+                bar.update(1)
+
+        results = execute(plan, stack, progress=progress)
     failed = 0
     for r in results:
         if r.error is not None:

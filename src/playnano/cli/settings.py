@@ -17,7 +17,9 @@ from playnano.cli.animation_flags import animation_options, video_formats
 from playnano.errors import OptionError
 
 if TYPE_CHECKING:
+    from playnano.processing.validate import ResolvedStep
     from playnano.run import RunSettings
+    from playnano.run.formats import FormatChoice
 
 
 def _split_formats(values: Sequence[str]) -> list[str]:
@@ -44,7 +46,7 @@ def _flag_text(key: str, value: Any) -> str:
     return f"{_SHARED_FLAGS[key]} {value}"
 
 
-def _refuse_unused_shared(shared: dict[str, Any], plan: list[Any]) -> None:
+def _refuse_unused_shared(shared: dict[str, Any], plan: list[FormatChoice]) -> None:
     """Refuse a GIF flag that no requested format uses (as ``--option`` does)."""
     for key, value in shared.items():
         if not any(key in {o.name for o in e.obj.options} for e, _ in plan):
@@ -90,20 +92,16 @@ def checked_settings(
     overwrite: bool,
     blocks: bool | None = None,
     block_frames: int | None = None,
-) -> tuple[RunSettings, list[Any], list[Any]]:
-    """The command line's step, format and option flags, checked, as run settings.
+) -> tuple[RunSettings, tuple[list[FormatChoice], list[ResolvedStep]]]:
+    """The command line's step, format and option flags as checked run settings.
 
-    ``process`` and ``batch`` both call this before any input is read; it returns the
-    settings, the export plan and the validated steps.
+    ``process`` and ``batch`` both call this before any input is read; it returns
+    the settings and what :meth:`~playnano.run.RunSettings.check` resolved (the
+    formats with their options, the steps), for the plans to reuse.
     """
-    from playnano.io.export_data import plan_exports
     from playnano.plugins.registry import exporters
-    from playnano.processing.pipeline import (
-        load_processing_file,
-        parse_steps,
-        validate_steps,
-    )
-    from playnano.run import RunSettings, steps_as_plain
+    from playnano.processing.parsing import load_processing_file, parse_steps
+    from playnano.run import RunSettings, step_sources, steps_as_plain
 
     if processing and processing_file:
         raise click.UsageError("give --processing or --processing-file, not both")
@@ -127,17 +125,10 @@ def checked_settings(
         if v is not None
     }
     shared.update(animation_options(fps, cmap, draw_ts))
-    plan = plan_exports(formats, raw=raw, options=options, shared_options=shared)
-    _refuse_unused_shared(shared, plan)
     if processing_file is not None:
         steps = load_processing_file(processing_file)
     else:
         steps = parse_steps(processing or "")
-    resolved = validate_steps(steps)
-    if blocks:  # a whole-stack step cannot run a block at a time: refused now
-        from playnano.processing.lazy_steps import refuse_stack_steps
-
-        refuse_stack_steps(resolved)
     settings = RunSettings(
         formats=tuple(formats),
         steps=steps_as_plain(steps),
@@ -150,5 +141,24 @@ def checked_settings(
         overwrite=overwrite,
         blocks=blocks,
         block_frames=block_frames,
+        step_sources=step_sources(steps),
     )
-    return settings, plan, resolved
+    checked = settings.check()
+    _refuse_unused_shared(shared, checked[0])
+    return settings, checked
+
+
+def command_record(
+    settings: RunSettings, processing: str | None, processing_file: Path | None
+) -> dict[str, Any]:
+    """The command line as recorded in every output's ``provenance["command"]``."""
+    import shlex
+    import sys
+
+    return {
+        "argv": shlex.join(["playnano", *sys.argv[1:]]) if sys.argv else None,
+        "processing": processing,
+        "processing_file": str(processing_file) if processing_file else None,
+        "formats": list(settings.formats),
+        "raw": settings.raw,
+    }

@@ -12,7 +12,7 @@ from playnano.plugins.registry import Entry, PluginInfo, filters
 
 
 def _options(entry: Entry) -> list[dict[str, Any]]:
-    from playnano.processing.spec import as_spec, is_required
+    from playnano.plugins.step import as_spec, is_required
 
     spec = as_spec(entry.obj, entry.plugin.version)
     out = []

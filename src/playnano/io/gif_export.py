@@ -1,9 +1,9 @@
-"""Annotated GIF export, the seed's ``export_gif`` on top of the ``gif`` exporter.
+"""Annotated GIF export: playnano 0.5.0's ``export_gif``, over the ``gif`` exporter.
 
 ``export_gif`` writes ``<output_folder>/<base>.gif`` (``<base>_filtered.gif`` for a
 processed stack) through :func:`playnano.io.export_data.export_stack`, so it is
 written atomically and recorded in the stack's provenance like every other format.
-The rendering itself is :mod:`playnano.exporters.gif` and :mod:`playnano.render`.
+The rendering itself is :mod:`playnano.formats.gif.exporter` and :mod:`playnano.render`.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def export_gif(
     """
     if not make_gif:
         return []
-    from playnano.io.export_data import export_stack, output_stem
+    from playnano.io.export_data import export_stack
+    from playnano.run.names import output_stem
 
     if (stack is None) == (afm_stack is None):
         raise TypeError("export_gif() needs the stack once, as stack or afm_stack")

@@ -1,6 +1,6 @@
 """Load playnano bundles (NPZ, HDF5) and OME-TIFF stacks back into an AFMImageStack.
 
-The seed's public names; each format's reader lives with its layout and exporter
+playnano 0.5.0's documented names; each format's reader lives with its layout and exporter
 in :mod:`playnano.formats`. NPZ and HDF5 bundles come back bit for bit: data, every
 processed layer and mask in their own dtype, frame metadata, provenance and state
 backups. OME-TIFF stacks come back with their data, pixel size, timestamps, channel

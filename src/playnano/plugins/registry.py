@@ -35,6 +35,9 @@ from playnano.plugins.validate import (
 )
 
 BUILTIN_DIST = "playnano"
+#: The table of builtin plugins registered without package metadata (module names
+#: only: the plugin core imports no format, reader or step).
+BUILTINS_MODULE = "playnano.builtins"
 STRICT_ENV = "PLAYNANO_STRICT_PLUGINS"
 DISABLE_ENV = "PLAYNANO_DISABLE_PLUGINS"
 
@@ -46,7 +49,6 @@ class Kind:
     label: str  # "format", "reader", "filter"
     group: str  # entry-point group
     hook: str  # hook name in hookspecs
-    builtin_package: str  # module with BUILTIN_PLUGINS (fallback without metadata)
     validate: Callable[[Any], None]
     adapt_callable: Callable[[str, Any], Any] | None = None
 
@@ -120,17 +122,12 @@ class Registry(NameIndex):
             self._load_builtin_fallback(pm)
 
     def _load_builtin_fallback(self, pm: pluggy.PluginManager) -> None:
+        """Register the builtins from the table in :data:`BUILTINS_MODULE`."""
         from playnano.__about__ import __version__
 
-        package = importlib.import_module(self.kind.builtin_package)
-        for module_name in getattr(package, "BUILTIN_PLUGINS", ()):
-            info = PluginInfo(
-                module_name.rsplit(".", 1)[-1],
-                BUILTIN_DIST,
-                __version__,
-                module_name,
-                True,
-            )
+        table = importlib.import_module(BUILTINS_MODULE).ENTRY_POINTS
+        for name, module_name in table.get(self.kind.group, {}).items():
+            info = PluginInfo(name, BUILTIN_DIST, __version__, module_name, True)
             self._plugins.append(info)
             self._load_one(
                 pm, info, functools.partial(importlib.import_module, module_name)
@@ -190,7 +187,7 @@ class Registry(NameIndex):
 
 
 def _adapt_filter(name: str, fn: Any) -> Any:
-    from playnano.processing.spec import legacy_filter
+    from playnano.plugins.step import legacy_filter  # within the plugin core
 
     return legacy_filter(name, fn)
 
@@ -199,21 +196,18 @@ EXPORTERS = Kind(
     "format",
     "playnano.exporters",
     "register_exporters",
-    "playnano.exporters",
     validate_exporter,
 )
 READERS = Kind(
     "reader",
     "playnano.readers",
     "register_readers",
-    "playnano.readers",
     validate_reader,
 )
 FILTERS = Kind(
     "filter",
     "playnano.filters",
     "register_filters",
-    "playnano.processing",
     validate_filter,
     _adapt_filter,
 )

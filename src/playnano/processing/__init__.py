@@ -1,7 +1,7 @@
 """Processing: per-frame filters, masks, whole-stack operations and the pipeline.
 
 The builtin steps are registered through the ``playnano.filters`` entry point (and,
-without package metadata, through :data:`BUILTIN_PLUGINS`), exactly like plugins.
+without package metadata, through :mod:`playnano.builtins`), exactly like plugins.
 Heavy modules (scipy) load only when a step runs or this package's names are used.
 """
 
@@ -9,23 +9,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-#: Plugin modules the registry imports when the package's entry points are missing.
-BUILTIN_PLUGINS: list[str] = ["playnano.processing.builtin"]
-
 _EXPORTS = {
-    "FilterSpec": "playnano.processing.spec",
-    "legacy_filter": "playnano.processing.spec",
+    "FilterSpec": "playnano.plugins.step",
+    "legacy_filter": "playnano.plugins.step",
     "Step": "playnano.processing.parsing",
     "parse_steps": "playnano.processing.parsing",
     "load_processing_file": "playnano.processing.parsing",
-    "ResolvedStep": "playnano.processing.pipeline",
+    "ResolvedStep": "playnano.processing.validate",
     "ProcessingPipeline": "playnano.processing.pipeline",
-    "validate_steps": "playnano.processing.pipeline",
+    "validate_steps": "playnano.processing.validate",
     "run_pipeline": "playnano.processing.pipeline",
 }
 
 __all__ = [
-    "BUILTIN_PLUGINS",
     "FilterSpec",
     "ProcessingPipeline",
     "ResolvedStep",
@@ -38,14 +34,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from playnano.plugins.step import FilterSpec, legacy_filter
     from playnano.processing.parsing import Step, load_processing_file, parse_steps
-    from playnano.processing.pipeline import (
-        ProcessingPipeline,
-        ResolvedStep,
-        run_pipeline,
-        validate_steps,
-    )
-    from playnano.processing.spec import FilterSpec, legacy_filter
+    from playnano.processing.pipeline import ProcessingPipeline, run_pipeline
+    from playnano.processing.validate import ResolvedStep, validate_steps
 
 
 def __getattr__(name: str) -> Any:

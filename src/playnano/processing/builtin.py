@@ -7,12 +7,15 @@ from typing import Any
 
 from playnano.plugins.hookspecs import hookimpl
 from playnano.plugins.options import Option
+from playnano.plugins.step import REQUIRED, ExtraOption, FilterSpec
+from playnano.processing import alignment as a
+from playnano.processing import crop as c
 from playnano.processing import filters as f
+from playnano.processing import frame_selection as fs
 from playnano.processing import masks as m
+from playnano.processing import nan_fill as n
 from playnano.processing import rolling as r
-from playnano.processing import stack_ops as s
-from playnano.processing import video as v
-from playnano.processing.spec import REQUIRED, ExtraOption, FilterSpec
+from playnano.processing import temporal as t
 
 #: Version of the builtin algorithms, recorded with every step in the provenance.
 VERSION = "1.0.0"
@@ -84,7 +87,7 @@ _MODE = Option(
     "str",
     "pad",
     "Borders: pad with NaN, crop, crop_square.",
-    choices=s.ALIGN_MODES,
+    choices=a.ALIGN_MODES,
 )
 _PAD = ExtraOption(
     "pad",
@@ -148,28 +151,28 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
           Option("offset", "float", 0.0, "Height above the local mean (nm).")),
     _spec("clear", "clear", m.clear, "Remove the active mask."),
     # whole-stack operations
-    _spec("align_frames", "stack", s.align_frames,
+    _spec("align_frames", "stack", a.align_frames,
           "Correct drift by FFT cross-correlation with a reference frame.",
           Option("reference_frame", "int", 0, "Index of the reference frame.",
                  minimum=0),
           Option("method", "str", "fft_cross_correlation", "Correlation method.",
-                 choices=s.ALIGN_METHODS),
+                 choices=a.ALIGN_METHODS),
           _MODE, _MAX_SHIFT, _SIGMA, _MAX_JUMP,
           Option("subpixel", "bool", False, "Refine shifts to a fraction of a pixel."),
           _DEBUG,
           aliases=("align",)),
-    _spec("drop_frames", "stack", s.drop_frames, "Remove frames by index.",
+    _spec("drop_frames", "stack", fs.drop_frames, "Remove frames by index.",
           ExtraOption("indices_to_drop", "int_list", REQUIRED,
                       "0-based frame indices, e.g. [0,5].", minimum=0)),
-    _spec("select_frames", "stack", s.select_frames, "Keep only the frames given.",
+    _spec("select_frames", "stack", fs.select_frames, "Keep only the frames given.",
           ExtraOption("keep_indices", "int_list", REQUIRED,
                       "0-based frame indices, e.g. [0,5].", minimum=0)),
-    _spec("drop_frame_range", "stack", s.drop_frame_range,
+    _spec("drop_frame_range", "stack", fs.drop_frame_range,
           "Remove frames start (inclusive) to end (exclusive).",
           Option("start", "int", REQUIRED, "First frame dropped.", minimum=0),
           Option("end", "int", REQUIRED, "Frame after the last dropped.", minimum=1),
           check=_range_order),
-    _spec("drop_final_frames", "stack", s.drop_final_frames,
+    _spec("drop_final_frames", "stack", fs.drop_final_frames,
           "Remove the last frames.",
           Option("n_frames_to_drop", "int", 1, "How many frames.", minimum=0)),
     # playnano 0.5.0's video steps, same parameters and defaults
@@ -179,21 +182,21 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
           _MODE,
           _DEBUG,
           _MAX_SHIFT, _SIGMA, _MAX_JUMP),
-    _spec("intersection_crop", "stack", v.intersection_crop,
-          "Crop to the region finite in every frame.", _PAD, check=v.check_pad),
-    _spec("crop_square", "stack", v.crop_square,
+    _spec("intersection_crop", "stack", c.intersection_crop,
+          "Crop to the region finite in every frame.", _PAD, check=c.check_pad),
+    _spec("crop_square", "stack", c.crop_square,
           "Crop to the largest centred square finite in every frame.", _PAD,
-          check=v.check_pad),
-    _spec("replace_nan", "stack", v.replace_nan, "Replace NaN pixels by a number.",
+          check=c.check_pad),
+    _spec("replace_nan", "stack", n.replace_nan, "Replace NaN pixels by a number.",
           Option("mode", "str", "zero", "What replaces NaN (mean and median "
-                 "are per frame).", choices=v.NAN_MODES),
+                 "are per frame).", choices=n.NAN_MODES),
           Option("value", "float", None, "The number for mode=constant.",
                  nullable=True),
-          check=v.check_replace_nan),
-    _spec("temporal_mean_filter", "stack", v.temporal_mean_filter,
+          check=n.check_replace_nan),
+    _spec("temporal_mean_filter", "stack", t.temporal_mean_filter,
           "Average each pixel over neighbouring frames.", _WINDOW,
           check=_odd_window),
-    _spec("temporal_median_filter", "stack", v.temporal_median_filter,
+    _spec("temporal_median_filter", "stack", t.temporal_median_filter,
           "Median of each pixel over neighbouring frames.", _WINDOW,
           check=_odd_window),
 )  # fmt: skip

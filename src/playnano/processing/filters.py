@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-def _as_frame(frame: np.ndarray, name: str) -> np.ndarray:
+def as_frame(frame: np.ndarray, name: str) -> np.ndarray:
     a = np.asarray(frame)
     if a.ndim != 2:
         raise ProcessingError(f"{name} takes one 2D frame; got shape {a.shape}")
@@ -173,7 +173,7 @@ def polynomial_flatten(frame: np.ndarray, order: int = 2) -> np.ndarray:
     numpy.ndarray
         The frame minus the fitted surface.
     """
-    z = _as_frame(frame, "polynomial_flatten").astype(np.float64)
+    z = as_frame(frame, "polynomial_flatten").astype(np.float64)
     return _like_input(z - _fit_surface(z, order, None, "polynomial_flatten"), frame)
 
 
@@ -181,20 +181,20 @@ def polynomial_flatten_masked(
     frame: np.ndarray, mask: np.ndarray, order: int = 2
 ) -> np.ndarray:
     """Subtract a 2D polynomial fitted to the background (``mask`` False) only."""
-    z = _as_frame(frame, "polynomial_flatten").astype(np.float64)
+    z = as_frame(frame, "polynomial_flatten").astype(np.float64)
     m = _check_mask(mask, z, "polynomial_flatten")
     return _like_input(z - _fit_surface(z, order, ~m, "polynomial_flatten"), frame)
 
 
 def remove_plane(frame: np.ndarray) -> np.ndarray:
     """Subtract the least-squares plane ``z = a + b*x + c*y`` (removes sample tilt)."""
-    z = _as_frame(frame, "remove_plane").astype(np.float64)
+    z = as_frame(frame, "remove_plane").astype(np.float64)
     return _like_input(z - _fit_surface(z, 1, None, "remove_plane"), frame)
 
 
 def remove_plane_masked(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Subtract a plane fitted to the background (``mask`` False) only."""
-    z = _as_frame(frame, "remove_plane").astype(np.float64)
+    z = as_frame(frame, "remove_plane").astype(np.float64)
     m = _check_mask(mask, z, "remove_plane")
     return _like_input(z - _fit_surface(z, 1, ~m, "remove_plane"), frame)
 
@@ -215,14 +215,14 @@ def row_median_align(frame: np.ndarray) -> np.ndarray:
 
     Rows without a finite pixel are left unchanged.
     """
-    z = _as_frame(frame, "row_median_align").astype(np.float64)
+    z = as_frame(frame, "row_median_align").astype(np.float64)
     med = _row_medians(z, np.isfinite(z))
     return _like_input(z - med[:, None], frame)
 
 
 def row_median_align_masked(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Subtract each row's background median; rows wholly masked are left unchanged."""
-    z = _as_frame(frame, "row_median_align").astype(np.float64)
+    z = as_frame(frame, "row_median_align").astype(np.float64)
     m = _check_mask(mask, z, "row_median_align")
     med = _row_medians(z, np.isfinite(z) & ~m)
     return _like_input(z - med[:, None], frame)
@@ -241,7 +241,7 @@ def _offset(z: np.ndarray, use: np.ndarray, how: str, name: str, masked: bool) -
 
 def zero_mean(frame: np.ndarray) -> np.ndarray:
     """Subtract the mean height of the frame (finite pixels)."""
-    z = _as_frame(frame, "zero_mean").astype(np.float64)
+    z = as_frame(frame, "zero_mean").astype(np.float64)
     return _like_input(
         z - _offset(z, np.isfinite(z), "mean", "zero_mean", False), frame
     )
@@ -249,21 +249,21 @@ def zero_mean(frame: np.ndarray) -> np.ndarray:
 
 def zero_mean_masked(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Subtract the mean height of the background (``mask`` False)."""
-    z = _as_frame(frame, "zero_mean").astype(np.float64)
+    z = as_frame(frame, "zero_mean").astype(np.float64)
     use = np.isfinite(z) & ~_check_mask(mask, z, "zero_mean")
     return _like_input(z - _offset(z, use, "mean", "zero_mean", True), frame)
 
 
 def zero_median(frame: np.ndarray) -> np.ndarray:
     """Subtract the median height of the frame (finite pixels)."""
-    z = _as_frame(frame, "zero_median").astype(np.float64)
+    z = as_frame(frame, "zero_median").astype(np.float64)
     offset = _offset(z, np.isfinite(z), "median", "zero_median", False)
     return _like_input(z - offset, frame)
 
 
 def zero_median_masked(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Subtract the median height of the background (``mask`` False)."""
-    z = _as_frame(frame, "zero_median").astype(np.float64)
+    z = as_frame(frame, "zero_median").astype(np.float64)
     use = np.isfinite(z) & ~_check_mask(mask, z, "zero_median")
     return _like_input(z - _offset(z, use, "median", "zero_median", True), frame)
 
@@ -277,7 +277,7 @@ def gaussian_filter(frame: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     """
     from scipy import ndimage
 
-    z = _as_frame(frame, "gaussian_filter").astype(np.float64)
+    z = as_frame(frame, "gaussian_filter").astype(np.float64)
     finite = np.isfinite(z)
     if finite.all():
         out = ndimage.gaussian_filter(z, sigma=sigma, mode="reflect")
@@ -303,10 +303,10 @@ def median_filter(frame: np.ndarray, size: int = 3) -> np.ndarray:
     """
     from scipy import ndimage
 
-    z = _as_frame(frame, "median_filter")
+    z = as_frame(frame, "median_filter")
     return ndimage.median_filter(z, size=size, mode="reflect")
 
 
 def vertical_flip(frame: np.ndarray) -> np.ndarray:
     """Reverse the row order (for data scanned bottom to top)."""
-    return np.flipud(_as_frame(frame, "vertical_flip")).copy()
+    return np.flipud(as_frame(frame, "vertical_flip")).copy()

@@ -5,7 +5,7 @@ When a stack's ``data`` is a :class:`~playnano.lazy.LazyFrames` (a reader's
 ``filter`` and ``mask`` step's result as a LazyFrames over a :class:`MappedSource`:
 reading frames ``start:stop`` of the result reads the same frames of the step's
 input (and of the active mask), and runs the step on them with the very code the
-in-memory path uses (``_map_frames``), so every value is bit for bit the same.
+in-memory path uses (:func:`~playnano.processing.apply.map_frames`), so every value is bit for bit the same.
 
 Blocks of a batched step (``batch_func``, the levelling filters) are a whole
 number of the in-memory path's batches (:func:`aligned_block`), so the batches,
@@ -23,9 +23,11 @@ import numpy as np
 
 from playnano.errors import ProcessingError
 from playnano.lazy import LazyFrames
+from playnano.processing.apply import batch_frames, map_frames
+from playnano.processing.snapshot import frozen
 
 if TYPE_CHECKING:
-    from playnano.processing.pipeline import ResolvedStep
+    from playnano.processing.validate import ResolvedStep
 
 __all__ = [
     "MappedSource",
@@ -34,14 +36,6 @@ __all__ = [
     "map_step",
     "refuse_stack_steps",
 ]
-
-
-def batch_frames(shape: tuple[int, ...]) -> int:
-    """Frames per batch of a batched step in the in-memory path (``_map_frames``)."""
-    from playnano.processing.pipeline import BATCH_BYTES
-
-    h, w = shape[1], shape[2]
-    return max(1, BATCH_BYTES // (8 * h * w))
 
 
 def aligned_block(
@@ -110,11 +104,9 @@ class MappedSource:
         self._first: np.ndarray | None = first
 
     def _compute(self, start: int, stop: int) -> np.ndarray:
-        from playnano.processing.pipeline import _map_frames
-
         frames = _rows(self.parent, start, stop)
         mask = _rows(self.mask, start, stop) if self.mask is not None else None
-        out = _map_frames(self.step, frames, mask, self.label, offset=start)
+        out = map_frames(self.step, frames, mask, self.label, offset=start)
         if self.combine is not None:
             out = np.logical_or(out, _rows(self.combine, start, stop))
         return out
@@ -160,12 +152,9 @@ def map_step(
     In memory the result is a new read-only array (``combine``, the mask active
     before a mask step, ORed in); on a lazy stack a :func:`lazy_step`.
     """
-    from playnano.processing.pipeline import _map_frames
-    from playnano.processing.stack_ops import frozen
-
     if isinstance(data, LazyFrames):
         return lazy_step(step, data, mask, label, combine)
-    out = _map_frames(step, data, mask, label)
+    out = map_frames(step, data, mask, label)
     if combine is not None:
         np.logical_or(out, combine, out=out)
     return frozen(out)

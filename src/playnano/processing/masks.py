@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from playnano.processing.filters import _as_frame
+from playnano.processing.filters import as_frame
 
 __all__ = [
     "clear",
@@ -37,14 +37,14 @@ def mask_threshold(frame: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     numpy.ndarray
         Boolean mask, True where ``frame > threshold``.
     """
-    z = _as_frame(frame, "mask_threshold")
+    z = as_frame(frame, "mask_threshold")
     with np.errstate(invalid="ignore"):
         return (z > threshold) & np.isfinite(z)
 
 
 def mask_below_threshold(frame: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     """Mark pixels lower than ``threshold`` (holes, pits)."""
-    z = _as_frame(frame, "mask_below_threshold")
+    z = as_frame(frame, "mask_below_threshold")
     with np.errstate(invalid="ignore"):
         return (z < threshold) & np.isfinite(z)
 
@@ -54,7 +54,7 @@ def mask_mean_offset(frame: np.ndarray, factor: float = 1.0) -> np.ndarray:
 
     Mean and standard deviation are taken over the finite pixels.
     """
-    z = _as_frame(frame, "mask_mean_offset").astype(np.float64)
+    z = as_frame(frame, "mask_mean_offset").astype(np.float64)
     finite = np.isfinite(z)
     if not finite.any():
         return np.zeros(z.shape, dtype=bool)
@@ -75,7 +75,7 @@ def mask_morphological(
     """
     from scipy import ndimage
 
-    z = _as_frame(frame, "mask_morphological")
+    z = as_frame(frame, "mask_morphological")
     with np.errstate(invalid="ignore"):
         binary = (np.abs(z) > threshold) & np.isfinite(z)
     if structure_size <= 1:
@@ -99,7 +99,7 @@ def mask_adaptive(
     """
     from scipy import ndimage
 
-    z = _as_frame(frame, "mask_adaptive").astype(np.float64)
+    z = as_frame(frame, "mask_adaptive").astype(np.float64)
     finite = np.isfinite(z)
     filled = np.where(finite, z, 0.0)
     summed = ndimage.uniform_filter(filled, size=block_size, mode="reflect")

@@ -1,9 +1,8 @@
 """The processing pipeline: validate every step first, then run them in order.
 
-Steps are looked up in the filter registry, so builtin steps and plugins are run
-alike. Validation is strict: an unknown step or parameter, a value of the wrong type
-or out of range fails before any data is touched (playnano 0.5.0 ran such steps with
-their defaults).
+Steps are checked by :func:`~playnano.processing.validate.validate_steps` before any
+data is touched; per-frame steps run through the kernel in
+:mod:`playnano.processing.apply`.
 
 Running a pipeline on an AFMImageStack:
 
@@ -34,152 +33,27 @@ import copy
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.errors import (
-    AmbiguousFormatError,
-    OptionError,
-    PlaynanoError,
-    ProcessingError,
-    UnknownFormatError,
-)
+from playnano.errors import PlaynanoError, ProcessingError
 from playnano.lazy import is_lazy
-from playnano.plugins.options import resolve_options
 from playnano.plugins.registry import BUILTIN_DIST
 from playnano.processing.lazy_steps import aligned_block, map_step, refuse_stack_steps
-from playnano.processing.parsing import Step, load_processing_file, parse_steps
-from playnano.processing.spec import FilterSpec, as_spec, is_required
-from playnano.processing.stack_ops import ensure_raw_snapshot, frozen
+from playnano.processing.parsing import Step
+from playnano.processing.snapshot import ensure_raw_snapshot, frozen
+from playnano.processing.validate import ResolvedStep, StepLike, validate_steps
 from playnano.provenance import make_json_safe, record_step
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
-__all__ = [
-    "ProcessingPipeline",
-    "ResolvedStep",
-    "Step",
-    "load_processing_file",
-    "parse_steps",
-    "run_pipeline",
-    "validate_steps",
-]
+__all__ = ["ProcessingPipeline", "run_pipeline"]
 
 Progress = Callable[[int, int, str], None]
-StepLike = Step | str | tuple[str, Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class ResolvedStep:
-    """A validated step: its FilterSpec and every parameter's value.
-
-    Parameters
-    ----------
-    name : str
-        The step's canonical name.
-    spec : FilterSpec
-        What runs.
-    params : dict
-        Every option of the step with the value used (defaults filled in).
-    plugin : str
-        Distribution that provides the step.
-    source : str
-        Where the step was requested (for error messages).
-    """
-
-    name: str
-    spec: FilterSpec
-    params: dict[str, Any]
-    plugin: str
-    source: str
-
-
-def _as_step(raw: StepLike, position: int) -> Step:
-    if isinstance(raw, Step):
-        return raw if raw.source else Step(raw.name, raw.params, f"step {position}")
-    if isinstance(raw, str):
-        return Step(raw, {}, f"step {position}")
-    if (
-        isinstance(raw, tuple)
-        and len(raw) == 2
-        and isinstance(raw[0], str)
-        and isinstance(raw[1], Mapping)
-    ):
-        return Step(raw[0], dict(raw[1]), f"step {position}")
-    raise ProcessingError(
-        f"step {position}: expected a Step, a name or (name, params); got {raw!r}"
-    )
-
-
-def validate_steps(
-    steps: str | Iterable[StepLike | ResolvedStep],
-) -> list[ResolvedStep]:
-    """Resolve every step name and check every parameter, before anything runs.
-
-    Parameters
-    ----------
-    steps : str or iterable
-        A step string in the CLI syntax (``"remove_plane;gaussian_filter:sigma=2"``),
-        or :class:`Step` objects, step names, ``(name, params)`` tuples (0.5.0's
-        parsed form) or already resolved steps.
-
-    Returns
-    -------
-    list of ResolvedStep
-
-    Raises
-    ------
-    ProcessingError
-        For an unknown or ambiguous step name (with a "did you mean").
-    OptionError
-        For an unknown parameter (with a "did you mean"), a value of the wrong type
-        or out of range, or a missing required parameter.
-    """
-    from playnano.plugins.registry import filters
-
-    registry = filters()
-    if isinstance(steps, str):
-        steps = parse_steps(steps)
-    resolved: list[ResolvedStep] = []
-    for position, raw in enumerate(steps, start=1):
-        if isinstance(raw, ResolvedStep):
-            resolved.append(raw)
-            continue
-        step = _as_step(raw, position)
-        try:
-            entry = registry.resolve(step.name)
-        except (UnknownFormatError, AmbiguousFormatError) as exc:
-            message = str(exc)
-            head, sep, tail = step.name.partition(":")
-            if sep and head.lower() in registry.names():
-                message = (
-                    f"unknown filter {step.name!r}; to give {head} a parameter, "
-                    f"write {head}:{tail}=value"
-                )
-            raise ProcessingError(f"{step.source}: {message}") from None
-        spec = as_spec(entry.obj, entry.plugin.version)
-        owner = f"{step.source} ({spec.name})"
-        params = resolve_options(spec.options, step.params, owner=owner)
-        missing = [
-            o.name for o in spec.options if is_required(o) and o.name not in step.params
-        ]
-        if missing:
-            raise OptionError(f"{owner}: missing required option {', '.join(missing)}")
-        if spec.check is not None:
-            try:
-                spec.check(params)
-            except ValueError as exc:
-                raise OptionError(f"{owner}: {exc}") from None
-        resolved.append(
-            ResolvedStep(spec.name, spec, params, entry.plugin.dist, step.source)
-        )
-    return resolved
-
-
-# ---------------------------------------------------------------- running
 class _Checkpoint:
     """References to a stack's state, to undo a failed run (no array copies)."""
 
@@ -216,106 +90,6 @@ def _last_index(stack: AFMImageStack) -> int:
         if match := _KEY_RE.match(key):
             used.append(int(match[1]))
     return max(used)
-
-
-#: Bytes of float64 work a batch step handles at once (bounds its temporaries).
-BATCH_BYTES = 64 * 2**20
-
-
-def _check_result(
-    result: np.ndarray, shape: tuple[int, ...], kind: str, label: str, where: str
-) -> None:
-    if result.shape != shape:
-        raise ProcessingError(
-            f"{label} returned shape {result.shape} for {where}; expected {shape}"
-        )
-    if kind == "mask" and result.dtype != np.bool_:
-        raise ProcessingError(
-            f"{label} returned {result.dtype} for {where}; a mask must be boolean"
-        )
-    if kind == "filter" and not (
-        np.issubdtype(result.dtype, np.number) and not np.iscomplexobj(result)
-    ):
-        raise ProcessingError(
-            f"{label} returned {result.dtype} for {where}; expected real numbers"
-        )
-
-
-def _map_frames(
-    step: ResolvedStep,
-    data: np.ndarray,
-    mask: np.ndarray | None,
-    label: str,
-    offset: int = 0,
-) -> np.ndarray:
-    """Apply a per-frame filter or mask step to every frame, into one new array.
-
-    While no mask is active a step with a ``batch_func`` handles blocks of frames
-    at once. A plugin's function gets a copy of each frame (it may write into its
-    input; builtin steps never do, so they get views of ``data``). Builtin steps
-    run on every core (:func:`playnano.io.codec.threads`): each block or frame is
-    computed as it would be alone, so the result is the same for any thread count.
-    ``offset`` is the index of ``data``'s first frame in the stack (for errors).
-    """
-    from playnano.io import codec
-    from playnano.progress_ticks import STEP, frames_done
-
-    spec = step.spec
-    masked_func = spec.masked_func if mask is not None else None
-    batch = spec.batch_func if masked_func is None else None
-    own = step.plugin == BUILTIN_DIST
-    t, h, w = data.shape
-    if t == 0:  # AFMImageStack refuses empty data; kept for plain arrays
-        raise ProcessingError(f"{label}: the stack has no frames")
-
-    def one(j: int) -> np.ndarray:
-        frame = data[j] if own else data[j].copy()
-        try:
-            if masked_func is not None and mask is not None:
-                result = np.asarray(masked_func(frame, mask[j], **step.params))
-            else:
-                result = np.asarray(spec.func(frame, **step.params))
-        except PlaynanoError as exc:
-            raise ProcessingError(
-                f"{label} failed on frame {j + offset}: {exc}"
-            ) from exc
-        except Exception as exc:
-            raise ProcessingError(
-                f"{label} failed on frame {j + offset}: {type(exc).__name__}: {exc}"
-            ) from exc
-        _check_result(result, (h, w), spec.kind, label, f"frame {j + offset}")
-        return result
-
-    def run(start: int, stop: int) -> np.ndarray:
-        if batch is None:
-            return np.stack([one(j) for j in range(start, stop)])
-        frames = data[start:stop] if own else data[start:stop].copy()
-        try:
-            result = np.asarray(batch(frames, **step.params))
-        except Exception:  # redo frame by frame: the error names the frame
-            result = np.stack([one(j) for j in range(start, stop)])
-        where = f"frames {start + offset}-{stop - 1 + offset}"
-        _check_result(result, (stop - start, h, w), spec.kind, label, where)
-        return result
-
-    # a batch block is BATCH_BYTES of float64 work; per-frame steps go a few at a time
-    block = max(1, BATCH_BYTES // (8 * h * w)) if batch is not None else 8
-    first = min(t, block if batch is not None else 1)
-    head = run(0, first)  # its dtype sizes the output
-    out = np.empty((t, h, w), dtype=head.dtype)
-    out[:first] = head
-    del head
-    frames_done(first, STEP)
-    starts = range(first, t, block)
-
-    def fill(start: int) -> int:
-        stop = min(t, start + block)
-        out[start:stop] = run(start, stop)
-        return stop - start
-
-    for n in codec.ordered_map(fill, starts, None if own else 1):
-        frames_done(n, STEP)
-    return out
 
 
 def run_pipeline(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playnano.processing.stack_ops import shift_stack
+from playnano.processing.alignment import shift_stack
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack

@@ -29,23 +29,10 @@ if TYPE_CHECKING:
     from playnano.plugins.registry import Entry
 
 __all__ = [
-    "BUILTIN_PLUGINS",
     "ReadWarning",
     "available_channels",
     "load",
     "reader_for",
-]
-
-#: Reader plugin modules registered in code when package metadata is missing.
-BUILTIN_PLUGINS: list[str] = [
-    "playnano.readers.asd",
-    "playnano.readers.h5jpk",
-    "playnano.readers.jpk_folder",
-    "playnano.readers.spm",
-    "playnano.formats.npz.reader",
-    "playnano.formats.h5.reader",
-    "playnano.formats.ometiff.reader",
-    "playnano.readers.tiff",
 ]
 
 # Keys record_source() writes itself; a reader's own details may not replace them.

@@ -54,6 +54,7 @@ class Reader(reader.Reader):
     @staticmethod
     def _is_supported_image(fs: Any, path: str, **kwargs: Any) -> bool:
         from playnano.errors import PlaynanoError
+        from playnano.formats import written_by_playnano
         from playnano.readers import reader_for
 
         if not isinstance(fs, LocalFileSystem):
@@ -66,6 +67,11 @@ class Reader(reader.Reader):
             raise exceptions.UnsupportedFileFormatError(
                 PLUGIN, path, str(exc)
             ) from None
+        if Path(path).is_file() and written_by_playnano(path) is False:
+            # another program's .npz, .h5 or .tif: left to the readers made for it
+            raise exceptions.UnsupportedFileFormatError(
+                PLUGIN, path, "not a file playnano wrote"
+            )
         return True
 
     def __init__(

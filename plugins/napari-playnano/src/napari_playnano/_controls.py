@@ -66,7 +66,7 @@ class StepBuilder(Container):
 
     def __init__(self, on_add: Any) -> None:
         from playnano.plugins.registry import filters
-        from playnano.processing.spec import as_spec
+        from playnano.plugins.step import as_spec
 
         self._specs = {
             e.qualified_name if e.shadowed_by else e.name: as_spec(
@@ -104,7 +104,7 @@ class StepBuilder(Container):
         OptionError
             When a parameter is not valid for the step (checked as the CLI does).
         """
-        from playnano.processing.pipeline import validate_steps
+        from playnano.processing import validate_steps
 
         spec = self._specs[self.pick.value]
         given = changed_values(spec.options, self._editors)

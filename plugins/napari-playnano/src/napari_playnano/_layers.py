@@ -79,8 +79,10 @@ def _image_kwargs(data: np.ndarray, name: str, **extra: Any) -> dict[str, Any]:
 
 
 def display_name(stack: AFMImageStack) -> str:
-    """Short label of a stack: its file's stem and channel."""
-    stem = stack.file_path.name.split(".")[0] if stack.file_path else "stack"
+    """Short label of a stack: its base name (as outputs are named) and channel."""
+    from playnano.run import base_name
+
+    stem = base_name(stack.file_path) if stack.file_path else "stack"
     return f"{stem} [{stack.channel}]"
 
 

@@ -1,11 +1,11 @@
 """The "playnano" dock widget: channel, steps, raw/processed, formats, export.
 
 Everything is checked before any work, as by ``playnano process``: the steps and
-their parameters, the formats and their options, existing outputs. A mistake is
-shown in the widget and as a napari notification, and nothing runs. Processing and
-export run in a worker thread with a progress bar; Cancel interrupts it and removes
-what the run had written. Exports go through the same functions as the CLI
-(``run_pipeline`` then ``export_all``), so the files are the CLI's.
+their parameters, the formats and their options, existing outputs, free space. A
+mistake is shown in the widget and as a napari notification, and nothing runs.
+Processing and export run in a worker thread with a progress bar; Cancel interrupts
+it and nothing the run wrote is kept. The run is planned and carried out by the
+CLI's own planner and executor (:mod:`playnano.run`), so the files are the CLI's.
 """
 
 from __future__ import annotations
@@ -132,7 +132,9 @@ class PlaynanoWidget(Container):
         self.source = self.stack = stack
         self._ran = ""
         if not self.out_name.value and stack.file_path is not None:
-            self.out_name.value = stack.file_path.name.split(".")[0]
+            from playnano.run import base_name
+
+            self.out_name.value = base_name(stack.file_path)
         channels = [stack.channel]
         if stack.file_path is not None and stack.file_path.exists():
             from playnano.readers import available_channels
@@ -281,9 +283,8 @@ class PlaynanoWidget(Container):
         self.cancel_button.enabled = False
         run = self._active
         if job.cancelled:
-            removed = run.clean_up()
             self.progress.value = 0
-            self.info(f"cancelled; nothing was kept ({removed} removed)")
+            self.info("cancelled; nothing was kept")
             return
         if job.error is not None:
             if isinstance(job.error, PlaynanoError):

@@ -1,7 +1,7 @@
 """napari writers: "Save layers" through playnano's exporter plugins.
 
-Each writer turns the image layer into an AFMImageStack and calls
-:func:`playnano.io.export_data.export_stack`, the CLI's path: atomic, never
+Each writer turns the image layer into an AFMImageStack and writes it with
+:func:`playnano.export`, through the CLI's planner and executor: atomic, never
 replacing an existing file, recorded in the provenance with napari as the origin.
 The builtin formats have a writer each in the manifest; :func:`write_by_suffix`
 takes any installed format from the file name's suffix, and
@@ -51,15 +51,15 @@ def write_layer(
     """Write one image layer with ``format`` (None: from the suffix); paths written."""
     from napari.utils.notifications import show_error
 
+    import playnano
     from playnano.errors import PlaynanoError
-    from playnano.io.export_data import export_stack
 
     try:
         stack = stack_for_layer(data, attributes)
         stack.provenance["command"] = napari_origin(
             layer=attributes.get("name"), format=format, via="save layers"
         )
-        written = export_stack(stack, Path(path), format)
+        written = playnano.export(stack, Path(path), format)
     except PlaynanoError as exc:
         # a user mistake (existing file, unknown suffix): a notification, no traceback
         show_error(f"playnano: {exc}")

@@ -2,7 +2,7 @@
 
 The layout is :mod:`playnano.formats.h5.layout`. Frame arrays are datasets with the
 shuffle and gzip filters (both built into every HDF5 library); their chunks, one per
-frame, are compressed on every core by :mod:`playnano.io.h5chunks` and written
+frame, are compressed on every core by :mod:`playnano.formats.h5.chunks` and written
 directly, so the file is the same whatever the thread count.
 """
 
@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playnano.formats.bundle import bundle_contents, same_array
-from playnano.formats.h5 import layout
-from playnano.io import h5chunks
+from playnano.formats.h5 import chunks, layout
 from playnano.plugins import Capabilities, Option, hookimpl
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ def write_frames(
 ) -> None:
     """Create dataset ``name`` chunked by frame; frames are compressed in threads."""
     layout.check_name(name, path)
-    h5chunks.write_frames(parent, name, arr, level, layout.frame_chunks(arr.shape))
+    chunks.write_frames(parent, name, arr, level, layout.frame_chunks(arr.shape))
 
 
 def json_dataset(parent: h5py.Group, name: str, text: str) -> None:

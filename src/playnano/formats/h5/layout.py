@@ -1,7 +1,7 @@
 """The HDF5 bundle layout shared by the exporter and the reader.
 
-The NPZ bundle's content as a hierarchy (the seed's, readable by playnano 0.5.0 and
-by plain h5py)::
+The NPZ bundle's content as a hierarchy (playnano 0.5.0's, so it reads the files,
+and plain h5py does)::
 
     /data                     frames in their own dtype
     /processed/<key>          each processed layer (not with raw=True)

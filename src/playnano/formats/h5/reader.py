@@ -14,7 +14,7 @@ from playnano.errors import ReadError
 from playnano.formats import _reading
 from playnano.formats.bundle import text_budget
 from playnano.formats.h5 import layout, safety
-from playnano.io.h5chunks import read_array, read_range
+from playnano.formats.h5.chunks import read_array, read_range
 from playnano.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class H5FrameSource:
         shared.users += 1
 
     def read(self, start: int, stop: int) -> Any:
-        """Frames ``start:stop``, inflated in threads (``h5chunks.read_range``)."""
+        """Frames ``start:stop``, inflated in threads (``chunks.read_range``)."""
         if not self._open:
             raise ReadError(f"{self.path}: {self.name} was read after the file closed")
         try:

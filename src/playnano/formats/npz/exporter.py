@@ -2,7 +2,7 @@
 
 The layout is :mod:`playnano.formats.npz.layout`. Members are standard zip deflate
 (``np.load``, ``unzip`` and playnano 0.5.0 read them), streamed frame by frame and
-compressed on every core in independent blocks by :mod:`playnano.io.zipstream`; the
+compressed on every core in independent blocks by :mod:`playnano.formats.npz.zipstream`; the
 file is the same whatever the thread count.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from playnano.formats.bundle import bundle_contents, same_array
 from playnano.formats.npz import layout
-from playnano.io.zipstream import ZipWriter
+from playnano.formats.npz.zipstream import ZipWriter
 from playnano.plugins import Capabilities, Option, hookimpl
 
 if TYPE_CHECKING:

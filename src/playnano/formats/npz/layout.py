@@ -1,6 +1,6 @@
 """The NPZ bundle layout shared by the exporter and the reader.
 
-Members (the seed's keys, readable by playnano 0.5.0), one ``<key>.npy`` each::
+Members (playnano 0.5.0's keys, so it reads the files), one ``<key>.npy`` each::
 
     data                      frames in their own dtype
     processed__<key>          each processed layer (not with raw=True)

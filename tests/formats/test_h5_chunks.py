@@ -10,8 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
+from playnano.formats.h5.chunks import read_array, write_frames
 from playnano.io import codec
-from playnano.io.h5chunks import read_array, write_frames
 from playnano.synthetic import synthetic_hsafm
 
 

@@ -54,7 +54,7 @@ def test_tiny_frames_are_written(tmp_path: Path, shape: tuple[int, int]) -> None
 def test_auto_range_shows_the_quiet_frames_of_a_real_video(
     afm_data: Path, tmp_path: Path
 ) -> None:
-    from playnano.processing.pipeline import parse_steps, run_pipeline, validate_steps
+    from playnano.processing import parse_steps, run_pipeline, validate_steps
     from playnano.readers import load
 
     stack = load(afm_data / "asd" / "asd_sample_0.asd")

@@ -12,7 +12,7 @@ from PIL import Image, ImageSequence
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import OutputExistsError
-from playnano.exporters.sequence import NAN_VALUE, TOP_VALUE, read_tiff16_frame
+from playnano.formats.png.exporter import NAN_VALUE, TOP_VALUE, read_tiff16_frame
 from playnano.io.export_data import export_bundles, export_stack
 from playnano.testing import ExporterConformance, FramesSeen, make_sample_stack
 
@@ -54,7 +54,7 @@ def test_alias_and_folder_name(tmp_path: Path) -> None:
 
 
 def test_padding_grows_with_the_frame_count(tmp_path: Path) -> None:
-    from playnano.exporters.sequence import frame_name
+    from playnano.formats.png.exporter import frame_name
 
     assert frame_name("a", 7, 9999, ".png") == "a_0007.png"
     assert frame_name("a", 7, 10000, ".png") == "a_00007.png"

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from playnano.formats.npz.zipstream import ZipWriter, npy_header
 from playnano.io import codec
-from playnano.io.zipstream import ZipWriter, npy_header
 
 ARRAYS = {
     "data": np.random.default_rng(0).normal(size=(4, 200, 203)).astype(np.float32),
@@ -146,7 +146,9 @@ def test_a_member_shorter_than_announced_is_refused(tmp_path: Path) -> None:
 def test_a_copied_member_equals_compressing_it_again(
     tmp_path: Path, level: int, zip64: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("playnano.io.zipstream._COPY_PIECE", 1000)  # many pieces
+    monkeypatch.setattr(
+        "playnano.formats.npz.zipstream._COPY_PIECE", 1000
+    )  # many pieces
     data = ARRAYS["data"]
     header = npy_header(data)
     pieces = [header, data.tobytes()]

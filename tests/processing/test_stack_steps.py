@@ -14,7 +14,7 @@ from playnano.cli import cli
 from playnano.errors import OptionError, ProcessingError
 from playnano.io.loaders import load_npz_bundle
 from playnano.processing import load_processing_file, run_pipeline, validate_steps
-from tests.processing.test_stack_ops import OFFSETS, drifting
+from tests.processing.test_alignment import OFFSETS, drifting
 
 NAN = np.nan
 

@@ -15,7 +15,7 @@ from PIL import Image, ImageSequence
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ExportWarning, OptionError
-from playnano.exporters import gif as gif_mod
+from playnano.formats.gif import exporter as gif_mod
 from playnano.io.export_data import export_stack
 from playnano.render import BLACK_INDEX, NAN_INDEX, WHITE_INDEX, upscale_factor
 from playnano.testing import ExporterConformance, FramesSeen, strict_json

@@ -1,43 +1,28 @@
-"""Stack steps of 0.5.0 processing files: crops, NaN replacement, time filters.
+"""Crops of 0.5.0's processing files: to the region finite in every frame.
 
-Parameters and defaults are 0.5.0's, so its processing files run unchanged
-(``rolling_frame_align`` is in :mod:`playnano.processing.rolling`). Like the other
-stack steps these edit an AFMImageStack in place, keep the raw snapshot and crop
-the masks with their frames, and return details for the provenance.
+After ``pad``-mode alignment the frames' edges are NaN; these steps cut the stack
+to what every frame covers (or the largest square in it). Parameters and defaults
+are 0.5.0's; like the other stack steps they edit an AFMImageStack in place, keep
+the raw snapshot, crop the masks with their frames, and return details for the
+provenance.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from playnano.errors import ProcessingError
-from playnano.processing.stack_ops import ensure_raw_snapshot
+from playnano.processing.snapshot import ensure_raw_snapshot
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
-__all__ = [
-    "NAN_MODES",
-    "crop_square",
-    "intersection_crop",
-    "replace_nan",
-    "temporal_mean_filter",
-    "temporal_median_filter",
-]
-
-NAN_MODES = ("zero", "mean", "median", "global_mean", "constant")
+__all__ = ["check_pad", "crop_square", "intersection_crop"]
 
 
-def _float_data(stack: AFMImageStack) -> np.ndarray:
-    data = stack.data
-    return data if np.issubdtype(data.dtype, np.floating) else data.astype(np.float64)
-
-
-# ---------------------------------------------------------------- crops
 def _pad_sides(pad: int | Sequence[int]) -> tuple[int, int, int, int]:
     """0.5.0's pad: one int, (vertical, horizontal) or (top, bottom, left, right)."""
     values = [int(pad)] if isinstance(pad, (int, np.integer)) else [int(p) for p in pad]
@@ -156,98 +141,3 @@ def crop_square(stack: AFMImageStack, pad: int | Sequence[int] = 0) -> dict[str,
         ``offset`` (of the square within the finite region).
     """
     return _crop_finite(stack, pad, square=True)
-
-
-# ---------------------------------------------------------------- NaN replacement
-def check_replace_nan(params: Any) -> None:
-    """Option check: ``value`` is given exactly when ``mode`` is constant."""
-    if params["mode"] == "constant" and params["value"] is None:
-        raise ValueError("mode=constant needs a value (value=...)")
-    if params["mode"] != "constant" and params["value"] is not None:
-        raise ValueError(f"value is used only with mode=constant, not {params['mode']}")
-
-
-def replace_nan(
-    stack: AFMImageStack, mode: str = "zero", value: float | None = None
-) -> dict[str, Any]:
-    """Replace NaN pixels (the padding of aligned frames) by a number.
-
-    ``mode``: ``zero``; ``mean`` or ``median`` of each frame's other pixels;
-    ``global_mean`` of the whole stack; ``constant`` (``value``). Other pixels,
-    infinities included, are unchanged.
-
-    Returns
-    -------
-    dict
-        ``nans_filled`` (count), ``mode`` and ``value_used``.
-    """
-    data = stack.data
-    nan = np.isnan(data) if np.issubdtype(data.dtype, np.floating) else None
-    count = int(nan.sum()) if nan is not None else 0
-    if nan is None or count == 0:
-        return {"nans_filled": 0, "mode": mode, "value_used": value}
-    empty = [i for i in range(data.shape[0]) if nan[i].all()]
-    if empty and mode in ("mean", "median"):
-        raise ProcessingError(
-            f"replace_nan: frames {empty} have no pixel that is not NaN to take the "
-            f"{mode} of; use mode=global_mean or constant"
-        )
-    out = data.copy()
-    if mode in ("mean", "median"):
-        how = np.nanmean if mode == "mean" else np.nanmedian
-        for i in np.flatnonzero(nan.any(axis=(1, 2))):
-            out[i][nan[i]] = how(data[i])
-    else:
-        fill = {"zero": 0.0, "constant": value}.get(mode)
-        out[nan] = np.nanmean(data) if mode == "global_mean" else fill
-    ensure_raw_snapshot(stack)
-    stack.data = out
-    return {"nans_filled": count, "mode": mode, "value_used": value}
-
-
-# ---------------------------------------------------------------- temporal filters
-def _windows(n: int, window: int) -> list[slice]:
-    half = window // 2
-    return [slice(max(0, i - half), min(n, i - half + window)) for i in range(n)]
-
-
-def temporal_mean_filter(stack: AFMImageStack, window: int = 3) -> dict[str, Any]:
-    """Replace each pixel by its mean over ``window`` frames centred on the frame.
-
-    At the first and last frames the window is cut short (never padded with
-    repeated frames); NaN pixels are left out of a mean, and a pixel NaN in the
-    whole window stays NaN.
-    """
-    data = _float_data(stack)
-    finite = np.isfinite(data)
-    out = np.empty_like(data)
-    for i, span in enumerate(_windows(data.shape[0], window)):
-        block, ok = data[span], finite[span]
-        n = ok.sum(axis=0)
-        total = np.where(ok, block, 0.0).sum(axis=0, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[i] = np.where(n > 0, total / n, np.nan)
-    ensure_raw_snapshot(stack)
-    stack.data = out
-    return {"window": window}
-
-
-def temporal_median_filter(stack: AFMImageStack, window: int = 3) -> dict[str, Any]:
-    """Replace each pixel by its median over ``window`` frames centred on the frame.
-
-    Removes single-frame spikes while keeping steps in time. Windows are cut short
-    at the ends as in :func:`temporal_mean_filter`; NaN pixels are left out.
-    """
-    data = _float_data(stack)
-    out = np.empty_like(data)
-    for i, span in enumerate(_windows(data.shape[0], window)):
-        block = data[span]
-        if np.isfinite(block).all():
-            out[i] = np.median(block, axis=0)
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                out[i] = np.nanmedian(np.where(np.isfinite(block), block, np.nan), 0)
-    ensure_raw_snapshot(stack)
-    stack.data = out
-    return {"window": window}

@@ -1,7 +1,10 @@
-"""Declarations of processing steps: FilterSpec and the 0.5.0 legacy adapter.
+"""The processing step contract: :class:`FilterSpec`, and 0.5.0's plain functions.
 
+A step plugin registers FilterSpecs (the builtins in
+:mod:`playnano.processing.builtin` too); :func:`legacy_filter` turns playnano
+0.5.0's filter plugins (a plain function registered as the entry point) into one.
 ``ExtraOption`` and ``REQUIRED`` live in :mod:`playnano.plugins.options` with the
-other option types; they stay importable from here.
+other option types; they are importable from here too.
 """
 
 from __future__ import annotations

@@ -11,8 +11,7 @@ from playnano.afm_stack import AFMImageStack
 from playnano.errors import OptionError
 from playnano.plugins.options import Option, resolve_options
 from playnano.plugins.registry import filters
-from playnano.processing.pipeline import run_pipeline, validate_steps
-from playnano.processing.spec import (
+from playnano.plugins.step import (
     REQUIRED,
     ExtraOption,
     FilterSpec,
@@ -20,6 +19,7 @@ from playnano.processing.spec import (
     is_required,
     legacy_filter,
 )
+from playnano.processing import run_pipeline, validate_steps
 
 
 def _ident(frame):

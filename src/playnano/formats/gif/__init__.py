@@ -1,0 +1,1 @@
+"""The annotated GIF: :mod:`.exporter` (colours and annotations from :mod:`playnano.render`)."""

@@ -1,0 +1,30 @@
+"""Is an HDF5 file a playnano bundle? A check of its root names only.
+
+Other programs write ``.h5`` files too; a viewer (napari, bioio) claims one only
+when it holds the bundle's ``data`` and the pixel size or frame metadata only a
+bundle has. No dataset is read; a file HDF5 cannot open is not a bundle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playnano.formats.h5 import layout
+
+__all__ = ["SUFFIXES", "is_bundle"]
+
+#: The suffixes this check is for.
+SUFFIXES = (layout.SUFFIX, ".hdf5")
+
+
+def is_bundle(path: str | Path) -> bool:
+    """True when ``path`` is an HDF5 file holding a playnano (or 0.5.0) bundle."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return layout.DATA in f and (
+                layout.PIXEL_SIZE_ATTR in f.attrs or layout.FRAME_METADATA in f
+            )
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,1 @@
+"""The image sequence (``<base>_frames/``): :mod:`.exporter`, PNG frames or 16-bit TIFF heights."""

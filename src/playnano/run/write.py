@@ -1,0 +1,266 @@
+"""Write a plan's outputs: each atomically, several side by side, nothing left on Ctrl-C.
+
+:func:`write_one` writes one format: the exporter writes into a staging folder in
+the destination, the finished files are renamed into place, and the export is
+recorded in the stack's provenance. :func:`write_outputs` writes every output of a
+plan: formats that store provenance one after another (each records the ones
+before it), and the formats after the last of them in a thread beside (a GIF
+renders while the bundles compress). A failing format does not stop the others,
+except a full disk, which stops every later one. An interrupt (Ctrl-C, a GUI's
+cancel) stops the side thread at its next frame and removes every output this run
+had already put in place, so an interrupted run leaves nothing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import ctypes
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from playnano.errors import DiskFullError, ExportError, PlaynanoError
+
+if TYPE_CHECKING:
+    from playnano.afm_stack import AFMImageStack
+    from playnano.run.plan import Output
+
+__all__ = ["ExportResult", "write_one", "write_outputs"]
+
+logger = logging.getLogger("playnano.run")
+
+
+@dataclass
+class ExportResult:
+    """What became of one requested format."""
+
+    format: str
+    paths: list[Path] = field(default_factory=list)
+    error: PlaynanoError | None = None
+
+
+def _moved(exc: BaseException, staging: Path, dest: Path) -> DiskFullError:
+    """A disk-full error naming the output folder, not the staging folder."""
+    return DiskFullError(str(exc).replace(str(staging), str(dest)))
+
+
+def write_one(
+    stack: AFMImageStack,
+    output: Output,
+    *,
+    raw: bool,
+    overwrite: bool,
+    threads: int | None = None,
+) -> list[Path]:
+    """Write ``stack`` as ``output`` (options already checked); return final paths.
+
+    Raises a :class:`~playnano.errors.PlaynanoError` for anything that went
+    wrong (an exporter's own error, a full disk, an unexpected exception as an
+    :class:`~playnano.errors.ExportError` naming the file and format); nothing
+    of the output is left then.
+    """
+    from playnano.io.atomic import commit_outputs, staging_dir
+    from playnano.io.codec import engine_name, using_threads
+    from playnano.io.guard import (
+        FULL_ERRNOS,
+        deliver_interrupts,
+        describe_oserror,
+        disk_full_error,
+        take_pending,
+    )
+    from playnano.provenance import record_export
+    from playnano.run.formats import uses_codec
+
+    entry, target = output.entry, output.path
+    dest = target.parent
+    with deliver_interrupts(), staging_dir(dest) as staging:
+        try:
+            with using_threads(threads):
+                written = entry.obj.export(
+                    stack, staging / target.name, raw=raw, **output.options
+                )
+        except DiskFullError as exc:
+            raise _moved(exc, staging, dest) from None
+        except PlaynanoError:
+            raise
+        except KeyboardInterrupt:
+            pending = take_pending()  # a guarded file stopped the writer
+            if pending is not None:
+                raise _moved(pending, staging, dest) from None
+            raise
+        except OSError as exc:
+            pending = take_pending()
+            if pending is not None:
+                raise _moved(pending, staging, dest) from None
+            if exc.errno in FULL_ERRNOS:
+                raise disk_full_error(target, exc) from None
+            raise ExportError(
+                f"{target}: {describe_oserror(exc)} (writing it as {entry.name})"
+            ) from exc
+        except Exception as exc:
+            raise ExportError(
+                f"writing {target.name} as {entry.name} failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not written:
+            raise ExportError(f"format {entry.name!r} reported no file written")
+        finals = commit_outputs(list(written), staging, dest, overwrite)
+    for final in finals:
+        record_export(
+            stack,
+            format_name=entry.name,
+            plugin=entry.plugin.dist,
+            plugin_version=entry.plugin.version,
+            path=final,
+            raw=raw,
+            deflate_engine=engine_name() if uses_codec(entry, output.options) else None,
+        )
+        logger.info("wrote %s", final)
+    return finals
+
+
+def _remove(paths: Sequence[Path]) -> None:
+    """Remove outputs a stopped run had put in place (files or folder stores)."""
+    for p in paths:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def side_by_side(outputs: Sequence[Output], threads: int | None) -> int:
+    """How many trailing outputs are written in a thread beside the others.
+
+    Formats after the last one that stores provenance change no other output
+    (their export records are added afterwards, in order), so they can run
+    beside the rest when there is more than one thread to use.
+    """
+    from playnano.io.codec import default_threads
+
+    n_side = 0
+    if (threads or default_threads()) > 1:
+        while n_side < len(outputs) and not (
+            outputs[-1 - n_side].entry.obj.capabilities.supports_provenance
+        ):
+            n_side += 1
+    return n_side
+
+
+def _raise_in(thread: threading.Thread) -> None:
+    """Raise KeyboardInterrupt in ``thread`` at its next Python instruction."""
+    if thread.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
+        )
+
+
+#: Seconds a side format gets to stop by itself (builtins check between frames)
+#: before it is interrupted from outside (a plugin's writer that never checks).
+SIDE_GRACE_S = 1.0
+
+
+def write_outputs(
+    stack: AFMImageStack,
+    outputs: Sequence[Output],
+    *,
+    raw: bool,
+    overwrite: bool,
+    threads: int | None = None,
+    on_format: Callable[[int, int, str], None] | None = None,
+) -> list[ExportResult]:
+    """Write every output; one result per format, errors included.
+
+    ``on_format(done, total, name)`` is called as each format finishes (written
+    or failed), from the thread that wrote it. On an interrupt (KeyboardInterrupt,
+    or any exception raised into the run, such as a GUI's cancel) the side thread
+    is stopped, every output this run put in place is removed, and the interrupt
+    goes on.
+    """
+    from playnano.io.guard import cancellable
+
+    full: list[DiskFullError] = []  # the first full disk stops every later format
+    placed: list[Path] = []  # outputs in place, removed if the run is stopped
+    before = {o.path for o in outputs if o.path.exists() or o.path.is_symlink()}
+    lock = threading.Lock()
+    finished = [0]
+
+    def run(target: AFMImageStack, output: Output) -> ExportResult:
+        result = ExportResult(output.format)
+        if full:
+            result.error = ExportError("not written: the disk is full (see above)")
+            return result
+        try:
+            result.paths = write_one(
+                target, output, raw=raw, overwrite=overwrite, threads=threads
+            )
+            with lock:
+                placed.extend(result.paths)
+        except DiskFullError as exc:
+            result.error = exc
+            full.append(exc)  # stop: the next formats would fail too
+        except PlaynanoError as exc:
+            result.error = exc
+        if on_format is not None:
+            with lock:
+                finished[0] += 1
+                on_format(finished[0], len(outputs), output.format)
+        return result
+
+    n_side = side_by_side(outputs, threads)
+    serial, side = outputs[: len(outputs) - n_side], outputs[len(outputs) - n_side :]
+    # the side formats write a stand-in whose export records join the stack's after
+    shadow = copy.copy(stack)
+    shadow.provenance = copy.deepcopy(stack.provenance)
+    n_before = len(shadow.provenance.get("exports", []))
+    cancel = threading.Event()  # Ctrl-C reaches only this thread: pass it on
+    side_done = threading.Event()  # waited on, not joined: an interrupted
+    side_results: list[ExportResult] = []  # Thread.join() forgets the thread
+    side_error: list[BaseException] = []
+
+    def side_work() -> None:
+        try:
+            side_results.extend(run(shadow, o) for o in side)
+        except BaseException as exc:
+            side_error.append(exc)
+
+    def side_thread(context: contextvars.Context) -> None:
+        try:
+            context.run(cancellable, cancel, side_work)
+        except BaseException as exc:  # an interrupt raised into it late
+            side_error.append(exc)
+        finally:
+            side_done.set()
+
+    beside = threading.Thread(
+        target=side_thread,
+        args=(contextvars.copy_context(),),
+        name="playnano-export",
+        daemon=True,
+    )
+    if not side:
+        side_done.set()
+    try:
+        if side:
+            beside.start()
+        results = [run(stack, o) for o in serial]
+        side_done.wait()
+    except BaseException:
+        cancel.set()  # the side export stops at its next frame
+        if not side_done.wait(SIDE_GRACE_S):
+            _raise_in(beside)
+            side_done.wait()
+        # a stopped run keeps nothing: finished formats, and files a writer put
+        # in place under a planned name, are removed too
+        planned = [o.path for o in outputs if o.path not in before]
+        _remove([*placed, *(p for p in planned if p.exists() or p.is_symlink())])
+        raise
+    if side_error:
+        raise side_error[0]
+    for rec in shadow.provenance.get("exports", [])[n_before:]:
+        stack.provenance.setdefault("exports", []).append(rec)
+    return results + side_results
