@@ -25,6 +25,7 @@ def run_on_sample(line: str, afm_data: Path, out: Path):
     return CliRunner().invoke(cli, ["process", *argv, "-o", str(out)])
 
 
+@pytest.mark.filterwarnings("always::playnano.errors.ExportWarning")
 def test_readme_gif_examples_show_the_sample(afm_data: Path, tmp_path: Path) -> None:
     lines = [
         ln for ln in README.splitlines() if "--make-gif" in ln and "video.asd" in ln
@@ -34,14 +35,17 @@ def test_readme_gif_examples_show_the_sample(afm_data: Path, tmp_path: Path) -> 
         out = tmp_path / str(n)
         result = run_on_sample(line, afm_data, out)
         assert result.exit_code == 0, result.output
+        # frames 22-31 hold a tip crash (up to -60...158 nm): drawn clipped, named
+        assert "(22-23, 25-26, 29-31) have more than 5%" in result.output
         [gif] = out.glob("*.gif")
         with Image.open(gif) as im:
             for i, frame in enumerate(ImageSequence.Iterator(im)):
-                if i >= 22:  # frames 22-29 hold -60...158 nm outliers
+                if i >= 22:
                     break
                 rgb = np.asarray(frame.convert("RGB")).reshape(-1, 3)
                 _, counts = np.unique(rgb, axis=0, return_counts=True)
-                assert counts.max() / counts.sum() < 0.75, f"{line}: frame {i} is flat"
+                assert counts.size >= 20, f"{line}: frame {i} has {counts.size}"
+                assert counts.max() / counts.sum() < 0.5, f"{line}: frame {i} is flat"
 
 
 @pytest.mark.filterwarnings("always::playnano.errors.ExportWarning")
@@ -51,9 +55,10 @@ def test_the_old_readme_example_warns_about_its_black_gif(
     old = "playnano process video.asd --make-gif --scale-bar-nm 50 --zmin 0 --zmax 5"
     result = run_on_sample(old, afm_data, tmp_path)
     assert result.exit_code == 0, result.output
+    # raw heights are near -220 nm: every frame but 24 (near 0 nm) is far below 0
     assert (
-        "playnano: warning: 30 of 32 frames are more than half outside the colour "
-        "range 0 to 5 nm" in result.output
+        "playnano: warning: 31 of 32 frames (0-23, 25-31) have more than 5% of their "
+        "pixels outside the colour range 0 to 5 nm" in result.output
     )
 
 

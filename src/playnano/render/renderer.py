@@ -29,27 +29,22 @@ from playnano.render.annotations import (
 from playnano.render.palette import (
     BLACK_INDEX,
     DEFAULT_NAN_RGB,
+    N_LEVELS,
     WHITE_INDEX,
     colormap_palette,
     heights_to_indices,
+    level_spread,
 )
 from playnano.render.zrange import (
     CLIP_WARN_FRACTION,
+    SLIVER_FRACTION,
+    clip_message,
     clipped_fraction,
     is_word,
     resolve_z_range,
+    sliver_message,
+    varies,
 )
-
-
-def clip_message(frames: Sequence[int], renderer: FrameRenderer) -> str:
-    """The warning for frames mostly outside the colour range."""
-    shown = ", ".join(str(i) for i in frames[:8]) + (", ..." if len(frames) > 8 else "")
-    return (
-        f"{len(frames)} of {renderer.n_frames} frames are more than half outside "
-        f"the colour range {renderer.zmin:g} to {renderer.zmax:g} nm (frames "
-        f"{shown}) and show mostly as its end colours; widen zmin/zmax "
-        "(--zmin/--zmax) or leave them auto"
-    )
 
 
 class FrameRenderer:
@@ -67,6 +62,14 @@ class FrameRenderer:
         (width, height) of a rendered frame in pixels.
     times : list of float or None
         Timestamp of each frame in seconds.
+    auto : bool
+        The range is ``"auto"``'s (the warnings then say how it was chosen).
+    clipped_frames, sliver_frames : list of int
+        Frames found, while rendering, with more than
+        :data:`~playnano.render.zrange.CLIP_WARN_FRACTION` of their pixels outside
+        the range, or using less than
+        :data:`~playnano.render.zrange.SLIVER_FRACTION` of it; each list is named
+        in an :class:`~playnano.errors.ExportWarning` when the last frame is done.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class FrameRenderer:
         *,
         scale_bar_nm: float | str,
         draw_ts: bool,
+        auto: bool = False,
     ) -> None:
         self.data = data
         self.times = times
@@ -94,8 +98,9 @@ class FrameRenderer:
         small = steps.size and float(np.median(steps)) < 0.01
         self._decimals = 3 if small else 2
         self.draw_ts = draw_ts
-        #: Frames found more than half outside the colour range while rendering.
+        self.auto = auto
         self.clipped_frames: list[int] = []
+        self.sliver_frames: list[int] = []
         self._bars = {
             px: self._bar_patch(scale_bar_nm, px) for px in set(pixel_sizes_nm)
         }
@@ -136,9 +141,13 @@ class FrameRenderer:
     def render(self, i: int, work: np.ndarray | None = None) -> np.ndarray:
         """Frame ``i`` as palette indices, enlarged and annotated."""
         heights = self.data[i]
+        small = heights_to_indices(heights, self.zmin, self.zmax, work)
         if clipped_fraction(heights, self.zmin, self.zmax) > CLIP_WARN_FRACTION:
             self.clipped_frames.append(i)
-        small = heights_to_indices(heights, self.zmin, self.zmax, work)
+        elif 0 < level_spread(small) < SLIVER_FRACTION * N_LEVELS and varies(
+            heights, (self.zmin, self.zmax)
+        ):
+            self.sliver_frames.append(i)  # detail a narrower range would show
         f = self.upscale
         h, w = small.shape
         if f > 1:
@@ -158,15 +167,21 @@ class FrameRenderer:
     def frames(self, rgb: bool = False) -> Iterator[np.ndarray]:
         """Yield each frame, one at a time: uint8 indices, or (H, W, 3) RGB."""
         work = np.empty(self.data.shape[1:], dtype=np.float64)
-        self.clipped_frames = []
+        self.clipped_frames, self.sliver_frames = [], []
         for i in range(self.n_frames):
             check_cancelled()  # an interrupted export stops between frames
             frame = self.render(i, work)
             yield self.palette[frame] if rgb else frame
-        if self.clipped_frames:
-            warnings.warn(
-                clip_message(self.clipped_frames, self), ExportWarning, stacklevel=2
-            )
+        z_range = (self.zmin, self.zmax)
+        for found, message in (
+            (self.clipped_frames, clip_message),
+            (self.sliver_frames, sliver_message),
+        ):
+            if found:
+                text = message(found, self.n_frames, z_range, self.auto)
+                # attributed here, not to the format: the GIF, the PNG frames and
+                # a video of one stack share the range, and say so once
+                warnings.warn(text, ExportWarning, stacklevel=1)
 
 
 def prepare_render(
@@ -199,9 +214,9 @@ def prepare_render(
     cmap : str
         Matplotlib colormap name.
     zmin, zmax : float, "auto", "min" or "max"
-        Height range of the colormap; ``"auto"`` is the 1st / 99th percentile of
-        the finite heights, ``"min"`` / ``"max"`` the exact extremes (see
-        :func:`resolve_z_range`).
+        Height range of the colormap; ``"auto"`` spans the 1st to 99th
+        percentiles of every frame but outlier frames, ``"min"`` / ``"max"`` the
+        exact extremes (see :func:`~playnano.render.zrange.auto_range`).
     scale_bar_nm : float or "auto"
         Scale bar length in nm, drawn as given; 0 leaves it out; ``"auto"``
         chooses one (see :func:`auto_scale_bar_nm`).
@@ -245,6 +260,7 @@ def prepare_render(
         )
     palette = colormap_palette(cmap, nan_rgb)
     z_range = resolve_z_range(data, zmin, zmax)
+    auto = all(z is None or is_word(z, "auto") for z in (zmin, zmax))
     return FrameRenderer(
         data,
         times,
@@ -253,6 +269,7 @@ def prepare_render(
         z_range,
         scale_bar_nm=scale_bar_nm,
         draw_ts=draw_ts,
+        auto=auto,
     )
 
 
