@@ -8,11 +8,14 @@ default, or an existing scheduler's cluster.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import shutil
+import signal
+import threading
 import uuid
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,12 +154,35 @@ def worker_memory(worker: Any) -> int | None:
 _SLOW_ENVIRON = ("MALLOC_TRIM_THRESHOLD_",)
 
 
+#: The worker preload that leaves Ctrl-C to the batch (:mod:`worker_setup`).
+WORKER_SETUP = "playnano.batch.worker_setup"
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process, so the processes it starts inherit that."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _verbose() -> bool:
+    return logging.getLogger("playnano").isEnabledFor(logging.INFO)
+
+
 def local_cluster(workers: int) -> Any:
     """A ``LocalCluster`` of ``workers`` single-threaded worker processes.
 
     Workers keep Dask's one-thread BLAS/OpenMP settings (one worker per core) but
     not the malloc trim threshold (:data:`_SLOW_ENVIRON`): they live only as long
-    as the batch, so returning memory to the system early buys nothing.
+    as the batch, so returning memory to the system early buys nothing. They
+    ignore Ctrl-C (the batch stops them) and, unless ``-v``, log only errors to
+    the terminal they share with the batch.
     """
     import dask
     from distributed import LocalCluster
@@ -165,13 +191,37 @@ def local_cluster(workers: int) -> Any:
     environ = {
         k: v for k, v in dask.config.get(key, {}).items() if k not in _SLOW_ENVIRON
     }
-    with dask.config.set({key: environ}):
+    with dask.config.set({key: environ}), _interrupts_ignored():
         return LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # a free port: never clashes
+            silence_logs=logging.WARNING if _verbose() else logging.CRITICAL,
+            preload=[WORKER_SETUP],
         )
+
+
+#: Loggers of our process that Dask's shutdown after Ctrl-C writes to.
+_CLUSTER_LOGGERS = ("distributed", "tornado", "asyncio")
+
+
+@contextlib.contextmanager
+def _quiet_shutdown() -> Iterator[None]:
+    """Silence Dask's loggers in this process while a stopped batch closes its cluster.
+
+    Cancelled tasks and closing workers are what the user asked for with Ctrl-C;
+    the batch says so in one line, and its report says what finished.
+    """
+    loggers = [logging.getLogger(name) for name in _CLUSTER_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def input_bytes(path: str) -> int:
@@ -247,9 +297,10 @@ def run_dask(
     """
     from distributed import as_completed
 
-    if not logging.getLogger("playnano").isEnabledFor(logging.INFO):
+    if not _verbose():
         logging.getLogger("distributed").setLevel(logging.WARNING)  # -v shows them
     cluster = None
+    stopped = contextlib.ExitStack()
     try:
         client, cluster = _connect(scheduler, workers)
         with client:
@@ -277,13 +328,17 @@ def run_dask(
                         yield fut.result()
                     except Exception as exc:  # a worker died (KilledWorker, lost)
                         yield _failed(job, exc)
+            except BaseException:  # Ctrl-C, or the batch closed this generator
+                stopped.enter_context(_quiet_shutdown())
+                raise
             finally:
                 client.cancel(list(futures), force=True)
                 if topic is not None:
                     client.unsubscribe_topic(topic)
     finally:
-        if cluster is not None:
-            cluster.close()
+        with stopped:
+            if cluster is not None:
+                cluster.close()
 
 
 def clean_partials(folders: Sequence[Path]) -> None:

@@ -219,6 +219,8 @@ def run_batch(
         clean_partials(sorted({t.out_dir for t in todo}))
         _settle_interrupted(todo, report, preexisting)
         report.interrupt()
+        if not quiet:  # what finished and what did not, above the one-line error
+            click.echo(report.table(), err=True)
         raise
     finally:
         records.close()  # whatever happened, no cluster outlives the batch
