@@ -63,9 +63,13 @@ def test_the_old_readme_example_warns_about_its_black_gif(
 
 
 def test_readme_says_where_test_data_comes_from_and_that_tests_skip() -> None:
-    assert "PLAYNANO_TEST_DATA" in README
-    assert "MANIFEST.tsv" in README
-    assert re.search(r"skipped with a reason", README)
+    """Right at the quick start, where a new user runs the tests."""
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "PLAYNANO_TEST_DATA" in quick_start
+    assert "MANIFEST.tsv" in quick_start and "../shared/data/afm" in quick_start
+    assert re.search(r"skipped with a reason", quick_start)
+    # the command shown points the tests at a folder holding afm/, as conftest reads
+    assert re.search(r"^PLAYNANO_TEST_DATA=\S+ python -m pytest", quick_start, re.M)
 
 
 def test_readme_explains_filtered_names_next_to_the_python_snippet() -> None:

@@ -12,8 +12,8 @@ import click
 
 from playnano.errors import ReadError
 
-#: What to install when napari or the plugin is missing.
-INSTALL_HINT = "pip install napari-playnano (napari and the playnano widget)"
+#: The plugin that brings napari and the playnano widget.
+GUI_PLUGIN = "napari-playnano"
 #: Exit code when the GUI is not installed.
 EXIT_NO_GUI = 2
 
@@ -49,7 +49,13 @@ def play(input_path: Path, processing: str | None, channel: str | None) -> None:
         import napari  # noqa: F401
         from napari_playnano._play import launch
     except ImportError as exc:
-        fail(f"play needs napari ({exc.name} is missing): {INSTALL_HINT}", EXIT_NO_GUI)
+        from playnano.plugins.install_hints import plugin_hint
+
+        fail(
+            f"play needs napari and the {GUI_PLUGIN} plugin ({exc.name} is "
+            f"missing); install them with: {plugin_hint(GUI_PLUGIN)}",
+            EXIT_NO_GUI,
+        )
     if not input_path.exists():
         raise ReadError(f"{input_path}: no such file or folder")
     validate_steps(processing or "")  # a mistake is one line, before a window opens

@@ -142,10 +142,9 @@ def reader_for(path: str | Path) -> Entry:
 def _checked_reader(entry: Entry) -> Any:
     missing = entry.missing_requirements()
     if missing:
-        hint = entry.obj.install_hint or f"pip install {missing[0]}"
         raise MissingDependencyError(
             f"reader {entry.name!r} needs {', '.join(missing)}, which is not "
-            f"installed; install it with: {hint}"
+            f"installed; install it with: {entry.install_hint()}"
         )
     return entry.obj
 
