@@ -136,7 +136,7 @@ def test_local_workers_run_without_the_malloc_trim_threshold() -> None:
     import dask
     from distributed import Client
 
-    from playnano.batch.engine import local_cluster
+    from playnano.batch.dask_engine import local_cluster
 
     key = "distributed.nanny.pre-spawn-environ"
     assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get(key)  # what Dask would do
@@ -165,7 +165,8 @@ def test_largest_inputs_start_first(tmp_path: Path) -> None:
     """
     from distributed import Client
 
-    from playnano.batch.engine import Job, local_cluster, run_dask
+    from playnano.batch.dask_engine import local_cluster, run_dask
+    from playnano.batch.engine import Job
     from playnano.run import RunSettings
 
     frames = {"small.npz": 2, "middle.npz": 6, "large.npz": 12, "tiny.npz": 1}
@@ -216,7 +217,8 @@ def test_a_worker_weighs_blocks_against_its_own_memory_limit(tmp_path: Path) -> 
     """
     from distributed import Client, LocalCluster
 
-    from playnano.batch.engine import Job, run_dask, run_serial
+    from playnano.batch.dask_engine import run_dask
+    from playnano.batch.engine import Job, run_serial
     from playnano.lazy import available_memory, in_memory_bytes
     from playnano.run import RunSettings
 
@@ -255,7 +257,7 @@ def test_a_worker_weighs_blocks_against_its_own_memory_limit(tmp_path: Path) -> 
 def _worker_memory(dask_worker: object) -> int | None:
     """What :func:`worker_memory` gives on a worker (``client.run`` passes it)."""
     import playnano.run  # noqa: F401  (what a task imports first)
-    from playnano.batch.engine import worker_memory
+    from playnano.batch.dask_engine import worker_memory
 
     return worker_memory(dask_worker)
 
