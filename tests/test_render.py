@@ -262,3 +262,13 @@ def test_rendering_holds_one_frame_at_a_time() -> None:
     finally:
         tracemalloc.stop()
     assert peak < data.nbytes / 8  # a few frame-sized buffers, never the stack
+
+
+def test_a_single_frame_gets_no_timestamp() -> None:
+    """A still image has no time to show: "0.00 s" on it said nothing."""
+    data = np.zeros((2, 64, 64))
+    data[:, :, 32:] = 1.0
+    one = next(render_frames(data[:1], scale_bar_nm=0, timestamps=[0.0]))
+    two = next(render_frames(data, scale_bar_nm=0, timestamps=[0.0, 1.0]))
+    assert not np.any(one == WHITE_INDEX)
+    assert np.any(two == WHITE_INDEX)  # the text of "0.00 s"

@@ -312,15 +312,25 @@ def test_none_succeeded_exits_1_with_each_error(afm_data: Path, tmp_path: Path) 
     assert not list(out.rglob("*.h5"))
 
 
+def nanoscope_series(afm_data: Path, folder: Path, names: list[str]) -> list[Path]:
+    """Frames of one Nanoscope scan series: copies of a real image, numbered."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = (afm_data / "spm" / "old_bruker.002").read_bytes()
+    out = []
+    for name in names:
+        (folder / name).write_bytes(data)
+        out.append(folder / name)
+    return out
+
+
 def test_a_frame_folder_is_one_input_and_its_warnings_are_reported(
     afm_data: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
     frames = tmp_path / "in" / "scans"
-    frames.mkdir(parents=True)
-    shutil.copy(afm_data / "spm" / "old_bruker.002", frames)
-    shutil.copy(afm_data / "spm" / "bruker_data_header.001", frames)  # damaged frame
+    nanoscope_series(afm_data, frames, ["scan.001", "scan.002", "scan.003"])
+    # frame 4 of the series, damaged: its header is whole, its image cut short
+    data = (frames / "scan.003").read_bytes()
+    (frames / "scan.004").write_bytes(data[:50_000])
     out = tmp_path / "out"
     code, text = _batch(
         str(tmp_path / "in"), "-r", "--skip-damaged-frames", *ARGS, "-o", str(out)
@@ -328,12 +338,35 @@ def test_a_frame_folder_is_one_input_and_its_warnings_are_reported(
     assert code == 0, text
     (rec,) = _report(out)["inputs"]
     assert Path(rec["input"]) == frames and rec["status"] == "ok"
-    assert any("bruker_data_header.001" in w for w in rec["warnings"])
+    assert any("scan.004" in w for w in rec["warnings"])
     # the reader's warning names the folder by the input's path, once
     (line,) = [ln for ln in text.splitlines() if "warning:" in ln]
     assert line.startswith(f"playnano: warning: {frames}: skipped 1 damaged frame")
     assert line.count(str(frames)) == 1
-    assert load(out / "scans_filtered.h5").n_frames == 1
+    assert load(out / "scans_filtered.h5").n_frames == 3
+
+
+def test_frame_files_that_are_not_one_series_are_inputs_of_their_own(
+    afm_data: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "in"
+    files = nanoscope_series(afm_data, src, ["scan.001", "other.002"])  # two names
+    out = tmp_path / "out"
+    code, text = _batch(str(src), *ARGS, "-o", str(out))
+    assert code == 0, text
+    records = _report(out)["inputs"]
+    assert sorted(Path(r["input"]) for r in records) == sorted(files)
+    assert all(r["status"] == "ok" for r in records)
+    assert load(out / "scan_filtered.h5").n_frames == 1
+
+
+def test_numbered_files_with_a_gap_are_not_merged(afm_data: Path, tmp_path: Path):
+    """scan.001 and scan.003 are not one series; alone, both are named "scan", which
+    is refused before anything is read rather than merged into one video."""
+    src = tmp_path / "in"
+    nanoscope_series(afm_data, src, ["scan.001", "scan.003"])
+    code, text = _batch(str(src), *ARGS, "-o", str(tmp_path / "out"))
+    assert code == 1 and "would both write" in text and "scan_filtered.h5" in text
 
 
 def test_an_output_folder_that_is_a_file_is_refused_up_front(
@@ -358,19 +391,27 @@ def test_the_shared_data_folder_as_it_is_exits_3_and_resumes(
     status = {
         str(Path(r["input"]).relative_to(afm_data)): r for r in _report(out)["inputs"]
     }
+    # spm/ holds two unrelated Nanoscope files (256x256 and a truncated 512x512):
+    # not one scan series, so each is an input, under its own name
     assert {k: r["status"] for k, r in status.items()} == {
         "asd/202110200146.asd": "ok",
         "asd/asd_sample_0.asd": "ok",
         "h5-jpk/sample_0.h5-jpk": "ok",
         "jpk_folder/streptavidin_hs": "ok",
-        "spm": "failed",
+        "spm/bruker_data_header.001": "failed",
+        "spm/old_bruker.002": "ok",
     }
-    assert "bruker_data_header.001" in status["spm"]["error"]
-    assert status["spm"]["outputs"] == [] and not (out / "spm").exists()
+    cut = status["spm/bruker_data_header.001"]
+    assert cut["error"].startswith(f"{afm_data / 'spm' / 'bruker_data_header.001'}: ")
+    assert "file ends after 10685 bytes" in cut["error"] and cut["outputs"] == []
+    assert sorted(p.name for p in (out / "spm").iterdir()) == [
+        "old_bruker_filtered.h5",
+        "old_bruker_filtered.npz",
+    ]
     from playnano.provenance import sha256_of
 
-    # a folder that could not be read still has the digest of its files
-    assert status["spm"]["sha256"] == sha256_of(afm_data / "spm")
+    # a file that could not be read still has its digest
+    assert cut["sha256"] == sha256_of(afm_data / "spm" / "bruker_data_header.001")
     for key, rec in status.items():
         if rec["status"] == "ok":
             for p in rec["outputs"]:
@@ -379,7 +420,7 @@ def test_the_shared_data_folder_as_it_is_exits_3_and_resumes(
                 source = written.provenance["source"]["previous_source"]
                 assert source["sha256"] == rec["sha256"]  # the input read
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*_filtered.*")}
-    assert len(stamps) == 8  # two formats for each of the four readable inputs
+    assert len(stamps) == 10  # two formats for each of the five readable inputs
     code, text = _batch(str(afm_data), "-r", *ARGS, "-o", str(out))
     assert code == 3, text
     again = {

@@ -72,11 +72,13 @@ def test_real_files_statuses_exit_3_and_resume(
         "asd/truncated.asd": "failed",
         "h5-jpk/sample_0.h5-jpk": "ok",
         "jpk_folder/streptavidin_hs": "ok",
-        "spm": "ok",
-        "spm_header": "failed",
+        # a folder of one frame file: that file is the input, under its own name
+        "spm/old_bruker.002": "ok",
+        "spm_header/bruker_data_header.001": "failed",
     }
     assert "truncated.asd" in status["asd/truncated.asd"]["error"]
-    assert "bruker_data_header.001" in status["spm_header"]["error"]
+    cut = status["spm_header/bruker_data_header.001"]["error"]
+    assert "bruker_data_header.001" in cut
     for r in status.values():
         assert r["error"] is None or "\n" not in r["error"]
     # every output holds what reading and processing the input in this process gives

@@ -465,3 +465,18 @@ def test_unusable_output_folder_is_refused_before_reading(
         + ("the output folder" if kind == "file" else "a parent folder")
         + " is a file, not a folder"
     )
+
+
+@pytest.mark.parametrize("command", ["process", "batch", "info", "formats", "steps"])
+def test_help_examples_read_as_typed(command: str) -> None:
+    """An example's continued line stays a line (no backslash-newline folded into a
+    run of spaces inside the command)."""
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    examples = [
+        ln.strip()
+        for ln in result.output.splitlines()
+        if ln.strip().startswith("playnano ")
+    ]
+    for line in examples:
+        assert "  " not in line, line

@@ -116,8 +116,10 @@ def reader_for(path: str | Path) -> Entry:
                 f"{p}: the folder holds frames for several readers "
                 f"({', '.join(e.name for e in found)}); put each video in its own folder"
             )
+        if not any(f.is_file() for f in p.iterdir()):
+            raise ReadError(f"{p}: the folder is empty (it holds no file to read)")
         known = "; ".join(
-            f"{e.name} ({', '.join(e.obj.suffixes)})" for e in folder_readers
+            f"{e.name} ({', '.join(_suffixes_read(e.obj))})" for e in folder_readers
         )
         raise ReadError(
             f"{p}: no folder reader recognises the files in this folder; "
@@ -137,6 +139,11 @@ def reader_for(path: str | Path) -> Entry:
         f"{p}: no reader for this file; supported suffixes: "
         f"{', '.join(suffixes + sniffed_suffixes)}"
     )
+
+
+def _suffixes_read(reader: Any) -> list[str]:
+    """The suffixes a reader reads, those it recognises by content included."""
+    return [*reader.suffixes, *getattr(reader, "content_suffixes", ())]
 
 
 def _checked_reader(entry: Entry) -> Any:

@@ -97,7 +97,8 @@ class FrameRenderer:
         steps = np.diff([t for t in times if t is not None])
         small = steps.size and float(np.median(steps)) < 0.01
         self._decimals = 3 if small else 2
-        self.draw_ts = draw_ts
+        # a single frame is a still image: "0.00 s" on it would say nothing
+        self.draw_ts = draw_ts and len(times) > 1
         self.auto = auto
         self.clipped_frames: list[int] = []
         self.sliver_frames: list[int] = []
@@ -221,7 +222,8 @@ def prepare_render(
         Scale bar length in nm, drawn as given; 0 leaves it out; ``"auto"``
         chooses one (see :func:`auto_scale_bar_nm`).
     draw_ts : bool
-        Draw each frame's timestamp in the top-left corner.
+        Draw each frame's timestamp in the top-left corner (never on a single
+        frame: a still image has no time to show).
     nan_rgb : tuple of int
         Colour of NaN pixels.
     """
