@@ -114,3 +114,34 @@ def test_timeout_zero_is_no_limit_and_negative_is_refused(tmp_path: Path) -> Non
         cli, ["batch", str(tmp_path), "-e", "npz", "--timeout", "-1"]
     )
     assert res.exit_code == 2 and "--timeout" in res.output
+
+
+CRASHING_READER = HANGING_READER.replace(
+    "while True:  # busy, as a reader looping in a damaged file is\n            pass",
+    "import os, signal\n        os.kill(os.getpid(), signal.SIGKILL)  # a crash in C",
+).replace('".hang"', '".crash"')
+
+
+def test_an_input_whose_process_dies_is_failed_and_the_rest_go_on(
+    install_plugin, tmp_path: Path
+) -> None:
+    install_plugin(
+        "crash-reader",
+        {"crash_reader": CRASHING_READER},
+        {"playnano.readers": {"hang": "crash_reader"}},
+    )
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.crash").write_bytes(b"kills its reader")
+    save_npz_bundle(src / "b.npz", synthetic_hsafm(n_frames=4, size_px=32))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli, ["batch", str(src), "-e", "npz", "-o", str(out), "-w", "1"]
+    )
+    assert res.exit_code == 3, res.output
+    report = json.loads((out / "batch-report.json").read_text())
+    a, b = report["inputs"]
+    assert a["status"] == "failed" and b["status"] == "ok"
+    assert (
+        a["error"] == f"{src / 'a.crash'}: the process reading it died (exit code -9)"
+    )

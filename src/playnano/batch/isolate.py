@@ -154,7 +154,8 @@ class IsolatedRunner:
                 try:
                     message = self._conn.recv()
                 except EOFError:  # gone without a record: killed or crashed
-                    code = self._proc.exitcode if self._proc.join() is None else None
+                    self._proc.join()
+                    code = self._proc.exitcode
                     self.close()
                     error = (
                         f"{input_path}: the process reading it died (exit code {code})"
