@@ -13,7 +13,7 @@ over them in five ways, taking turns ``--repeat`` times:
 * ``--workers 2``: an embedded Dask LocalCluster of two single-threaded worker
   processes (its start-up and shut-down are included);
 * ``--scheduler`` on a cluster of 1, then of 2, single-threaded workers started
-  before the clock starts (the same workers :func:`playnano.batch.engine.local_cluster`
+  before the clock starts (the same workers :func:`playnano.batch.dask_engine.local_cluster`
   makes, fresh for each run). These two rows are the engine's own scaling: the
   same tasks on one and on two workers, without the cluster's start-up.
 
@@ -72,7 +72,7 @@ def _run(src: Path, out: Path, options: list[str], up: int) -> tuple[float, floa
     """Wall seconds of one batch and the cores busy meanwhile (nan off Linux)."""
     cluster = None
     if up:
-        from playnano.batch.engine import local_cluster
+        from playnano.batch.dask_engine import local_cluster
 
         cluster = local_cluster(up)
         options = [*options, "--scheduler", cluster.scheduler_address]

@@ -17,6 +17,7 @@ from playnano.render import (
     N_LEVELS,
     NAN_INDEX,
     WHITE_INDEX,
+    auto_range,
     colormap_palette,
     frame_durations_s,
     heights_to_indices,
@@ -75,19 +76,38 @@ def test_min_and_max_ignore_infinities() -> None:
     assert resolve_z_range(data, "min", "max") == (1.0, 4.0)
 
 
-def test_auto_range_is_the_1st_and_99th_percentile_of_finite_heights() -> None:
+def test_auto_range_spans_every_frame_but_the_outlier_frames() -> None:
     rng = np.random.default_rng(1)
     data = rng.normal(0.0, 1.0, (5, 40, 40))
+    data[1] += 0.5  # ordinary frames differ a little: each is shown whole
     data[2] *= 100.0  # an outlier frame
     data[0, 0, :3] = [np.nan, np.inf, -np.inf]
-    finite = data[np.isfinite(data)]
-    lo, hi = np.percentile(finite, [1, 99])
+    ordinary = [f[np.isfinite(f)] for f in data[[0, 1, 3, 4]]]
+    lo = min(np.percentile(f, 1) for f in ordinary)
+    hi = max(np.percentile(f, 99) for f in ordinary)
     assert resolve_z_range(data) == pytest.approx((lo, hi))
     assert resolve_z_range(data, None, None) == pytest.approx((lo, hi))
     assert resolve_z_range(data, 0.0, "auto") == pytest.approx((0.0, hi))
     assert resolve_z_range(data, "auto", 3) == pytest.approx((lo, 3.0))
-    # the outlier frame does not set the range: the others use most of the colours
-    assert hi - lo < 0.5 * (np.nanmax(finite) - np.nanmin(finite))
+    found = auto_range(data)
+    assert found.outliers == (2,) and found.sampled == 5
+    # the pooled 1st/99th percentiles (the rule before) let the outlier set them
+    pooled = np.percentile(data[np.isfinite(data)], [1, 99])
+    assert pooled[1] - pooled[0] > 5 * (hi - lo)
+
+
+def test_auto_range_keeps_a_minority_of_wild_frames_from_flattening_the_rest() -> None:
+    """As on a real video whose last frames are a tip crash (±60 nm, others ±1)."""
+    rng = np.random.default_rng(2)
+    data = rng.normal(0.0, 0.3, (32, 50, 50))
+    data[22:] = rng.normal(0.0, 30.0, (10, 50, 50))
+    lo, hi = resolve_z_range(data)
+    assert -1.5 < lo < -0.5 and 0.5 < hi < 1.5
+    assert auto_range(data).outliers == tuple(range(22, 32))
+    # a drift or a growing feature is no outlier: every frame keeps its own range
+    drift = rng.normal(0.0, 0.3, (32, 50, 50)) + np.linspace(0, 20, 32)[:, None, None]
+    lo, hi = resolve_z_range(drift)
+    assert lo < 0 and hi > 20 and auto_range(drift).outliers == ()
 
 
 def test_auto_range_on_a_long_stack_looks_at_a_sample() -> None:
@@ -242,3 +262,13 @@ def test_rendering_holds_one_frame_at_a_time() -> None:
     finally:
         tracemalloc.stop()
     assert peak < data.nbytes / 8  # a few frame-sized buffers, never the stack
+
+
+def test_a_single_frame_gets_no_timestamp() -> None:
+    """A still image has no time to show: "0.00 s" on it said nothing."""
+    data = np.zeros((2, 64, 64))
+    data[:, :, 32:] = 1.0
+    one = next(render_frames(data[:1], scale_bar_nm=0, timestamps=[0.0]))
+    two = next(render_frames(data, scale_bar_nm=0, timestamps=[0.0, 1.0]))
+    assert not np.any(one == WHITE_INDEX)
+    assert np.any(two == WHITE_INDEX)  # the text of "0.00 s"

@@ -265,6 +265,10 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
             info = describe(p)
         info.reader = entry.name
     info.path = p
+    if p.is_dir():  # why the folder is one video (when it is not, reading said why)
+        from playnano.readers._folder_frames import folder_series
+
+        info.notes.insert(0, f"one video: {folder_series(reader, p).reason}")
     if sha256:
         from playnano.provenance import sha256_of
 

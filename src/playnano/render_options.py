@@ -24,15 +24,16 @@ ANIMATION_OPTIONS: tuple[Option, ...] = (
         "zmin",
         "float|auto|min|max",
         "auto",
-        "Height at the colormap's low end: nm, auto (1st percentile of the "
-        "heights) or min (the exact minimum).",
+        "Height at the colormap's low end: nm, auto (the lowest 1st percentile "
+        "of the frames, outlier frames left out) or min (the exact minimum).",
     ),
     Option(
         "zmax",
         "float|auto|min|max",
         "auto",
-        "Height at the colormap's high end: nm, auto (99th percentile of the "
-        "heights) or max (the exact maximum).",
+        "Height at the colormap's high end: nm, auto (the highest 99th "
+        "percentile of the frames, outlier frames left out) or max (the exact "
+        "maximum).",
     ),
     Option("cmap", "str", "afmhot", "Matplotlib colormap name."),
     Option(

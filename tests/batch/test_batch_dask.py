@@ -72,11 +72,13 @@ def test_real_files_statuses_exit_3_and_resume(
         "asd/truncated.asd": "failed",
         "h5-jpk/sample_0.h5-jpk": "ok",
         "jpk_folder/streptavidin_hs": "ok",
-        "spm": "ok",
-        "spm_header": "failed",
+        # a folder of one frame file: that file is the input, under its own name
+        "spm/old_bruker.002": "ok",
+        "spm_header/bruker_data_header.001": "failed",
     }
     assert "truncated.asd" in status["asd/truncated.asd"]["error"]
-    assert "bruker_data_header.001" in status["spm_header"]["error"]
+    cut = status["spm_header/bruker_data_header.001"]["error"]
+    assert "bruker_data_header.001" in cut
     for r in status.values():
         assert r["error"] is None or "\n" not in r["error"]
     # every output holds what reading and processing the input in this process gives
@@ -136,7 +138,7 @@ def test_local_workers_run_without_the_malloc_trim_threshold() -> None:
     import dask
     from distributed import Client
 
-    from playnano.batch.engine import local_cluster
+    from playnano.batch.dask_engine import local_cluster
 
     key = "distributed.nanny.pre-spawn-environ"
     assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get(key)  # what Dask would do
@@ -165,7 +167,8 @@ def test_largest_inputs_start_first(tmp_path: Path) -> None:
     """
     from distributed import Client
 
-    from playnano.batch.engine import Job, local_cluster, run_dask
+    from playnano.batch.dask_engine import local_cluster, run_dask
+    from playnano.batch.engine import Job
     from playnano.run import RunSettings
 
     frames = {"small.npz": 2, "middle.npz": 6, "large.npz": 12, "tiny.npz": 1}
@@ -216,7 +219,8 @@ def test_a_worker_weighs_blocks_against_its_own_memory_limit(tmp_path: Path) -> 
     """
     from distributed import Client, LocalCluster
 
-    from playnano.batch.engine import Job, run_dask, run_serial
+    from playnano.batch.dask_engine import run_dask
+    from playnano.batch.engine import Job, run_serial
     from playnano.lazy import available_memory, in_memory_bytes
     from playnano.run import RunSettings
 
@@ -255,7 +259,7 @@ def test_a_worker_weighs_blocks_against_its_own_memory_limit(tmp_path: Path) -> 
 def _worker_memory(dask_worker: object) -> int | None:
     """What :func:`worker_memory` gives on a worker (``client.run`` passes it)."""
     import playnano.run  # noqa: F401  (what a task imports first)
-    from playnano.batch.engine import worker_memory
+    from playnano.batch.dask_engine import worker_memory
 
     return worker_memory(dask_worker)
 

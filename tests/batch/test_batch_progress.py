@@ -296,12 +296,12 @@ def test_run_one_reports_its_stages_in_order(tmp_path: Path) -> None:
 
 
 def test_warnings_wait_for_the_bar_line_to_end(afm_data: Path, tmp_path: Path) -> None:
-    import shutil
-
     frames = tmp_path / "in" / "scans"
     frames.mkdir(parents=True)
-    shutil.copy(afm_data / "spm" / "old_bruker.002", frames)
-    shutil.copy(afm_data / "spm" / "bruker_data_header.001", frames)  # damaged frame
+    # two frames of one Nanoscope series, the second damaged (its image cut short)
+    data = (afm_data / "spm" / "old_bruker.002").read_bytes()
+    (frames / "scan.001").write_bytes(data)
+    (frames / "scan.002").write_bytes(data[:50_000])
     code, text = _in_terminal(
         [sys.executable, "-m", "playnano", "batch", str(tmp_path / "in"), "-r",
          "--skip-damaged-frames", *ARGS, "-o", str(tmp_path / "out"), "-w", "1"]
@@ -311,4 +311,4 @@ def test_warnings_wait_for_the_bar_line_to_end(afm_data: Path, tmp_path: Path) -
     lines = text.replace("\r\n", "\n").split("\n")
     warning = [ln for ln in lines if f"warning: {frames}" in ln]
     assert warning and all(ln.startswith("playnano: warning:") for ln in warning)
-    assert "bruker_data_header.001" in warning[0]
+    assert "scan.002" in warning[0]

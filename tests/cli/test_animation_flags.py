@@ -6,6 +6,7 @@ The video plugin's own tests run the full command line with ``--make-video``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,11 @@ def test_make_video_without_the_plugin_says_what_to_install(tmp_path: Path) -> N
     out = tmp_path / "out"
     result = run("--synthetic", "--make-gif", "--make-video", "-o", out)
     assert result.exit_code != 0
-    assert "pip install playnano-video" in result.output
+    # the plugin's folder in this repository (it is not on the package index)
+    [hint] = re.findall(r"pip install (\S+)$", result.output.strip())
+    folder = Path(hint)
+    assert folder.name == "playnano-video" and folder.parent.name == "plugins"
+    assert 'name = "playnano-video"' in (folder / "pyproject.toml").read_text()
     assert "Traceback" not in result.output
     assert not out.exists()  # refused before anything was read or written
 

@@ -77,8 +77,13 @@ def test_real_files_match_reference(afm_data, reference, name, key) -> None:
         assert d["file_sha256"] == sha
     metadata_only = name.endswith(".asd")  # the readers with an inspect() path
     assert d["metadata_only"] is metadata_only
+    notes = list(d["notes"])
+    if (afm_data / name).is_dir():  # a folder says why it is one video
+        series = notes.pop(0)
+        assert series.startswith("one video: 3 frames of one scan (512x512 px, ")
+        assert series.endswith("acquired one after another")
     if not metadata_only:  # opened with read_lazy: the fallback is said, not hidden
-        (note,) = d["notes"]
+        (note,) = notes
         assert "on demand" in note and "no frame was kept in memory" in note
     assert d["file_size_bytes"] == sum(
         f.stat().st_size
@@ -287,3 +292,9 @@ def test_asd_metadata_path_agrees_with_a_full_read(afm_data) -> None:
         slow = from_stack(stack, "asd", fast["channels"]).to_dict()
         for key in ("data", "frames", "pixel_size", "channel", "frame_times"):
             assert fast[key] == slow[key], (name, key)
+
+
+def test_a_single_frame_says_so(afm_data) -> None:
+    result = run("info", str(afm_data / "spm/old_bruker.002"))
+    assert result.exit_code == 0, result.output
+    assert "  frame times:   single frame" in result.output.splitlines()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -50,12 +51,18 @@ def test_without_napari_one_line_and_exit_2(tmp_path) -> None:
         f"sys.argv = ['playnano', 'play', {str(video)!r}]\n"
         "main()\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
     assert out.returncode == 2
     assert out.stdout == ""
     [line] = out.stderr.splitlines()
     assert line.startswith("playnano: error: play needs napari")
-    assert 'pip install "napari[pyqt6]" napari-playnano' in line
+    assert 'pip install "napari[pyqt6]"' in line
+    # the plugin's folder in this checkout (it is not on the package index)
+    folder = Path(line.rsplit("pip install ", 1)[1])
+    assert folder == Path(__file__).resolve().parents[2] / "plugins" / "napari-playnano"
+    assert 'name = "napari-playnano"' in (folder / "pyproject.toml").read_text()
 
 
 def test_napari_without_a_qt_backend_is_one_line_and_exit_2(tmp_path) -> None:

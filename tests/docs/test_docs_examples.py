@@ -25,6 +25,7 @@ from tests.docs._blocks import (
     check_output,
     commands,
     extract_blocks,
+    matches,
     python_source,
     shown_print_output,
 )
@@ -86,7 +87,9 @@ def _run_console(block: Block) -> None:
     runner = CliRunner()
     for cmd in commands(block):
         registry.reset()  # a command may set PLAYNANO_DISABLE_PLUGINS
-        result = runner.invoke(cli, cmd.args, env=cmd.env, prog_name="playnano")
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")  # printed by the command, as users see
+            result = runner.invoke(cli, cmd.args, env=cmd.env, prog_name="playnano")
         output = result.output
         if result.exception is not None and not isinstance(
             result.exception, SystemExit
@@ -102,6 +105,12 @@ def _run_console(block: Block) -> None:
                 pytrace=False,
             )
         check_output(cmd.shown, output, cmd.where)
+        for line in output.splitlines():  # a page shows every warning users get
+            if line.startswith("playnano: warning:"):
+                assert any(matches(s, line) for s in cmd.shown), (
+                    f"{cmd.where}: 'playnano {' '.join(cmd.args)}' warns\n    {line}\n"
+                    "but the page does not show it"
+                )
     registry.reset()
 
 

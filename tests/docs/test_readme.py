@@ -6,6 +6,7 @@ import re
 import shlex
 import shutil
 import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ def run_on_sample(line: str, afm_data: Path, out: Path):
     return CliRunner().invoke(cli, ["process", *argv, "-o", str(out)])
 
 
+@pytest.mark.filterwarnings("always::playnano.errors.ExportWarning")
 def test_readme_gif_examples_show_the_sample(afm_data: Path, tmp_path: Path) -> None:
     lines = [
         ln for ln in README.splitlines() if "--make-gif" in ln and "video.asd" in ln
@@ -35,14 +37,17 @@ def test_readme_gif_examples_show_the_sample(afm_data: Path, tmp_path: Path) -> 
         out = tmp_path / str(n)
         result = run_on_sample(line, afm_data, out)
         assert result.exit_code == 0, result.output
+        # frames 22-31 hold a tip crash (up to -60...158 nm): drawn clipped, named
+        assert "(22-23, 25-26, 29-31) have more than 5%" in result.output
         [gif] = out.glob("*.gif")
         with Image.open(gif) as im:
             for i, frame in enumerate(ImageSequence.Iterator(im)):
-                if i >= 22:  # frames 22-29 hold -60...158 nm outliers
+                if i >= 22:
                     break
                 rgb = np.asarray(frame.convert("RGB")).reshape(-1, 3)
                 _, counts = np.unique(rgb, axis=0, return_counts=True)
-                assert counts.max() / counts.sum() < 0.75, f"{line}: frame {i} is flat"
+                assert counts.size >= 20, f"{line}: frame {i} has {counts.size}"
+                assert counts.max() / counts.sum() < 0.5, f"{line}: frame {i} is flat"
 
 
 @pytest.mark.filterwarnings("always::playnano.errors.ExportWarning")
@@ -52,16 +57,21 @@ def test_the_old_readme_example_warns_about_its_black_gif(
     old = "playnano process video.asd --make-gif --scale-bar-nm 50 --zmin 0 --zmax 5"
     result = run_on_sample(old, afm_data, tmp_path)
     assert result.exit_code == 0, result.output
+    # raw heights are near -220 nm: every frame but 24 (near 0 nm) is far below 0
     assert (
-        "playnano: warning: 30 of 32 frames are more than half outside the colour "
-        "range 0 to 5 nm" in result.output
+        "playnano: warning: 31 of 32 frames (0-23, 25-31) have more than 5% of their "
+        "pixels outside the colour range 0 to 5 nm" in result.output
     )
 
 
 def test_readme_says_where_test_data_comes_from_and_that_tests_skip() -> None:
-    assert "PLAYNANO_TEST_DATA" in README
-    assert "MANIFEST.tsv" in README
-    assert re.search(r"skipped with a reason", README)
+    """Right at the quick start, where a new user runs the tests."""
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "PLAYNANO_TEST_DATA" in quick_start
+    assert "MANIFEST.tsv" in quick_start and "../shared/data/afm" in quick_start
+    assert re.search(r"skipped with a reason", quick_start)
+    # the command shown points the tests at a folder holding afm/, as conftest reads
+    assert re.search(r"^PLAYNANO_TEST_DATA=\S+ python -m pytest", quick_start, re.M)
 
 
 def test_readme_explains_filtered_names_next_to_the_python_snippet() -> None:
@@ -116,7 +126,16 @@ def test_readme_python_snippet_runs_on_the_sample(
     [code] = _python_blocks(README, "```python", "```")
     shutil.copy(afm_data / "asd" / "asd_sample_0.asd", tmp_path / "video.asd")
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, "README.md", "exec"), {})
+    # as a user runs it: warnings are printed, not raised
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, "README.md", "exec"), {})
+    # the sample's frames 22-31 are outliers: the GIF names the frames it clips
+    # and those left nearly flat, and nothing else warns
+    messages = [str(w.message) for w in caught]
+    assert any("outside the colour range" in m for m in messages), messages
+    assert all("outside the colour range" in m or "nearly flat" in m
+               for m in messages), messages  # fmt: skip
     names = sorted(p.name for p in (tmp_path / "exports").iterdir())
     assert names == [
         "video_filtered.gif",

@@ -51,20 +51,39 @@ def test_tiny_frames_are_written(tmp_path: Path, shape: tuple[int, int]) -> None
     assert frames[0].shape == (shape[0] * f, shape[1] * f, 3)
 
 
+def png_frames(folder: Path) -> list[np.ndarray]:
+    frames = []
+    for path in sorted(folder.iterdir()):
+        with Image.open(path) as im:
+            frames.append(np.asarray(im.convert("RGB")))
+    return frames
+
+
+@pytest.mark.parametrize("fmt", ["gif", "png"])
 def test_auto_range_shows_the_quiet_frames_of_a_real_video(
-    afm_data: Path, tmp_path: Path
+    afm_data: Path, tmp_path: Path, fmt: str
 ) -> None:
     from playnano.processing import parse_steps, run_pipeline, validate_steps
     from playnano.readers import load
 
     stack = load(afm_data / "asd" / "asd_sample_0.asd")
     run_pipeline(stack, validate_steps(parse_steps("remove_plane")))
-    # frames 22-29 span -60...158 nm, frames 0-21 about ±1 nm
-    [path] = export_stack(stack, tmp_path / "s.gif", options=QUIET)
-    for i, frame in enumerate(rgb_frames(path)[:22]):
-        _, counts = np.unique(frame.reshape(-1, 3), axis=0, return_counts=True)
-        assert counts.size >= 5, f"frame {i} has {counts.size} colours"
-        assert counts.max() / counts.sum() < 0.75, f"frame {i} is mostly one colour"
+    # frames 0-21 span about ±1 nm, frames 22-31 up to -60...158 nm (27-28 flat)
+    with pytest.warns(ExportWarning) as caught:
+        [path] = export_stack(stack, tmp_path / "s", fmt)  # annotations drawn
+    frames = rgb_frames(path) if fmt == "gif" else png_frames(path)
+    assert len(frames) == 32
+    for i, frame in enumerate(frames[:22]):
+        h, w, _ = frame.shape  # the middle, away from the timestamp and scale bar
+        middle = frame[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].reshape(-1, 3)
+        _, counts = np.unique(middle, axis=0, return_counts=True)
+        assert counts.size >= 20, f"frame {i} has {counts.size} colours"
+        assert counts.max() / counts.sum() < 0.1, f"frame {i} is mostly one colour"
+    messages = [str(w.message) for w in caught]
+    clipped = [m for m in messages if "outside the colour range" in m]
+    assert len(clipped) == 1 and "of 32 frames (22-23, 25-26, 29-31)" in clipped[0]
+    sliver = [m for m in messages if "use less than 10%" in m]
+    assert len(sliver) == 1 and "1 of 32 frames (27)" in sliver[0]
 
 
 @pytest.mark.parametrize("cmap", ["afmhot", "viridis"])
@@ -72,7 +91,7 @@ def test_explicit_zmin_zmax_colours_cli(tmp_path: Path, cmap: str) -> None:
     """--zmin 10 --zmax 20 maps 10 to the low end, 20 to the high end, 14 between."""
     data = np.zeros((1, 8, 8))
     data[0, 0, 0], data[0, 0, 1], data[0, 0, 2], data[0, 0, 3] = 10, 14, 20, 5
-    data[0, 1:] = 14.0  # most of the frame inside the range (no clipping warning)
+    data[0, 1:], data[0, 0, 4:] = 14.0, 14.0  # 2 of 64 px outside: no warning
     bundle = tmp_path / "in.npz"
     export_stack(stack_of(data), bundle)
     result = CliRunner().invoke(
@@ -97,7 +116,8 @@ def test_min_and_max_are_exact_and_auto_is_robust(tmp_path: Path) -> None:
     data = np.tile(np.linspace(0, 1, 100), (3, 100, 1))
     data[2, 0, 0] = 1000.0  # one outlier pixel
     opts = {**QUIET, "zmin": "min", "zmax": "max"}
-    [exact] = export_stack(stack_of(data), tmp_path / "e.gif", options=opts)
+    with pytest.warns(ExportWarning, match=r"3 of 3 frames \(0-2\) use less than"):
+        [exact] = export_stack(stack_of(data), tmp_path / "e.gif", options=opts)
     [auto] = export_stack(stack_of(data), tmp_path / "a.gif", options=QUIET)
     f = upscale_factor((100, 100))
     e, a = rgb_frames(exact)[0], rgb_frames(auto)[0]
@@ -119,11 +139,27 @@ def test_mostly_clipped_frames_are_warned_about(tmp_path: Path) -> None:
             stack_of(data), tmp_path / "c.gif", options={**QUIET, "zmin": 0, "zmax": 5}
         )
     messages = [str(w.message) for w in caught]
-    assert any(
-        m.startswith("3 of 4 frames are more than half outside the colour range 0 to 5")
-        and "(frames 1, 2, 3)" in m
-        for m in messages
-    ), messages
+    assert messages == [
+        "3 of 4 frames (1-3) have more than 5% of their pixels outside the colour "
+        "range 0 to 5 nm, drawn as its end colours: widen zmin/zmax (--zmin/--zmax), "
+        "use min/max, or leave them auto"
+    ]
+
+
+def test_frames_using_a_sliver_of_the_range_are_warned_about(tmp_path: Path) -> None:
+    ramp = np.tile(np.linspace(0.0, 10.0, 20), (4, 20, 1))
+    ramp[1] = ramp[1] * 0.02  # 0...0.2 nm: two levels of 0...10
+    ramp[2] = 3.0  # flat: no range would show more, so not named
+    with pytest.warns(ExportWarning) as caught:
+        export_stack(stack_of(ramp), tmp_path / "s.gif", options=QUIET)
+    lo = min(np.percentile(f, 1) for f in ramp)  # every frame is an ordinary one
+    hi = max(np.percentile(f, 99) for f in ramp)
+    assert [str(w.message) for w in caught] == [
+        f"1 of 4 frames (1) use less than 10% of the colour range {lo:.3g} to "
+        f"{hi:.3g} nm and show as a few colours: they are nearly flat next to the "
+        "other frames; set zmin/zmax (--zmin/--zmax) near their heights to see "
+        "their detail"
+    ]
 
 
 @pytest.mark.parametrize(

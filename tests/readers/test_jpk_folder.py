@@ -117,6 +117,10 @@ def test_frames_of_different_sizes(folder, tmp_path, copy_file):
     _write_jpk(tmp_path / "video" / "zz-last.jpk", np.zeros((4, 4), np.int32))
     with pytest.raises(ReadError) as err:
         load(tmp_path / "video")
-    assert str(err.value) == (
-        f"{tmp_path / 'video' / 'zz-last.jpk'}: 4x4 pixels; {first.name} is 512x512"
+    # the headers say so before any frame is read: not frames of one scan
+    message = str(err.value)
+    assert message.startswith(
+        f"{tmp_path / 'video'}: not one video, its files are different scans "
+        f"({first.name}: 512x512 px, "
     )
+    assert "; zz-last.jpk: 4x4 px, " in message

@@ -94,12 +94,23 @@ def test_unknown_suffix_lists_the_supported_ones(tmp_path):
 
 
 def test_folder_without_frames_lists_the_folder_readers(tmp_path):
-    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("not a frame")
+    with pytest.raises(ReadError) as err:
+        load(tmp_path / "notes")
+    # .00N: Nanoscope's numbered files, recognised by their header
+    assert str(err.value) == (
+        f"{tmp_path / 'notes'}: no folder reader recognises the files in this folder; "
+        "folder readers: jpk-folder (.jpk); spm (.spm, .00N)"
+    )
+
+
+def test_an_empty_folder_is_said_to_be_empty(tmp_path):
+    (tmp_path / "empty" / "sub").mkdir(parents=True)  # folders are not files to read
     with pytest.raises(ReadError) as err:
         load(tmp_path / "empty")
     assert str(err.value) == (
-        f"{tmp_path / 'empty'}: no folder reader recognises the files in this folder; "
-        "folder readers: jpk-folder (.jpk); spm (.spm)"
+        f"{tmp_path / 'empty'}: the folder is empty (it holds no file to read)"
     )
 
 

@@ -90,10 +90,27 @@ def test_folder_of_v5_frames(afm_data, copy_file, tmp_path):
     assert source["acquisition"]["frame_files"] == ["scan.001", "scan.002"]
 
 
-def test_folder_with_the_truncated_file_names_it(afm_data):
-    at = re.escape(str(afm_data / CUT))
-    with pytest.raises(ReadError, match=rf"^{at}: file ends after"):
+def test_a_folder_of_different_scans_is_not_one_video(afm_data):
+    """spm/ holds a 256x256 image and a (truncated) 512x512 one: their headers say
+    they are not frames of one scan, so the folder is refused, naming both."""
+    at = re.escape(str(afm_data / "spm"))
+    with pytest.raises(
+        ReadError,
+        match=rf"^{at}: not one video, its files are different scans "
+        r"\(bruker_data_header\.001: 512x512 px, .*; old_bruker\.002: 256x256 px",
+    ):
         load(afm_data / "spm")
+
+
+def test_a_damaged_frame_of_a_series_is_named(afm_data, tmp_path):
+    folder = tmp_path / "video"
+    folder.mkdir()
+    data = (afm_data / OLD).read_bytes()
+    (folder / "scan.001").write_bytes(data)
+    (folder / "scan.002").write_bytes(data[:50_000])  # header whole, image cut
+    at = re.escape(str(folder / "scan.002"))
+    with pytest.raises(ReadError, match=rf"^{at}: file ends after 50000 bytes"):
+        load(folder)
 
 
 # ---------------------------------------------------------- synthetic v9 frames

@@ -49,17 +49,22 @@ def test_every_file_family_opens_with_physical_axes(
         assert units(layer)[0] == "second"
         assert layer.scale[0] == pytest.approx(dt)
     assert units(layer)[1:] == ("nanometer", "nanometer")
-    # the GIF's colour table and its robust range: the GIF's own automatic range
-    # (1st/99th percentiles, estimated on an even sample of the frames)
-    from playnano.render import resolve_z_range
+    # the GIF's colour table and its automatic range: every ordinary frame's 1st to
+    # 99th percentile (estimated on an even sample), outlier frames left out
+    from playnano.render import auto_range, resolve_z_range
 
     assert layer.colormap.name == "playnano-afmhot"
     lo, hi = layer.contrast_limits
     assert (lo, hi) == resolve_z_range(expected.data, "auto", "auto")
-    finite = layer.data[np.isfinite(layer.data)]
-    if lo < hi and np.ptp(finite) > 1.0:
+    outliers = auto_range(expected.data).outliers
+    if rel == "asd/asd_sample_0.asd":  # raw heights: 22-31 a tip crash, offset
+        assert outliers == tuple(range(22, 32))
+    for i, frame in enumerate(layer.data):
+        finite = frame[np.isfinite(frame)]
+        if i in outliers or not (lo < hi and np.ptp(finite) > 1.0):
+            continue
         below, above = np.mean(finite < lo), np.mean(finite > hi)
-        assert below <= 0.03 and above <= 0.03, (below, above)
+        assert below <= 0.03 and above <= 0.03, (i, below, above)
 
 
 def test_channel_other_than_height(afm: Path) -> None:

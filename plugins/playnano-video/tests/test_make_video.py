@@ -25,8 +25,12 @@ REPO = Path(__file__).resolve().parents[3]
 DATA = Path(os.environ.get("PLAYNANO_TEST_DATA", REPO.parent / "shared" / "data"))
 ASD = DATA / "afm" / "asd" / "asd_sample_0.asd"
 
-# the sample is 100 nm wide: the default 100 nm scale bar is left out, with a warning
-pytestmark = pytest.mark.filterwarnings("ignore:a 100 nm scale bar:UserWarning")
+# the sample is 100 nm wide: the default 100 nm scale bar is left out, with a
+# warning; its last ten frames (a tip crash) are drawn clipped, with a warning
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:a 100 nm scale bar:UserWarning"),
+    pytest.mark.filterwarnings("ignore:.*the colour range:UserWarning"),
+]
 
 
 @pytest.fixture
@@ -129,3 +133,31 @@ def test_unknown_container_is_an_error_before_reading(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "flv" in result.output
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+def test_default_range_shows_the_quiet_frames_and_names_the_clipped(
+    asd: Path, tmp_path: Path
+) -> None:
+    """Frames 0-21 span about ±1 nm and 22-31 up to ±60 nm: the default range shows
+    the first 22 in many colours (not flat orange) and names the others."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # printed by the command, as a user sees
+        result = CliRunner().invoke(
+            cli,
+            ["process", str(asd), "-p", "remove_plane", "--make-video", "mp4",
+             "-o", str(tmp_path)],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warned = [ln for ln in result.output.splitlines() if "warning:" in ln]
+    assert any("(22-23, 25-26, 29-31) have more than 5%" in ln for ln in warned)
+    video = decode(tmp_path / "asd_sample_0_filtered.mp4")
+    afmhot = palette_of("afmhot").astype(np.int32)
+    for i, frame in enumerate(video[:22]):
+        h, w, _ = frame.shape  # the middle, away from the timestamp and scale bar
+        middle = frame[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].reshape(-1, 3)
+        # each decoded pixel as its nearest colour level: compression noise aside
+        dist = ((middle[:, None, :].astype(np.int32) - afmhot[None]) ** 2).sum(-1)
+        levels = np.unique(dist.argmin(axis=1))
+        assert levels.size >= 20, f"frame {i} shows {levels.size} colour levels"

@@ -1,23 +1,22 @@
-"""Run batch tasks in this process or on Dask; hand each record back as it finishes.
+"""Run batch tasks one after another or on Dask; hand each record back as it finishes.
 
 Each task is :func:`playnano.run.run_one` on one input: paths and plain settings in,
-a plain record out. Dask (``pip install "playnano[dask]"``) is imported only here,
-when a batch runs on it: an embedded ``LocalCluster`` of worker processes by
-default, or an existing scheduler's cluster.
+a plain record out. :func:`run_serial` runs them here, each in a child process that
+a time limit can stop (:mod:`~playnano.batch.isolate`) when ``--timeout`` is in
+force; :func:`~playnano.batch.dask_engine.run_dask` runs them on Dask (``pip
+install ".[dask]"``), imported only when a batch runs on it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
+import os
 import shutil
-import uuid
 from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from playnano.batch.inputs import Task
-from playnano.errors import EngineError
 from playnano.io.atomic import TMP_PREFIX
 from playnano.run import RunSettings, run_one
 
@@ -25,7 +24,14 @@ from playnano.run import RunSettings, run_one
 Progress = Callable[[str, int, int], None]
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
-HINT = 'dask is not installed: running serially (pip install "playnano[dask]")'
+#: Seconds an input may run by default before it is stopped (``--timeout``): far
+#: more than any sound input takes here, and a bound on a damaged one.
+DEFAULT_TIMEOUT_S = 3600.0
+#: Without ``--workers``, an embedded Dask cluster is started only for at least
+#: this many bytes of input: starting and stopping its workers takes 2-3 s on 2
+#: cores, and on 2 workers a batch runs about 1.4x faster (docs/batch.rst), so
+#: less work than this runs sooner one input after another.
+CLUSTER_MIN_BYTES = 128 * 2**20
 
 
 def dask_available() -> bool:
@@ -35,6 +41,77 @@ def dask_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+@dataclasses.dataclass(frozen=True)
+class Engine:
+    """How a batch runs its tasks, and why.
+
+    Attributes
+    ----------
+    name : str
+        As the report records it: ``serial``, ``local:N`` or the scheduler address.
+    dask : bool
+        The tasks run on Dask.
+    workers : int
+        Local worker processes (0 on an existing cluster).
+    reason : str
+        One line for the user: the engine and why it was chosen.
+    """
+
+    name: str
+    dask: bool
+    workers: int
+    reason: str
+
+
+def _size(n_bytes: int) -> str:
+    return (
+        f"{n_bytes / 2**20:.1f} MB" if n_bytes < 2**30 else f"{n_bytes / 2**30:.1f} GB"
+    )
+
+
+def choose_engine(
+    jobs: Sequence[Job], *, workers: int | None, scheduler: str | None
+) -> Engine:
+    """Dask or serial for ``jobs``: what the user asked, else what finishes sooner.
+
+    A scheduler address means Dask. Otherwise serial for a single input, one
+    worker, or without Dask installed; without ``--workers``, also when the inputs
+    hold less than :data:`CLUSTER_MIN_BYTES`, too little for a cluster's start-up
+    to pay for itself.
+    """
+    if scheduler:
+        return Engine(scheduler, True, 0, f"running on the Dask scheduler {scheduler}")
+    n = workers or os.cpu_count() or 1
+    if len(jobs) < 2:
+        what = "one input" if jobs else "nothing"
+        return Engine("serial", False, 1, f"running serially: {what} to process")
+    if n == 1:
+        why = "--workers 1" if workers == 1 else "one core"
+        return Engine("serial", False, 1, f"running serially ({why})")
+    if not dask_available():
+        from playnano.plugins.install_hints import extra_hint
+
+        return Engine(
+            "serial",
+            False,
+            1,
+            "dask is not installed: running serially (to run inputs side by side "
+            f"on {n} workers: {extra_hint('dask')})",
+        )
+    if workers is None:
+        total = sum(input_bytes(j.input) for j in jobs)
+        if total < CLUSTER_MIN_BYTES:
+            return Engine(
+                "serial",
+                False,
+                1,
+                f"running serially: {len(jobs)} inputs, {_size(total)} in all, "
+                f"finish sooner than {n} Dask workers take to start "
+                f"(--workers {n} to use them)",
+            )
+    return Engine(f"local:{n}", True, n, f"running on Dask: {n} local workers")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,119 +136,40 @@ def make_jobs(
     return jobs
 
 
-def _failed(job: Job, exc: BaseException) -> dict[str, Any]:
-    return {
-        "input": job.input,
-        "status": "failed",
-        "outputs": [],
-        "seconds": None,
-        "sha256": None,
-        "error": f"worker failed: {type(exc).__name__}: {exc}".splitlines()[0],
-        "warnings": [],
-        "settings": job.settings.fingerprint(),
-        "blocks": None,
-    }
-
-
 def run_serial(
     jobs: Sequence[Job],
     command: Mapping[str, Any] | None,
     progress: Progress | None = None,
+    *,
+    timeout_s: float = 0.0,
 ) -> Generator[dict[str, Any], None, None]:
-    """Run the jobs one after another in this process."""
-    for job in jobs:
-        stages = None
-        if progress is not None:
-            stages = _stages_of(job.input, progress)
-        yield run_one(job.input, job.out_dir, job.settings, command, stages)
+    """Run the jobs one after another.
+
+    With ``timeout_s`` above 0 each runs in a child process
+    (:class:`~playnano.batch.isolate.IsolatedRunner`) that is stopped, and
+    replaced, when an input takes longer; the input is recorded as failed
+    ("timed out after N s"). With 0 they run in this process, with no limit.
+    """
+    if timeout_s <= 0:
+        for job in jobs:
+            stages = None if progress is None else _stages_of(job.input, progress)
+            yield run_one(job.input, job.out_dir, job.settings, command, stages)
+        return
+    from playnano.batch.isolate import IsolatedRunner
+
+    runner = IsolatedRunner()
+    try:
+        for job in jobs:
+            stages = None if progress is None else _stages_of(job.input, progress)
+            yield runner.run(
+                job.input, job.out_dir, job.settings, command, timeout_s, stages
+            )
+    finally:
+        runner.close()
 
 
 def _stages_of(key: str, progress: Progress) -> Callable[[int, int], None]:
     return lambda done, total: progress(key, done, total)
-
-
-def run_task(
-    input_path: str,
-    out_dir: str,
-    settings: RunSettings,
-    command: Mapping[str, Any] | None,
-    topic: str | None = None,
-) -> dict[str, Any]:
-    """:func:`~playnano.run.run_one` on a Dask worker; progress goes to event ``topic``.
-
-    Its progress (stage ends, and frames within a stage, throttled) is logged as
-    ``[input, done, total]`` (``Worker.log_event``), which the client's progress
-    bar subscribes to. Blocks or memory is chosen against the worker's own share
-    of memory (:func:`worker_memory`).
-    """
-    from distributed import get_worker
-
-    worker = get_worker()
-    stages = None
-    if topic is not None:
-
-        def stages(done: int, total: int) -> None:
-            worker.log_event(topic, [input_path, done, total])
-
-    return run_one(
-        input_path,
-        out_dir,
-        settings,
-        command,
-        stages,
-        available=worker_memory(worker),
-    )
-
-
-def worker_memory(worker: Any) -> int | None:
-    """Memory a task on ``worker`` may use: the machine's available memory, capped
-    by what the worker's memory limit leaves above its present size.
-
-    Several workers share one machine, and Dask's nanny restarts a worker that
-    grows past its limit; weighing blocks against the whole machine's memory would
-    let each worker choose memory and together exceed it.
-    """
-    from playnano.lazy import available_memory
-
-    free = available_memory()
-    limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
-    if not limit:
-        return free
-    try:
-        used = int(worker.monitor.get_process_memory())
-    except Exception:  # an older distributed: count the limit whole
-        used = 0
-    left = max(int(limit) - used, 0)
-    return left if free is None else min(free, left)
-
-
-#: Environment the nanny would give workers that our tasks run slower with: glibc's
-#: fixed trim threshold turns off its growing mmap threshold, so every frame-sized
-#: array is a fresh mmap (measured: 30-45 % more time per file, in or out of Dask).
-_SLOW_ENVIRON = ("MALLOC_TRIM_THRESHOLD_",)
-
-
-def local_cluster(workers: int) -> Any:
-    """A ``LocalCluster`` of ``workers`` single-threaded worker processes.
-
-    Workers keep Dask's one-thread BLAS/OpenMP settings (one worker per core) but
-    not the malloc trim threshold (:data:`_SLOW_ENVIRON`): they live only as long
-    as the batch, so returning memory to the system early buys nothing.
-    """
-    import dask
-    from distributed import LocalCluster
-
-    key = "distributed.nanny.pre-spawn-environ"
-    environ = {
-        k: v for k, v in dask.config.get(key, {}).items() if k not in _SLOW_ENVIRON
-    }
-    with dask.config.set({key: environ}):
-        return LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # a free port: never clashes
-        )
 
 
 def input_bytes(path: str) -> int:
@@ -197,93 +195,6 @@ def largest_first(jobs: Sequence[Job]) -> list[tuple[Job, int]]:
     """
     sized = [(j, input_bytes(j.input)) for j in jobs]
     return sorted(sized, key=lambda js: -js[1])
-
-
-def _connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
-    """A client of ``scheduler``, or of a new local cluster (returned too, to close).
-
-    A scheduler that cannot be reached (a wrong address, a cluster that is down) or
-    a local cluster that cannot start is an :class:`~playnano.errors.EngineError`.
-    """
-    from distributed import Client
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="30s"), None
-        except (OSError, ValueError, TypeError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise EngineError(
-                f"{scheduler}: cannot reach the Dask scheduler ({reason})"
-            ) from None
-    try:
-        cluster = local_cluster(workers)
-    except Exception as exc:  # ports, process limits, a broken dask install
-        raise EngineError(
-            f"cannot start a local Dask cluster of {workers} workers "
-            f"({type(exc).__name__}: {exc})".splitlines()[0]
-        ) from None
-    try:
-        return Client(cluster), cluster
-    except BaseException:
-        cluster.close()
-        raise
-
-
-def run_dask(
-    jobs: Sequence[Job],
-    command: Mapping[str, Any] | None,
-    *,
-    workers: int,
-    scheduler: str | None,
-    progress: Progress | None = None,
-) -> Generator[dict[str, Any], None, None]:
-    """Run the jobs on a Dask cluster; yield records in the order they finish.
-
-    With ``scheduler`` the jobs go to that cluster; otherwise an embedded
-    ``LocalCluster`` of ``workers`` single-threaded worker processes is started and
-    shut down here. The largest inputs are started first (:func:`largest_first`).
-    ``progress`` receives the workers' stage events (on the client's event-loop
-    thread).
-    """
-    from distributed import as_completed
-
-    if not logging.getLogger("playnano").isEnabledFor(logging.INFO):
-        logging.getLogger("distributed").setLevel(logging.WARNING)  # -v shows them
-    cluster = None
-    try:
-        client, cluster = _connect(scheduler, workers)
-        with client:
-            topic = None
-            if progress is not None:
-                topic = f"playnano-batch-{uuid.uuid4().hex}"
-                client.subscribe_topic(topic, lambda event: progress(*event[1]))
-            futures = {
-                client.submit(
-                    run_task,
-                    j.input,
-                    j.out_dir,
-                    j.settings,
-                    command,
-                    topic,
-                    pure=False,
-                    priority=size,
-                ): j
-                for j, size in largest_first(jobs)
-            }
-            try:
-                for fut in as_completed(futures):
-                    job = futures[fut]
-                    try:
-                        yield fut.result()
-                    except Exception as exc:  # a worker died (KilledWorker, lost)
-                        yield _failed(job, exc)
-            finally:
-                client.cancel(list(futures), force=True)
-                if topic is not None:
-                    client.unsubscribe_topic(topic)
-    finally:
-        if cluster is not None:
-            cluster.close()
 
 
 def clean_partials(folders: Sequence[Path]) -> None:

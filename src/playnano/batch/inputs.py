@@ -2,7 +2,9 @@
 
 Files, folders and glob patterns are accepted. A folder is scanned for every installed
 reader's suffixes; the frame files of a folder reader (JPK ``.jpk``, Nanoscope
-``.spm``/``.00N``) make the folder one input, as ``playnano process FOLDER`` reads it.
+``.spm``/``.00N``) make the folder one input, as ``playnano process FOLDER`` reads it,
+when they are the frames of one scan series (:mod:`playnano.readers.series`);
+otherwise each of them is an input of its own.
 Outputs mirror the input tree under the output folder, so two inputs collide only
 when they share a folder and a base name, which is refused up front.
 """
@@ -57,6 +59,15 @@ def _frame_folder(folder: Path, folder_readers: list[Entry]) -> bool:
     return any(_can_read(e, folder) for e in folder_readers)
 
 
+def _one_video(folder: Path, folder_readers: list[Entry]) -> bool:
+    """True when ``folder``'s frame files are one scan series (a video)."""
+    from playnano.readers import _can_read
+    from playnano.readers._folder_frames import folder_series
+
+    reader = next(e.obj for e in folder_readers if _can_read(e, folder))
+    return folder_series(reader, folder).video
+
+
 def _is_frame_file(f: Path, folder_readers: list[Entry]) -> bool:
     suffix = f.suffix.lower()
     for e in folder_readers:
@@ -76,7 +87,8 @@ def _scan(folder: Path, recursive: bool, out: list[Path], skip: Path | None) -> 
     usable = _usable_readers()
     folder_readers = [e for e in usable if getattr(e.obj, "reads_folders", False)]
     frames = _frame_folder(folder, folder_readers)
-    if frames:
+    video = frames and _one_video(folder, folder_readers)
+    if video:
         out.append(folder)
     for f in sorted(folder.iterdir()):
         if f.name.startswith("."):
@@ -86,6 +98,8 @@ def _scan(folder: Path, recursive: bool, out: list[Path], skip: Path | None) -> 
                 _scan(f, recursive, out, skip)
         elif f.is_file():
             if frames and _is_frame_file(f, folder_readers):
+                if not video:  # not one scan series: each file is an input
+                    out.append(f)
                 continue
             entry = readers().for_suffix(f, lambda r: r.suffixes)
             if entry is not None and not getattr(entry.obj, "reads_folders", False):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 from collections.abc import Generator, Mapping, Sequence
@@ -13,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from playnano.batch.engine import (
-    HINT,
+    DEFAULT_TIMEOUT_S,
+    choose_engine,
     clean_partials,
-    dask_available,
     make_jobs,
-    run_dask,
     run_serial,
 )
 from playnano.batch.inputs import Task, discover, plan_tasks
@@ -101,11 +99,27 @@ def _settle_interrupted(
             record["sha256"] = sha256_of(t.input)
             report.update(record, write=False)
             continue
-        for o in new:
-            if o.is_dir() and not o.is_symlink():
-                shutil.rmtree(o, ignore_errors=True)
-            else:
-                o.unlink(missing_ok=True)
+        _remove(new)
+
+
+def _remove(paths: Sequence[Path]) -> None:
+    for o in paths:
+        if o.is_dir() and not o.is_symlink():
+            shutil.rmtree(o, ignore_errors=True)
+        else:
+            o.unlink(missing_ok=True)
+
+
+def _keep_only_recorded(
+    task: Task, record: Mapping[str, Any], preexisting: set[Path]
+) -> None:
+    """Remove the new outputs of ``task`` that its record does not list.
+
+    A task stopped at its time limit, or whose worker died, may have committed some
+    formats before it stopped; its record lists none, and the report must be true.
+    """
+    listed = {Path(p) for p in record.get("outputs") or []}
+    _remove([o for o in task.outputs if o.exists() and o not in preexisting | listed])
 
 
 def run_batch(
@@ -120,6 +134,7 @@ def run_batch(
     quiet: bool = False,
     command: Mapping[str, Any] | None = None,
     checked: tuple[list[FormatChoice], list[ResolvedStep]] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> BatchReport:
     """Run ``settings`` over every input named by ``args``; return the final report.
 
@@ -127,6 +142,8 @@ def run_batch(
     any input is read (``checked``: ``settings.check()``'s result, when the caller
     has it); ``KeyboardInterrupt`` stops the tasks, removes what the
     running ones had half written, marks the rest ``interrupted`` and re-raises.
+    An input running longer than ``timeout_s`` (0: no limit) is stopped and
+    recorded as failed; what it had written is removed.
     """
     checked = checked if checked is not None else settings.check()
     inputs = discover(args, recursive=recursive, skip=output_folder.resolve())
@@ -156,27 +173,28 @@ def run_batch(
         else:
             skipped.append({**rec, "status": "skipped"})
 
-    n_workers = workers or os.cpu_count() or 1
-    use_dask = bool(scheduler) or (n_workers > 1 and len(todo) > 1)
-    if use_dask and not dask_available():
-        click.echo(f"playnano: {HINT}", err=True)
-        use_dask = False
-    if use_dask and settings.threads is None and not scheduler:
+    engine = choose_engine(
+        make_jobs(todo, settings, set()), workers=workers, scheduler=scheduler
+    )
+
+    def announce() -> None:  # on Dask, once the cluster is there to run on
+        if not quiet:
+            click.echo(f"playnano: {engine.reason}", err=True)
+
+    if engine.workers > 1 and settings.threads is None:
         # one compression thread per task: the workers already use every core
         import dataclasses
 
         settings = dataclasses.replace(settings, threads=1)
-    engine = (
-        scheduler if scheduler else (f"local:{n_workers}" if use_dask else "serial")
-    )
     report = BatchReport(
-        report_path, [str(t.input) for t in tasks], fingerprint, engine
+        report_path, [str(t.input) for t in tasks], fingerprint, engine.name
     )
     for rec in skipped:
         report.update(rec, write=False)
     report.write()
 
     preexisting = {o for t in todo for o in t.outputs if o.exists()}
+    by_input = {str(t.input): t for t in todo}
     jobs = make_jobs(todo, settings, replace_own)
     # no bar among -v's log lines, in a pipe or a log file, or with --quiet
     show_bar = (
@@ -188,19 +206,29 @@ def run_batch(
     units = (
         frame_units(j.input for j in jobs) if show_bar else {j.input: 1 for j in jobs}
     )
-    bar = FrameBar(units, engine, sys.stderr, hidden=not show_bar)
+    bar = FrameBar(units, engine.name, sys.stderr, hidden=not show_bar)
     progress = bar.stage if show_bar else None
     records: Generator[dict[str, Any], None, None]
-    if use_dask:
+    if engine.dask:
+        from playnano.batch.dask_engine import run_dask
+
         records = run_dask(
-            jobs, command, workers=n_workers, scheduler=scheduler, progress=progress
+            jobs,
+            command,
+            workers=engine.workers,
+            scheduler=scheduler,
+            progress=progress,
+            timeout_s=timeout_s,
+            connected=announce,
         )
     else:
-        records = run_serial(jobs, command, progress)
+        announce()
+        records = run_serial(jobs, command, progress, timeout_s=timeout_s)
     try:
         held: list[str] = []  # warnings wait for the bar's line to end
         with bar.shown():
             for rec in records:
+                _keep_only_recorded(by_input[rec["input"]], rec, preexisting)
                 report.update(rec)
                 bar.done(rec)
                 for message in [] if quiet else rec.get("warnings") or []:
@@ -219,9 +247,14 @@ def run_batch(
         clean_partials(sorted({t.out_dir for t in todo}))
         _settle_interrupted(todo, report, preexisting)
         report.interrupt()
+        if not quiet:  # what finished and what did not, above the one-line error
+            click.echo(report.table(), err=True)
         raise
     finally:
         records.close()  # whatever happened, no cluster outlives the batch
+    # staging that stopped tasks (timed out, or whose worker died) left behind;
+    # no task runs now, so none of it is in use
+    clean_partials(sorted({t.out_dir for t in todo}))
     report.write(finished=True)
     if not quiet or any(r["status"] not in DONE for r in report.records.values()):
         click.echo(report.table(), err=True)

@@ -72,7 +72,8 @@ def video_formats(values: Sequence[str]) -> list[str]:
     Raises
     ------
     MissingDependencyError
-        If a named container is not installed: says to install playnano-video.
+        If a named container is not installed: says how to install playnano-video
+        from where this copy of playnano was installed.
     """
     from playnano.errors import UnknownFormatError
     from playnano.plugins.registry import exporters
@@ -87,10 +88,12 @@ def video_formats(values: Sequence[str]) -> list[str]:
                 for p in exporters().plugins()
             )
             if not have:
+                from playnano.plugins.install_hints import plugin_hint
+
                 raise MissingDependencyError(
                     f"--make-video {name}: video formats come from the "
                     f"{VIDEO_PLUGIN} plugin, which is not installed; install it "
-                    f"with: pip install {VIDEO_PLUGIN}"
+                    f"with: {plugin_hint(VIDEO_PLUGIN)}"
                 ) from None
             raise
     return names

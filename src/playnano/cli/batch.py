@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from playnano.batch.engine import DEFAULT_TIMEOUT_S
 from playnano.cli.exits import EXIT_PARTIAL
 from playnano.cli.process import _ProcessCommand, process
 from playnano.cli.settings import checked_settings, command_record
@@ -74,6 +75,17 @@ def _process_options() -> list[click.Parameter]:
     "(default: $DASK_SCHEDULER_ADDRESS, else a local cluster).",
 )
 @click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop an input that runs longer and record it as failed (a damaged file "
+    "can hang its reader); 0 for no limit. Serially, each input then runs in a "
+    "child process that can be stopped.",
+)
+@click.option(
     "--force", is_flag=True, help="Redo inputs the last report says are done."
 )
 @click.pass_context
@@ -114,6 +126,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
         quiet=kw["quiet"],
         command=command,
         checked=checked,
+        timeout_s=kw["timeout_s"],
     )
     t = report.totals()
     if t["ok"] + t["skipped"] < t["inputs"]:  # a partial input wrote some formats

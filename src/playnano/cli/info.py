@@ -12,6 +12,8 @@ from playnano.cli.exits import fail
 
 
 def _fmt_times(t: dict[str, Any]) -> str:
+    if t["count"] == 1:
+        return "single frame"
     if t["first"] is None:
         return f"{t['count']} frames, no frame times"
     text = f"{t['first']:g} s to {t['last']:g} s"

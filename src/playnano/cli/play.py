@@ -12,11 +12,10 @@ import click
 
 from playnano.errors import ReadError
 
-#: What to install when napari, its Qt backend or the plugin is missing.
-INSTALL_HINT = (
-    'pip install "napari[pyqt6]" napari-playnano (napari with a Qt backend, and '
-    "the playnano widget)"
-)
+#: The plugin that brings the playnano widget (napari comes without a Qt backend).
+GUI_PLUGIN = "napari-playnano"
+#: napari with one Qt backend; the plugin never chooses one for the user.
+NAPARI_WITH_QT = '"napari[pyqt6]"'
 #: Exit code when the GUI is not installed.
 EXIT_NO_GUI = 2
 
@@ -53,8 +52,15 @@ def play(input_path: Path, processing: str | None, channel: str | None) -> None:
         import qtpy  # noqa: F401  (no Qt binding installed: an ImportError)
         from napari_playnano._play import launch
     except ImportError as exc:
+        from playnano.plugins.install_hints import plugin_hint
+
         missing = exc.name or "a Qt backend for napari"
-        fail(f"play needs napari ({missing} is missing): {INSTALL_HINT}", EXIT_NO_GUI)
+        fail(
+            f"play needs napari ({missing} is missing) with a Qt backend and the "
+            f"{GUI_PLUGIN} plugin; install them with: pip install {NAPARI_WITH_QT} "
+            f"&& {plugin_hint(GUI_PLUGIN)}",
+            EXIT_NO_GUI,
+        )
     if not input_path.exists():
         raise ReadError(f"{input_path}: no such file or folder")
     validate_steps(processing or "")  # a mistake is one line, before a window opens

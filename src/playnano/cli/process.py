@@ -250,7 +250,7 @@ def process(
       playnano process video.asd -p remove_plane --export tif npz h5 --make-gif
       playnano process frames/ -p "remove_plane;gaussian_filter:sigma=2" -e npz
       playnano process --synthetic -p remove_plane --export all
-      playnano process video.asd -p remove_plane --make-gif --make-video mp4,webm \
+      playnano process video.asd -p remove_plane --make-gif --make-video mp4,webm \\
           --make-sequence --fps 10 --cmap viridis
     """
     from playnano.run import execute, plan_run

@@ -56,11 +56,12 @@ def export_gif(
         else a round length (1, 2 or 5 x 10^n nm) near a fifth of it.
     zmin, zmax : float, "auto", "min" or "max"
         Heights at the ends of the colormap, one scale for all frames. ``"auto"``
-        (or ``None``) takes the 1st / 99th percentile of the stack's finite
-        heights (as playnano 0.5.0 did; measured on an even sample of frames and
-        pixels), so a few outlier frames do not wash out the others; ``"min"`` /
-        ``"max"`` take the exact extremes. A frame more than half outside the
-        range gives an :class:`~playnano.errors.ExportWarning`.
+        (or ``None``) spans every frame's 1st to 99th percentile of heights except
+        outlier frames' (:func:`playnano.render.auto_range`; measured on an even
+        sample of frames and pixels), so a few wild frames do not wash out the
+        others; ``"min"`` / ``"max"`` take the exact extremes. Frames drawn
+        clipped, or using only a sliver of the range, are named in an
+        :class:`~playnano.errors.ExportWarning`.
     draw_ts : bool
         Draw each frame's timestamp.
     raw : bool

@@ -79,6 +79,16 @@ class Entry:
                 missing.append(mod)
         return missing
 
+    def install_hint(self) -> str:
+        """The command that installs what this entry is missing (a working one)."""
+        from playnano.plugins.install_hints import requirement_hint
+
+        return requirement_hint(
+            self.plugin.dist,
+            self.missing_requirements(),
+            getattr(self.obj, "install_hint", "") or "",
+        )
+
     def unavailable(self) -> str | None:
         """Why an installed entry cannot work here (its optional ``unavailable()``).
 
@@ -91,8 +101,7 @@ class Entry:
         """``ok`` or why the entry cannot be used by its bare name."""
         missing = self.missing_requirements()
         if missing:
-            hint = getattr(self.obj, "install_hint", "") or f"pip install {missing[0]}"
-            return f"missing dependency {', '.join(missing)} ({hint})"
+            return f"missing dependency {', '.join(missing)} ({self.install_hint()})"
         why = self.unavailable()
         if why:
             return f"unavailable: {why}"
@@ -196,13 +205,9 @@ class NameIndex:
         if check_dependencies:
             missing = entry.missing_requirements()
             if missing:
-                hint = (
-                    getattr(entry.obj, "install_hint", "")
-                    or f"pip install {missing[0]}"
-                )
                 raise MissingDependencyError(
                     f"{self.label} {entry.name!r} needs {', '.join(missing)}, "
-                    f"which is not installed; install it with: {hint}"
+                    f"which is not installed; install it with: {entry.install_hint()}"
                 )
             why = entry.unavailable()
             if why:

@@ -103,8 +103,10 @@ def reader_for(path: str | Path) -> Entry:
                 f"{p}: the folder holds frames for several readers "
                 f"({', '.join(e.name for e in found)}); put each video in its own folder"
             )
+        if not any(f.is_file() for f in p.iterdir()):
+            raise ReadError(f"{p}: the folder is empty (it holds no file to read)")
         known = "; ".join(
-            f"{e.name} ({', '.join(e.obj.suffixes)})" for e in folder_readers
+            f"{e.name} ({', '.join(_suffixes_read(e.obj))})" for e in folder_readers
         )
         raise ReadError(
             f"{p}: no folder reader recognises the files in this folder; "
@@ -126,13 +128,17 @@ def reader_for(path: str | Path) -> Entry:
     )
 
 
+def _suffixes_read(reader: Any) -> list[str]:
+    """The suffixes a reader reads, those it recognises by content included."""
+    return [*reader.suffixes, *getattr(reader, "content_suffixes", ())]
+
+
 def _checked_reader(entry: Entry) -> Any:
     missing = entry.missing_requirements()
     if missing:
-        hint = entry.obj.install_hint or f"pip install {missing[0]}"
         raise MissingDependencyError(
             f"reader {entry.name!r} needs {', '.join(missing)}, which is not "
-            f"installed; install it with: {hint}"
+            f"installed; install it with: {entry.install_hint()}"
         )
     return entry.obj
 

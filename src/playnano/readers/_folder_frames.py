@@ -26,6 +26,7 @@ from playnano.readers._common import (
     read_frames,
     set_source_details,
 )
+from playnano.readers.series import FrameHeader, Series, scan_series
 
 #: ``read_one(file, channel) -> (image, metadata)``: one frame file, read.
 ReadOne = Callable[[Path, str | None], tuple[Any, dict[str, Any]]]
@@ -100,6 +101,8 @@ class FrameFolderReader(ReaderBase):
     skips_damaged_frames = True
     #: What the frame files are, for "the folder holds no ... files".
     frame_kind: str = ""
+    #: The family numbers its frames in their file names (:meth:`frame_number`).
+    numbers_frames: bool = False
 
     @staticmethod
     def read_one(path: Path, channel: str | None) -> tuple[Any, dict[str, Any]]:
@@ -116,13 +119,46 @@ class FrameFolderReader(ReaderBase):
         """``(pixel size nm, channel, frame metadata, acquisition details)``."""
         raise NotImplementedError
 
+    def frame_header(self, path: Path) -> FrameHeader | None:
+        """What ``path``'s header says about its place in a scan series.
+
+        None when the reader cannot say (its folders are then taken as one video).
+        """
+        return None
+
+    def frame_number(self, path: Path) -> tuple[str, int] | None:
+        """``(series name, number)`` where the family numbers frames in file names."""
+        return None
+
+    def series(self, folder: Path) -> Series:
+        """Whether ``folder``'s frame files are one video (:mod:`~playnano.readers.series`)."""
+        return self._series(self.frame_files(folder))
+
+    def _series(self, files: list[Path]) -> Series:
+        number_of = self.frame_number if self.numbers_frames else None
+        return scan_series(files, self.frame_header, number_of)
+
     def files(self, path: Path) -> list[Path]:
-        """The frame files to read: ``path`` itself, or its folder's frame files."""
+        """The frame files to read: ``path`` itself, or its folder's frame files.
+
+        Raises
+        ------
+        ReadError
+            When the folder holds no frame files, or files that are not the
+            frames of one scan series.
+        """
         if not path.is_dir():
             return [path]
         files = self.frame_files(path)
         if not files:
             raise ReadError(f"{path}: the folder holds no {self.frame_kind} files")
+        if len(files) > 1:
+            verdict = self._series(files)
+            if not verdict.video:
+                raise ReadError(
+                    f"{path}: not one video, {verdict.reason}; give one file "
+                    "(playnano batch takes each file as its own input)"
+                )
         return files
 
     def read(
@@ -175,3 +211,14 @@ class FrameFolderReader(ReaderBase):
         set_source_details(stack, acquisition=acquisition)
         found.record(stack, skip_damaged)
         return stack
+
+
+def folder_series(reader: Any, folder: Path) -> Series:
+    """Whether ``reader`` reads ``folder`` as one video, and why.
+
+    Readers of frame folders built on playnano's (the JPK and Nanoscope readers)
+    apply the rule above; any other folder reader reads its folders whole.
+    """
+    if isinstance(reader, FrameFolderReader):
+        return reader.series(folder)
+    return Series(True, f"the {reader.name} reader reads the folder as one video")

@@ -37,6 +37,7 @@ from playnano.readers._common import (
     tifffile_guard,
 )
 from playnano.readers._folder_frames import FrameFolderReader
+from playnano.readers.series import FrameHeader
 
 DEFAULT_CHANNEL = "height_trace"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
@@ -164,6 +165,29 @@ def _start_ms(meta: dict[str, Any]) -> int | None:
     return None if ms is None else ms + dt.microsecond // 1000
 
 
+def frame_header(path: Path) -> FrameHeader:
+    """A ``.jpk`` frame's image size, scan grid, channels and start time (tags only)."""
+    import tifffile
+
+    if not _is_tiff(path):
+        raise ReadError(f"{path}: not a JPK file (no TIFF signature)")
+    with tifffile_guard(path), tifffile.TiffFile(path) as tif:
+        pages = _channel_pages(tif)
+        if not pages:
+            raise ReadError(f"{path}: the file holds no channel")
+        height, width = next(iter(pages.values())).shape[:2]
+        info = tif.pages[0]
+        meta = {"start": _parse_date(_tag(info, START_DATE))}
+        meta["start_ms"] = _tag(info, START_MS)
+        grid = (_tag(info, GRID_ULENGTH), _tag(info, GRID_ILENGTH))
+    start = _start_ms(meta)
+    length = f"{float(grid[0]) * 1e9:g} nm" if grid[0] else "?"
+    scan = (f"scan {length}", "/".join(pages))
+    return FrameHeader(
+        (int(height), int(width)), scan, None if start is None else start / 1000.0
+    )
+
+
 class JpkFolderReader(FrameFolderReader):
     """Reads a folder of JPK ``.jpk`` frames (or a single ``.jpk``) as a video.
 
@@ -188,6 +212,10 @@ class JpkFolderReader(FrameFolderReader):
     def frame_files(self, folder: Path) -> list[Path]:
         """The ``.jpk`` files of ``folder``, sorted by name."""
         return frame_files(folder)
+
+    def frame_header(self, path: Path) -> FrameHeader:
+        """Image size, scan grid, channels and start time, from the TIFF tags."""
+        return frame_header(path)
 
     def channels(self, path: Path) -> list[str]:
         """Channel names of the first frame file."""

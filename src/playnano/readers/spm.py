@@ -41,6 +41,8 @@ from playnano.readers._common import (
     pick_channel,
 )
 from playnano.readers._folder_frames import FrameFolderReader
+from playnano.readers.series import FrameHeader
+from playnano.readers.series import frame_number as series_number
 
 DEFAULT_CHANNEL = "Height"
 MAGIC = b"\\*File list"
@@ -259,6 +261,22 @@ def _sniff(path: Path) -> bool:
         return fh.read(len(MAGIC)) == MAGIC
 
 
+def frame_header(path: Path) -> FrameHeader:
+    """The declared image size and scan of a Nanoscope file (its text header only)."""
+    header = read_header(path)
+    if not header.images:
+        raise ReadError(f"{path}: the header declares no image")
+    image = header.images[0]
+    size = (
+        int(_number(image.get("number of lines")) or 0),
+        int(_number(image.get("samps/line")) or 0),
+    )
+    scan_size = (image.get("scan size") or header.find("scan size") or "").strip()
+    scan_size = scan_size.replace("~m", "µm")  # Nanoscope's ASCII micro sign
+    scan = (f"scan size {scan_size or '?'}", "/".join(header.channel_names()))
+    return FrameHeader(size, scan, _number(header.find("relative frame time")))
+
+
 class SpmReader(FrameFolderReader):
     """Reads Nanoscope ``.spm``/``.00N`` images, one file or a folder of frames.
 
@@ -271,6 +289,7 @@ class SpmReader(FrameFolderReader):
     content_suffixes = (".00N",)  # .001, .002, ...: recognised by the header
     description = "Bruker Nanoscope .spm/.001 image, or a folder of them as a video"
     frame_kind = "Nanoscope"
+    numbers_frames = True
     read_one = staticmethod(read_image)
 
     def can_read(self, path: Path) -> bool:
@@ -282,6 +301,14 @@ class SpmReader(FrameFolderReader):
     def frame_files(self, folder: Path) -> list[Path]:
         """The Nanoscope frames of ``folder`` (see :func:`frame_files`)."""
         return frame_files(folder)
+
+    def frame_header(self, path: Path) -> FrameHeader:
+        """Image size, scan size and channels, from the text header."""
+        return frame_header(path)
+
+    def frame_number(self, path: Path) -> tuple[str, int] | None:
+        """``scan.001`` is frame 1 of ``scan`` (see :func:`series.frame_number`)."""
+        return series_number(path)
 
     def channels(self, path: Path) -> list[str]:
         """Channel names of the (first) file, e.g. ``["Height"]``."""

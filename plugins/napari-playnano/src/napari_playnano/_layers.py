@@ -3,7 +3,9 @@
 Every layer carries axis labels ``t, y, x``, units (s, nm, nm) and the scale (frame
 interval, pixel size), so napari's scale bar and time slider are physical. Images
 use the GIF's colour table (``afmhot`` sampled as :mod:`playnano.render` samples it)
-and its robust 1st/99th percentile range as contrast limits.
+and its automatic range as contrast limits (:func:`playnano.render.auto_range`: every
+ordinary frame's 1st to 99th percentile, outlier frames left out), so the viewer
+shows a video as its GIF and videos do.
 """
 
 from __future__ import annotations
@@ -59,7 +61,11 @@ def _geometry(
 
 
 def contrast_limits(data: np.ndarray) -> tuple[float, float] | None:
-    """The GIF's automatic height range, or None when no height is finite."""
+    """The GIF's automatic height range, or None when no height is finite.
+
+    The same rule as every animated format's ``auto`` (outlier frames, such as a
+    tip crash, show clipped instead of flattening the rest).
+    """
     from playnano.errors import OptionError
     from playnano.render import resolve_z_range
 

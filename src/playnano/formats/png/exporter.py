@@ -65,9 +65,9 @@ def height_scale(data: np.ndarray) -> tuple[float, float]:
     ``z0`` is the lowest finite height, ``dz`` the finite range over ``TOP_VALUE``
     (1 for a flat or all-NaN stack, whose finite heights are then all ``z0``).
     """
-    from playnano.render import _finite_extremes
+    from playnano.render import finite_extremes
 
-    lo, hi = _finite_extremes(data)
+    lo, hi = finite_extremes(data)
     if not math.isfinite(lo):
         return 0.0, 1.0
     dz = (hi - lo) / TOP_VALUE
