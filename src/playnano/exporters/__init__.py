@@ -12,4 +12,6 @@ BUILTIN_PLUGINS = [
     "playnano.formats.npz.exporter",
     "playnano.formats.h5.exporter",
     "playnano.exporters.gif",
+    "playnano.formats.gwy.exporter",
+    "playnano.formats.topostats.exporter",
 ]

@@ -45,6 +45,8 @@ BUILTIN_PLUGINS: list[str] = [
     "playnano.formats.npz.reader",
     "playnano.formats.h5.reader",
     "playnano.formats.ometiff.reader",
+    "playnano.formats.gwy.reader",
+    "playnano.formats.topostats.reader",
     "playnano.readers.tiff",
 ]
 
