@@ -108,7 +108,7 @@ def test_folder_without_frames_lists_the_folder_readers(tmp_path):
         load(tmp_path / "empty")
     assert str(err.value) == (
         f"{tmp_path / 'empty'}: no folder reader recognises the files in this folder; "
-        "folder readers: jpk-folder (.jpk); spm (.spm)"
+        "folder readers: jpk-folder (.jpk); spm (.spm); topostats (.topostats)"
     )
 
 
