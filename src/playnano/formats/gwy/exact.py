@@ -102,3 +102,20 @@ def from_si(stored: np.ndarray, k: float, text: str | None, what: str) -> np.nda
     flat = out.reshape(-1)
     flat[where] = np.frombuffer(payload, "<f8", n, offset=4 * n)
     return out
+
+
+def si_size(pixel_nm: float, n_pixels: int) -> float:
+    """A field's real size in metres from which ``size / n * 1e9`` is ``pixel_nm``.
+
+    Readers that derive the pixel size from the size (AFMReader, Gwyddion's
+    tools) then get exactly the pixel size written, when a double within 3 ulps
+    of ``n * pixel_nm / 1e9`` allows it (else that nearest value).
+    """
+    size = n_pixels * pixel_nm / 1e9
+    for step in (0, *_STEPS):
+        cand = size
+        for _ in range(abs(step)):
+            cand = float(np.nextafter(cand, np.inf if step > 0 else -np.inf))
+        if cand / n_pixels * 1e9 == pixel_nm:
+            return cand
+    return size

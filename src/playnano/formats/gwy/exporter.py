@@ -259,8 +259,8 @@ def _field(values: np.ndarray, px_nm: float, md: dict[str, Any], z_unit: str) ->
     )
     return GwyDataField(
         np.ascontiguousarray(values, dtype=np.float64),
-        xreal=w * px_nm / 1e9,
-        yreal=h * px_nm / 1e9,
+        xreal=exact.si_size(px_nm, w),
+        yreal=exact.si_size(px_nm, h),
         xoff=xoff,
         yoff=yoff,
         si_unit_xy=GwySIUnit(unitstr="m"),

@@ -219,6 +219,12 @@ class TopostatsReader(ReaderBase):
         stack.provenance["source"] = {"previous_source": previous} if previous else {}
         return stack
 
+    def check(self, path: Path) -> list[str]:
+        """Problems against playnano's TopoStats layout, one line each."""
+        from playnano.formats.topostats.check import check
+
+        return check(Path(path))
+
 
 @hookimpl
 def register_readers(register: Any) -> None:
