@@ -53,7 +53,7 @@ def test_one_file_per_frame_named_as_topostats_names_frames(tmp_path: Path) -> N
         # what TopoStats 2.4.2 itself writes: variable-length bytes, version "2"
         assert f["topostats_version"].dtype == object
         assert f["topostats_version"][()] == b"2"
-        assert f["filename"][()] == b"video_filtered_2.topostats"
+        assert f["filename"][()] == b"video_filtered_2"  # TopoStats adds .topostats
         assert f["img_path"][()] == b"sample_video.asd"
         assert f["pixel_to_nm_scaling"][()] == 1.5
         np.testing.assert_array_equal(f["image"][()], stack.data[2])

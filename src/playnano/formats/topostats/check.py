@@ -35,8 +35,10 @@ def _frame_problems(path: Path, index: dict) -> list[str]:
                 out.append(
                     f"{path.name}: topostats_file_version makes TopoStats drop data"
                 )
-            if layout.FILENAME in f and f[layout.FILENAME][()] != path.name.encode():
-                out.append(f"{path.name}: filename is not the file's name")
+            parsed = layout.frame_number(path.name)
+            want = layout.topostats_filename(*parsed) if parsed else None
+            if layout.FILENAME in f and want and f[layout.FILENAME][()] != want.encode():
+                out.append(f"{path.name}: filename is not {want!r}")
     except OSError as exc:
         return [f"{path.name}: not an HDF5 file ({exc})"]
     if out:

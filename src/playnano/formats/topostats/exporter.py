@@ -122,7 +122,7 @@ class TopostatsExporter:
                 f.create_dataset(layout.IMAGE, data=np.asarray(frame), **gzip)
                 f.create_dataset(layout.IMAGE_ORIGINAL, data=np.asarray(first), **gzip)
                 f.create_dataset(layout.PIXEL_TO_NM, data=np.float64(px))
-                _text(f, layout.FILENAME, name)
+                _text(f, layout.FILENAME, layout.topostats_filename(stem, i))
                 _text(f, layout.IMG_PATH, img_path)
                 _text(f, layout.TOPOSTATS_VERSION_KEY, layout.TOPOSTATS_VERSION)
                 if masks:

@@ -9,7 +9,9 @@ file with the datasets TopoStats 2.4.2 writes and its loader reads::
     image_original          the frame before processing (the raw frame); the
                             exported frame when there is no raw frame to match
     pixel_to_nm_scaling     float64, nm per pixel
-    filename                the frame file's name (bytes)
+    filename                the frame's name: the file name without ``.topostats``
+                            and with dots as ``_`` (bytes); TopoStats names its
+                            outputs from it and cuts it at its last dot
     img_path                the instrument file the frame came from (bytes)
     topostats_version       "2", what TopoStats 2.4.2 itself writes (bytes)
     grain_masks/<key>       each mask of the frame, boolean (not with raw=True)
@@ -58,6 +60,13 @@ _FRAME = re.compile(r"^(?P<stem>.*)_(?P<index>\d+)\.topostats$", re.IGNORECASE)
 def frame_name(stem: str, index: int) -> str:
     """``<stem>_<index>.topostats``: TopoStats' name for frame ``index``."""
     return f"{stem}_{index}{FILE_SUFFIX}"
+
+
+def topostats_filename(stem: str, index: int) -> str:
+    """The ``filename`` of frame ``index``: TopoStats saves ``<filename>.topostats``
+    and puts plots in a folder ``<filename>``, so it has no dot to cut at and is
+    not the frame file's own name (that would be a folder and a file at once)."""
+    return f"{stem}_{index}".replace(".", "_")
 
 
 def index_name(stem: str) -> str:
