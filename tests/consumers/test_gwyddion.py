@@ -28,6 +28,14 @@ def _fields(path: Path) -> dict[str, object]:
     return {title: obj[f"/{n}/data"] for n, title in gwyfile.util.find_datafields(obj)}
 
 
+def _our_gwy(src: Path, out: Path, *args: str) -> Path:
+    """``playnano process SRC ARGS -e gwy -o OUT``; the .gwy written."""
+    cmd = [sys.executable, "-m", "playnano", "process", str(src), *args]
+    subprocess.run([*cmd, "-e", "gwy", "-o", str(out)], check=True, capture_output=True)
+    [path] = out.glob("*.gwy")
+    return path
+
+
 def _convert(gwyddion: str, src: Path, out: Path) -> Path:
     run = run_gwyddion(gwyddion, f"--convert-to-gwy={out}", str(src), cwd=out.parent)
     assert run.returncode == 0 and out.is_file(), run.stderr
@@ -62,25 +70,12 @@ def test_gwyddion_loads_every_frame_as_written(
 def test_gwyddion_shows_our_masks_on_their_frames(
     afm_data: Path, gwyddion: str, tmp_path: Path
 ) -> None:
-    out = tmp_path / "masked"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "playnano",
-            "process",
-            str(afm_data / "asd/asd_sample_0.asd"),
-            "-p",
-            "remove_plane;mask_threshold:threshold=1",
-            "-e",
-            "gwy",
-            "-o",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
+    path = _our_gwy(
+        afm_data / "asd/asd_sample_0.asd",
+        tmp_path / "masked",
+        "-p",
+        "remove_plane;mask_threshold:threshold=1",
     )
-    [path] = out.glob("*.gwy")
     stack = playnano.load(path)
     [mask] = stack.masks.values()
     assert mask.any()
@@ -118,25 +113,7 @@ def test_frame_0_is_what_gwyddion_reads_from_the_instrument_file(
     gwyddion_title: str,
 ) -> None:
     src = afm_data / source
-    out = tmp_path / "ours"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "playnano",
-            "process",
-            str(src),
-            "--channel",
-            ours_channel,
-            "-e",
-            "gwy",
-            "-o",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    [ours_path] = out.glob("*.gwy")
+    ours_path = _our_gwy(src, tmp_path / "ours", "--channel", ours_channel)
     ours = _first_field(
         ours_path, playnano.load(ours_path).channel + " frame 0 (t = 0.000 s)"
     )

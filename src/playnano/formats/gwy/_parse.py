@@ -28,7 +28,7 @@ _SCALARS = {
     "q": ("<q", 8),
     "d": ("<d", 8),
 }
-_ARRAYS = {
+_ARRAYS: dict[str, np.dtype] = {
     "C": np.dtype("u1"),
     "I": np.dtype("<i4"),
     "Q": np.dtype("<i8"),

@@ -37,7 +37,11 @@ def _frame_problems(path: Path, index: dict) -> list[str]:
                 )
             parsed = layout.frame_number(path.name)
             want = layout.topostats_filename(*parsed) if parsed else None
-            if layout.FILENAME in f and want and f[layout.FILENAME][()] != want.encode():
+            if (
+                layout.FILENAME in f
+                and want
+                and f[layout.FILENAME][()] != want.encode()
+            ):
                 out.append(f"{path.name}: filename is not {want!r}")
     except OSError as exc:
         return [f"{path.name}: not an HDF5 file ({exc})"]
@@ -69,7 +73,8 @@ def check(path: Path) -> list[str]:
         index = read_index(index_path)
     except ReadError as exc:
         return [str(exc).removeprefix(f"{index_path}: ")]
-    frames = index.get("frames") if isinstance(index.get("frames"), list) else []
+    listed = index.get("frames")
+    frames: list = listed if isinstance(listed, list) else []
     names = [f.get("file") for f in frames if isinstance(f, dict)]
     out = []
     if len(names) != len(index.get("frame_metadata") or []):
