@@ -157,3 +157,21 @@ def test_a_frame_file_without_an_image_is_one_line(tmp_path: Path) -> None:
     assert str(err.value) == (
         f"{folder / 'v_2.topostats'}: not a .topostats file; missing image"
     )
+
+
+def test_a_file_that_inflates_to_gigabytes_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "bomb_0.topostats"
+    _topostats_file(path, np.ones((12, 12)))
+    with h5py.File(path, "a") as f:  # 288 MB of zeros in a few hundred kB
+        del f["image"]
+        ds = f.create_dataset(
+            "image", (6000, 6000), "f8", chunks=(1000, 1000), compression="gzip"
+        )
+        block = np.zeros((1000, 1000))
+        for i in range(6):
+            for j in range(6):
+                ds[i * 1000 : (i + 1) * 1000, j * 1000 : (j + 1) * 1000] = block
+    assert path.stat().st_size < 2 << 20
+    with pytest.raises(ReadError, match="/image") as err:
+        playnano.load(path)
+    assert "\n" not in str(err.value)

@@ -24,6 +24,7 @@ from playnano.formats.h5 import safety
 from playnano.formats.topostats import layout
 from playnano.plugins import hookimpl
 from playnano.readers._common import ReaderBase, pick_channel, set_source_details
+from playnano.readers._h5safety import checked_dataset
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -70,6 +71,12 @@ def _text(path: Path, f: Any, key: str) -> str | None:
     return _reading.as_text(path, key, ds[()])
 
 
+def _dataset(group: Any, key: str, path: Path, what: str) -> Any:
+    """A dataset stored in the file, allocated, and not inflating past the limit
+    (files from any writer are read here, not only ours)."""
+    return checked_dataset(safety.dataset(group, key, path, what), path, what)
+
+
 def read_frame(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
     """The arrays ``keys``, pixel size, masks and playnano record of one file."""
     import h5py
@@ -86,7 +93,7 @@ def read_frame(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
             )
         out: dict[str, Any] = {}
         for key in keys:
-            arr = safety.dataset(f, key, path, f"/{key}")[()]
+            arr = _dataset(f, key, path, f"/{key}")[()]
             if (
                 not isinstance(arr, np.ndarray)
                 or arr.ndim != 2
@@ -94,16 +101,14 @@ def read_frame(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
             ):
                 raise ReadError(f"{path}: /{key} is not a 2D numeric image")
             out[key] = arr
-        out[layout.PIXEL_TO_NM] = safety.dataset(
-            f, layout.PIXEL_TO_NM, path, "pixel size"
-        )[()]
+        out[layout.PIXEL_TO_NM] = _dataset(f, layout.PIXEL_TO_NM, path, "pixel size")[
+            ()
+        ]
         masks = {}
         if isinstance(f.get(layout.GRAIN_MASKS), h5py.Group):
             for name in f[layout.GRAIN_MASKS]:
                 what = f"/{layout.GRAIN_MASKS}/{name}"
-                masks[name] = safety.dataset(f[layout.GRAIN_MASKS], name, path, what)[
-                    ()
-                ]
+                masks[name] = _dataset(f[layout.GRAIN_MASKS], name, path, what)[()]
         out[layout.GRAIN_MASKS] = masks
         record = _text(path, f, layout.PLAYNANO)
         out[layout.PLAYNANO] = (
