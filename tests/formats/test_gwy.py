@@ -261,3 +261,27 @@ def test_deeply_nested_objects_are_refused(tmp_path: Path) -> None:
     inner.tofile(str(tmp_path / "deep.gwy"))
     with pytest.raises(ReadError, match="nested more than 32 deep"):
         playnano.load(tmp_path / "deep.gwy")
+
+
+def test_info_describes_the_file_from_its_structure(tmp_path: Path) -> None:
+    from playnano.info import inspect
+
+    stack = make_sample_stack()
+    stack.masks["step_3_mask_below"] = stack.data < -1.0
+    [path] = export_stack(stack, tmp_path / "v", "gwy", options={"layers": "all"})
+    info = inspect(path)
+    assert info.metadata_only and info.format_version == 1
+    assert info.data.shape == (4, 12, 17) and info.data.units == "nm"
+    assert sorted(info.layers) == ["raw", "step_1_remove_plane"]
+    assert sorted(info.masks) == ["step_2_mask_threshold", "step_3_mask_below"]
+    assert info.timestamps == [0.0, 0.25, 0.5, 0.75]
+    assert info.pixel_size_nm == 1.5
+    foreign = tmp_path / "merged.gwy"
+    _foreign(foreign, ["Phase", "Height", "Height"])
+    info = inspect(foreign)
+    assert (info.channel, info.data.shape, info.channels) == (
+        "Height",
+        (2, 6, 8),
+        ["Phase", "Height"],
+    )
+    assert info.pixel_size_nm == pytest.approx(2.0)

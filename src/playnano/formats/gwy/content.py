@@ -194,3 +194,68 @@ def check(path: Path) -> list[str]:
                     f"'{layout.STACK_KEY}' lists {want} channels; the file has {len(channels)}"
                 )
     return found
+
+
+def describe(path: Path) -> Any:
+    """``playnano info``'s StackInfo of a .gwy, from its structure (no pixels read)."""
+    from playnano.info import ArrayInfo, StackInfo
+    from playnano.readers._common import length_to_nm, pick_channel
+
+    with opened(path) as (_, root):
+        found = channels_of(path, root)
+        doc = stack_document(path, found)
+    if not found:
+        raise ReadError(f"{path}: holds no image channels (/N/data)")
+    first = found[0]
+    if doc is None:  # another writer's file: the channels of the default title
+        titles = list(dict.fromkeys(c.title for c in found))
+        title = pick_channel(path, None, titles, layout.DEFAULT_TITLE)
+        same = [c for c in found if c.title == title]
+        first = same[0]
+        xy = length_to_nm(first.xy_unit) or 1.0
+        unit = "nm" if length_to_nm(first.z_unit) else (first.z_unit or None)
+        return StackInfo(
+            reader="gwy",
+            metadata_only=True,
+            format_version=None,
+            data=ArrayInfo((len(same), *first.shape), "float64", unit),
+            pixel_size_nm=first.xreal / first.xres * xy,
+            channel=title,
+            channels=titles,
+            timestamps=[None] * len(same),
+            path=path,
+        )
+    blocks = [b for b in doc.get("blocks") or [] if isinstance(b, dict)]
+
+    def info(block: dict[str, Any], unit: str | None) -> ArrayInfo:
+        return ArrayInfo((int(block["count"]), *first.shape), str(block["dtype"]), unit)
+
+    unit = doc.get("unit")
+    layers = {str(b["role"]): info(b, unit) for b in blocks[1:]}
+    masks = {
+        k[len(layout.MASK_PREFIX) :]: ArrayInfo(v.shape, "bool")
+        for k, v in layers.items()
+        if k.startswith(layout.MASK_PREFIX)
+    }
+    layers = {k: v for k, v in layers.items() if not k.startswith(layout.MASK_PREFIX)}
+    if doc.get("data_layer"):
+        layers[str(doc["data_layer"])] = info(blocks[0], unit)
+    if doc.get("attached_mask"):
+        masks[str(doc["attached_mask"])] = ArrayInfo(
+            info(blocks[0], None).shape, "bool"
+        )
+    meta = doc.get("frame_metadata") or []
+    return StackInfo(
+        reader="gwy",
+        metadata_only=True,
+        format_version=doc.get(layout.VERSION_FIELD),
+        data=info(blocks[0], unit),
+        pixel_size_nm=float(doc.get("pixel_size_nm") or 0.0),
+        channel=str(doc.get("channel")),
+        channels=[str(doc.get("channel"))],
+        timestamps=[m.get("timestamp") if isinstance(m, dict) else None for m in meta],
+        layers=layers,
+        masks=masks,
+        provenance=json.loads(first.meta.get(layout.PROVENANCE_KEY, "null")),
+        path=path,
+    )

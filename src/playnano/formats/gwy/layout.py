@@ -52,6 +52,8 @@ PROVENANCE_KEY = "Provenance"
 DATA_LAYER = "data"
 #: Prefix of a mask channel's ``layer``.
 MASK_PREFIX = "mask:"
+#: Channel title read from a file playnano did not write when none is asked for.
+DEFAULT_TITLE = "Height"
 #: Largest file a .gwy can be: the root container's size is a 32-bit number.
 MAX_BYTES = 2**32 - 1
 

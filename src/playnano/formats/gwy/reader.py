@@ -38,9 +38,6 @@ from playnano.readers._common import (
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
-#: Title preferred when the caller names no channel (Gwyddion's for heights).
-DEFAULT_TITLE = "Height"
-
 
 def _pixels(buf: Any, channel: Channel) -> np.ndarray:
     return channel.data.read(buf).reshape(channel.shape)
@@ -139,7 +136,7 @@ def read_foreign(
     from playnano.afm_stack import AFMImageStack
 
     titles = list(dict.fromkeys(c.title for c in channels))
-    title = pick_channel(path, channel, titles, DEFAULT_TITLE)
+    title = pick_channel(path, channel, titles, layout.DEFAULT_TITLE)
     chosen = [c for c in channels if c.title == title]
     first = chosen[0]
     for c in chosen[1:]:
@@ -226,6 +223,12 @@ class GwyReader(ReaderBase):
         previous = stack.provenance.get("source") or {}
         stack.provenance["source"] = {"previous_source": previous} if previous else {}
         return stack
+
+    def inspect(self, path: Path) -> Any:
+        """What the file holds, from its structure (no pixels read)."""
+        from playnano.formats.gwy.content import describe
+
+        return describe(_reading.existing(path))
 
     def check(self, path: Path) -> list[str]:
         """Problems against playnano's .gwy layout, one line each."""
