@@ -17,13 +17,15 @@ from playnano.plugins import registry
 from playnano.plugins.registry import PluginConflictWarning, exporters
 from tests.conftest import exporter_module
 
-BUILTINS = {"tif", "npz", "h5", "gif"}
+BUILTINS = {"tif", "npz", "h5", "gif", "gwy", "topostats"}
 #: Module each builtin format registers from (own formats beside their readers).
 BUILTIN_TARGETS = {
     "tif": "playnano.formats.ometiff.exporter",
     "npz": "playnano.formats.npz.exporter",
     "h5": "playnano.formats.h5.exporter",
     "gif": "playnano.exporters.gif",
+    "gwy": "playnano.formats.gwy.exporter",
+    "topostats": "playnano.formats.topostats.exporter",
 }
 
 

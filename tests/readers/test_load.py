@@ -19,7 +19,9 @@ from playnano.readers import BUILTIN_PLUGINS, load, reader_for
 REPO = Path(__file__).resolve().parents[2]
 MODULES = ["asd", "h5jpk", "jpk_folder", "spm", "tiff"]
 #: playnano's own formats: reader modules beside their layout and exporter.
-FORMAT_MODULES = [f"playnano.formats.{f}.reader" for f in ("npz", "h5", "ometiff")]
+FORMAT_MODULES = [
+    f"playnano.formats.{f}.reader" for f in ("npz", "h5", "ometiff", "gwy", "topostats")
+]
 READERS = {
     "asd": (".asd",),
     "h5-jpk": (".h5-jpk",),
@@ -29,6 +31,8 @@ READERS = {
     "h5-bundle": (".h5", ".hdf5"),
     "ome-tiff": (".ome.tif", ".ome.tiff"),
     "tiff": (".tif", ".tiff"),
+    "gwy": (".gwy",),
+    "topostats": (".topostats",),
 }
 
 
