@@ -1,5 +1,5 @@
-"""Developer and CI sessions: tests, lint, typecheck, compat, plugins, docs, fuzz,
-bench, demo, mutants."""
+"""Developer and CI sessions: tests, lint, typecheck, compat, consumers, plugins, docs,
+fuzz, bench, demo, mutants."""
 
 from __future__ import annotations
 
@@ -108,6 +108,45 @@ def compat(session: nox.Session) -> None:
             "PLAYNANO_050_PYTHON": str(old_python),
             "PLAYNANO_AFMREADER_PYTHON": str(afmreader_python),
             "PLAYNANO_REQUIRE_COMPAT": "1",
+        },
+    )
+
+
+@nox.session(python=PYTHON)
+def consumers(session: nox.Session) -> None:
+    """Each format opened by the tool its users open it with, installed for real:
+    Gwyddion (Debian's ``gwyddion``, on PATH; .ci/run installs it), AFMReader 0.0.7
+    and TopoStats 2.4.2 (its loader and a processing run) in their own environment,
+    bioio for OME-TIFF, and plain h5py, NumPy, tifffile and Pillow. A tool that
+    cannot open its format fails the session; none is skipped."""
+    session.install("-e", ".[test]", "bioio", "bioio-ome-tiff")
+    tools = Path(session.create_tmp()).absolute() / "topostats242"
+    session.run("python", "-m", "venv", "--clear", str(tools))
+    python = tools / "bin" / "python"
+    # TopoStats' worker pool re-raises pandas 3.1's deprecation warnings as errors
+    session.run(
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "topostats==2.4.2",
+        "afmreader==0.0.7",
+        "pandas<3.1",
+        external=True,
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/consumers",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={
+            "PLAYNANO_AFMREADER_PYTHON": str(python),
+            "PLAYNANO_TOPOSTATS_PYTHON": str(python),
+            "PLAYNANO_REQUIRE_CONSUMERS": "1",
         },
     )
 

@@ -183,17 +183,23 @@ def install_plugin(
 @pytest.fixture(autouse=True)
 def bundles_follow_the_specification(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every bundle a test writes through playnano's exporters passes ``--check``."""
+    from playnano.formats.gwy import content as gwy_content
+    from playnano.formats.gwy import exporter as gwy_exporter
     from playnano.formats.h5 import exporter as h5_exporter
     from playnano.formats.h5 import info as h5_info
     from playnano.formats.npz import exporter as npz_exporter
     from playnano.formats.npz import info as npz_info
     from playnano.formats.ometiff import exporter as tif_exporter
     from playnano.formats.ometiff import info as tif_info
+    from playnano.formats.topostats import check as topostats_check
+    from playnano.formats.topostats import exporter as topostats_exporter
 
     for cls, check in (
         (npz_exporter.NpzExporter, npz_info.check),
         (h5_exporter.H5Exporter, h5_info.check),
         (tif_exporter.TifExporter, tif_info.check),
+        (gwy_exporter.GwyExporter, gwy_content.check),
+        (topostats_exporter.TopostatsExporter, topostats_check.check),
     ):
         export = cls.export
 

@@ -19,6 +19,8 @@ ENTRY_POINTS: dict[str, dict[str, str]] = {
         "h5": "playnano.formats.h5.exporter",
         "gif": "playnano.formats.gif.exporter",
         "png": "playnano.formats.png.exporter",
+        "gwy": "playnano.formats.gwy.exporter",
+        "topostats": "playnano.formats.topostats.exporter",
     },
     "playnano.readers": {
         "asd": "playnano.readers.asd",
@@ -28,6 +30,8 @@ ENTRY_POINTS: dict[str, dict[str, str]] = {
         "npz_bundle": "playnano.formats.npz.reader",
         "h5_bundle": "playnano.formats.h5.reader",
         "ome_tiff": "playnano.formats.ometiff.reader",
+        "gwy": "playnano.formats.gwy.reader",
+        "topostats": "playnano.formats.topostats.reader",
         "tiff": "playnano.readers.tiff",
     },
     "playnano.filters": {

@@ -87,7 +87,8 @@ def test_unknown_format_message_separates_the_installed_list() -> None:
     result = run("formats", "info", "nope")
     assert result.exit_code == 1
     assert result.output.startswith(
-        "playnano: error: unknown format 'nope'. Installed: gif, h5, npz, png, tif"
+        "playnano: error: unknown format 'nope'. Installed: gif, gwy, h5, npz, png, tif, "
+        "topostats"
     )
 
 

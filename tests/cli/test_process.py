@@ -148,10 +148,12 @@ def test_synthetic_default_through_every_installed_format(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "synthetic_hsafm_filtered.gif",
+        "synthetic_hsafm_filtered.gwy",
         "synthetic_hsafm_filtered.h5",
         "synthetic_hsafm_filtered.npz",
         "synthetic_hsafm_filtered.ome.tif",
         "synthetic_hsafm_filtered_frames",  # png
+        "synthetic_hsafm_filtered_topostats",
     ]
 
 

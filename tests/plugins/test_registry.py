@@ -17,7 +17,7 @@ from playnano.plugins import registry
 from playnano.plugins.registry import PluginConflictWarning, exporters
 from tests.conftest import exporter_module
 
-BUILTINS = {"tif", "npz", "h5", "gif", "png"}
+BUILTINS = {"tif", "npz", "h5", "gif", "png", "gwy", "topostats"}
 #: Module each builtin format registers from (own formats beside their readers).
 BUILTIN_TARGETS = {
     "tif": "playnano.formats.ometiff.exporter",
@@ -25,6 +25,8 @@ BUILTIN_TARGETS = {
     "h5": "playnano.formats.h5.exporter",
     "gif": "playnano.formats.gif.exporter",
     "png": "playnano.formats.png.exporter",
+    "gwy": "playnano.formats.gwy.exporter",
+    "topostats": "playnano.formats.topostats.exporter",
 }
 
 

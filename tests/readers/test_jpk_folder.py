@@ -22,10 +22,14 @@ def ref(reference):
     return reference[FOLDER]["playnano_height_trace"]
 
 
-def test_folder_matches_playnano_050(folder, ref, check_reference):
+def test_folder_matches_playnano_050_upside_down(folder, ref, check_reference):
     stack = load(folder)
     assert stack.channel == "height_trace"
-    # raw * multiplier + offset, then m -> nm, as 0.5.0; tolerance for summation order
+    # playnano 0.5.0 kept JPK's stored row order, which is the scan upside down
+    # (JPK stores the bottom line first; Gwyddion, AFMReader and JPK's software
+    # flip it, as 0.5.0 itself does for .h5-jpk). Flipped back, the values are
+    # 0.5.0's: raw * multiplier + offset, then m -> nm; tolerance for summation order
+    stack.data = stack.data[:, ::-1]
     check_reference(stack, ref, rtol=1e-12)
     assert np.round(stack.data.mean(axis=(1, 2)), 6).tolist() == ref["frame_means"]
 
@@ -39,6 +43,24 @@ def test_folder_frame_times(folder, ref):
     assert {m["line_rate"] for m in meta} == {ref["line_rate"]}
     assert {m["scan_direction"] for m in meta} == {ref["scan_direction"]}
     assert stack.provenance["source"]["acquisition"]["bidirectional"] is True
+
+
+def test_rows_are_flipped_and_origin_recorded(folder):
+    import tifffile
+
+    first = sorted(folder.glob("*.jpk"))[0]
+    with tifffile.TiffFile(first) as tif:
+        info = tif.pages[0].tags
+        assert info[32837].value == 0  # grid not reflected: bottom line stored first
+        stored = tif.pages[1].asarray()  # the first channel: height_retrace
+        x0, y0 = info[32832].value, info[32833].value
+    frame = load(first, channel="height_retrace").data[0]
+    # the top row shown is the last row stored (same scaling for every pixel)
+    ratio = (frame[0] - frame[0].mean()) / (stored[-1] - stored[-1].mean())
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+    md = load(first).frame_metadata[0]
+    assert md["x_offset_nm"] == pytest.approx(x0 * 1e9)
+    assert md["y_offset_nm"] == pytest.approx(y0 * 1e9)
 
 
 def test_folder_is_recognised_by_content(folder):
@@ -82,6 +104,14 @@ def test_truncated_frame(folder, copy_truncated, n_bytes):
     assert f"{n_bytes} bytes" in message
 
 
+def test_reflected_grid_keeps_stored_rows(tmp_path):
+    image = np.arange(12, dtype=np.int32).reshape(3, 4)
+    _write_jpk(tmp_path / "reflected.jpk", image, reflect=True)
+    _write_jpk(tmp_path / "plain.jpk", image, reflect=False)
+    np.testing.assert_array_equal(load(tmp_path / "reflected.jpk").data[0], image)
+    np.testing.assert_array_equal(load(tmp_path / "plain.jpk").data[0], image[::-1])
+
+
 def test_not_a_tiff(tmp_path):
     path = tmp_path / "frame.jpk"
     path.write_bytes(b"garbage!")
@@ -90,11 +120,13 @@ def test_not_a_tiff(tmp_path):
     assert str(err.value) == f"{path}: not a JPK file (no TIFF signature)"
 
 
-def _write_jpk(path, image):
+def _write_jpk(path, image, reflect=None):
     """A minimal JPK-style TIFF: thumbnail with the scan grid, one height page."""
     import tifffile
 
     grid = [(32834, "d", 1, 8.5e-8, True), (32838, "I", 1, image.shape[1], True)]
+    if reflect is not None:
+        grid.append((32837, "I", 1, int(reflect), True))
     tifffile.imwrite(path, np.zeros((8, 8), np.uint8), extratags=grid)
     name = [(32848, "s", 0, "height", True), (32849, "I", 1, 0, True)]
     tifffile.imwrite(path, image, append=True, extratags=name)
@@ -105,7 +137,8 @@ def test_minimal_jpk_file_without_calibration(tmp_path):
     image = np.arange(12, dtype=np.int32).reshape(3, 4)
     _write_jpk(path, image)
     stack = load(path)
-    np.testing.assert_array_equal(stack.data[0], image)  # no slots: raw values
+    # no slots: raw values; no reflect tag: stored bottom line first, so flipped
+    np.testing.assert_array_equal(stack.data[0], image[::-1])
     assert stack.pixel_size_nm == pytest.approx(85 / 4)
     assert stack.get_frame_times() == [None]  # no dates and no line rate
     assert stack.provenance["source"]["acquisition"]["frame_times_from"] == "unknown"

@@ -18,7 +18,9 @@ from playnano.readers import load, reader_for
 REPO = Path(__file__).resolve().parents[2]
 MODULES = ["asd", "h5jpk", "jpk_folder", "spm", "tiff"]
 #: playnano's own formats: reader modules beside their layout and exporter.
-FORMAT_MODULES = [f"playnano.formats.{f}.reader" for f in ("npz", "h5", "ometiff")]
+FORMAT_MODULES = [
+    f"playnano.formats.{f}.reader" for f in ("npz", "h5", "ometiff", "gwy", "topostats")
+]
 READERS = {
     "asd": (".asd",),
     "h5-jpk": (".h5-jpk",),
@@ -28,6 +30,8 @@ READERS = {
     "h5-bundle": (".h5", ".hdf5"),
     "ome-tiff": (".ome.tif", ".ome.tiff"),
     "tiff": (".tif", ".tiff"),
+    "gwy": (".gwy",),
+    "topostats": (".topostats",),
 }
 
 
@@ -101,7 +105,7 @@ def test_folder_without_frames_lists_the_folder_readers(tmp_path):
     # .00N: Nanoscope's numbered files, recognised by their header
     assert str(err.value) == (
         f"{tmp_path / 'notes'}: no folder reader recognises the files in this folder; "
-        "folder readers: jpk-folder (.jpk); spm (.spm, .00N)"
+        "folder readers: jpk-folder (.jpk); spm (.spm, .00N); topostats (.topostats)"
     )
 
 

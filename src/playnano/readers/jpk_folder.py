@@ -8,8 +8,11 @@ and a list of calibration "slots" (tags from 0x8090, 48 tags per slot); the page
 default slot gives the multiplier, offset and unit that turn the integers into
 physical values, which we convert to nm when the unit is a length.
 
-Frames are ordered by file name (JPK names them by save time). Rows are kept in
-stored order, the orientation playnano 0.5.0 shows. Timestamps are each frame's start
+Frames are ordered by file name (JPK names them by save time). JPK stores the
+bottom line of the scan first unless the grid's ``reflect`` tag is set, so rows are
+flipped (row 0 is the top of the scan, as JPK's own software, Gwyddion, AFMReader
+and the ``.h5-jpk`` reader show it; playnano 0.5.0 kept stored order, upside down).
+The grid's origin is each frame's ``x_offset_nm``/``y_offset_nm``. Timestamps are each frame's start
 time relative to the first frame's (the epoch-millisecond tag, else the start date
 read as UTC); durations are end minus start. Only when a date is missing are times
 synthesised from the line rate, halved for interlaced (bidirectional) scans.
@@ -44,6 +47,7 @@ TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
 
 START_DATE, END_DATE, START_MS, SETTINGS = 32771, 32774, 32776, 32791
 GRID_ULENGTH, GRID_ILENGTH, LINE_RATE, MOTION = 32834, 32838, 32841, 32843
+GRID_X0, GRID_Y0, GRID_REFLECT = 32832, 32833, 32837
 CHANNEL_NAME, RETRACE, N_SLOTS, DEFAULT_SLOT = 32848, 32849, 32896, 32897
 FIRST_SLOT, SLOT_SIZE = 32912, 48
 SLOT_UNIT, SLOT_SCALING, SLOT_MULTIPLIER, SLOT_OFFSET = 18, 19, 20, 21
@@ -133,6 +137,8 @@ def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
         multiplier, offset, unit = _scaling(page, path, name)
         image = page.asarray() * multiplier + offset
         info = tif.pages[0]
+        if not _tag(info, GRID_REFLECT, 0):  # stored bottom line first
+            image = np.ascontiguousarray(image[::-1])
         width = _tag(info, GRID_ILENGTH)
         length_m = _tag(info, GRID_ULENGTH)
         start, end = _tag(info, START_DATE), _tag(info, END_DATE)
@@ -146,12 +152,22 @@ def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
             "line_rate": _tag(info, LINE_RATE),
             "motion": _tag(info, MOTION),
             "interlaced": _interlaced(info),
+            "origin_m": [_tag(info, GRID_X0), _tag(info, GRID_Y0)],
         }
     to_nm = length_to_nm(unit)
     if to_nm is not None and to_nm != 1.0:
         image = image * to_nm
     meta["z_unit"] = "nm" if to_nm is not None else unit
     return image, meta
+
+
+def _offsets(origin_m: list[Any]) -> dict[str, float]:
+    """``x_offset_nm``/``y_offset_nm`` of the scan grid's origin, when recorded."""
+    out = {}
+    for key, value in zip(("x_offset_nm", "y_offset_nm"), origin_m, strict=True):
+        if isinstance(value, (int, float)) and np.isfinite(value):
+            out[key] = float(value) * 1e9
+    return out
 
 
 def _start_ms(meta: dict[str, Any]) -> int | None:
@@ -269,6 +285,7 @@ class JpkFolderReader(FrameFolderReader):
                 m["motion"],
                 m["line_rate"],
             )
+            | _offsets(m["origin_m"])
             for i, m in enumerate(metas)
         ]
         acquisition = {

@@ -1,0 +1,1 @@
+"""Gwyddion native files: :mod:`.layout`, :mod:`.exporter`, :mod:`.reader`, :mod:`.check`."""

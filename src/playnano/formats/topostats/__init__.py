@@ -1,0 +1,1 @@
+"""TopoStats .topostats files: :mod:`.layout`, :mod:`.exporter`, :mod:`.reader`, :mod:`.check`."""
