@@ -3,31 +3,44 @@
 The exported frames are the root image; masks are NGFF image-labels under
 ``labels/``; processed layers are complete NGFF images under ``processed/<key>``
 (labels must be integer segmentations, and a layer is a height image in its own
-right that any NGFF viewer can open by its path). Frame metadata, provenance and the
-key of every layer and mask are kept under the root attribute ``playnano``. See
-:mod:`playnano_zarr.layout` for the tree.
+right that any NGFF viewer can open by its path). Every array is sharded (few,
+large files) and written in one streaming pass (:mod:`playnano_zarr.stream`); the
+frame times, frame metadata and provenance are arrays under ``playnano/``, so
+``zarr.json`` stays small. See :mod:`playnano_zarr.layout` for the tree.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from playnano.errors import ExportError
+from playnano.errors import ExportError, ExportWarning, OptionError
 from playnano.plugins import hookimpl
 from playnano.plugins.exporter import Capabilities
 from playnano.plugins.options import Option
-from playnano.provenance import make_json_safe
+from playnano.render_options import ANIMATION_OPTIONS
 
 from playnano_zarr import __version__, layout
+from playnano_zarr.shards import CHUNK_MB, MB, SHARD_MB
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
+    from playnano.formats.bundle import BundleContents
 
 #: Display colour of mask pixels in viewers that honour ``image-label`` colours.
 MASK_RGBA = [255, 64, 64, 160]
+#: Dtypes some viewers cannot show (Neuroglancer, older vizarr): 8-byte numbers.
+UNDISPLAYABLE_ITEMSIZE = 8
+
+
+def _shared(name: str) -> Option:
+    """The animation formats' declaration of ``name`` (``--zmin`` reaches both)."""
+    return next(o for o in ANIMATION_OPTIONS if o.name == name)
 
 
 class ZarrExporter:
@@ -67,6 +80,43 @@ class ZarrExporter:
             minimum=1,
             maximum=22,
         ),
+        Option(
+            "chunk_mb",
+            "float",
+            CHUNK_MB,
+            "Chunk size in MB before compression: whole frames, as many as fit "
+            "(what a viewer reads to show a frame)",
+            minimum=0,
+            exclusive_minimum=True,
+        ),
+        Option(
+            "shard_mb",
+            "float",
+            SHARD_MB,
+            "Shard size in MB before compression: chunks are grouped into files "
+            "of about this size (few files for shared disks and uploads)",
+            minimum=0,
+            exclusive_minimum=True,
+        ),
+        Option(
+            "levels",
+            "int",
+            1,
+            "Resolution levels: 1 is full resolution only; each further level "
+            "is the mean of 2x2 pixel blocks of the one above",
+            minimum=1,
+            maximum=16,
+        ),
+        Option(
+            "display_copy",
+            "bool",
+            False,
+            "Also write a float32 copy of 64-bit data under display/ for viewers "
+            "that cannot show float64 (Neuroglancer, older vizarr)",
+        ),
+        _shared("zmin"),
+        _shared("zmax"),
+        _shared("cmap"),
     )
     requires = ("zarr",)
     install_hint = "pip install playnano-zarr"
@@ -79,13 +129,20 @@ class ZarrExporter:
         raw: bool = False,
         compression: str | None = "zstd",
         compression_level: int = 3,
+        chunk_mb: float = CHUNK_MB,
+        shard_mb: float = SHARD_MB,
+        levels: int = 1,
+        display_copy: bool = False,
+        zmin: float | str | None = "auto",
+        zmax: float | str | None = "auto",
+        cmap: str = "afmhot",
     ) -> list[Path]:
         """Write ``stack`` as an OME-Zarr store at exactly ``path``.
 
         Parameters
         ----------
         stack : AFMImageStack
-            What to write.
+            What to write; lazy frames are read a block at a time.
         path : pathlib.Path
             The store folder to create; it must not exist.
         raw : bool
@@ -96,6 +153,16 @@ class ZarrExporter:
             uncompressed chunks. Both are lossless.
         compression_level : int
             zstd level.
+        chunk_mb, shard_mb : float
+            Chunk and shard sizes in MB (10**6 bytes) before compression.
+        levels : int
+            Resolution levels of every image (1: full resolution only).
+        display_copy : bool
+            Also write a float32 copy of 64-bit data under ``display/``.
+        zmin, zmax : float, "auto", "min" or "max"
+            The ``omero`` display window of the image, as the GIF's colour range.
+        cmap : str
+            Colour map named in the ``omero`` block.
 
         Returns
         -------
@@ -103,150 +170,246 @@ class ZarrExporter:
             ``[path]``.
         """
         import zarr
-        from zarr.codecs import ZstdCodec
+        from playnano.formats.bundle import bundle_contents, same_array
+
+        from playnano_zarr import stream
 
         path = Path(path)
-        data, frame_metadata = stack.export_source(raw)
-        interval = layout.frame_interval_s(md["timestamp"] for md in frame_metadata)
-        scale = [interval or 1.0, stack.pixel_size_nm, stack.pixel_size_nm]
-        codec = ZstdCodec(level=compression_level) if compression == "zstd" else None
-        layers = {} if raw else dict(stack.processed)
-        masks = {} if raw else dict(stack.masks)
+        c = bundle_contents(stack, raw)
+        data = c.data
+        time = layout.time_axis([None if math.isnan(t) else t for t in c.timestamps])
+        color = _color_hex(cmap)  # an unknown colour map fails before writing
+        window = _window(data, zmin, zmax)
+        sizes = stream.Sizes(
+            chunk_mb * MB,
+            shard_mb * MB,
+            compression_level if compression == "zstd" else None,
+            levels,
+        )
+        # a layer that is the exported data (the last step's) is stored once
+        layers = {k: v for k, v in c.layers.items() if not same_array(v, data)}
         layer_nodes = layout.node_names(layers)
-        mask_nodes = layout.node_names(masks)
+        mask_nodes = layout.node_names(c.masks)
+        copy = display_copy and _wants_copy(data.dtype, path)
 
         try:
             root = zarr.create_group(store=path, zarr_format=3, overwrite=False)
         except Exception as exc:  # ContainsGroupError and friends
             raise ExportError(f"{path.name}: cannot create the store ({exc})") from exc
-        image_name = stack.channel or "data"
-        _write_array(root, data, codec, keep_empty=True, store=path.name)
-        if masks:
-            labels = root.create_group(
-                layout.LABELS_GROUP,
-                attributes={
-                    "ome": {
-                        "version": layout.NGFF_VERSION,
-                        "labels": list(mask_nodes.values()),
-                    }
-                },
+        groups, dtypes = [root], [data.dtype]
+        if copy:
+            groups.append(root.create_group(layout.DISPLAY_GROUP))
+            dtypes.append(np.dtype(np.float32))
+        image = stream.add_image(path, groups, data, dtypes, sizes)
+        u8 = [np.dtype(np.uint8)]
+        labels = root.create_group(layout.LABELS_GROUP) if mask_nodes else None
+        masks = {
+            key: stream.add_image(
+                path, [labels.create_group(node)], c.masks[key], u8, sizes, mask=True
             )
-            for key, node in mask_nodes.items():
-                group = labels.create_group(node, attributes=_label_attrs(key, scale))
-                # a bool array viewed as uint8 is 0/1 without a copy
-                _write_array(
-                    group,
-                    masks[key],
-                    codec,
-                    keep_empty=False,
-                    store=path.name,
-                    view=np.dtype(np.uint8),
-                )
-        if layers:
-            processed = root.create_group(
-                layout.PROCESSED_GROUP,
-                attributes={layout.PLAYNANO_KEY: {"layers": layer_nodes}},
+            for key, node in mask_nodes.items()
+            if labels is not None
+        }
+        processed = root.create_group(layout.PROCESSED_GROUP) if layers else None
+        images = {
+            key: stream.add_image(
+                path,
+                [processed.create_group(node)],
+                layers[key],
+                [layers[key].dtype],
+                sizes,
             )
-            for key, node in layer_nodes.items():
-                group = processed.create_group(
-                    node, attributes={"ome": _image_ome(key, scale)}
-                )
-                _write_array(
-                    group, layers[key], codec, keep_empty=True, store=path.name
-                )
+            for key, node in layer_nodes.items()
+            if processed is not None
+        }
+        stream.write_images(
+            [image, *masks.values(), *images.values()], len(data), _block(data)
+        )
+        _write_side_data(root, c, sizes.zstd_level)
+
         # metadata last: a store without it is recognisably incomplete
+        pixel, render = stack.pixel_size_nm, (cmap, color)
+        if labels is not None:
+            for key, node in mask_nodes.items():
+                labels[node].attrs["ome"] = _label_ome(key, time, pixel, levels)
+            labels.attrs["ome"] = {
+                "version": layout.NGFF_VERSION,
+                "labels": list(mask_nodes.values()),
+            }
+        if processed is not None:
+            for key, node in layer_nodes.items():
+                ome = _image_ome(key, time, pixel, levels)
+                win = _window(layers[key], "auto", "auto")
+                if win is not None:
+                    ome["omero"] = layout.omero(key, win, images[key].extremes, *render)
+                processed[node].attrs["ome"] = ome
+            processed.attrs[layout.PLAYNANO_KEY] = {"layers": layer_nodes}
+        name = stack.channel or "data"
+        ome = _image_ome(name, time, pixel, levels)
+        if window is not None:
+            ome["omero"] = layout.omero(name, window, image.extremes, *render)
+        if copy:
+            groups[1].attrs["ome"] = ome
+        paths = {
+            "processed": {
+                k: f"{layout.PROCESSED_GROUP}/{layer_nodes[k]}"
+                if k in layer_nodes
+                else layout.ROOT_IMAGE
+                for k in c.layers
+            },
+            "masks": {k: f"{layout.LABELS_GROUP}/{n}" for k, n in mask_nodes.items()},
+        }
         root.attrs.update(
             {
-                "ome": _image_ome(image_name, scale),
+                "ome": ome,
                 layout.PLAYNANO_KEY: _playnano_attrs(
-                    stack, frame_metadata, interval, raw, layer_nodes, mask_nodes
+                    stack, c, time, raw, paths, window, zmin, zmax, cmap, copy, levels
                 ),
             }
         )
         return [path]
 
 
-def _image_ome(name: str, scale: list[float]) -> dict[str, Any]:
+def _color_hex(cmap: str) -> str:
+    """The colour map's brightest end as ``RRGGBB`` (raises OptionError if unknown)."""
+    from playnano.colormaps import get_colormap
+
+    r, g, b, _ = get_colormap(cmap)(1.0)
+    return "".join(f"{round(v * 255):02X}" for v in (r, g, b))
+
+
+def _window(
+    data: Any, zmin: float | str | None, zmax: float | str | None
+) -> tuple[float, float] | None:
+    """The GIF's colour range of ``data``; None when an automatic one has no heights.
+
+    A stack with no finite heights is still worth storing, so with automatic
+    bounds the store simply has no ``omero`` block; bounds the user gave that
+    cannot be used are an error as for the GIF.
+    """
+    from playnano.render import resolve_z_range
+
+    try:
+        return resolve_z_range(data, zmin, zmax)
+    except OptionError:
+        if all(v is None or str(v).lower() == "auto" for v in (zmin, zmax)):
+            return None
+        raise
+
+
+def _wants_copy(dtype: np.dtype, path: Path) -> bool:
+    """Whether a display copy of ``dtype`` data is needed (warns when it is not)."""
+    if dtype.itemsize >= UNDISPLAYABLE_ITEMSIZE:
+        return True
+    warnings.warn(
+        f"{path.name}: the data is {dtype}, which viewers show; no display copy "
+        "written",
+        ExportWarning,
+        stacklevel=3,
+    )
+    return False
+
+
+def _block(data: Any) -> int:
+    """Frames per read: a lazy source's own block, else about 64 MB of frames."""
+    from playnano.lazy import block_frames, is_lazy
+
+    if is_lazy(data):
+        return int(data.block)
+    return block_frames(data.shape, data.dtype.itemsize)
+
+
+def _write_side_data(root: Any, c: BundleContents, zstd_level: int | None) -> None:
+    """Frame times, frame metadata, provenance (and state backups) as arrays."""
+    from zarr.codecs import ZstdCodec
+
+    codec = ZstdCodec(level=zstd_level) if zstd_level is not None else None
+    side = root.create_group(layout.SIDE_GROUP)
+    docs = {
+        layout.FRAME_METADATA: c.frame_metadata_json,
+        layout.PROVENANCE: c.provenance_json,
+    }
+    if c.state_backups_json is not None:
+        docs[layout.STATE_BACKUPS] = c.state_backups_json
+    arrays = {layout.TIMESTAMPS: c.timestamps}
+    arrays.update(
+        {k: np.frombuffer(v.encode("utf-8"), np.uint8) for k, v in docs.items()}
+    )
+    for key, arr in arrays.items():
+        side.create_array(
+            key.rsplit("/", 1)[1],
+            data=arr,
+            chunks=arr.shape,
+            compressors=codec,
+            dimension_names=("t",) if key == layout.TIMESTAMPS else None,
+        )
+
+
+def _image_ome(name: str, time: layout.TimeAxis, pixel: float, levels: int) -> Any:
     return {
         "version": layout.NGFF_VERSION,
-        "multiscales": layout.multiscales(name, scale),
+        "multiscales": layout.multiscales(name, time, pixel, levels),
     }
 
 
-def _label_attrs(key: str, scale: list[float]) -> dict[str, Any]:
-    ome = _image_ome(key, scale)
+def _label_ome(key: str, time: layout.TimeAxis, pixel: float, levels: int) -> Any:
+    ome = _image_ome(key, time, pixel, levels)
     ome["image-label"] = {
         "colors": [{"label-value": 1, "rgba": MASK_RGBA}],
         "properties": [{"label-value": 1, "playnano-mask": key}],
         "source": {"image": "../../"},
     }
-    return {"ome": ome}
-
-
-def _write_array(
-    group: Any,
-    frames: np.ndarray,
-    codec: Any,
-    *,
-    keep_empty: bool,
-    store: str,
-    view: np.dtype | None = None,
-) -> None:
-    """Write (t, y, x) ``frames`` as ``group/0`` in blocks of whole frames.
-
-    ``keep_empty`` writes chunks equal to the fill value too, so ``-0.0`` frames
-    come back as ``-0.0`` (zarr would otherwise drop them and return ``0.0``).
-    ``view`` stores each block viewed as that dtype (bool masks as uint8). Frames
-    are taken a block at a time by slicing, so lazy frames
-    (:class:`playnano.lazy.LazyFrames`) are read a block at a time too.
-    """
-    t, h, w = frames.shape
-    dtype = frames.dtype if view is None else view
-    try:
-        arr = group.create_array(
-            layout.LEVEL_PATH,
-            shape=frames.shape,
-            dtype=dtype,
-            chunks=(1, h, w),
-            compressors=codec,
-            dimension_names=layout.DIMENSION_NAMES,
-            config={"write_empty_chunks": keep_empty},
-        )
-    except (TypeError, ValueError) as exc:
-        raise ExportError(f"{store}: zarr cannot store dtype {dtype} ({exc})") from exc
-    step = max(1, layout.WRITE_BLOCK_BYTES // max(1, h * w * dtype.itemsize))
-    for start in range(0, t, step):
-        block = frames[start : start + step]
-        arr[start : start + step] = block if view is None else block.view(view)
+    return ome
 
 
 def _playnano_attrs(
     stack: AFMImageStack,
-    frame_metadata: list[dict[str, Any]],
-    interval: float | None,
+    c: BundleContents,
+    time: layout.TimeAxis,
     raw: bool,
-    layer_nodes: Mapping[str, str],
-    mask_nodes: Mapping[str, str],
+    paths: Mapping[str, Any],
+    window: tuple[float, float] | None,
+    zmin: Any,
+    zmax: Any,
+    cmap: str,
+    copy: bool,
+    levels: int,
 ) -> dict[str, Any]:
+    """The root's ``playnano`` block: small whatever the number of frames."""
+    from playnano.provenance import make_json_safe
+
     attrs: dict[str, Any] = {
         "format_version": layout.FORMAT_VERSION,
         "writer": f"playnano-zarr {__version__}",
         "channel": stack.channel,
         "pixel_size_nm": stack.pixel_size_nm,
-        "frame_interval_s": interval,
+        "n_frames": int(c.data.shape[0]),
+        "units": c.units,
         "raw": bool(raw),
         "source_file": stack.file_path.name if stack.file_path else None,
-        "processed": {
-            k: f"{layout.PROCESSED_GROUP}/{n}" for k, n in layer_nodes.items()
+        "frame_interval_s": time.interval_s,
+        "time": {
+            "axis": time.state,
+            "interval_s": time.interval_s,
+            "origin_s": time.origin_s,
+            "timestamps": layout.TIMESTAMPS,
         },
-        "masks": {k: f"{layout.LABELS_GROUP}/{n}" for k, n in mask_nodes.items()},
-        "frame_metadata": frame_metadata,
-        "provenance": stack.provenance,
-        "state_backups": {} if raw else stack.state_backups,
+        "frame_metadata": layout.FRAME_METADATA,
+        "provenance": layout.PROVENANCE,
+        "state_backups": layout.STATE_BACKUPS if c.state_backups_json else None,
+        **paths,
+        "levels": levels,
+        "display": {
+            "colormap": cmap,
+            "window": list(window) if window is not None else None,
+            "zmin": zmin,
+            "zmax": zmax,
+            "float32_copy": layout.DISPLAY_GROUP if copy else None,
+        },
     }
-    if interval is None:
-        attrs["frame_interval_note"] = layout.UNKNOWN_INTERVAL_NOTE
-    return make_json_safe(attrs)
+    out = make_json_safe(attrs)
+    json.dumps(out, allow_nan=False)  # strict JSON, as every Zarr reader expects
+    return out
 
 
 @hookimpl
