@@ -26,7 +26,8 @@ from playnano.plugins.options import Option
 from playnano.render_options import ANIMATION_OPTIONS
 
 from playnano_zarr import __version__, layout
-from playnano_zarr.shards import CHUNK_MB, MB, SHARD_MB
+from playnano_zarr.compression import DEFAULT, MAX_LEVEL, NAMES, Compression
+from playnano_zarr.shards import CHUNK_MIB, MIB, SHARD_MIB
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -65,35 +66,39 @@ class ZarrExporter:
         Option(
             "compression",
             "str",
-            "zstd",
-            "Chunk compression: zstd, or none for uncompressed chunks (both lossless)",
+            DEFAULT,
+            "Chunk compression: blosc-zstd (byte shuffle + zstd), blosc-lz4 "
+            "(faster, a little larger), zstd, or none; all lossless",
             # playnano parses "none" as None before the choices are checked; it is
             # listed so that the declaration shows what the help says
-            choices=("zstd", "none"),
+            choices=(*NAMES, "none"),
             nullable=True,
         ),
         Option(
             "compression_level",
             "int",
-            3,
-            "zstd level, 1 (fast) to 22 (small)",
+            None,
+            "Compression level, 1 (fast) to 9 (small); default: 1 for blosc-zstd, "
+            "5 for blosc-lz4, 3 for zstd",
             minimum=1,
-            maximum=22,
+            maximum=MAX_LEVEL,
+            nullable=True,
         ),
         Option(
-            "chunk_mb",
+            "chunk_mib",
             "float",
-            CHUNK_MB,
-            "Chunk size in MB before compression: whole frames, as many as fit "
+            CHUNK_MIB,
+            "Chunk size in MiB (2**20 bytes) before compression: whole frames, as many "
+            "as fit "
             "(what a viewer reads to show a frame)",
             minimum=0,
             exclusive_minimum=True,
         ),
         Option(
-            "shard_mb",
+            "shard_mib",
             "float",
-            SHARD_MB,
-            "Shard size in MB before compression: chunks are grouped into files "
+            SHARD_MIB,
+            "Shard size in MiB before compression: chunks are grouped into files "
             "of about this size (few files for shared disks and uploads)",
             minimum=0,
             exclusive_minimum=True,
@@ -127,10 +132,10 @@ class ZarrExporter:
         path: Path,
         *,
         raw: bool = False,
-        compression: str | None = "zstd",
-        compression_level: int = 3,
-        chunk_mb: float = CHUNK_MB,
-        shard_mb: float = SHARD_MB,
+        compression: str | None = DEFAULT,
+        compression_level: int | None = None,
+        chunk_mib: float = CHUNK_MIB,
+        shard_mib: float = SHARD_MIB,
         levels: int = 1,
         display_copy: bool = False,
         zmin: float | str | None = "auto",
@@ -148,13 +153,14 @@ class ZarrExporter:
         raw : bool
             Write the unprocessed snapshot (and its frame metadata) as the image,
             without processed layers or masks, which describe the processed data.
-        compression : {"zstd", None}
+        compression : {"blosc-zstd", "blosc-lz4", "zstd", None}
             Chunk compression; ``None`` (``none`` on the command line) writes
-            uncompressed chunks. Both are lossless.
-        compression_level : int
-            zstd level.
-        chunk_mb, shard_mb : float
-            Chunk and shard sizes in MB (10**6 bytes) before compression.
+            uncompressed chunks. All are lossless.
+        compression_level : int, optional
+            The codec's level (default: its own, see
+            :data:`playnano_zarr.compression.DEFAULT_LEVEL`).
+        chunk_mib, shard_mib : float
+            Chunk and shard sizes in MiB (2**20 bytes) before compression.
         levels : int
             Resolution levels of every image (1: full resolution only).
         display_copy : bool
@@ -180,10 +186,11 @@ class ZarrExporter:
         time = layout.time_axis([None if math.isnan(t) else t for t in c.timestamps])
         color = _color_hex(cmap)  # an unknown colour map fails before writing
         window = _window(data, zmin, zmax)
+        codec = None if compression in (None, "none") else compression
         sizes = stream.Sizes(
-            chunk_mb * MB,
-            shard_mb * MB,
-            compression_level if compression == "zstd" else None,
+            chunk_mib * MIB,
+            shard_mib * MIB,
+            Compression(codec, compression_level),
             levels,
         )
         # a layer that is the exported data (the last step's) is stored once
@@ -225,7 +232,7 @@ class ZarrExporter:
         stream.write_images(
             [image, *masks.values(), *images.values()], len(data), _block(data)
         )
-        _write_side_data(root, c, sizes.zstd_level)
+        _write_side_data(root, c, sizes.compression)
 
         # metadata last: a store without it is recognisably incomplete
         pixel, render = stack.pixel_size_nm, (cmap, color)
@@ -311,7 +318,7 @@ def _wants_copy(dtype: np.dtype, path: Path) -> bool:
 
 
 def _block(data: Any) -> int:
-    """Frames per read: a lazy source's own block, else about 64 MB of frames."""
+    """Frames per read: a lazy source's own block, else about 64 MiB of frames."""
     from playnano.lazy import block_frames, is_lazy
 
     if is_lazy(data):
@@ -319,11 +326,8 @@ def _block(data: Any) -> int:
     return block_frames(data.shape, data.dtype.itemsize)
 
 
-def _write_side_data(root: Any, c: BundleContents, zstd_level: int | None) -> None:
+def _write_side_data(root: Any, c: BundleContents, codec: Compression) -> None:
     """Frame times, frame metadata, provenance (and state backups) as arrays."""
-    from zarr.codecs import ZstdCodec
-
-    codec = ZstdCodec(level=zstd_level) if zstd_level is not None else None
     side = root.create_group(layout.SIDE_GROUP)
     docs = {
         layout.FRAME_METADATA: c.frame_metadata_json,
@@ -340,7 +344,7 @@ def _write_side_data(root: Any, c: BundleContents, zstd_level: int | None) -> No
             key.rsplit("/", 1)[1],
             data=arr,
             chunks=arr.shape,
-            compressors=codec,
+            compressors=codec.zarr_codec(arr.dtype),
             dimension_names=("t",) if key == layout.TIMESTAMPS else None,
         )
 

@@ -5,7 +5,7 @@ encoded chunks one after the other, then an index of ``(offset, nbytes)`` per
 chunk (little-endian uint64, ``2**64 - 1`` for an empty chunk) followed by the
 index's CRC-32C. :class:`ShardWriter` writes exactly that for one array whose
 ``zarr.json`` zarr-python has created: frames are fed in order, cut into chunks,
-encoded (the ``bytes`` codec, then zstd) in :mod:`playnano.io.codec`'s thread pool
+encoded (the ``bytes`` codec, then the compressor) in :mod:`playnano.io.codec`'s thread pool
 by whoever drives the jobs, and appended to the open shard file, so memory holds a
 few chunks, never a shard. Each shard file has one writer and is written once, in
 order, whatever the thread count (the bytes do not depend on it).
@@ -24,11 +24,11 @@ import numpy as np
 
 #: Default uncompressed bytes of a chunk (several whole frames when they fit): what
 #: a viewer reads and decodes to show one frame. Measured in benchmarks/bench_zarr.py.
-CHUNK_MB = 2.0
+CHUNK_MIB = 2.0
 #: Default uncompressed bytes of a shard (one file): few files for file systems,
 #: object stores and repository uploads. Measured in benchmarks/bench_zarr.py.
-SHARD_MB = 256.0
-MB = 1_000_000
+SHARD_MIB = 256.0
+MIB = 2**20
 #: Index entry of a chunk that is not stored (it reads as the fill value).
 EMPTY = 2**64 - 1
 
@@ -59,8 +59,8 @@ class ChunkLayout:
 def chunk_layout(
     shape: tuple[int, ...],
     itemsize: int,
-    chunk_bytes: float = CHUNK_MB * MB,
-    shard_bytes: float = SHARD_MB * MB,
+    chunk_bytes: float = CHUNK_MIB * MIB,
+    shard_bytes: float = SHARD_MIB * MIB,
 ) -> ChunkLayout:
     """Chunks of about ``chunk_bytes`` and shards of about ``shard_bytes``.
 
@@ -102,7 +102,8 @@ class ShardWriter:
     dtype : numpy.dtype
         Its data type; chunks are stored little-endian.
     compressor : callable or None
-        Bytes to compressed bytes (zstd), or None for uncompressed chunks.
+        A contiguous little-endian chunk to its compressed bytes, or None for
+        uncompressed chunks.
     chunk_key : callable
         Chunk grid coordinates to the key below ``folder`` (``c/0/0/0``).
     """
@@ -112,7 +113,7 @@ class ShardWriter:
         folder: Path,
         layout: ChunkLayout,
         dtype: np.dtype,
-        compressor: Callable[[bytes], bytes] | None,
+        compressor: Callable[[np.ndarray], bytes] | None,
         chunk_key: Callable[[tuple[int, ...]], str],
     ) -> None:
         self.folder, self.layout = Path(folder), layout
@@ -163,7 +164,7 @@ class ShardWriter:
 
     # ----------------------------------------------------------- encoding
     def encode(self, chunk: np.ndarray) -> bytes:
-        """A chunk's stored bytes: padded to the chunk shape, little-endian, zstd.
+        """A chunk's stored bytes: padded to the chunk shape, little-endian, compressed.
 
         Zarr encodes every chunk at its full shape; the part outside the array is
         the fill value (0).
@@ -173,8 +174,8 @@ class ShardWriter:
             full = np.zeros(shape, self.dtype)
             full[tuple(slice(0, n) for n in chunk.shape)] = chunk
             chunk = full
-        raw = np.ascontiguousarray(chunk, dtype=self.dtype).tobytes()
-        return raw if self.compressor is None else self.compressor(raw)
+        raw = np.ascontiguousarray(chunk, dtype=self.dtype)
+        return raw.tobytes() if self.compressor is None else bytes(self.compressor(raw))
 
     # ------------------------------------------------------------ storing
     def put(self, coords: tuple[int, int, int], data: bytes) -> None:

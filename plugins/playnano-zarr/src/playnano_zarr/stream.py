@@ -23,16 +23,17 @@ import numpy as np
 from playnano.errors import ExportError
 
 from playnano_zarr import layout, pyramid
+from playnano_zarr.compression import Compression
 from playnano_zarr.shards import ChunkLayout, ShardWriter, chunk_layout, encode_job
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """Chunk and shard targets (bytes), zstd level (None: uncompressed), levels."""
+    """Chunk and shard targets (bytes), the compression, the number of levels."""
 
     chunk_bytes: float
     shard_bytes: float
-    zstd_level: int | None
+    compression: Compression
     levels: int
 
 
@@ -119,10 +120,7 @@ def _sharded(
     store: Path, group: Any, name: str, dtype: np.dtype, lay: ChunkLayout, sizes: Sizes
 ) -> ShardWriter:
     """A sharded array's ``zarr.json`` (by zarr-python) and its shard writer."""
-    from numcodecs.zstd import Zstd
-    from zarr.codecs import ZstdCodec
-
-    level = sizes.zstd_level
+    codec = sizes.compression.zarr_codec(dtype)
     try:
         arr = group.create_array(
             name,
@@ -130,7 +128,7 @@ def _sharded(
             dtype=dtype,
             chunks=lay.chunks,
             shards=lay.shards,
-            compressors=ZstdCodec(level=level) if level is not None else None,
+            compressors=codec,
             dimension_names=layout.DIMENSION_NAMES,
             fill_value=0,
         )
@@ -138,19 +136,19 @@ def _sharded(
         raise ExportError(
             f"{store.name}: zarr cannot store dtype {dtype} ({exc})"
         ) from exc
-    _check_codecs(arr.metadata.to_dict()["codecs"], lay, level, store)
-    zstd = Zstd.from_config({"level": level, "checksum": False}) if level else None
+    expected = [] if codec is None else [codec.to_dict()]
+    _check_codecs(arr.metadata.to_dict()["codecs"], lay, expected, store)
     return ShardWriter(
         store / arr.path,
         lay,
         dtype,
-        zstd.encode if zstd is not None else None,
+        sizes.compression.encoder(dtype),
         arr.metadata.encode_chunk_key,
     )
 
 
 def _check_codecs(
-    codecs: Any, lay: ChunkLayout, level: int | None, store: Path
+    codecs: Any, lay: ChunkLayout, compressors: list[Any], store: Path
 ) -> None:
     """Refuse a codec chain other than the one :class:`ShardWriter` writes.
 
@@ -171,10 +169,7 @@ def _check_codecs(
             and conf.get("index_location", "end") == "end"
             and inner[0][0] == "bytes"
             and inner[0][1].get("endian", "little") == "little"
-            and inner[1:]
-            == (
-                [] if level is None else [("zstd", {"level": level, "checksum": False})]
-            )
+            and inner[1:] == [named(c) for c in compressors]
             and index == [("bytes", {"endian": "little"}), ("crc32c", {})]
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
