@@ -194,11 +194,13 @@ def _side_data(
             continue
         if not isinstance(where, str):
             raise ReadError(f"{store}: playnano metadata {key!r} is not an array path")
-        arr = _array(root, where, store, complete=True)
+        # the declared size is checked before anything is read or counted
+        arr = _array(root, where, store, complete=False)
         if arr.ndim != 1 or arr.dtype != np.uint8 or arr.shape[0] > budget:
             raise ReadError(
                 f"{store}: {where!r} is not a JSON document of at most {budget} bytes"
             )
+        _array(root, where, store, complete=True)
         try:
             out[key] = json.loads(bytes(np.asarray(arr[...])).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
