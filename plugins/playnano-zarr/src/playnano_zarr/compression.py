@@ -51,9 +51,9 @@ class Compression:
             return ZstdCodec(level=level, checksum=False)
         return BloscCodec(
             typesize=np.dtype(dtype).itemsize,
-            cname=self.name.removeprefix("blosc-"),
+            cname=self.name.removeprefix("blosc-"),  # type: ignore[arg-type]
             clevel=level,
-            shuffle=_shuffle(dtype),
+            shuffle=_shuffle(dtype),  # type: ignore[arg-type]
             blocksize=0,
         )
 
@@ -69,7 +69,7 @@ class Compression:
         if self.name == "zstd":
             from numcodecs.zstd import Zstd
 
-            return Zstd.from_config({"level": level, "checksum": False}).encode  # type: ignore[no-any-return]
+            return Zstd.from_config({"level": level, "checksum": False}).encode
         from numcodecs import Blosc
 
         shuffle = {"shuffle": Blosc.SHUFFLE, "bitshuffle": Blosc.BITSHUFFLE}
@@ -79,7 +79,7 @@ class Compression:
             shuffle=shuffle[_shuffle(dtype)],
             blocksize=0,
         )
-        return codec.encode  # type: ignore[no-any-return]
+        return codec.encode
 
 
 def _shuffle(dtype: np.dtype) -> str:

@@ -313,7 +313,7 @@ def _read_ngff(
     n_frames = shape[t_axis] if t_axis is not None else 1
     meta = None
     if t_axis is not None and units[t_axis] in layout.TIME_UNITS_S:
-        to_s = layout.TIME_UNITS_S[units[t_axis]]
+        to_s = layout.TIME_UNITS_S[str(units[t_axis])]
         dt, t0 = (
             scale[t_axis] * to_s,
             _origin(image, dataset, len(shape))[t_axis] * to_s,
