@@ -11,10 +11,8 @@ frame times, frame metadata and provenance are arrays under ``playnano/``, so
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +23,7 @@ from playnano.plugins.exporter import Capabilities
 from playnano.plugins.options import Option
 from playnano.render_options import ANIMATION_OPTIONS
 
-from playnano_zarr import __version__, layout
+from playnano_zarr import layout
 from playnano_zarr.compression import DEFAULT, MAX_LEVEL, NAMES, Compression
 from playnano_zarr.shards import CHUNK_MIB, MIB, SHARD_MIB
 
@@ -33,8 +31,6 @@ if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
     from playnano.formats.bundle import BundleContents
 
-#: Display colour of mask pixels in viewers that honour ``image-label`` colours.
-MASK_RGBA = [255, 64, 64, 160]
 #: Dtypes some viewers cannot show (Neuroglancer, older vizarr): 8-byte numbers.
 UNDISPLAYABLE_ITEMSIZE = 8
 
@@ -238,21 +234,21 @@ class ZarrExporter:
         pixel, render = stack.pixel_size_nm, (cmap, color)
         if labels is not None:
             for key, node in mask_nodes.items():
-                labels[node].attrs["ome"] = _label_ome(key, time, pixel, levels)
+                labels[node].attrs["ome"] = layout.label_ome(key, time, pixel, levels)
             labels.attrs["ome"] = {
                 "version": layout.NGFF_VERSION,
                 "labels": list(mask_nodes.values()),
             }
         if processed is not None:
             for key, node in layer_nodes.items():
-                ome = _image_ome(key, time, pixel, levels)
+                ome = layout.image_ome(key, time, pixel, levels)
                 win = _window(layers[key], "auto", "auto")
                 if win is not None:
                     ome["omero"] = layout.omero(key, win, images[key].extremes, *render)
                 processed[node].attrs["ome"] = ome
             processed.attrs[layout.PLAYNANO_KEY] = {"layers": layer_nodes}
         name = stack.channel or "data"
-        ome = _image_ome(name, time, pixel, levels)
+        ome = layout.image_ome(name, time, pixel, levels)
         if window is not None:
             ome["omero"] = layout.omero(name, window, image.extremes, *render)
         if copy:
@@ -269,7 +265,7 @@ class ZarrExporter:
         root.attrs.update(
             {
                 "ome": ome,
-                layout.PLAYNANO_KEY: _playnano_attrs(
+                layout.PLAYNANO_KEY: layout.playnano_attrs(
                     stack, c, time, raw, paths, window, zmin, zmax, cmap, copy, levels
                 ),
             }
@@ -347,73 +343,6 @@ def _write_side_data(root: Any, c: BundleContents, codec: Compression) -> None:
             compressors=codec.zarr_codec(arr.dtype),
             dimension_names=("t",) if key == layout.TIMESTAMPS else None,
         )
-
-
-def _image_ome(name: str, time: layout.TimeAxis, pixel: float, levels: int) -> Any:
-    return {
-        "version": layout.NGFF_VERSION,
-        "multiscales": layout.multiscales(name, time, pixel, levels),
-    }
-
-
-def _label_ome(key: str, time: layout.TimeAxis, pixel: float, levels: int) -> Any:
-    ome = _image_ome(key, time, pixel, levels)
-    ome["image-label"] = {
-        "colors": [{"label-value": 1, "rgba": MASK_RGBA}],
-        "properties": [{"label-value": 1, "playnano-mask": key}],
-        "source": {"image": "../../"},
-    }
-    return ome
-
-
-def _playnano_attrs(
-    stack: AFMImageStack,
-    c: BundleContents,
-    time: layout.TimeAxis,
-    raw: bool,
-    paths: Mapping[str, Any],
-    window: tuple[float, float] | None,
-    zmin: Any,
-    zmax: Any,
-    cmap: str,
-    copy: bool,
-    levels: int,
-) -> dict[str, Any]:
-    """The root's ``playnano`` block: small whatever the number of frames."""
-    from playnano.provenance import make_json_safe
-
-    attrs: dict[str, Any] = {
-        "format_version": layout.FORMAT_VERSION,
-        "writer": f"playnano-zarr {__version__}",
-        "channel": stack.channel,
-        "pixel_size_nm": stack.pixel_size_nm,
-        "n_frames": int(c.data.shape[0]),
-        "units": c.units,
-        "raw": bool(raw),
-        "source_file": stack.file_path.name if stack.file_path else None,
-        "frame_interval_s": time.interval_s,
-        "time": {
-            "axis": time.state,
-            "interval_s": time.interval_s,
-            "origin_s": time.origin_s,
-            "timestamps": layout.TIMESTAMPS,
-        },
-        "frame_metadata": layout.FRAME_METADATA,
-        "provenance": layout.PROVENANCE,
-        "state_backups": layout.STATE_BACKUPS if c.state_backups_json else None,
-        **paths,
-        "levels": levels,
-        "display": {
-            "colormap": cmap,
-            "window": list(window) if window is not None else None,
-            "zmin": zmin,
-            "zmax": zmax,
-            "float32_copy": layout.DISPLAY_GROUP if copy else None,
-        },
-    }
-    out = make_json_safe(attrs)
-    json.dumps(out, allow_nan=False)  # strict JSON, as every Zarr reader expects
-    return out
 
 
 @hookimpl

@@ -29,10 +29,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playnano.afm_stack import AFMImageStack
+    from playnano.formats.bundle import BundleContents
 
 NGFF_VERSION = "0.5"
 #: Version of the ``playnano`` attribute block; bumped when its meaning changes.
@@ -60,6 +64,8 @@ SPACE_UNIT = "nanometer"
 #: Frame times count as regular when every frame lies within this fraction of a
 #: frame interval of ``t0 + i * dt`` (float rounding and clock ticks, not jitter).
 REGULAR_TOLERANCE = 1e-3
+#: Display colour of mask pixels in viewers that honour ``image-label`` colours.
+MASK_RGBA = [255, 64, 64, 160]
 #: What the downsampled levels are, for the multiscales ``type``.
 DOWNSCALE_TYPE = "mean"
 
@@ -207,6 +213,25 @@ def multiscales(
     return [image]
 
 
+def image_ome(name: str, time: TimeAxis, pixel_nm: float, levels: int) -> Any:
+    """The ``ome`` attribute of a (t, y, x) image group (without ``omero``)."""
+    return {
+        "version": NGFF_VERSION,
+        "multiscales": multiscales(name, time, pixel_nm, levels),
+    }
+
+
+def label_ome(key: str, time: TimeAxis, pixel_nm: float, levels: int) -> Any:
+    """The ``ome`` attribute of the image-label of mask ``key`` (1: inside)."""
+    ome = image_ome(key, time, pixel_nm, levels)
+    ome["image-label"] = {
+        "colors": [{"label-value": 1, "rgba": MASK_RGBA}],
+        "properties": [{"label-value": 1, "playnano-mask": key}],
+        "source": {"image": "../../"},
+    }
+    return ome
+
+
 def omero(
     label: str,
     window: tuple[float, float],
@@ -240,6 +265,61 @@ def omero(
         ],
         "rdefs": {"model": "color", "defaultT": 0},
     }
+
+
+def playnano_attrs(
+    stack: AFMImageStack,
+    c: BundleContents,
+    time: TimeAxis,
+    raw: bool,
+    paths: Mapping[str, Any],
+    window: tuple[float, float] | None,
+    zmin: Any,
+    zmax: Any,
+    cmap: str,
+    copy: bool,
+    levels: int,
+) -> dict[str, Any]:
+    """The root's ``playnano`` block: small whatever the number of frames.
+
+    ``paths`` maps ``processed`` and ``masks`` to ``{key: group path}``.
+    """
+    from playnano.provenance import make_json_safe
+
+    from playnano_zarr import __version__
+
+    attrs: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "writer": f"playnano-zarr {__version__}",
+        "channel": stack.channel,
+        "pixel_size_nm": stack.pixel_size_nm,
+        "n_frames": int(c.data.shape[0]),
+        "units": c.units,
+        "raw": bool(raw),
+        "source_file": stack.file_path.name if stack.file_path else None,
+        "frame_interval_s": time.interval_s,
+        "time": {
+            "axis": time.state,
+            "interval_s": time.interval_s,
+            "origin_s": time.origin_s,
+            "timestamps": TIMESTAMPS,
+        },
+        "frame_metadata": FRAME_METADATA,
+        "provenance": PROVENANCE,
+        "state_backups": STATE_BACKUPS if c.state_backups_json else None,
+        **paths,
+        "levels": levels,
+        "display": {
+            "colormap": cmap,
+            "window": list(window) if window is not None else None,
+            "zmin": zmin,
+            "zmax": zmax,
+            "float32_copy": DISPLAY_GROUP if copy else None,
+        },
+    }
+    out = make_json_safe(attrs)
+    json.dumps(out, allow_nan=False)  # strict JSON, as every Zarr reader expects
+    return out
 
 
 def node_names(keys: Iterable[str]) -> dict[str, str]:

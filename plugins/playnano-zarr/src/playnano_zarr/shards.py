@@ -125,8 +125,6 @@ class ShardWriter:
         self._file: Any = None
         self._offset = 0
         self._index: np.ndarray | None = None
-        self.bytes_written = 0
-        self.files_written = 0
 
     # ------------------------------------------------------------ cutting
     def jobs(self, frames: np.ndarray) -> Iterator[tuple[Any, ...]]:
@@ -137,8 +135,14 @@ class ShardWriter:
         """
         ct = self.layout.chunks[0]
         if self._pending is not None:
-            frames = np.concatenate([self._pending, frames])
-            self._pending = None
+            # complete the waiting row with the first frames (not a copy of all)
+            need = ct - len(self._pending)
+            head = np.concatenate([self._pending, frames[:need]])
+            self._pending, frames = None, frames[need:]
+            if len(head) < ct:
+                self._pending = head
+                return
+            yield from self._row(head)
         whole = len(frames) // ct * ct
         for start in range(0, whole, ct):
             yield from self._row(frames[start : start + ct])
@@ -210,8 +214,6 @@ class ShardWriter:
         crc = np.uint32(google_crc32c.value(index)).astype("<u4").tobytes()
         self._file.write(index + crc)
         self._file.close()
-        self.bytes_written += self._offset + len(index) + len(crc)
-        self.files_written += 1
         self._file = self._index = None
 
     def close(self) -> None:
