@@ -64,27 +64,33 @@ def test_yaozarrs_validates_metadata_and_storage(full_store: Path, sub: str) -> 
 
 
 # ------------------------------------------------------- viewers and readers
-# napari's own models still use pydantic v1-style configuration
+# napari's own models still use pydantic v1-style configuration, and its labels
+# layer warns that napari-ome-zarr's colour table has no default colour
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")
-def test_napari_ome_zarr_opens_it_with_axes_units_scale_and_window(
-    full_store: Path,
-) -> None:
-    from napari_ome_zarr._reader import napari_get_reader
+@pytest.mark.filterwarnings("ignore:color_dict did not provide a default color")
+def test_napari_opens_it_with_axes_units_scale_and_window(full_store: Path) -> None:
+    """napari (its viewer model, no window) through the napari-ome-zarr plugin."""
+    import npe2
+    from napari.components import ViewerModel
 
-    reader = napari_get_reader(str(full_store))
-    assert reader is not None
-    [(levels, image, kind), (label_levels, label, label_kind)] = reader(str(full_store))
-    assert (kind, label_kind) == ("image", "labels")
-    assert image["axis_labels"] == label["axis_labels"] == ("t", "y", "x")
-    assert image["units"] == label["units"] == ("second", "nanometer", "nanometer")
-    assert image["scale"] == label["scale"] == [0.25, 1.5, 1.5]
-    assert [lv.shape for lv in levels] == [(11, 12, 17), (11, 6, 9), (11, 3, 5)]
+    npe2.PluginManager.instance().discover()
+    image, label = ViewerModel().open(str(full_store), plugin="napari-ome-zarr")
+    assert (type(image).__name__, type(label).__name__) == ("Image", "Labels")
+    for layer in (image, label):
+        assert layer.axis_labels == ("t", "y", "x")
+        assert [str(u) for u in layer.units] == ["second", "nanometer", "nanometer"]
+        assert list(layer.scale) == [0.25, 1.5, 1.5]
+        assert layer.multiscale
+        assert [lv.shape for lv in layer.data] == [
+            (11, 12, 17),
+            (11, 6, 9),
+            (11, 3, 5),
+        ]
     stack = make_sample_stack(11, (12, 17))
-    assert image["contrast_limits"] == list(resolve_z_range(stack.data))
-    assert np.asarray(levels[0]).tobytes() == stack.data.tobytes()
-    assert np.array_equal(
-        np.asarray(label_levels[0]), stack.masks["step_2_mask_threshold"]
-    )
+    assert list(image.contrast_limits) == list(resolve_z_range(stack.data))
+    assert np.asarray(image.data[0]).tobytes() == stack.data.tobytes()
+    mask = stack.masks["step_2_mask_threshold"]
+    assert np.array_equal(np.asarray(label.data[0]), mask)
 
 
 def test_ome_zarr_reader_sees_levels_and_their_scales(full_store: Path) -> None:
