@@ -78,13 +78,16 @@ class ImageOut:
                 yield from writer.final_jobs()
 
     def _see(self, frames: np.ndarray) -> None:
-        if frames.dtype.kind == "f":
-            finite = np.isfinite(frames)
-            if not finite.all():
-                frames = frames[finite]
-        if frames.size:
-            self.lo = min(self.lo, float(frames.min()))
-            self.hi = max(self.hi, float(frames.max()))
+        """Widen the finite extremes by ``frames`` (two passes when all are finite)."""
+        if not frames.size:
+            return
+        lo, hi = float(frames.min()), float(frames.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN or inf among them
+            finite = frames[np.isfinite(frames)]
+            if not finite.size:
+                return
+            lo, hi = float(finite.min()), float(finite.max())
+        self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
 
 
 def add_image(
