@@ -343,34 +343,42 @@ def _read_ngff(
     return stack
 
 
-def _scale(image: dict[str, Any], dataset: dict[str, Any], ndim: int) -> list[float]:
-    """Scale of the first dataset times any multiscale-wide scale (1.0 when absent)."""
-    out = [1.0] * ndim
+def _vectors(
+    image: dict[str, Any], dataset: dict[str, Any], kind: str, ndim: int
+) -> list[list[float]]:
+    """The ``kind`` (scale, translation) vectors of the first dataset, then of the
+    multiscale as a whole, that have one entry per axis."""
+    out = []
     for transforms in (
         dataset.get("coordinateTransformations"),
         image.get("coordinateTransformations"),
     ):
-        for tr in transforms or []:
+        for tr in transforms if isinstance(transforms, list) else []:
+            values = tr.get(kind) if isinstance(tr, dict) else None
             if (
                 isinstance(tr, dict)
-                and tr.get("type") == "scale"
-                and len(tr.get("scale", [])) == ndim
+                and tr.get("type") == kind
+                and isinstance(values, list)
+                and len(values) == ndim
+                and all(isinstance(v, (int, float)) for v in values)
             ):
-                out = [a * float(b) for a, b in zip(out, tr["scale"], strict=True)]
+                out.append([float(v) for v in values])
+    return out
+
+
+def _scale(image: dict[str, Any], dataset: dict[str, Any], ndim: int) -> list[float]:
+    """Scale of the first dataset times any multiscale-wide scale (1.0 when absent)."""
+    out = [1.0] * ndim
+    for vec in _vectors(image, dataset, "scale", ndim):
+        out = [a * b for a, b in zip(out, vec, strict=True)]
     return [s if math.isfinite(s) and s > 0 else 1.0 for s in out]
 
 
 def _origin(image: dict[str, Any], dataset: dict[str, Any], ndim: int) -> list[float]:
     """Translation of the first dataset plus any multiscale-wide one (0 when absent)."""
     out = [0.0] * ndim
-    for transforms in (
-        dataset.get("coordinateTransformations"),
-        image.get("coordinateTransformations"),
-    ):
-        for tr in transforms or []:
-            shift = tr.get("translation", []) if isinstance(tr, dict) else []
-            if tr.get("type") == "translation" and len(shift) == ndim:
-                out = [a + float(b) for a, b in zip(out, shift, strict=True)]
+    for vec in _vectors(image, dataset, "translation", ndim):
+        out = [a + b for a, b in zip(out, vec, strict=True)]
     return [v if math.isfinite(v) else 0.0 for v in out]
 
 
