@@ -84,9 +84,8 @@ class ZarrExporter:
             "chunk_mib",
             "float",
             CHUNK_MIB,
-            "Chunk size in MiB (2**20 bytes) before compression: whole frames, as many "
-            "as fit "
-            "(what a viewer reads to show a frame)",
+            "Chunk size in MiB (2**20 bytes) before compression: as many whole "
+            "frames as fit (what a viewer reads to show a frame)",
             minimum=0,
             exclusive_minimum=True,
         ),
