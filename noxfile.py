@@ -1,5 +1,5 @@
 """Developer and CI sessions: tests, lint, typecheck, compat, consumers, plugins, docs,
-fuzz, bench, demo, mutants."""
+fuzz, bench, bench-zarr, demo, mutants."""
 
 from __future__ import annotations
 
@@ -166,8 +166,9 @@ def fuzz(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """`playnano process` end to end against its limits (and 0.5.0 if set); GIF speed;
-    batch workers; the block path's peak RSS on a 4 GiB bundle."""
-    session.install("-e", ".[dask]")
+    batch workers; the block path's peak RSS on a 4 GiB bundle; OME-Zarr beside the
+    HDF5 bundle on a 5 GB session."""
+    session.install("-e", ".[dask]", "-e", "plugins/playnano-zarr")
     # posargs go to the end-to-end benchmark: `nox -s bench -- --size M`
     session.run(
         "python", str(ROOT / "benchmarks" / "bench_export.py"), *session.posargs
@@ -177,6 +178,16 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "benchmarks" / "bench_lazy_read.py"))
     # stacks larger than memory: a 4 GiB bundle through the block path (~12 GiB disk)
     session.run("python", str(ROOT / "benchmarks" / "bench_ooc.py"))
+    session.run("python", str(ROOT / "benchmarks" / "bench_zarr.py"))
+
+
+@nox.session(python=PYTHON, name="bench-zarr")
+def bench_zarr(session: nox.Session) -> None:
+    """OME-Zarr at session scale on its own: 20,000 x 256 x 256 float32 through the
+    block path, files, peak RSS and MB/s beside the HDF5 bundle (~13 GB disk);
+    posargs go to benchmarks/bench_zarr.py (`nox -s bench-zarr -- --sweep`)."""
+    session.install("-e", ".", "-e", "plugins/playnano-zarr")
+    session.run("python", str(ROOT / "benchmarks" / "bench_zarr.py"), *session.posargs)
 
 
 @nox.session(python=False)

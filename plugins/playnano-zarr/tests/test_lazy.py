@@ -57,15 +57,18 @@ def test_playnano_store_reads_lazily_as_read(tmp_path: Path, dtype: type) -> Non
     assert lazy.state_backups == full.state_backups
 
 
-def test_a_block_reads_only_its_chunks(tmp_path: Path) -> None:
-    """With frame 0's chunk removed, an open lazy stack still reads frame 3 (only
-    its chunk); opening the damaged store lazily is refused as read() refuses it."""
-    [path] = export_stack(make_sample_stack(4, (6, 5)), tmp_path / "v", "zarr")
+def test_a_block_reads_only_its_shards(tmp_path: Path) -> None:
+    """With the shard of frames 0-1 removed, an open lazy stack still reads frame 3
+    (only its shard); opening the damaged store lazily is refused as read() is."""
+    # 6 x 5 float64 frames are 240 bytes: chunks of 1 frame, shards of 2
+    opts = {"chunk_mib": 240 / 2**20, "shard_mib": 480 / 2**20}
+    stack = make_sample_stack(4, (6, 5))
+    [path] = export_stack(stack, tmp_path / "v", "zarr", options=opts)
     lazy = reader().read_lazy(path)
     full = reader().read(path)
     shutil.rmtree(path / "0" / "c" / "0")
     assert lazy.data[3].tobytes() == full.data[3].tobytes()
-    with pytest.raises(ReadError, match=r"v.ome.zarr: '0' has 1 of 4 frame chunks"):
+    with pytest.raises(ReadError, match=r"v.ome.zarr: '0' has 2 of 4 frame chunks"):
         reader().read_lazy(path)
 
 

@@ -7,7 +7,6 @@ exporter and reader are found through their entry points.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,7 +87,7 @@ def test_ome_zarr_reader_sees_axes_shape_and_scale(store: Path) -> None:
     [level] = image.data
     assert level.shape == stack.data.shape
     assert level.dtype == stack.data.dtype
-    assert level.chunksize == (1, *stack.image_shape)
+    assert level.chunksize == (4, *stack.image_shape)  # all 4 frames in one chunk
     np.testing.assert_array_equal(np.asarray(level), stack.data)
     labels = [n for n in nodes if n.first(Label) is not None]
     assert [n.metadata["name"] for n in labels] == ["step_2_mask_threshold"]
@@ -106,8 +105,8 @@ def test_metadata_validates_against_ngff_05_models(store: Path) -> None:
     ImageLabel.from_zarr(
         zarr.open_group(store / "labels" / "step_2_mask_threshold", mode="r")
     )
-    for key in ("raw", "step_1_remove_plane"):
-        Image.from_zarr(zarr.open_group(store / "processed" / key, mode="r"))
+    # the last step's layer is the root image itself, stored once
+    Image.from_zarr(zarr.open_group(store / "processed" / "raw", mode="r"))
 
 
 def test_processed_layers_open_as_images_of_their_own(store: Path) -> None:
@@ -121,11 +120,16 @@ def test_root_attributes_hold_playnano_metadata(store: Path) -> None:
     attrs = json.loads((store / "zarr.json").read_text())["attributes"]
     assert attrs["ome"]["version"] == "0.5"
     info = attrs["playnano"]
+    assert info["format_version"] == 2
     assert info["pixel_size_nm"] == 1.5 and info["channel"] == "height_trace"
-    assert info["frame_interval_s"] == 0.25
+    assert info["frame_interval_s"] == 0.25 and info["n_frames"] == 4
     assert info["masks"] == {"step_2_mask_threshold": "labels/step_2_mask_threshold"}
-    assert info["provenance"]["processing"]["steps"][0]["name"] == "remove_plane"
-    assert len(info["frame_metadata"]) == 4
+    # the per-frame metadata and the provenance are JSON arrays beside the image
+    assert info["provenance"] == "playnano/provenance"
+    prov = json.loads(bytes(zarr.open_array(store / info["provenance"])[...]))
+    assert prov["processing"]["steps"][0]["name"] == "remove_plane"
+    meta = json.loads(bytes(zarr.open_array(store / info["frame_metadata"])[...]))
+    assert meta == make_sample_stack().frame_metadata
 
 
 # --------------------------------------------------------------- round trips
@@ -154,15 +158,18 @@ def test_raw_export_holds_the_snapshot_only(tmp_path: Path) -> None:
     assert not (path / "labels").exists() and not (path / "processed").exists()
 
 
-def test_unknown_frame_interval_is_one_with_a_note(tmp_path: Path) -> None:
+def test_unknown_frame_interval_counts_frames(tmp_path: Path) -> None:
     stack = make_sample_stack(processed=False, masks=False)
     for md in stack.frame_metadata:
         md["timestamp"] = None
     [path] = export_stack(stack, tmp_path / "v", "zarr")
     attrs = zarr.open_group(path, mode="r").attrs.asdict()
-    scale = attrs["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"]
-    assert scale[0]["scale"] == [1.0, 1.5, 1.5]
-    assert "unknown" in attrs["playnano"]["frame_interval_note"]
+    image = attrs["ome"]["multiscales"][0]
+    scale = image["datasets"][0]["coordinateTransformations"]
+    assert scale == [{"type": "scale", "scale": [1.0, 1.5, 1.5]}]
+    assert image["axes"][0] == {"name": "t", "type": "time"}  # frames, not seconds
+    assert attrs["playnano"]["time"]["axis"] == "unknown"
+    assert attrs["playnano"]["frame_interval_s"] is None
     assert read_zarr(path).get_frame_times() == [None] * 4
 
 
@@ -198,8 +205,8 @@ def test_reader_errors_name_the_store(store: Path, tmp_path: Path) -> None:
     with pytest.raises(ChannelError, match=r"video.ome.zarr: no channel 'phase'"):
         read_zarr(store, channel="phase")
     assert read_zarr(store, channel="HEIGHT_TRACE").channel == "height_trace"
-    shutil.rmtree(store / "0" / "c" / "2")
-    with pytest.raises(ReadError, match=r"video.ome.zarr: '0' has 1 of 4 frame chunks"):
+    (store / "0" / "c" / "0" / "0" / "0").unlink()  # the only shard of 4 frames
+    with pytest.raises(ReadError, match=r"video.ome.zarr: '0' has 1 of 1 frame chunks"):
         read_zarr(store)
     with pytest.raises(ReadError, match="not a Zarr group folder"):
         read_zarr(tmp_path)
@@ -282,3 +289,46 @@ def test_a_lazy_stack_is_written_block_by_block_as_in_memory(tmp_path: Path) -> 
     [a] = export_stack(mem, tmp_path / "mem.ome.zarr")
     [b] = export_stack(lazy, tmp_path / "lazy.ome.zarr")
     assert_stacks_equal(read_zarr(b), read_zarr(a))
+
+
+def test_reads_format_1_stores(tmp_path: Path) -> None:
+    """Stores of playnano-zarr 0.1 (one chunk per frame, frame metadata and
+    provenance in the root attributes) still read back whole."""
+    stack = make_sample_stack()
+    path = tmp_path / "old.ome.zarr"
+    root = zarr.create_group(path, zarr_format=3)
+    root.create_array("0", data=stack.data, chunks=(1, *stack.image_shape))
+    raw = root.create_group("processed").create_group("raw")
+    raw.create_array("0", data=stack.processed["raw"], chunks=(1, 12, 17))
+    mask = root.create_group("labels").create_group("m")
+    mask.create_array("0", data=stack.masks["step_2_mask_threshold"].view(np.uint8))
+    root.attrs["playnano"] = {
+        "format_version": 1,
+        "channel": stack.channel,
+        "pixel_size_nm": stack.pixel_size_nm,
+        "processed": {"raw": "processed/raw", "step_1_remove_plane": "processed/raw"},
+        "masks": {"step_2_mask_threshold": "labels/m"},
+        "frame_metadata": stack.frame_metadata,
+        "provenance": stack.provenance,
+        "state_backups": {},
+    }
+    back = read_zarr(path)
+    np.testing.assert_array_equal(back.data, stack.data)
+    assert back.frame_metadata == stack.frame_metadata
+    assert back.provenance["processing"] == stack.provenance["processing"]
+    np.testing.assert_array_equal(back.processed["raw"], stack.processed["raw"])
+    assert back.masks["step_2_mask_threshold"].dtype == np.bool_
+    np.testing.assert_array_equal(
+        back.masks["step_2_mask_threshold"], stack.masks["step_2_mask_threshold"]
+    )
+
+
+def test_a_side_document_too_large_for_the_video_is_refused(tmp_path: Path) -> None:
+    """The JSON arrays' declared size is checked before they are read."""
+    [path] = export_stack(make_sample_stack(), tmp_path / "v", "zarr")
+    meta = path / "playnano" / "frame_metadata" / "zarr.json"
+    doc = json.loads(meta.read_text())
+    doc["shape"] = [2**40]
+    meta.write_text(json.dumps(doc))
+    with pytest.raises(ReadError, match="frame_metadata' is not a JSON document"):
+        read_zarr(path)

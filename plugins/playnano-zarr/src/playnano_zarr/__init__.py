@@ -5,4 +5,4 @@ Installing the package makes ``zarr`` (alias ``ome-zarr``) available to
 zarr until a store is written or read.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

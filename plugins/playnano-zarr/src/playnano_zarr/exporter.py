@@ -3,31 +3,41 @@
 The exported frames are the root image; masks are NGFF image-labels under
 ``labels/``; processed layers are complete NGFF images under ``processed/<key>``
 (labels must be integer segmentations, and a layer is a height image in its own
-right that any NGFF viewer can open by its path). Frame metadata, provenance and the
-key of every layer and mask are kept under the root attribute ``playnano``. See
-:mod:`playnano_zarr.layout` for the tree.
+right that any NGFF viewer can open by its path). Every array is sharded (few,
+large files) and written in one streaming pass (:mod:`playnano_zarr.stream`); the
+frame times, frame metadata and provenance are arrays under ``playnano/``, so
+``zarr.json`` stays small. See :mod:`playnano_zarr.layout` for the tree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from playnano.errors import ExportError
+from playnano.errors import ExportError, ExportWarning, OptionError
 from playnano.plugins import hookimpl
 from playnano.plugins.exporter import Capabilities
 from playnano.plugins.options import Option
-from playnano.provenance import make_json_safe
+from playnano.render_options import ANIMATION_OPTIONS
 
-from playnano_zarr import __version__, layout
+from playnano_zarr import layout
+from playnano_zarr.compression import DEFAULT, MAX_LEVEL, NAMES, Compression
+from playnano_zarr.shards import CHUNK_MIB, MIB, SHARD_MIB
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
+    from playnano.formats.bundle import BundleContents
 
-#: Display colour of mask pixels in viewers that honour ``image-label`` colours.
-MASK_RGBA = [255, 64, 64, 160]
+#: Dtypes some viewers cannot show (Neuroglancer, older vizarr): 8-byte numbers.
+UNDISPLAYABLE_ITEMSIZE = 8
+
+
+def _shared(name: str) -> Option:
+    """The animation formats' declaration of ``name`` (``--zmin`` reaches both)."""
+    return next(o for o in ANIMATION_OPTIONS if o.name == name)
 
 
 class ZarrExporter:
@@ -52,21 +62,61 @@ class ZarrExporter:
         Option(
             "compression",
             "str",
-            "zstd",
-            "Chunk compression: zstd, or none for uncompressed chunks (both lossless)",
+            DEFAULT,
+            "Chunk compression: blosc-zstd (byte shuffle + zstd), blosc-lz4 "
+            "(faster, a little larger), zstd, or none; all lossless",
             # playnano parses "none" as None before the choices are checked; it is
             # listed so that the declaration shows what the help says
-            choices=("zstd", "none"),
+            choices=(*NAMES, "none"),
             nullable=True,
         ),
         Option(
             "compression_level",
             "int",
-            3,
-            "zstd level, 1 (fast) to 22 (small)",
+            None,
+            "Compression level, 1 (fast) to 9 (small); default: 1 for blosc-zstd, "
+            "5 for blosc-lz4, 3 for zstd",
             minimum=1,
-            maximum=22,
+            maximum=MAX_LEVEL,
+            nullable=True,
         ),
+        Option(
+            "chunk_mib",
+            "float",
+            CHUNK_MIB,
+            "Chunk size in MiB (2**20 bytes) before compression: as many whole "
+            "frames as fit (what a viewer reads to show a frame)",
+            minimum=0,
+            exclusive_minimum=True,
+        ),
+        Option(
+            "shard_mib",
+            "float",
+            SHARD_MIB,
+            "Shard size in MiB before compression: chunks are grouped into files "
+            "of about this size (few files for shared disks and uploads)",
+            minimum=0,
+            exclusive_minimum=True,
+        ),
+        Option(
+            "levels",
+            "int",
+            1,
+            "Resolution levels: 1 is full resolution only; each further level "
+            "is the mean of 2x2 pixel blocks of the one above",
+            minimum=1,
+            maximum=16,
+        ),
+        Option(
+            "display_copy",
+            "bool",
+            False,
+            "Also write a float32 copy of 64-bit data under display/ for viewers "
+            "that cannot show float64 (Neuroglancer, older vizarr)",
+        ),
+        _shared("zmin"),
+        _shared("zmax"),
+        _shared("cmap"),
     )
     requires = ("zarr",)
     install_hint = "pip install playnano-zarr"
@@ -77,25 +127,43 @@ class ZarrExporter:
         path: Path,
         *,
         raw: bool = False,
-        compression: str | None = "zstd",
-        compression_level: int = 3,
+        compression: str | None = DEFAULT,
+        compression_level: int | None = None,
+        chunk_mib: float = CHUNK_MIB,
+        shard_mib: float = SHARD_MIB,
+        levels: int = 1,
+        display_copy: bool = False,
+        zmin: float | str | None = "auto",
+        zmax: float | str | None = "auto",
+        cmap: str = "afmhot",
     ) -> list[Path]:
         """Write ``stack`` as an OME-Zarr store at exactly ``path``.
 
         Parameters
         ----------
         stack : AFMImageStack
-            What to write.
+            What to write; lazy frames are read a block at a time.
         path : pathlib.Path
             The store folder to create; it must not exist.
         raw : bool
             Write the unprocessed snapshot (and its frame metadata) as the image,
             without processed layers or masks, which describe the processed data.
-        compression : {"zstd", None}
+        compression : {"blosc-zstd", "blosc-lz4", "zstd", None}
             Chunk compression; ``None`` (``none`` on the command line) writes
-            uncompressed chunks. Both are lossless.
-        compression_level : int
-            zstd level.
+            uncompressed chunks. All are lossless.
+        compression_level : int, optional
+            The codec's level (default: its own, see
+            :data:`playnano_zarr.compression.DEFAULT_LEVEL`).
+        chunk_mib, shard_mib : float
+            Chunk and shard sizes in MiB (2**20 bytes) before compression.
+        levels : int
+            Resolution levels of every image (1: full resolution only).
+        display_copy : bool
+            Also write a float32 copy of 64-bit data under ``display/``.
+        zmin, zmax : float, "auto", "min" or "max"
+            The ``omero`` display window of the image, as the GIF's colour range.
+        cmap : str
+            Colour map named in the ``omero`` block.
 
         Returns
         -------
@@ -103,150 +171,177 @@ class ZarrExporter:
             ``[path]``.
         """
         import zarr
-        from zarr.codecs import ZstdCodec
+        from playnano.formats.bundle import bundle_contents, same_array
+
+        from playnano_zarr import stream
 
         path = Path(path)
-        data, frame_metadata = stack.export_source(raw)
-        interval = layout.frame_interval_s(md["timestamp"] for md in frame_metadata)
-        scale = [interval or 1.0, stack.pixel_size_nm, stack.pixel_size_nm]
-        codec = ZstdCodec(level=compression_level) if compression == "zstd" else None
-        layers = {} if raw else dict(stack.processed)
-        masks = {} if raw else dict(stack.masks)
+        c = bundle_contents(stack, raw)
+        data = c.data
+        time = layout.time_axis([None if math.isnan(t) else t for t in c.timestamps])
+        color = _color_hex(cmap)  # an unknown colour map fails before writing
+        window = _window(data, zmin, zmax)
+        codec = None if compression in (None, "none") else compression
+        sizes = stream.Sizes(
+            chunk_mib * MIB,
+            shard_mib * MIB,
+            Compression(codec, compression_level),
+            levels,
+        )
+        # a layer that is the exported data (the last step's) is stored once
+        layers = {k: v for k, v in c.layers.items() if not same_array(v, data)}
         layer_nodes = layout.node_names(layers)
-        mask_nodes = layout.node_names(masks)
+        mask_nodes = layout.node_names(c.masks)
+        copy = display_copy and _wants_copy(data.dtype, path)
 
         try:
             root = zarr.create_group(store=path, zarr_format=3, overwrite=False)
         except Exception as exc:  # ContainsGroupError and friends
             raise ExportError(f"{path.name}: cannot create the store ({exc})") from exc
-        image_name = stack.channel or "data"
-        _write_array(root, data, codec, keep_empty=True, store=path.name)
-        if masks:
-            labels = root.create_group(
-                layout.LABELS_GROUP,
-                attributes={
-                    "ome": {
-                        "version": layout.NGFF_VERSION,
-                        "labels": list(mask_nodes.values()),
-                    }
-                },
+        groups, dtypes = [root], [data.dtype]
+        if copy:
+            groups.append(root.create_group(layout.DISPLAY_GROUP))
+            dtypes.append(np.dtype(np.float32))
+        image = stream.add_image(path, groups, data, dtypes, sizes)
+        u8 = [np.dtype(np.uint8)]
+        labels = root.create_group(layout.LABELS_GROUP) if mask_nodes else None
+        masks = {
+            key: stream.add_image(
+                path, [labels.create_group(node)], c.masks[key], u8, sizes, mask=True
             )
-            for key, node in mask_nodes.items():
-                group = labels.create_group(node, attributes=_label_attrs(key, scale))
-                # a bool array viewed as uint8 is 0/1 without a copy
-                _write_array(
-                    group,
-                    masks[key],
-                    codec,
-                    keep_empty=False,
-                    store=path.name,
-                    view=np.dtype(np.uint8),
-                )
-        if layers:
-            processed = root.create_group(
-                layout.PROCESSED_GROUP,
-                attributes={layout.PLAYNANO_KEY: {"layers": layer_nodes}},
+            for key, node in mask_nodes.items()
+            if labels is not None
+        }
+        processed = root.create_group(layout.PROCESSED_GROUP) if layers else None
+        images = {
+            key: stream.add_image(
+                path,
+                [processed.create_group(node)],
+                layers[key],
+                [layers[key].dtype],
+                sizes,
             )
-            for key, node in layer_nodes.items():
-                group = processed.create_group(
-                    node, attributes={"ome": _image_ome(key, scale)}
-                )
-                _write_array(
-                    group, layers[key], codec, keep_empty=True, store=path.name
-                )
+            for key, node in layer_nodes.items()
+            if processed is not None
+        }
+        stream.write_images(
+            [image, *masks.values(), *images.values()], len(data), _block(data)
+        )
+        _write_side_data(root, c, sizes.compression)
+
         # metadata last: a store without it is recognisably incomplete
+        pixel, render = stack.pixel_size_nm, (cmap, color)
+        if labels is not None:
+            for key, node in mask_nodes.items():
+                labels[node].attrs["ome"] = layout.label_ome(key, time, pixel, levels)
+            labels.attrs["ome"] = {
+                "version": layout.NGFF_VERSION,
+                "labels": list(mask_nodes.values()),
+            }
+        if processed is not None:
+            for key, node in layer_nodes.items():
+                ome = layout.image_ome(key, time, pixel, levels)
+                win = _window(layers[key], "auto", "auto")
+                if win is not None:
+                    ome["omero"] = layout.omero(key, win, images[key].extremes, *render)
+                processed[node].attrs["ome"] = ome
+            processed.attrs[layout.PLAYNANO_KEY] = {"layers": layer_nodes}
+        name = stack.channel or "data"
+        ome = layout.image_ome(name, time, pixel, levels)
+        if window is not None:
+            ome["omero"] = layout.omero(name, window, image.extremes, *render)
+        if copy:
+            groups[1].attrs["ome"] = ome
+        paths = {
+            "processed": {
+                k: f"{layout.PROCESSED_GROUP}/{layer_nodes[k]}"
+                if k in layer_nodes
+                else layout.ROOT_IMAGE
+                for k in c.layers
+            },
+            "masks": {k: f"{layout.LABELS_GROUP}/{n}" for k, n in mask_nodes.items()},
+        }
         root.attrs.update(
             {
-                "ome": _image_ome(image_name, scale),
-                layout.PLAYNANO_KEY: _playnano_attrs(
-                    stack, frame_metadata, interval, raw, layer_nodes, mask_nodes
+                "ome": ome,
+                layout.PLAYNANO_KEY: layout.playnano_attrs(
+                    stack, c, time, raw, paths, window, zmin, zmax, cmap, copy, levels
                 ),
             }
         )
         return [path]
 
 
-def _image_ome(name: str, scale: list[float]) -> dict[str, Any]:
-    return {
-        "version": layout.NGFF_VERSION,
-        "multiscales": layout.multiscales(name, scale),
-    }
+def _color_hex(cmap: str) -> str:
+    """The colour map's brightest end as ``RRGGBB`` (raises OptionError if unknown)."""
+    from playnano.colormaps import get_colormap
+
+    r, g, b, _ = get_colormap(cmap)(1.0)
+    return "".join(f"{round(v * 255):02X}" for v in (r, g, b))
 
 
-def _label_attrs(key: str, scale: list[float]) -> dict[str, Any]:
-    ome = _image_ome(key, scale)
-    ome["image-label"] = {
-        "colors": [{"label-value": 1, "rgba": MASK_RGBA}],
-        "properties": [{"label-value": 1, "playnano-mask": key}],
-        "source": {"image": "../../"},
-    }
-    return {"ome": ome}
+def _window(
+    data: Any, zmin: float | str | None, zmax: float | str | None
+) -> tuple[float, float] | None:
+    """The GIF's colour range of ``data``; None when an automatic one has no heights.
 
-
-def _write_array(
-    group: Any,
-    frames: np.ndarray,
-    codec: Any,
-    *,
-    keep_empty: bool,
-    store: str,
-    view: np.dtype | None = None,
-) -> None:
-    """Write (t, y, x) ``frames`` as ``group/0`` in blocks of whole frames.
-
-    ``keep_empty`` writes chunks equal to the fill value too, so ``-0.0`` frames
-    come back as ``-0.0`` (zarr would otherwise drop them and return ``0.0``).
-    ``view`` stores each block viewed as that dtype (bool masks as uint8). Frames
-    are taken a block at a time by slicing, so lazy frames
-    (:class:`playnano.lazy.LazyFrames`) are read a block at a time too.
+    A stack with no finite heights is still worth storing, so with automatic
+    bounds the store simply has no ``omero`` block; bounds the user gave that
+    cannot be used are an error as for the GIF.
     """
-    t, h, w = frames.shape
-    dtype = frames.dtype if view is None else view
+    from playnano.render import resolve_z_range
+
     try:
-        arr = group.create_array(
-            layout.LEVEL_PATH,
-            shape=frames.shape,
-            dtype=dtype,
-            chunks=(1, h, w),
-            compressors=codec,
-            dimension_names=layout.DIMENSION_NAMES,
-            config={"write_empty_chunks": keep_empty},
-        )
-    except (TypeError, ValueError) as exc:
-        raise ExportError(f"{store}: zarr cannot store dtype {dtype} ({exc})") from exc
-    step = max(1, layout.WRITE_BLOCK_BYTES // max(1, h * w * dtype.itemsize))
-    for start in range(0, t, step):
-        block = frames[start : start + step]
-        arr[start : start + step] = block if view is None else block.view(view)
+        return resolve_z_range(data, zmin, zmax)
+    except OptionError:
+        if all(v is None or str(v).lower() == "auto" for v in (zmin, zmax)):
+            return None
+        raise
 
 
-def _playnano_attrs(
-    stack: AFMImageStack,
-    frame_metadata: list[dict[str, Any]],
-    interval: float | None,
-    raw: bool,
-    layer_nodes: Mapping[str, str],
-    mask_nodes: Mapping[str, str],
-) -> dict[str, Any]:
-    attrs: dict[str, Any] = {
-        "format_version": layout.FORMAT_VERSION,
-        "writer": f"playnano-zarr {__version__}",
-        "channel": stack.channel,
-        "pixel_size_nm": stack.pixel_size_nm,
-        "frame_interval_s": interval,
-        "raw": bool(raw),
-        "source_file": stack.file_path.name if stack.file_path else None,
-        "processed": {
-            k: f"{layout.PROCESSED_GROUP}/{n}" for k, n in layer_nodes.items()
-        },
-        "masks": {k: f"{layout.LABELS_GROUP}/{n}" for k, n in mask_nodes.items()},
-        "frame_metadata": frame_metadata,
-        "provenance": stack.provenance,
-        "state_backups": {} if raw else stack.state_backups,
+def _wants_copy(dtype: np.dtype, path: Path) -> bool:
+    """Whether a display copy of ``dtype`` data is needed (warns when it is not)."""
+    if dtype.itemsize >= UNDISPLAYABLE_ITEMSIZE:
+        return True
+    warnings.warn(
+        f"{path.name}: the data is {dtype}, which viewers show; no display copy "
+        "written",
+        ExportWarning,
+        stacklevel=3,
+    )
+    return False
+
+
+def _block(data: Any) -> int:
+    """Frames per read: a lazy source's own block, else about 64 MiB of frames."""
+    from playnano.lazy import block_frames, is_lazy
+
+    if is_lazy(data):
+        return int(data.block)
+    return block_frames(data.shape, data.dtype.itemsize)
+
+
+def _write_side_data(root: Any, c: BundleContents, codec: Compression) -> None:
+    """Frame times, frame metadata, provenance (and state backups) as arrays."""
+    side = root.create_group(layout.SIDE_GROUP)
+    docs = {
+        layout.FRAME_METADATA: c.frame_metadata_json,
+        layout.PROVENANCE: c.provenance_json,
     }
-    if interval is None:
-        attrs["frame_interval_note"] = layout.UNKNOWN_INTERVAL_NOTE
-    return make_json_safe(attrs)
+    if c.state_backups_json is not None:
+        docs[layout.STATE_BACKUPS] = c.state_backups_json
+    arrays = {layout.TIMESTAMPS: c.timestamps}
+    arrays.update(
+        {k: np.frombuffer(v.encode("utf-8"), np.uint8) for k, v in docs.items()}
+    )
+    for key, arr in arrays.items():
+        side.create_array(
+            key.rsplit("/", 1)[1],
+            data=arr,
+            chunks=arr.shape,
+            compressors=codec.zarr_codec(arr.dtype),
+            dimension_names=("t",) if key == layout.TIMESTAMPS else None,
+        )
 
 
 @hookimpl

@@ -9,6 +9,7 @@ scale transform the pixel size and frame interval.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,20 +141,22 @@ def _read_playnano(
     stored = info.get("channel")
     if channel is not None and channel.lower() != str(stored).lower():
         raise ChannelError(f"{store}: no channel {channel!r}; it holds {stored!r}")
-    level = layout.LEVEL_PATH
+    side = _side_data(root, store, info, version)
     if lazy:
-        return _lazy_playnano(root, path, info, stored)
-    data = _load(root, level, store, complete=True)
+        return _lazy_playnano(root, path, info, stored, side)
+    data = _load(root, layout.LEVEL_PATH, store, complete=True)
     try:
         stack = AFMImageStack(
-            data, info["pixel_size_nm"], stored, path, info.get("frame_metadata")
+            data, info["pixel_size_nm"], stored, path, side["frame_metadata"]
         )
         stack.processed = {
-            key: _load(root, f"{node}/{level}", store, complete=True)
+            key: data
+            if node == layout.ROOT_IMAGE
+            else _load(root, _level0(node), store, complete=True)
             for key, node in info.get("processed", {}).items()
         }
         stack.masks = {
-            key: _load(root, f"{node}/{level}", store, complete=False).astype(bool)
+            key: _load(root, _level0(node), store, complete=False).astype(bool)
             for key, node in info.get("masks", {}).items()
         }
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -162,22 +165,72 @@ def _read_playnano(
         raise ReadError(
             f"{store}: inconsistent playnano metadata ({_one_line(exc)})"
         ) from exc
-    if isinstance(info.get("provenance"), dict):
-        stack.provenance = info["provenance"]
-    if isinstance(info.get("state_backups"), dict):
-        stack.state_backups = info["state_backups"]
+    _restore(stack, side)
     return stack
 
 
+def _level0(node: str) -> str:
+    """The full-resolution array of the image group ``node``."""
+    return f"{node}/{layout.LEVEL_PATH}"
+
+
+def _side_data(
+    root: Any, store: str, info: dict[str, Any], version: int
+) -> dict[str, Any]:
+    """Frame metadata, provenance and state backups: attributes (format 1) or the
+    JSON arrays under ``playnano/`` (format 2)."""
+    from playnano.formats.bundle import text_budget
+
+    keys = ("frame_metadata", "provenance", "state_backups")
+    if version < 2:
+        return {k: info.get(k) for k in keys}
+    n = info.get("n_frames")
+    budget = text_budget(n if isinstance(n, int) and n > 0 else 1)
+    out: dict[str, Any] = {}
+    for key in keys:
+        where = info.get(key)
+        if where is None and key == "state_backups":
+            out[key] = None
+            continue
+        if not isinstance(where, str):
+            raise ReadError(f"{store}: playnano metadata {key!r} is not an array path")
+        # the declared size is checked before anything is read or counted
+        arr = _array(root, where, store, complete=False)
+        if arr.ndim != 1 or arr.dtype != np.uint8 or arr.shape[0] > budget:
+            raise ReadError(
+                f"{store}: {where!r} is not a JSON document of at most {budget} bytes"
+            )
+        _array(root, where, store, complete=True)
+        try:
+            out[key] = json.loads(bytes(np.asarray(arr[...])).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ReadError(
+                f"{store}: {where!r} is not JSON ({_one_line(exc)})"
+            ) from exc
+        except Exception as exc:
+            raise ReadError(
+                f"{store}: cannot read {where!r} ({_one_line(exc)})"
+            ) from exc
+    return out
+
+
+def _restore(stack: AFMImageStack, side: dict[str, Any]) -> None:
+    """Put the stored provenance and state backups on ``stack``."""
+    if isinstance(side.get("provenance"), dict):
+        stack.provenance = side["provenance"]
+    if isinstance(side.get("state_backups"), dict):
+        stack.state_backups = side["state_backups"]
+
+
 def _lazy_playnano(
-    root: Any, path: Path, info: dict[str, Any], stored: Any
+    root: Any, path: Path, info: dict[str, Any], stored: Any, side: dict[str, Any]
 ) -> AFMImageStack:
     """The store's stack with data, layers and masks as lazy frames."""
     from playnano.formats._lazy_stack import lazy_stack
 
     from playnano_zarr._frames import ZarrFrames
 
-    store, level = path.name, layout.LEVEL_PATH
+    store = path.name
 
     def frames(key: str, complete: bool, as_bool: bool = False) -> ZarrFrames:
         arr = _array(root, key, store, complete=complete)
@@ -186,20 +239,23 @@ def _lazy_playnano(
         return ZarrFrames(store, key, arr, 0, {}, as_bool=as_bool)
 
     try:
+        data = frames(layout.LEVEL_PATH, True)
         layers = {
-            k: frames(f"{node}/{level}", True)
+            k: frames(
+                layout.LEVEL_PATH if node == layout.ROOT_IMAGE else _level0(node), True
+            )
             for k, node in info.get("processed", {}).items()
         }
         masks = {
-            k: frames(f"{node}/{level}", False, as_bool=True)
+            k: frames(_level0(node), False, as_bool=True)
             for k, node in info.get("masks", {}).items()
         }
         stack = lazy_stack(
             path,
-            frames(level, True),
+            data,
             info["pixel_size_nm"],
             stored,
-            info.get("frame_metadata"),
+            side["frame_metadata"],
             layers=layers,
             masks=masks,
         )
@@ -209,10 +265,7 @@ def _lazy_playnano(
         raise ReadError(
             f"{store}: inconsistent playnano metadata ({_one_line(exc)})"
         ) from exc
-    if isinstance(info.get("provenance"), dict):
-        stack.provenance = info["provenance"]
-    if isinstance(info.get("state_backups"), dict):
-        stack.state_backups = info["state_backups"]
+    _restore(stack, side)
     return stack
 
 
@@ -260,8 +313,12 @@ def _read_ngff(
     n_frames = shape[t_axis] if t_axis is not None else 1
     meta = None
     if t_axis is not None and units[t_axis] in layout.TIME_UNITS_S:
-        dt = scale[t_axis] * layout.TIME_UNITS_S[units[t_axis]]
-        meta = [{"timestamp": i * dt} for i in range(n_frames)]
+        to_s = layout.TIME_UNITS_S[str(units[t_axis])]
+        dt, t0 = (
+            scale[t_axis] * to_s,
+            _origin(image, dataset, len(shape))[t_axis] * to_s,
+        )
+        meta = [{"timestamp": t0 + i * dt} for i in range(n_frames)]
     name = label or image.get("name") or "data"
     fixed = {i: 0 for i, ax in enumerate(names) if ax not in ("t", "c", "y", "x")}
     if index is not None:
@@ -286,21 +343,43 @@ def _read_ngff(
     return stack
 
 
-def _scale(image: dict[str, Any], dataset: dict[str, Any], ndim: int) -> list[float]:
-    """Scale of the first dataset times any multiscale-wide scale (1.0 when absent)."""
-    out = [1.0] * ndim
+def _vectors(
+    image: dict[str, Any], dataset: dict[str, Any], kind: str, ndim: int
+) -> list[list[float]]:
+    """The ``kind`` (scale, translation) vectors of the first dataset, then of the
+    multiscale as a whole, that have one entry per axis."""
+    out = []
     for transforms in (
         dataset.get("coordinateTransformations"),
         image.get("coordinateTransformations"),
     ):
-        for tr in transforms or []:
+        for tr in transforms if isinstance(transforms, list) else []:
+            values = tr.get(kind) if isinstance(tr, dict) else None
             if (
                 isinstance(tr, dict)
-                and tr.get("type") == "scale"
-                and len(tr.get("scale", [])) == ndim
+                and tr.get("type") == kind
+                and isinstance(values, list)
+                and len(values) == ndim
+                and all(isinstance(v, (int, float)) for v in values)
             ):
-                out = [a * float(b) for a, b in zip(out, tr["scale"], strict=True)]
+                out.append([float(v) for v in values])
+    return out
+
+
+def _scale(image: dict[str, Any], dataset: dict[str, Any], ndim: int) -> list[float]:
+    """Scale of the first dataset times any multiscale-wide scale (1.0 when absent)."""
+    out = [1.0] * ndim
+    for vec in _vectors(image, dataset, "scale", ndim):
+        out = [a * b for a, b in zip(out, vec, strict=True)]
     return [s if math.isfinite(s) and s > 0 else 1.0 for s in out]
+
+
+def _origin(image: dict[str, Any], dataset: dict[str, Any], ndim: int) -> list[float]:
+    """Translation of the first dataset plus any multiscale-wide one (0 when absent)."""
+    out = [0.0] * ndim
+    for vec in _vectors(image, dataset, "translation", ndim):
+        out = [a + b for a, b in zip(out, vec, strict=True)]
+    return [v if math.isfinite(v) else 0.0 for v in out]
 
 
 def _select_channel(
