@@ -76,6 +76,7 @@ def test_a_format_failing_at_export_time_gives_partial_exit_3_and_is_redone(
     assert sorted(p.name for p in out.iterdir()) == [
         "batch-report.json",
         "big.gif",
+        "ro-crate-metadata.json",
         "small.gif",
         "small.h5",
     ]

@@ -104,6 +104,7 @@ def test_a_hanging_input_times_out_and_the_batch_finishes(
         "batch-report.json",
         "c.npz",
         "e.npz",
+        "ro-crate-metadata.json",
     ]
     assert elapsed < 90, elapsed
     assert (report["engine"] == "serial") == (workers == "1")

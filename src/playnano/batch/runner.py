@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import sys
@@ -183,9 +184,9 @@ def run_batch(
 
     if engine.workers > 1 and settings.threads is None:
         # one compression thread per task: the workers already use every core
-        import dataclasses
-
         settings = dataclasses.replace(settings, threads=1)
+    # every batch leaves a provenance crate: the tasks hash what they write
+    settings = dataclasses.replace(settings, crate=True)
     report = BatchReport(
         report_path, [str(t.input) for t in tasks], fingerprint, engine.name
     )
@@ -247,6 +248,7 @@ def run_batch(
         clean_partials(sorted({t.out_dir for t in todo}))
         _settle_interrupted(todo, report, preexisting)
         report.interrupt()
+        _write_crate(output_folder, report)
         if not quiet:  # what finished and what did not, above the one-line error
             click.echo(report.table(), err=True)
         raise
@@ -256,6 +258,24 @@ def run_batch(
     # no task runs now, so none of it is in use
     clean_partials(sorted({t.out_dir for t in todo}))
     report.write(finished=True)
+    _write_crate(output_folder, report)
     if not quiet or any(r["status"] not in DONE for r in report.records.values()):
         click.echo(report.table(), err=True)
     return report
+
+
+def _write_crate(folder: Path, report: BatchReport) -> None:
+    """The batch's ``ro-crate-metadata.json`` beside its report."""
+    from playnano.run.crate import write_folder_crate
+
+    t = report.totals()
+    write_folder_crate(
+        folder,
+        report.records.values(),
+        name=f"playnano batch of {t['inputs']} inputs",
+        description=(
+            f"playnano batch ({report.engine}): {t['ok']} ok, {t['skipped']} "
+            f"skipped, {t['partial']} partial, {t['failed']} failed"
+            + (f", {t['interrupted']} interrupted" if t["interrupted"] else "")
+        ),
+    )

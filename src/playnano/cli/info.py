@@ -125,11 +125,49 @@ def info(paths: tuple[Path, ...], as_json: bool, sha256: bool, check: bool) -> N
         return
     from playnano.info import inspect
 
-    results = [inspect(p, sha256=sha256).to_dict() for p in paths]
+    results = [
+        crate_view(p) if _is_output_folder(p) else inspect(p, sha256=sha256).to_dict()
+        for p in paths
+    ]
     if as_json:
         click.echo(json.dumps(results, indent=2))
         return
     for i, d in enumerate(results):
         if i:
             click.echo("")
-        click.echo("\n".join(render(d)))
+        click.echo("\n".join(render_crate(d) if "crate" in d else render(d)))
+
+
+def _is_output_folder(path: Path) -> bool:
+    """A folder playnano wrote a provenance crate into (described by the crate)."""
+    from playnano.crate import CRATE_NAME
+
+    return path.is_dir() and (path / CRATE_NAME).is_file()
+
+
+def crate_view(path: Path) -> dict[str, Any]:
+    """What an output folder's ``ro-crate-metadata.json`` says, in brief."""
+    from playnano.crate import CRATE_NAME, crate_summary, read_crate
+    from playnano.errors import ReadError
+
+    doc = read_crate(path)
+    if doc is None:
+        raise ReadError(f"{path / CRATE_NAME}: not a JSON object")
+    return {"path": str(path), "crate": crate_summary(doc)}
+
+
+def render_crate(d: dict[str, Any]) -> list[str]:
+    """The text view of :func:`crate_view`."""
+    c = d["crate"]
+    software = ", ".join(f"{k} {v}".strip() for k, v in c["software"].items())
+    lines = [
+        f"{d['path']}",
+        "  provenance:    ro-crate-metadata.json (RO-Crate, Process Run Crate 0.5)",
+        f"  runs:          {c['actions']} ({c['failed']} failed), "
+        f"{c['started'] or '?'} to {c['finished'] or '?'}",
+        f"  inputs:        {c['inputs']}",
+        f"  outputs:       {c['outputs']}",
+        f"  software:      {software}",
+    ]
+    lines += [f"  error:         {e}" for e in c["errors"]]
+    return lines

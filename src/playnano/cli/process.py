@@ -210,6 +210,12 @@ _VALUE_OPTIONS = {
     help="Frames per block on the block path (default: about 64 MB of frames).",
 )
 @animation_flags
+@click.option(
+    "--crate",
+    is_flag=True,
+    help="Also write ro-crate-metadata.json in the output folder: the input and "
+    "every output by SHA-256, the steps, formats and software (an RO-Crate).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
@@ -239,6 +245,7 @@ def process(
     fps: float | None,
     cmap: str | None,
     draw_ts: bool | None,
+    crate: bool,
     overwrite: bool,
     quiet: bool,
     verbose: int,
@@ -254,6 +261,7 @@ def process(
           --make-sequence --fps 10 --cmap viridis
     """
     from playnano.run import execute, plan_run
+    from playnano.run.crate import CrateLog
 
     ctx.obj["verbose"] = verbose
     log_level = (
@@ -290,6 +298,7 @@ def process(
         overwrite=overwrite,
         blocks=blocks,
         block_frames=block_frames,
+        crate=crate,
     )
     command = command_record(settings, processing, processing_file)
     plan = plan_run(
@@ -319,7 +328,10 @@ def process(
             if doing.startswith("step "):  # a step starts
                 bar.update(1)
 
-        results = execute(plan, stack, progress=progress)
+        log = CrateLog(input_path, settings, command) if crate else None
+        results = execute(
+            plan, stack, progress=progress, on_read=log.read if log else None
+        )
     failed = 0
     for r in results:
         if r.error is not None:
@@ -330,6 +342,8 @@ def process(
             continue
         for p in r.paths:
             echo(f"wrote {p}")
+    if log is not None:  # after a partial run too: it records what was written
+        echo(f"wrote {log.write(plan, results, stack)}")
     if failed:
         ok = len(results) - failed
         click.echo(

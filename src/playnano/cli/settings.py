@@ -92,6 +92,7 @@ def checked_settings(
     overwrite: bool,
     blocks: bool | None = None,
     block_frames: int | None = None,
+    crate: bool = False,
 ) -> tuple[RunSettings, tuple[list[FormatChoice], list[ResolvedStep]]]:
     """The command line's step, format and option flags as checked run settings.
 
@@ -142,6 +143,7 @@ def checked_settings(
         blocks=blocks,
         block_frames=block_frames,
         step_sources=step_sources(steps),
+        crate=crate,
     )
     checked = settings.check()
     _refuse_unused_shared(shared, checked[0])

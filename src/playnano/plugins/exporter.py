@@ -67,6 +67,12 @@ class Exporter(Protocol):
         Importable modules the exporter needs; checked without importing them.
     install_hint : str
         What to install when one of ``requires`` is missing.
+
+    Notes
+    -----
+    Optional: ``media_type`` (str), the written file's media type
+    (``image/tiff``; a folder output: its files' type), which provenance crates
+    record as ``encodingFormat``; without it the suffix's usual type is used.
     """
 
     name: str

@@ -46,6 +46,8 @@ def validate_exporter(obj: Any) -> None:
         raise ValueError(
             f"exporter {obj.name!r}: suffix must look like '.ext'; got {suffix!r}"
         )
+    if not isinstance(getattr(obj, "media_type", ""), str):
+        raise ValueError(f"exporter {obj.name!r}: media_type must be a string")
     if not isinstance(getattr(obj, "capabilities", None), Capabilities):
         raise ValueError(f"exporter {obj.name!r}: capabilities must be a Capabilities")
     options = getattr(obj, "options", None)

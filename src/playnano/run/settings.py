@@ -58,6 +58,9 @@ class RunSettings:
     step_sources : tuple of str
         Where each step was given (``steps.yaml: filters[1]``), for messages;
         default ``step 1``, ``step 2``, ...
+    crate : bool
+        Hash every output and record what the folder's provenance crate
+        (``ro-crate-metadata.json``, :mod:`playnano.run.crate`) lists.
     """
 
     formats: tuple[str, ...]
@@ -72,6 +75,7 @@ class RunSettings:
     blocks: bool | None = None
     block_frames: int | None = None
     step_sources: tuple[str, ...] = ()
+    crate: bool = False
 
     def check(self) -> tuple[list[FormatChoice], list[ResolvedStep]]:
         """Resolve every format, option and step; raise before any work if one is bad.
@@ -118,7 +122,14 @@ class RunSettings:
         d["steps"] = [[name, dict(params)] for name, params in self.steps]
         d["formats"] = list(self.formats)
         # same files whatever their value
-        for key in ("threads", "overwrite", "blocks", "block_frames", "step_sources"):
+        for key in (
+            "threads",
+            "overwrite",
+            "blocks",
+            "block_frames",
+            "step_sources",
+            "crate",
+        ):
             d.pop(key)
         return d
 

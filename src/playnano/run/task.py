@@ -49,7 +49,11 @@ def run_one(
     ``progress(done, total)`` is called as its stages finish: the read, then each
     step and format, and in between, at most every 0.2 s, with the fraction
     ``done / total`` of the input its frame loops have finished
-    (:class:`~playnano.progress_ticks.StageTicker`). ``available`` is the memory
+    (:class:`~playnano.progress_ticks.StageTicker`). The record also holds
+    ``started`` and ``finished`` (ISO 8601), and with ``settings.crate`` what the
+    run's provenance crate needs (:mod:`playnano.run.crate`: ``reader``,
+    ``input_bytes``, ``software``, ``files`` with each output's SHA-256, and the
+    command line). ``available`` is the memory
     the choice between blocks and memory weighs (bytes; default: the machine's
     available memory).
     """
@@ -72,7 +76,8 @@ def _run(
     available: int | None,
 ) -> dict[str, Any]:
     from playnano.progress_ticks import StageTicker, ticking
-    from playnano.provenance import sha256_of
+    from playnano.provenance import sha256_of, utc_now
+    from playnano.run.crate import output_files, source_fields
     from playnano.run.executor import execute
     from playnano.run.plan import plan_run
 
@@ -86,6 +91,7 @@ def _run(
         "error": None,
         "settings": settings.fingerprint(),
         "blocks": None,
+        "started": utc_now(),
     }
     try:
         plan = plan_run(
@@ -107,6 +113,8 @@ def _run(
             source = stack.provenance.get("source") or {}
             record["sha256"] = source.get("sha256") or sha256_of(input_path)
             record["blocks"] = stack.is_lazy
+            if settings.crate:
+                record.update(source_fields(stack, input_path))
             if ticker is not None:
                 ticker.frames = stack.n_frames  # the header may not have said
 
@@ -117,6 +125,8 @@ def _run(
                 on_read=read,
             )
         record["outputs"] = [str(p) for r in results for p in r.paths]
+        if settings.crate:
+            record["files"] = output_files(plan, results)
         errors = [f"{r.format}: {r.error}" for r in results if r.error is not None]
         if errors:
             record["error"] = "; ".join(errors)
@@ -135,6 +145,9 @@ def _run(
         with contextlib.suppress(OSError):
             record["sha256"] = sha256_of(input_path)
     record["seconds"] = round(time.perf_counter() - start, 3)
+    record["finished"] = utc_now()
+    if command and settings.crate:
+        record["command"] = {"argv": command.get("argv")}
     return record
 
 

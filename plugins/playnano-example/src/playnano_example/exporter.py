@@ -42,6 +42,7 @@ class CsvExporter:
     name = "csv"
     aliases: tuple[str, ...] = ("csv-long",)
     suffix = ".csv"
+    media_type = "text/csv"
     description = "CSV table, one row per pixel: frame, timestamp_s, y, x, height_nm"
     capabilities = Capabilities(
         supports_raw=True,

@@ -95,6 +95,7 @@ class GifExporter:
     name = "gif"
     aliases: tuple[str, ...] = ()
     suffix = ".gif"
+    media_type = "image/gif"
     description = "Annotated GIF animation (colour map, timestamps, scale bar)."
     capabilities = Capabilities(
         supports_raw=True, supports_timestamps=True, lossy=True, streaming=True

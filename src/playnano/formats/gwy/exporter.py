@@ -76,6 +76,7 @@ class GwyExporter:
     name = "gwy"
     aliases: tuple[str, ...] = ("gwyddion",)
     suffix = layout.SUFFIX
+    media_type = "application/x-gwyddion-spm"
     description = "Gwyddion file: one channel per frame in metres, masks, metadata"
     capabilities = Capabilities(
         supports_raw=True,

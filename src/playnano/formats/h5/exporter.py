@@ -42,6 +42,7 @@ class H5Exporter:
     name = "h5"
     aliases: tuple[str, ...] = ("hdf5",)
     suffix = layout.SUFFIX
+    media_type = "application/x-hdf5"
     description = (
         "HDF5 bundle: data, processed layers, masks, frame metadata, provenance"
     )

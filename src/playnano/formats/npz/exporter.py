@@ -28,6 +28,7 @@ class NpzExporter:
     name = "npz"
     aliases: tuple[str, ...] = ()
     suffix = layout.SUFFIX
+    media_type = "application/zip"
     description = (
         "NumPy zip bundle: data, processed layers, masks, frame metadata, provenance"
     )

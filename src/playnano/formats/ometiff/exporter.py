@@ -68,6 +68,7 @@ class TifExporter:
     name = "tif"
     aliases: tuple[str, ...] = ("tiff", "ome-tif", "ome-tiff")
     suffix = layout.SUFFIX
+    media_type = "image/tiff"
     description = (
         "OME-TIFF stack (TYX) for ImageJ/Fiji and Bio-Formats, with provenance"
     )

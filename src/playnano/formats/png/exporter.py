@@ -107,6 +107,7 @@ class SequenceExporter:
     name = "png"
     aliases: tuple[str, ...] = ("sequence",)
     suffix = FOLDER_SUFFIX
+    media_type = "image/png"
     description = "Folder of annotated PNG frames (or raw 16-bit TIFF frames in nm)."
     capabilities = Capabilities(
         supports_raw=True, supports_timestamps=True, lossy=True, streaming=True

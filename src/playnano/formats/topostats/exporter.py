@@ -53,6 +53,7 @@ class TopostatsExporter:
     name = "topostats"
     aliases: tuple[str, ...] = ()
     suffix = layout.FOLDER_SUFFIX
+    media_type = "application/x-hdf5"
     description = "TopoStats .topostats files (one per frame) with a playnano index"
     capabilities = Capabilities(
         supports_raw=True,

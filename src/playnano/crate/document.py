@@ -1,40 +1,13 @@
-"""RO-Crate records of runs: which software, with which parameters, turned which
-inputs (by SHA-256) into which outputs.
-
-A run's output folder gets ``ro-crate-metadata.json``, an `RO-Crate 1.1
-<https://w3id.org/ro/crate/1.1>`_ that follows the `Process Run Crate 0.5
-<https://w3id.org/ro/wfrun/process/0.5>`_ profile, the form data repositories
-(Zenodo, InvenioRDM, WorkflowHub) read. Each input becomes one ``CreateAction``:
-
-- ``instrument``: playnano (with its version) and, as its ``softwareRequirements``,
-  every plugin that read or wrote a file of the action, with versions;
-- ``object``: the input file (``#input-…``: inputs live outside the crate, so they
-  are named by path as given, SHA-256 and size), then one ``PropertyValue`` per
-  setting (each step in the CLI's ``name:param=value`` syntax, the formats and
-  their options, channel, raw);
-- ``result``: each output inside the folder by relative path, with its SHA-256,
-  size, format and media type (a folder output, such as a PNG sequence or an
-  OME-Zarr store, is a ``Dataset`` whose SHA-256 is
-  :func:`playnano.provenance.sha256_of`'s folder digest);
-- ``startTime``, ``endTime``, ``actionStatus`` (completed or failed) and, for a
-  failed or partly failed input, ``error`` (its one-line message).
-
-The crate describes the files that are in the folder: writing it again (a second
-``process --crate`` into the same folder, a resumed batch) keeps earlier actions
-whose outputs are all still there and unchanged, and drops those whose outputs were
-replaced or removed. Only JSON is built here; nothing is imported beyond the
-standard library.
-"""
+"""The crate document: its constants, the plain records of a run, and the
+JSON-LD entities built from them (see :mod:`playnano.crate`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 CRATE_NAME = "ro-crate-metadata.json"
@@ -46,9 +19,6 @@ FAILED = "http://schema.org/FailedActionStatus"
 PLAYNANO_ID = "#playnano"
 #: The data's owner decides its terms; playnano cannot know them.
 NO_LICENSE = "Not stated by playnano: the terms of use are set by the owner of the data"
-
-#: Temporary-name prefix of outputs being written (the crate's own staging file).
-_TMP_PREFIX = ".playnano-partial-"
 
 
 @dataclass(frozen=True)
@@ -330,135 +300,3 @@ def crate_document(
         },
     ]
     return {"@context": CONTEXT, "@graph": head + list(graph.values())}
-
-
-def _kept_entities(
-    old: Mapping[str, Any], folder: Path, replaced: set[str]
-) -> list[dict[str, Any]]:
-    """Entities of an earlier crate's actions whose outputs are all still intact.
-
-    An output counts as intact when it is not being replaced now and its size on
-    disk still matches the recorded one (the digest is not recomputed: that would
-    read every earlier output again).
-    """
-    graph = {e.get("@id"): e for e in old.get("@graph", []) if isinstance(e, dict)}
-    kept: list[dict[str, Any]] = []
-    for entity in graph.values():
-        if entity.get("@type") != "CreateAction":
-            continue
-        results = entity.get("result", [])
-        results = results if isinstance(results, list) else [results]
-        paths = [r.get("@id") for r in results if isinstance(r, dict)]
-        if any(p in replaced or not _intact(folder, graph.get(p)) for p in paths):
-            continue
-        kept.append(entity)
-        refs = []
-        for key in ("object", "result", "softwareRequirements"):
-            value = entity.get(key, [])
-            refs += value if isinstance(value, list) else [value]
-        for ref in refs:
-            target = graph.get(ref.get("@id") if isinstance(ref, dict) else None)
-            if target is not None:
-                kept.append(target)
-    return kept
-
-
-def _intact(folder: Path, entity: Mapping[str, Any] | None) -> bool:
-    if entity is None:
-        return False
-    path = folder / str(entity["@id"])
-    try:
-        if path.is_dir():
-            size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-        else:
-            size = path.stat().st_size
-    except OSError:
-        return False
-    return str(size) == str(entity.get("contentSize"))
-
-
-def read_crate(folder: str | Path) -> dict[str, Any] | None:
-    """The crate document in ``folder``, or ``None`` when there is none or it is
-    not a JSON object."""
-    try:
-        doc = json.loads((Path(folder) / CRATE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def new_action_id() -> str:
-    """A fresh identifier for an action (unique across runs into one folder)."""
-    return f"#run-{uuid.uuid4().hex[:12]}"
-
-
-def write_crate(
-    folder: str | Path,
-    actions: Sequence[RunAction],
-    *,
-    name: str,
-    description: str,
-    published: str,
-    playnano_version: str,
-    keep_earlier: bool = True,
-    license: str = NO_LICENSE,
-) -> Path:
-    """Write ``folder/ro-crate-metadata.json`` for ``actions``; return its path.
-
-    With ``keep_earlier`` the actions of a crate already in the folder stay when
-    their outputs are all intact (see :func:`_kept_entities`). The file is written
-    under a temporary name and renamed, so a reader never sees half of it.
-    """
-    target = Path(folder) / CRATE_NAME
-    replaced = {o.path for a in actions for o in a.outputs}
-    old = read_crate(folder) if keep_earlier else None
-    kept = _kept_entities(old, Path(folder), replaced) if old else []
-    doc = crate_document(
-        [(new_action_id(), a) for a in actions],
-        name=name,
-        description=description,
-        published=published,
-        playnano_version=playnano_version,
-        kept=kept,
-        license=license,
-    )
-    tmp = target.with_name(f"{_TMP_PREFIX}{uuid.uuid4().hex}.json")
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
-
-
-def crate_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """What a crate says in brief: software, actions by status, inputs, outputs."""
-    graph = [e for e in doc.get("@graph", []) if isinstance(e, dict)]
-    actions = [e for e in graph if e.get("@type") == "CreateAction"]
-    software = {
-        str(e.get("name")): str(e.get("softwareVersion") or e.get("version") or "")
-        for e in graph
-        if e.get("@type") == "SoftwareApplication"
-    }
-    failed = [a for a in actions if a.get("actionStatus") == FAILED]
-    outputs = [
-        e for e in graph if e.get("@type") in ("File", "Dataset") and e["@id"] != "./"
-        and not str(e["@id"]).startswith("#")
-    ]  # fmt: skip
-    inputs = [e for e in graph if str(e.get("@id", "")).startswith("#input-")]
-    times = sorted(str(a.get("startTime", "")) for a in actions) or [""]
-    ends = sorted(str(a.get("endTime", "")) for a in actions) or [""]
-    return {
-        "profile": PROCESS_RUN_CRATE,
-        "software": software,
-        "actions": len(actions),
-        "failed": len(failed),
-        "errors": [str(a.get("error")) for a in failed if a.get("error")],
-        "inputs": len(inputs),
-        "outputs": len(outputs),
-        "started": times[0],
-        "finished": ends[-1],
-    }
