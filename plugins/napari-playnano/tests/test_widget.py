@@ -178,6 +178,10 @@ def test_export_every_format_matches_the_cli(
     assert widget.start(export=True) is not None
     wait_for(qtbot, widget)
     assert widget.status.value.startswith("wrote"), widget.status.value
+    # the GIF's warning (the sample's outlier frames drawn clipped), as the CLI
+    # prints it
+    assert "warning: " in widget.status.value
+    assert "outside the colour range" in widget.status.value
     names = sorted(p.name for p in gui_out.iterdir())
     assert names == sorted(p.name for p in cli_out.iterdir())
     assert len(names) == 5

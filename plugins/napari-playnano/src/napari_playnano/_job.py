@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,8 @@ class Job:
     """Runs ``work(job)`` in a daemon thread; poll :attr:`done` from the GUI thread.
 
     ``work`` reports progress with :meth:`report`; the GUI reads :attr:`progress`
-    and :attr:`message`.
+    and :attr:`message`, and afterwards :attr:`warnings`: the first line of each
+    warning raised while the work ran (the CLI prints them; a window shows them).
     """
 
     def __init__(self, work: Callable[[Job], Any], total: int) -> None:
@@ -39,6 +41,7 @@ class Job:
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        self.warnings: list[str] = []
         self._thread = threading.Thread(target=self._target, daemon=True)
 
     def start(self) -> None:
@@ -78,7 +81,15 @@ class Job:
                     self._running = not self.cancelled
                 if not self._running:
                     raise Cancelled
-                self.result = self._work(self)
+                # warnings module state is process-wide: the export's own side
+                # thread (a GIF beside the bundles) is recorded too
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    self.result = self._work(self)
+                seen = dict.fromkeys(
+                    str(w.message).splitlines()[0] for w in caught if str(w.message)
+                )
+                self.warnings = list(seen)
             finally:
                 with self._lock:
                     self._running = False

@@ -218,6 +218,12 @@ class PlaynanoWidget(Container):
         self.status.native.setStyleSheet("color: #e05050;")
         show_error(f"playnano: {message}")
 
+    def warn(self, message: str) -> None:
+        """Show a warning as a napari notification."""
+        from napari.utils.notifications import show_warning
+
+        show_warning(f"playnano: {message}")
+
     def info(self, message: str) -> None:
         """Show a status line."""
         self.status.value = message
@@ -299,9 +305,15 @@ class PlaynanoWidget(Container):
         failures = [r for r in run.results if r.error is not None]
         written = [p for r in run.results for p in r.paths]
         self.progress.value = self.progress.max
+        for message in job.warnings:  # what the CLI prints as warnings
+            self.warn(message)
         if failures:
             self.error("; ".join(f"{r.format}: {r.error}" for r in failures))
         elif run.formats:
-            self.info("wrote " + ", ".join(p.name for p in written))
+            self.info(
+                "wrote "
+                + ", ".join(p.name for p in written)
+                + "".join(f"\nwarning: {m}" for m in job.warnings)
+            )
         else:
             self.info(f"ran {run.steps_text or 'no steps'}")

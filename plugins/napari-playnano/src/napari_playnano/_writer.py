@@ -87,6 +87,11 @@ def write_gif(path: str, data: Any, attributes: dict[str, Any]) -> list[str]:
     return write_layer(path, data, attributes, "gif")
 
 
+def write_gwy(path: str, data: Any, attributes: dict[str, Any]) -> list[str]:
+    """Write an image layer as a Gwyddion ``.gwy`` file (one channel per frame)."""
+    return write_layer(path, data, attributes, "gwy")
+
+
 def write_by_suffix(path: str, data: Any, attributes: dict[str, Any]) -> list[str]:
     """Write an image layer in the installed format its suffix names."""
     return write_layer(path, data, attributes, None)
