@@ -1,8 +1,10 @@
-"""What a file holds, without reading its frames: :class:`StackInfo` and :func:`inspect`.
+"""What a file holds, without reading its frames: :class:`StackInfo`, :func:`inspect`
+and :func:`check`.
 
-A reader that can describe a file from its headers implements the optional
-``inspect(path) -> StackInfo`` method of the Reader protocol; for any other reader
-:func:`inspect` loads the stack and says so (``metadata_only`` is False).
+A reader that can describe a file from its headers declares ``supports_inspect``
+and implements ``inspect(path) -> StackInfo``; for any other reader the default
+``inspect`` of :class:`~playnano.plugins.reader.ReaderBase` opens the stack (lazily
+when it can) and says so (``metadata_only`` is False).
 :meth:`StackInfo.to_dict` is the structure ``playnano info --json`` prints; its
 schema is ``playnano/schemas/info.schema.json``.
 """
@@ -233,40 +235,43 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
     ReadError
         The path is missing, not understood, truncated or corrupt.
     """
-    from playnano.readers import (
-        _checked_reader,
-        available_channels,
-        load,
-        read_errors,
-        reader_for,
-    )
+    from playnano.readers import read_errors, reader_for, usable_reader
 
     p = Path(path)
     entry = reader_for(p)
-    reader = _checked_reader(entry)
-    describe = getattr(reader, "inspect", None)
-    read_lazy = getattr(reader, "read_lazy", None)
-    lazy = None
-    if describe is None and read_lazy is not None:
-        with read_errors(p):  # frames on demand: none is kept in memory
-            lazy = read_lazy(p)
-    if lazy is not None:
-        with lazy:
-            info = from_stack(lazy, entry.name, available_channels(p))
-        info.notes = [
-            f"the {entry.name} reader has no metadata-only path; the file was opened "
-            "for reading frames on demand, and no frame was kept in memory"
-        ]
-    elif describe is None:
-        stack = load(p)
-        info = from_stack(stack, entry.name, available_channels(p))
-    else:
-        with read_errors(p):
-            info = describe(p)
-        info.reader = entry.name
+    reader = usable_reader(entry)
+    with read_errors(p):
+        info = reader.inspect(p)
+    info.reader = entry.name
     info.path = p
     if sha256:
         from playnano.provenance import sha256_of
 
         info.file_sha256 = sha256_of(p)
     return info
+
+
+def check(path: str | Path) -> list[str]:
+    """Every way ``path`` departs from its format's specification, one line each.
+
+    ``[]`` for a file that follows it. Only readers that declare
+    ``supports_check`` (playnano's bundles) have a specification to check against.
+
+    Raises
+    ------
+    ReadError
+        The path is missing or its reader has no specification check.
+    """
+    from playnano.errors import ReadError
+    from playnano.readers import read_errors, reader_for, usable_reader
+
+    p = Path(path)
+    entry = reader_for(p)
+    reader = usable_reader(entry)
+    if not reader.supports_check:
+        raise ReadError(
+            f"{p}: the {entry.name} reader has no specification check "
+            "(--check covers playnano's bundles: npz, h5, OME-TIFF)"
+        )
+    with read_errors(p):
+        return [str(line) for line in reader.check(p)]

@@ -94,10 +94,11 @@ def _wants_blocks(
 ) -> bool | None:
     """Whether to read ``path`` lazily; None when only a lazy open can tell.
 
-    Readers with ``inspect`` are sized from their metadata; a reader with only
-    ``read_lazy`` (h5-jpk, frame folders) is opened lazily once, and
-    :func:`read_input` decides on that open stack.
+    Readers that declare ``supports_inspect`` are sized from their metadata; a
+    reader that declares only ``supports_lazy`` (h5-jpk, frame folders) is opened
+    lazily once, and :func:`read_input` decides on that open stack.
     """
+    from playnano.info import inspect
     from playnano.readers import reader_for
 
     if settings.blocks is not None:
@@ -106,10 +107,9 @@ def _wants_blocks(
         return False
     try:
         reader = reader_for(path).obj
-        if getattr(reader, "read_lazy", None) is None:
+        if not reader.supports_lazy:
             return False
-        inspect = getattr(reader, "inspect", None)
-        if inspect is None:
+        if not reader.supports_inspect:
             return None
         info = inspect(path).data
     except Exception:  # reading it in memory reports the error

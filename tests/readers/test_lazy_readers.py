@@ -14,7 +14,7 @@ import pytest
 
 from playnano.lazy import FrameSource, LazyFrames
 from playnano.plugins.reader import Reader
-from playnano.readers import reader_for
+from playnano.readers import load, reader_for
 from playnano.readers.tiff import TiffReader
 from tests.readers.lazy_helpers import (
     REAL,
@@ -152,7 +152,7 @@ def test_fortran_ordered_npz_falls_back_to_read(tmp_path: Path) -> None:
 
 
 def test_readers_without_read_lazy_keep_working(tmp_path: Path) -> None:
-    """The plain TIFF reader has no read_lazy: a caller falls back to read()."""
+    """The plain TIFF reader does not declare read_lazy: load falls back to read()."""
     import tifffile
 
     path = tmp_path / "plain.tif"
@@ -165,9 +165,10 @@ def test_readers_without_read_lazy_keep_working(tmp_path: Path) -> None:
         resolutionunit="CENTIMETER",
     )
     reader = TiffReader()
-    assert not hasattr(reader, "read_lazy")
-    read_lazy = getattr(reader, "read_lazy", None)
-    stack = (read_lazy(path) if read_lazy else None) or reader.read(path)
+    assert not reader.supports_lazy
+    assert reader.read_lazy(path) is None  # the base's default: use read()
+    stack = load(path, lazy=True)
+    assert not stack.is_lazy
     assert np.asarray(stack.data).tobytes() == data.tobytes()
 
 
@@ -189,5 +190,5 @@ def test_every_builtin_reader_says_whether_it_reads_lazily() -> None:
         line = next((v for k, v in lines.items() if k == entry.name), None)
         if line is None:  # listed with another reader: "``jpk-folder``, ``spm``"
             line = next(v for v in lines.values() if f"``{entry.name}``" in v)
-        lazy = hasattr(entry.obj, "read_lazy")
+        lazy = entry.obj.supports_lazy
         assert ("not lazy" in line) != lazy, entry.name

@@ -61,7 +61,7 @@ def _is_frame_file(f: Path, folder_readers: list[Entry]) -> bool:
     for e in folder_readers:
         if suffix in {s.lower() for s in e.obj.suffixes}:
             return True
-        if ".00N" in getattr(e.obj, "content_suffixes", ()) and suffix[1:].isdigit():
+        if ".00N" in e.obj.content_suffixes and suffix[1:].isdigit():
             return True
     return False
 
@@ -73,7 +73,7 @@ def _scan(folder: Path, recursive: bool, out: list[Path], skip: Path | None) -> 
         return  # the batch's own output folder is never an input
 
     usable = _usable_readers()
-    folder_readers = [e for e in usable if getattr(e.obj, "reads_folders", False)]
+    folder_readers = [e for e in usable if e.obj.reads_folders]
     frames = _frame_folder(folder, folder_readers)
     if frames:
         out.append(folder)
@@ -87,7 +87,7 @@ def _scan(folder: Path, recursive: bool, out: list[Path], skip: Path | None) -> 
             if frames and _is_frame_file(f, folder_readers):
                 continue
             entry = readers().for_suffix(f, lambda r: r.suffixes)
-            if entry is not None and not getattr(entry.obj, "reads_folders", False):
+            if entry is not None and not entry.obj.reads_folders:
                 out.append(f)
 
 
@@ -139,13 +139,14 @@ def holds_processed_layers(path: Path) -> bool:
     """
     import warnings
 
-    from playnano.readers import _checked_reader, reader_for
+    from playnano.info import inspect
+    from playnano.readers import reader_for, usable_reader
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            describe = getattr(_checked_reader(reader_for(path)), "inspect", None)
-            layers = describe(path).layers if describe is not None else {}
+            headers = usable_reader(reader_for(path)).supports_inspect
+            layers = inspect(path).layers if headers else {}
     except Exception:
         return False
     return any(k != "raw" for k in layers)

@@ -27,18 +27,19 @@ import click
 def frame_count(path: Path) -> int | None:
     """Frames of ``path`` from its reader's header, or None when it cannot say.
 
-    Never reads frame data (readers without ``inspect`` give None) and never
+    Never reads frame data (readers that do not declare ``supports_inspect``
+    give None) and never
     raises: an unreadable input fails later, in its own task.
     """
-    from playnano.readers import _checked_reader, reader_for
+    from playnano.info import inspect
+    from playnano.readers import reader_for, usable_reader
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            describe = getattr(_checked_reader(reader_for(path)), "inspect", None)
-            if describe is None:
+            if not usable_reader(reader_for(path)).supports_inspect:
                 return None
-            n = int(describe(path).data.shape[0])
+            n = int(inspect(path).data.shape[0])
     except Exception:
         return None
     return n if n > 0 else None

@@ -6,6 +6,14 @@ package's own entry points exactly as third-party plugins do.
 
 from playnano.plugins.exporter import Capabilities, Exporter, Option
 from playnano.plugins.hookspecs import hookimpl, hookspec
-from playnano.plugins.reader import Reader
+from playnano.plugins.reader import Reader, ReaderBase
 
-__all__ = ["Capabilities", "Exporter", "Option", "Reader", "hookimpl", "hookspec"]
+__all__ = [
+    "Capabilities",
+    "Exporter",
+    "Option",
+    "Reader",
+    "ReaderBase",
+    "hookimpl",
+    "hookspec",
+]

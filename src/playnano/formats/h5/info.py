@@ -44,11 +44,10 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], BundleView]:
     """The member table (HDF5 path or @attribute -> dtype, shape, units) and view."""
     import h5py
 
+    from playnano.readers.guarded.hdf5 import open_hdf5
+
     p = _reading.existing(path)
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise ReadError(f"{p}: not an HDF5 file ({exc})") from None
+    f = open_hdf5(p)
     found: list[str] = []
     members: dict[str, dict[str, Any]] = {}
     datasets: dict[str, Any] = {}

@@ -6,7 +6,7 @@ member. A stored member is read by seeking in the file. A deflated one is inflat
 as a stream with a cursor (:meth:`zipfile.ZipExtFile.seek`): a read at or after
 the cursor inflates on from it, a read before it restarts the member. Either way
 the bytes inflated are bounded by the member's declared size, which
-:func:`~playnano.formats.npz._members.declared` has checked against its
+:func:`~playnano.formats.npz.members.declared` has checked against its
 compressed size (no zip bombs), and the member's CRC-32 is checked whenever its
 frames have been read through to the end in order.
 """
@@ -22,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from playnano.errors import ReadError
-from playnano.formats.npz._members import Member
+from playnano.formats.npz.members import Member
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name and extra lengths
 

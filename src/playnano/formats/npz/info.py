@@ -30,21 +30,16 @@ _COMPRESSION |= {zipfile.ZIP_BZIP2: "zip bzip2", zipfile.ZIP_LZMA: "zip lzma"}
 def table(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any], BundleView]:
     """The member table (name -> dtype, shape), the small members, and the view.
 
-    Sizes are checked first (:func:`._members.declared`), so a hostile file is a
+    Sizes are checked first (:func:`.members.open_npz`), so a hostile file is a
     one-line ReadError before anything is inflated.
     """
-    from playnano.formats.npz import _members
+    from playnano.formats.npz.members import open_npz
     from playnano.formats.npz.reader import read_member
 
     p = _reading.existing(path)
-    try:
-        zf = zipfile.ZipFile(p)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ReadError(f"{p}: not an NPZ file ({exc})") from None
     found: list[str] = []
     small: dict[str, Any] = {}
-    with zf:
-        declared = _members.declared(zf, p)
+    with open_npz(p) as (zf, declared):
         members = {
             k: {"dtype": m.dtype.name, "shape": list(m.shape)}
             for k, m in declared.items()
@@ -133,8 +128,8 @@ def _view(
 
 def inspect(path: Path) -> StackInfo:
     """Describe an NPZ bundle without reading its frames."""
-    _members, _small, view = table(path)
-    missing = [k for k in layout.REQUIRED if k not in _members]
+    members, _small, view = table(path)
+    missing = [k for k in layout.REQUIRED if k not in members]
     if missing:
         raise ReadError(f"{path}: not a playnano bundle; missing {', '.join(missing)}")
     _reading.check_version(view.path, view.version, layout.FORMAT_VERSION)

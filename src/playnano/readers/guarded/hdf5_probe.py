@@ -1,0 +1,291 @@
+"""Walk an HDF5 file's metadata in a helper process that a time limit can stop.
+
+libhdf5 parses a file's metadata in C, under h5py's lock: one flipped bit in an
+object header can make it loop for ever or crash, where no Python check runs and no
+signal reaches. So before any door opens an HDF5 file, :func:`probe` has a helper
+process walk everything a reader could touch in that file's metadata (every object
+reached by hard links, every attribute, each dataset's type, shape, layout,
+storage and chunk index) under an address-space limit, and waits at most
+:data:`PROBE_SECONDS`. A walk that does not finish, crashes the helper or runs out
+of memory is a one-line :class:`~playnano.errors.ReadError`; a walk that finishes
+means the same walk here cannot hang (libhdf5 reads the same bytes the same way),
+so the file is then opened in this process.
+
+The helper (``python -m playnano.readers.guarded.hdf5_probe``) is started once per
+process, on first use, and reused; a hung helper is killed and the next probe starts
+a new one. A file that passed is not walked again while its size and modification
+time stay the same. Cost: the helper's start (about 0.2 s, once) and a few
+milliseconds per file (``benchmarks/bench_hdf5_probe.py``). Where no helper can be
+started (a frozen application without a Python interpreter), the walk runs in this
+process, without the time limit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from playnano.errors import ReadError
+
+#: Seconds the metadata walk of one file may take.
+PROBE_SECONDS = 5.0
+#: Address space the helper may add to what it holds after importing h5py.
+HELPER_MEMORY_BYTES = 1 << 30
+#: Objects walked at most (an honest file has thousands, not millions).
+MAX_OBJECTS = 200_000
+#: Verdicts remembered, by (device, inode, size, mtime).
+_VERDICTS_MAX = 4096
+
+
+def walk(path: str) -> dict[str, Any]:
+    """Touch every part of ``path``'s metadata a reader could; return a verdict.
+
+    Runs in the helper. Errors libhdf5 reports are not refusals (a reader meets
+    the same error in its own words); only running out of memory is.
+    """
+    import h5py
+
+    errors: list[str] = []
+    count = 0
+
+    def attributes(obj: Any) -> None:
+        for key in list(obj.attrs):
+            try:
+                obj.attrs[key]
+            except MemoryError:
+                raise
+            except Exception as exc:  # a reader reports it if it needs it
+                errors.append(f"{obj.name}@{key}: {type(exc).__name__}")
+
+    def dataset(ds: Any) -> None:
+        ds.dtype, ds.shape  # noqa: B018  (parsed from the header)
+        plist = ds.id.get_create_plist()
+        layout = plist.get_layout()
+        plist.get_external_count()
+        if layout == h5py.h5d.VIRTUAL:
+            return  # readers refuse these before touching their storage
+        ds.id.get_storage_size()
+        if layout == h5py.h5d.CONTIGUOUS:
+            ds.id.get_offset()
+        elif layout == h5py.h5d.CHUNKED:
+            ds.id.get_num_chunks()  # walks the chunk index
+
+    def visit(name: str, obj: Any) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_OBJECTS:
+            raise _TooMany
+        try:
+            attributes(obj)
+            if isinstance(obj, h5py.Dataset):
+                dataset(obj)
+            elif isinstance(obj, h5py.Group):
+                for key in obj:  # the links, soft and external ones too
+                    obj.get(key, getlink=True)
+        except MemoryError:
+            raise
+        except Exception as exc:
+            errors.append(f"{name}: {type(exc).__name__}")
+
+    try:
+        with h5py.File(path, "r") as f:
+            visit("/", f)
+            f.visititems(visit)
+    except MemoryError:
+        return {"refuse": "its HDF5 metadata needs more memory than the walk allows"}
+    except _TooMany:
+        return {"refuse": f"it holds more than {MAX_OBJECTS} HDF5 objects"}
+    except Exception as exc:
+        errors.append(f"open: {type(exc).__name__}")
+    return {"ok": True, "errors": errors[:20]}
+
+
+class _TooMany(Exception):
+    pass
+
+
+def serve() -> None:
+    """The helper's loop: a JSON path per line in, a JSON verdict per line out."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _limit_memory()
+    import h5py  # noqa: F401  (warm before the first request)
+
+    out = sys.stdout
+    for line in sys.stdin:
+        try:
+            verdict = walk(json.loads(line))
+        except BaseException as exc:
+            verdict = {"ok": True, "errors": [f"walk: {type(exc).__name__}"]}
+        out.write(json.dumps(verdict) + "\n")
+        out.flush()
+
+
+def _limit_memory() -> None:
+    """Cap the helper's address space (Linux): a walk that needs more fails."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as fh:
+            mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (ImportError, OSError, ValueError):  # not Linux: no limit
+        return
+    limit = mapped + HELPER_MEMORY_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+class _Helper:
+    """One helper process and the thread reading its answers."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "playnano.readers.guarded.hdf5_probe"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        self.owner = os.getpid()
+        self.answers: queue.Queue[bytes] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.answers.put(line)
+        self.answers.put(b"")  # the helper ended
+
+    def ask(self, path: Path, seconds: float) -> dict[str, Any] | None:
+        """The verdict on ``path``; None when the helper did not answer in time."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(str(path)) + "\n").encode())
+        self.proc.stdin.flush()
+        try:
+            line = self.answers.get(timeout=seconds)
+        except queue.Empty:
+            return None
+        if not line:
+            code = self.proc.wait()
+            return {"crashed": -code if code < 0 else code}
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def stop(self, *, kill: bool = True) -> None:
+        """End the helper (killed: it may be stuck in C), reap it, close its pipes."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if kill:
+            self.proc.kill()
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # a helper at rest ends when its input does
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(5)
+        self.proc.stdout.close()
+
+
+def _stop_at_exit() -> None:
+    global _helper
+    if _helper is not None and _helper.owner == os.getpid():
+        _helper.stop(kill=False)
+    _helper = None
+
+
+atexit.register(_stop_at_exit)
+
+
+_lock = threading.Lock()
+_helper: _Helper | None = None
+_verdicts: OrderedDict[tuple[int, int, int, int], str | None] = OrderedDict()
+
+
+def _key(path: Path) -> tuple[int, int, int, int]:
+    st = path.stat()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def probe(path: Path, seconds: float | None = None) -> None:
+    """Walk ``path``'s HDF5 metadata in the helper; a ReadError if that goes wrong.
+
+    The verdict is remembered while the file's size and modification time stay
+    the same, so the doors of one command (sizing a stack, then reading it) walk
+    a file once, and a file refused once is refused at once.
+
+    Raises
+    ------
+    ReadError
+        The walk took more than ``seconds`` (default :data:`PROBE_SECONDS`),
+        crashed the helper, or needed more than the helper's memory.
+    """
+    limit = PROBE_SECONDS if seconds is None else seconds
+    key = _key(path)
+    with _lock:
+        if key not in _verdicts:
+            _verdicts[key] = _refusal(path, _ask(path, limit), limit)
+            while len(_verdicts) > _VERDICTS_MAX:
+                _verdicts.popitem(last=False)
+        _verdicts.move_to_end(key)
+        refusal = _verdicts[key]
+    if refusal is not None:
+        raise ReadError(f"{path}: {refusal}")
+
+
+def _refusal(path: Path, answer: dict[str, Any] | None, limit: float) -> str | None:
+    """Why the file is refused (after its path), or None when the walk went well."""
+    if answer is None:
+        return (
+            f"reading its HDF5 metadata did not finish within {limit:g} s; "
+            "the file is damaged"
+        )
+    if "crashed" in answer:
+        return (
+            "the HDF5 library crashed reading its metadata "
+            f"(exit {answer['crashed']}); the file is damaged"
+        )
+    if not answer.get("ok"):
+        return f"refused: {answer.get('refuse', 'its HDF5 metadata walk failed')}"
+    return None
+
+
+def _ask(path: Path, limit: float) -> dict[str, Any] | None:
+    """One probe (the lock held): the helper's answer, starting it when needed."""
+    global _helper
+    if _helper is not None and _helper.owner != os.getpid():
+        _helper = None  # a forked child: the parent's helper and pipes are not ours
+    for attempt in range(2):
+        if _helper is None:
+            try:
+                _helper = _Helper()
+            except OSError:  # no interpreter to start: walk here, unbounded
+                return walk(str(path))
+        try:
+            answer = _helper.ask(path, limit)
+        except (BrokenPipeError, OSError):  # the helper died since the last probe
+            _helper.stop()
+            _helper = None
+            if attempt:
+                raise
+            continue
+        if answer is None or "crashed" in answer:
+            _helper.stop()
+            _helper = None
+        return answer
+    return None
+
+
+if __name__ == "__main__":
+    serve()
