@@ -9,10 +9,15 @@ import numpy as np
 import pytest
 
 from playnano.errors import ExportError
-from playnano.io.export_data import save_h5_bundle
+from playnano.io.export_data import export_stack, save_h5_bundle
 from playnano.io.loaders import load_h5_bundle
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack, strict_json
+from playnano.testing import (
+    ExporterConformance,
+    ReaderConformance,
+    make_sample_stack,
+    strict_json,
+)
 
 
 class TestH5(ExporterConformance):
@@ -98,3 +103,16 @@ def test_layer_that_is_the_data_is_stored_once(tmp_path: Path) -> None:
     [copied] = save_h5_bundle(tmp_path / "c.h5", stack)
     with h5py.File(copied, "r") as f:
         assert f["processed/step_1_remove_plane"] != f["data"]
+
+
+class TestH5ReaderConformance(ReaderConformance):
+    """Every door of the h5-bundle reader, on bundles playnano writes."""
+
+    reader_name = "h5-bundle"
+
+    @pytest.fixture
+    def samples(self, tmp_path_factory) -> list[Path]:
+        folder = tmp_path_factory.mktemp("h5")
+        full = export_stack(make_sample_stack(), folder / "full", "h5")[0]
+        small = make_sample_stack(3, (5, 6), np.uint16, processed=False, masks=False)
+        return [full, export_stack(small, folder / "raw", "h5", raw=True)[0]]

@@ -17,7 +17,12 @@ from playnano.formats.npz.reader import read_member
 from playnano.io.export_data import export_stack, save_npz_bundle
 from playnano.io.loaders import load_npz_bundle
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack, strict_json
+from playnano.testing import (
+    ExporterConformance,
+    ReaderConformance,
+    make_sample_stack,
+    strict_json,
+)
 
 
 class TestNpz(ExporterConformance):
@@ -193,3 +198,16 @@ def test_an_unreadable_version_member_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ReadError) as err:
         load_npz_bundle(path)
     assert str(err.value).startswith(f"{path}: member '{VERSION_KEY}' is unreadable (")
+
+
+class TestNpzReaderConformance(ReaderConformance):
+    """Every door of the npz-bundle reader, on bundles playnano writes."""
+
+    reader_name = "npz-bundle"
+
+    @pytest.fixture
+    def samples(self, tmp_path_factory) -> list[Path]:
+        folder = tmp_path_factory.mktemp("npz")
+        full = export_stack(make_sample_stack(), folder / "full", "npz")[0]
+        small = make_sample_stack(3, (5, 6), np.uint16, processed=False, masks=False)
+        return [full, export_stack(small, folder / "raw", "npz", raw=True)[0]]

@@ -11,6 +11,7 @@ import pytest
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import available_channels, load
 from playnano.readers.asd import AsdReader, kind_name
+from playnano.testing import ReaderConformance
 
 REAL = [
     ("asd/asd_sample_0.asd", "TP", "playnano_TP"),
@@ -237,3 +238,15 @@ def test_can_read_checks_suffix_and_version(tmp_path, afm_data):
     other.write_bytes(struct.pack("<i", 9) + b"\0" * 8)
     assert not reader.can_read(other)
     assert not reader.can_read(Path(tmp_path))
+
+
+class TestAsdReaderConformance(ReaderConformance):
+    """Every door of the .asd reader on a real file and a generated version-2 one."""
+
+    reader_name = "asd"
+
+    @pytest.fixture
+    def samples(self, afm_data: Path, tmp_path_factory) -> list[Path]:
+        path = tmp_path_factory.mktemp("asd") / "v2.asd"
+        path.write_bytes(build_asd(2, {"TP": _levels(1), "PH": _levels(2)}))
+        return [afm_data / "asd" / "202110200146.asd", path]

@@ -8,6 +8,7 @@ import pytest
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import available_channels, load, reader_for
 from playnano.readers.jpk_folder import JpkFolderReader
+from playnano.testing import ReaderConformance
 
 FOLDER = "jpk_folder/streptavidin_hs/"
 
@@ -120,3 +121,18 @@ def test_frames_of_different_sizes(folder, tmp_path, copy_file):
     assert str(err.value) == (
         f"{tmp_path / 'video' / 'zz-last.jpk'}: 4x4 pixels; {first.name} is 512x512"
     )
+
+
+class TestJpkFolderReaderConformance(ReaderConformance):
+    """Every door of the JPK folder reader: a generated folder, a single frame file."""
+
+    reader_name = "jpk-folder"
+
+    @pytest.fixture
+    def samples(self, tmp_path_factory):
+        folder = tmp_path_factory.mktemp("jpk") / "video"
+        folder.mkdir()
+        for i in range(3):
+            image = np.arange(12, dtype=np.int32).reshape(3, 4) * (i + 1)
+            _write_jpk(folder / f"save-{i}.jpk", image)
+        return [folder, folder / "save-0.jpk"]

@@ -59,6 +59,12 @@ def to_info(view: BundleView, reader: str) -> StackInfo:
     if view.data is None or view.found:
         first = view.found[0] if view.found else "no frame data"
         raise ReadError(f"{view.path}: {first}")
+    meta, n = view.frame_metadata, view.data.shape[0] if view.data.shape else 0
+    if isinstance(meta, list) and len(meta) != n:  # read() refuses it too
+        raise ReadError(
+            f"{view.path}: frame_metadata has {len(meta)} entries; the data has "
+            f"{n} frames"
+        )
     try:
         version = None if view.version is None else int(view.version)
         size = float(view.pixel_size_nm)

@@ -1,23 +1,25 @@
-"""Walk an HDF5 file's metadata in a helper process that a time limit can stop.
+"""Walk an HDF5 file's metadata in another process, which a time limit can stop.
 
 libhdf5 parses a file's metadata in C, under h5py's lock: one flipped bit in an
 object header can make it loop for ever or crash, where no Python check runs and no
-signal reaches. So before any door opens an HDF5 file, :func:`probe` has a helper
+signal reaches. So before any door opens an HDF5 file, :func:`probe` has another
 process walk everything a reader could touch in that file's metadata (every object
-reached by hard links, every attribute, each dataset's type, shape, layout,
-storage and chunk index) under an address-space limit, and waits at most
-:data:`PROBE_SECONDS`. A walk that does not finish, crashes the helper or runs out
-of memory is a one-line :class:`~playnano.errors.ReadError`; a walk that finishes
-means the same walk here cannot hang (libhdf5 reads the same bytes the same way),
-so the file is then opened in this process.
+reached by hard links, every attribute, each dataset's type, shape, layout, storage
+and chunk index) under an address-space limit, and waits at most
+:data:`PROBE_SECONDS`. A walk that does not finish, crashes or runs out of memory
+is a one-line :class:`~playnano.errors.ReadError`; a walk that finishes means the
+same walk here cannot hang (libhdf5 reads the same bytes the same way), so the file
+is then opened in this process.
 
-The helper (``python -m playnano.readers.guarded.hdf5_probe``) is started once per
-process, on first use, and reused; a hung helper is killed and the next probe starts
-a new one. A file that passed is not walked again while its size and modification
-time stay the same. Cost: the helper's start (about 0.2 s, once) and a few
-milliseconds per file (``benchmarks/bench_hdf5_probe.py``). Where no helper can be
-started (a frozen application without a Python interpreter), the walk runs in this
-process, without the time limit.
+The walker is a forked child where that is safe and cheapest (Linux, a process with
+one thread: the command line, a batch's serial worker); elsewhere (threads running,
+macOS, Windows) a helper process, ``python -m playnano.readers.guarded.hdf5_probe``,
+started on first use and reused; a hung helper is killed and the next probe starts
+another. A verdict is remembered while the file's size and modification time stay
+the same, so the doors of one command walk a file once. Cost per file: a few
+milliseconds forked, plus the helper's start once (about 0.2 s); measured by
+``benchmarks/bench_hdf5_probe.py``. Where neither can run (a frozen application
+without a Python interpreter), the walk runs in this process, without a time limit.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -49,8 +53,13 @@ _VERDICTS_MAX = 4096
 def walk(path: str) -> dict[str, Any]:
     """Touch every part of ``path``'s metadata a reader could; return a verdict.
 
-    Runs in the helper. Errors libhdf5 reports are not refusals (a reader meets
-    the same error in its own words); only running out of memory is.
+    Runs in the walker. Every object reached by hard links is opened; every
+    attribute is opened (its header message parsed) and read when its values are
+    variable-length (they live in the global heap, where one flipped bit made
+    libhdf5 loop for ever); every dataset's layout, storage and chunk index is
+    walked, and its values read when they are variable-length. Errors libhdf5
+    reports are not refusals (a reader meets the same error in its own words);
+    only running out of memory or objects is.
     """
     import h5py
 
@@ -58,16 +67,15 @@ def walk(path: str) -> dict[str, Any]:
     count = 0
 
     def attributes(obj: Any) -> None:
-        for key in list(obj.attrs):
-            try:
-                obj.attrs[key]
-            except MemoryError:
-                raise
-            except Exception as exc:  # a reader reports it if it needs it
-                errors.append(f"{obj.name}@{key}: {type(exc).__name__}")
+        def each(name: bytes, *_: Any) -> None:
+            attr = h5py.h5a.open(obj.id, name)
+            attr.get_storage_size()
+            if attr.dtype.hasobject:  # variable-length: read from the heap
+                obj.attrs[name.decode("utf-8", "surrogateescape")]
+
+        h5py.h5a.iterate(obj.id, each)
 
     def dataset(ds: Any) -> None:
-        ds.dtype, ds.shape  # noqa: B018  (parsed from the header)
         plist = ds.id.get_create_plist()
         layout = plist.get_layout()
         plist.get_external_count()
@@ -78,6 +86,8 @@ def walk(path: str) -> dict[str, Any]:
             ds.id.get_offset()
         elif layout == h5py.h5d.CHUNKED:
             ds.id.get_num_chunks()  # walks the chunk index
+        if ds.dtype.hasobject:  # variable-length values: in the heap
+            ds[()]
 
     def visit(name: str, obj: Any) -> None:
         nonlocal count
@@ -115,8 +125,6 @@ class _TooMany(Exception):
 
 def serve() -> None:
     """The helper's loop: a JSON path per line in, a JSON verdict per line out."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _limit_memory()
     import h5py  # noqa: F401  (warm before the first request)
@@ -177,8 +185,7 @@ class _Helper:
         except queue.Empty:
             return None
         if not line:
-            code = self.proc.wait()
-            return {"crashed": -code if code < 0 else code}
+            return {"crashed": self.proc.wait()}
         answer: dict[str, Any] = json.loads(line)
         return answer
 
@@ -252,18 +259,82 @@ def _refusal(path: Path, answer: dict[str, Any] | None, limit: float) -> str | N
             "the file is damaged"
         )
     if "crashed" in answer:
+        code = answer["crashed"]
+        how = f"signal {-code}" if code < 0 else f"exit {code}"
         return (
-            "the HDF5 library crashed reading its metadata "
-            f"(exit {answer['crashed']}); the file is damaged"
+            f"the HDF5 library crashed reading its metadata ({how}); "
+            "the file is damaged"
         )
     if not answer.get("ok"):
         return f"refused: {answer.get('refuse', 'its HDF5 metadata walk failed')}"
     return None
 
 
+def _can_fork() -> bool:
+    """True where a forked child is the cheapest safe walker: Linux, one thread.
+
+    A process with other threads (a GUI, a thread pool, a Dask worker) uses the
+    helper instead: a thread holding a lock at the fork would leave the child
+    stuck. macOS is left out: its system libraries are not safe to use after a
+    fork.
+    """
+    return (
+        hasattr(os, "fork")
+        and sys.platform.startswith("linux")
+        and threading.active_count() == 1
+    )
+
+
+def _fork_walk(path: Path, limit: float) -> dict[str, Any] | None:
+    """The walk in a forked child: its verdict, or None after ``limit`` seconds."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child; its coverage is not collected)
+        try:
+            os.close(read_fd)
+            _limit_memory()
+            view = memoryview(json.dumps(walk(str(path))).encode())
+            while view:
+                view = view[os.write(write_fd, view) :]
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    os.set_blocking(read_fd, False)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + limit
+    delay = 0.001
+    try:
+        while True:
+            with contextlib.suppress(BlockingIOError):
+                while chunk := os.read(read_fd, 1 << 16):
+                    chunks.append(chunk)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return None
+            time.sleep(delay)
+            delay = min(2 * delay, 0.02)
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(read_fd, 1 << 16):
+                chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        return None  # out of the CPU time this process was given: it did not finish
+    if os.WIFSIGNALED(status) or not chunks:
+        return {"crashed": os.waitstatus_to_exitcode(status)}
+    answer: dict[str, Any] = json.loads(b"".join(chunks))
+    return answer
+
+
 def _ask(path: Path, limit: float) -> dict[str, Any] | None:
-    """One probe (the lock held): the helper's answer, starting it when needed."""
+    """One probe (the lock held): a forked walker's verdict or the helper's."""
     global _helper
+    if _can_fork():
+        return _fork_walk(path, limit)
     if _helper is not None and _helper.owner != os.getpid():
         _helper = None  # a forked child: the parent's helper and pipes are not ours
     for attempt in range(2):

@@ -1,0 +1,278 @@
+"""The conformance tests every reader plugin passes: :class:`ReaderConformance`.
+
+A reader's test module, builtin or third-party, subclasses it, names the reader
+and gives a few sample files as a fixture::
+
+    import pytest
+    from playnano.testing import ReaderConformance
+
+    class TestMyReader(ReaderConformance):
+        reader_name = "myformat"
+
+        @pytest.fixture
+        def samples(self, tmp_path_factory):
+            folder = tmp_path_factory.mktemp("samples")
+            return [write_a_small_file(folder / "video.myf")]
+
+For every door the reader declares (``read`` always; ``read_lazy``, ``inspect``,
+``channels``, ``check`` as declared, see :class:`~playnano.plugins.ReaderBase`) the
+class checks that: (a) each door tells the same story about each sample (frames bit
+for bit through ``read`` and ``read_lazy``, every frame in and out of order; shape,
+dtype, pixel size, channel and frame times through ``inspect``; channels that can
+be read); (b) damaged and hostile copies of each sample
+(:func:`~playnano.testing.hostile.hostile_set`: truncations, size fields that lie,
+loops and huge declarations for the sample's container) end, at every door, in a
+one-line :class:`~playnano.errors.PlaynanoError` naming the file within
+:attr:`ReaderConformance.door_seconds` and a bounded peak memory, checked in a forked
+child (:mod:`playnano.testing.children`); (c) files of other kinds, named like the
+reader's files, are refused the same way. POSIX only for (b) and (c).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from playnano.afm_stack import AFMImageStack
+from playnano.errors import ChannelError
+from playnano.plugins.reader import DOORS, declared_doors
+from playnano.plugins.registry import Entry, readers
+from playnano.plugins.validate import validate_reader
+from playnano.testing import children
+from playnano.testing.hostile import hostile_set
+from playnano.testing.stacks import HEAVY_MODULES
+
+#: Foreign content written under a reader's own suffix, by container kind.
+FOREIGN: dict[str, bytes] = {
+    "bytes": b"this is a text file, not an AFM video\n",
+    "tiff": b"II*\x00\x08\x00\x00\x00\x00\x00\x00\x00",
+    "hdf5": b"\x89HDF\r\n\x1a\n" + bytes(64),
+    "zip": b"PK\x05\x06" + bytes(18),
+    "json": b'{"zarr_format": 3, "node_type": "array"}',
+}
+
+
+def _same_times(a: list[Any], b: list[Any]) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if (x is None) != (y is None):
+            return False
+        if x is not None and not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12):
+            return False
+    return True
+
+
+class ReaderConformance:
+    """Tests every reader must pass. Set :attr:`reader_name`, override ``samples``."""
+
+    #: Name of the reader under test (as registered).
+    reader_name: str = ""
+    #: Seconds a door may take on a hostile file before it counts as hung.
+    door_seconds: float = 10.0
+    #: True when ``check`` must find nothing wrong with every sample.
+    samples_follow_specification: bool = True
+
+    # ----------------------------------------------------------------- fixtures
+    @pytest.fixture
+    def samples(self) -> list[Path]:
+        """The sample files (or folders) of the reader; override in the subclass."""
+        raise NotImplementedError("override the samples fixture with sample files")
+
+    @pytest.fixture
+    def entry(self) -> Entry:
+        assert self.reader_name, "set reader_name on the conformance subclass"
+        return readers().resolve(self.reader_name)
+
+    @pytest.fixture
+    def hostile(self, samples: list[Path], tmp_path: Path) -> list[tuple[str, Path]]:
+        out = tmp_path / "hostile"
+        made: list[tuple[str, Path]] = []
+        for i, sample in enumerate(samples):
+            for what, path in hostile_set(sample, out / str(i)):
+                made.append((f"{sample.name}: {what}", path))
+        return made
+
+    def _stacks(self, samples: list[Path]) -> list[tuple[Path, AFMImageStack]]:
+        from playnano.readers import load
+
+        return [(p, load(p)) for p in samples]
+
+    # ------------------------------------------------- (a) every door, same story
+    def test_declarations_are_valid(self, entry: Entry) -> None:
+        validate_reader(entry.obj)
+        assert entry.status() == "ok"
+
+    def test_samples_go_to_this_reader(self, entry: Entry, samples: list[Path]) -> None:
+        from playnano.readers import reader_for
+
+        assert samples, "the samples fixture gave no file"
+        for path in samples:
+            assert reader_for(path).name == entry.name, path
+            assert entry.obj.can_read(path), path
+
+    def test_read_gives_a_whole_stack(self, entry: Entry, samples: list[Path]) -> None:
+        for path, stack in self._stacks(samples):
+            data = stack.data
+            assert data.ndim == 3 and min(data.shape) >= 1, path
+            assert data.dtype.kind in "biuf", path
+            assert math.isfinite(stack.pixel_size_nm) and stack.pixel_size_nm > 0
+            assert isinstance(stack.channel, str) and stack.channel, path
+            assert len(stack.frame_metadata) == data.shape[0], path
+            assert stack.provenance["source"]["reader"] == entry.name, path
+
+    def test_read_lazy_gives_the_same_frames(
+        self, entry: Entry, samples: list[Path]
+    ) -> None:
+        if not entry.obj.supports_lazy:
+            pytest.skip(f"the {entry.name} reader does not declare read_lazy")
+        from playnano.readers import load
+
+        lazily = 0
+        for path, stack in self._stacks(samples):
+            with load(path, lazy=True) as lazy:
+                lazily += lazy.is_lazy
+                self._same_stack(path, lazy, stack)
+        assert lazily, "no sample was read lazily: give one read_lazy reads"
+
+    def _same_stack(
+        self, path: Path, lazy: AFMImageStack, stack: AFMImageStack
+    ) -> None:
+        assert lazy.data.shape == stack.data.shape, path
+        assert lazy.data.dtype == stack.data.dtype, path
+        assert lazy.pixel_size_nm == stack.pixel_size_nm, path
+        assert lazy.channel == stack.channel, path
+        assert lazy.frame_metadata == stack.frame_metadata, path
+        pairs = [(lazy.data, stack.data)]
+        pairs += [(lazy.processed[k], v) for k, v in stack.processed.items()]
+        pairs += [(lazy.masks[k], v) for k, v in stack.masks.items()]
+        assert sorted(lazy.processed) == sorted(stack.processed), path
+        assert sorted(lazy.masks) == sorted(stack.masks), path
+        for got, want in pairs:
+            for i, frame in enumerate(got):  # in order, a block at a time
+                assert np.asarray(frame).tobytes() == want[i].tobytes(), (path, i)
+            order = list(range(len(want)))
+            random.Random(0).shuffle(order)
+            for i in [*reversed(range(len(want))), *order]:  # out of order
+                assert np.asarray(got[i]).tobytes() == want[i].tobytes(), (path, i)
+
+    def test_inspect_describes_what_read_gives(
+        self, entry: Entry, samples: list[Path]
+    ) -> None:
+        from playnano.info import inspect
+
+        for path, stack in self._stacks(samples):
+            info = inspect(path)
+            assert info.reader == entry.name
+            assert info.metadata_only is entry.obj.supports_inspect, path
+            assert tuple(info.data.shape) == stack.data.shape, path
+            assert info.data.dtype == stack.data.dtype.name, path
+            assert info.pixel_size_nm == pytest.approx(stack.pixel_size_nm, rel=1e-9)
+            assert info.channel == stack.channel, path
+            assert stack.channel in info.channels, path
+            assert _same_times(info.timestamps, stack.get_frame_times()), path
+
+    def test_channels_can_each_be_read(self, samples: list[Path]) -> None:
+        from playnano.readers import available_channels, load
+
+        for path, stack in self._stacks(samples):
+            names = available_channels(path)
+            assert stack.channel in names, path
+            for name in names:
+                other = load(path, channel=name)
+                assert other.channel == name, (path, name)
+                assert other.data.shape[0] == stack.data.shape[0], (path, name)
+            with pytest.raises(ChannelError, match=str(names[0])):
+                load(path, channel="no_such_channel_here")
+
+    def test_check_accepts_the_samples(self, entry: Entry, samples: list[Path]) -> None:
+        if not entry.obj.supports_check:
+            pytest.skip(f"the {entry.name} reader does not declare check")
+        from playnano.info import check
+
+        for path in samples:
+            problems = check(path)
+            assert all(isinstance(p, str) and "\n" not in p for p in problems)
+            if self.samples_follow_specification:
+                assert problems == [], (path, problems)
+
+    def test_plugin_import_is_light(self, entry: Entry) -> None:
+        module = entry.plugin.target.split(":")[0]
+        code = (
+            "import importlib, sys\n"
+            f"importlib.import_module({module!r})\n"
+            f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "[]", f"{module} imports {out.stdout.strip()}"
+
+    # --------------------------------------------- (b) hostile, (c) foreign files
+    def _doors(self, entry: Entry, door: str) -> list[str]:
+        """``[door]`` when the reader has it: ``read``, and ``inspect`` and
+        ``channels`` (their defaults are doors too), or a door it declares."""
+        always = ("read", "inspect", "channels")
+        if door not in always and door not in declared_doors(entry.obj):
+            pytest.skip(f"the {entry.name} reader does not declare {door}")
+        return [door]
+
+    @pytest.mark.parametrize("door", ["read", *DOORS.values()])
+    def test_hostile_files_are_refused_in_one_line(
+        self, entry: Entry, hostile: list[tuple[str, Path]], door: str
+    ) -> None:
+        if not hasattr(os, "fork"):
+            pytest.skip("hostile files are opened in forked children (POSIX)")
+        doors = self._doors(entry, door)
+        children.preload()
+        found = []
+        for what, path in hostile:
+            outcome = children.run_doors(path, doors, wall_s=self.door_seconds)
+            bad = children.verdict(path, outcome, children.input_bytes(path))
+            if bad is not None:
+                found.append(f"{what}: {bad[0]}: {bad[1]}")
+        assert not found, f"{len(found)} of {len(hostile)} at {door}:\n" + "\n".join(
+            found
+        )
+
+    def test_foreign_files_are_refused(
+        self, entry: Entry, samples: list[Path], tmp_path: Path
+    ) -> None:
+        if not hasattr(os, "fork"):
+            pytest.skip("foreign files are opened in forked children (POSIX)")
+        from playnano.readers import reader_for
+
+        sample = samples[0]
+        children.preload()
+        found = []
+        for kind, content in FOREIGN.items():
+            target = tmp_path / kind / sample.name
+            if sample.is_dir():  # a folder like the sample's, its file foreign
+                first = min(p for p in sample.rglob("*") if p.is_file())
+                path = target / first.relative_to(sample)
+                path.parent.mkdir(parents=True)
+            else:
+                path = target
+                path.parent.mkdir(parents=True)
+            path.write_bytes(content)
+            try:
+                if reader_for(target).name != entry.name:
+                    continue  # another reader claims it: not ours to refuse
+            except Exception:
+                continue  # no reader takes it at all: refused already
+            doors = ["read", *declared_doors(entry.obj)]
+            outcome = children.run_doors(target, doors, wall_s=self.door_seconds)
+            bad = children.verdict(target, outcome, children.input_bytes(target))
+            if bad is None and "read" in outcome.result.get("doors", {}):
+                bad = ("accepted", "read as a stack")
+            if bad is not None:
+                found.append(f"{kind}: {bad[0]}: {bad[1]}")
+        assert not found, "\n".join(found)
