@@ -254,24 +254,18 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
 def check(path: str | Path) -> list[str]:
     """Every way ``path`` departs from its format's specification, one line each.
 
-    ``[]`` for a file that follows it. Only readers that declare
-    ``supports_check`` (playnano's bundles) have a specification to check against.
+    ``[]`` for a file that follows it. Readers that declare ``supports_check``
+    (playnano's bundles) check against their specification; any other reader
+    reports why the file cannot be read, or that it has no specification.
 
     Raises
     ------
     ReadError
-        The path is missing or its reader has no specification check.
+        The path is missing, or an intact file's reader has no specification.
     """
-    from playnano.errors import ReadError
     from playnano.readers import read_errors, reader_for, usable_reader
 
     p = Path(path)
-    entry = reader_for(p)
-    reader = usable_reader(entry)
-    if not reader.supports_check:
-        raise ReadError(
-            f"{p}: the {entry.name} reader has no specification check "
-            "(--check covers playnano's bundles: npz, h5, OME-TIFF)"
-        )
+    reader = usable_reader(reader_for(p))
     with read_errors(p):
         return [str(line) for line in reader.check(p)]

@@ -39,6 +39,20 @@ class BundleView:
     bundle: bool = True
 
 
+def real_values(value: Any, key: str, found: list[str]) -> list[float] | None:
+    """``value`` (a stored array) as a list of floats; a problem in ``found`` and
+    None when it holds something else (text, complex numbers...)."""
+    import numpy as np
+
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        found.append(f"{key} holds {arr.dtype} values, not real numbers")
+        return None
+    return [float(v) for v in arr.ravel()]
+
+
 def _times(view: BundleView) -> list[float | None]:
     """Frame times from /timestamps, else from the frame metadata."""
     ts = view.timestamps

@@ -128,7 +128,8 @@ class ReaderBase:
     ``check(path)`` (``supports_check``)
         Every way the file departs from its format's specification, one line
         each, ``[]`` for a file that follows it (``playnano info --check``).
-        Default: a ReadError saying the reader has no check.
+        Default: why ``inspect`` refuses the file, or a ReadError saying the
+        reader has no specification to check an intact file against.
 
     Whatever a door raises, the core turns into one ReadError line naming the
     file; a door should still say what is wrong in its own words, starting with
@@ -190,10 +191,21 @@ class ReaderBase:
         return list(self.inspect(path).channels)
 
     def check(self, path: Path) -> list[str]:
-        """Refuse: this reader has no specification to check files against."""
-        from playnano.errors import ReadError
+        """Why the file cannot be read, if it cannot; else refuse: no specification.
 
-        raise ReadError(f"{path}: the {self.name} reader has no specification check")
+        Without a specification there is nothing to check an intact file against,
+        but a damaged one is still reported as such (``inspect``'s refusal).
+        """
+        from playnano.errors import PlaynanoError, ReadError
+
+        try:
+            self.inspect(path)
+        except PlaynanoError as exc:
+            return [str(exc).removeprefix(f"{path}: ")]
+        raise ReadError(
+            f"{path}: the {self.name} reader has no specification check "
+            "(only readers of a specified format, such as playnano's bundles, have one)"
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

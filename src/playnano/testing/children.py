@@ -24,32 +24,53 @@ from pathlib import Path
 from typing import Any
 
 #: Failure kinds, in the order reports list them.
-KINDS = ("crash", "hang", "memory", "exception", "message", "warning")
+KINDS = ("crash", "hang", "memory", "exception", "partial", "message", "warning")
 CPU_SECONDS = 3
 MEMORY_BYTES = 2 << 30  # address space a child may add to the forked parent
 RSS_FLOOR = 256 << 20  # peak RSS growth always allowed
 RSS_PER_INPUT_BYTE = 32  # ...plus this many bytes per byte of input
 
 
+def _digest(frames: Any) -> list[str]:
+    """A SHA-1 of each frame's bytes (comparing doors without keeping frames)."""
+    import hashlib
+
+    import numpy as np
+
+    return [hashlib.sha1(np.ascontiguousarray(f).tobytes()).hexdigest() for f in frames]
+
+
 def _load(path: Path) -> dict[str, Any]:
     from playnano.readers import load
 
     stack = load(path)
-    return {"shape": list(stack.data.shape)}
+    return {"shape": list(stack.data.shape), "frames": _digest(stack.data)}
 
 
 def _lazy(path: Path) -> dict[str, Any]:
-    """Open lazily and read every frame of every array, in order, then backwards."""
+    """Open lazily and read every frame of every array, in order, then backwards.
+
+    ``frames`` are the data's frames read in order; ``disorder`` names the first
+    frame that read differently out of order (None when none did).
+    """
     from playnano.readers import load
 
     with load(path, lazy=True) as stack:
         arrays = [stack.data, *stack.processed.values(), *stack.masks.values()]
-        for arr in arrays:
-            for _frame in arr:
-                pass
+        frames: list[str] = []
+        disorder = None
+        for k, arr in enumerate(arrays):
+            ordered = _digest(arr)
+            frames = frames or ordered
             for i in reversed(range(len(arr))):
-                arr[i]
-        return {"shape": list(stack.data.shape), "lazy": stack.is_lazy}
+                if disorder is None and _digest([arr[i]])[0] != ordered[i]:
+                    disorder = f"array {k} frame {i}"
+        return {
+            "shape": list(stack.data.shape),
+            "lazy": stack.is_lazy,
+            "frames": frames,
+            "disorder": disorder,
+        }
 
 
 def _inspect(path: Path) -> dict[str, Any]:
@@ -116,6 +137,20 @@ def _statm(field_index: int) -> int:
         return 0
 
 
+def _declared(path: Path, doors: list[str]) -> list[str]:
+    """``doors`` without ``read_lazy`` and ``check`` when the file's reader does not
+    declare them (their defaults repeat ``read``, or refuse); every door when no
+    reader takes the file (each door then says so)."""
+    from playnano.plugins.reader import declared_doors
+    from playnano.readers import reader_for
+
+    try:
+        has = set(declared_doors(reader_for(path).obj))
+    except Exception:
+        return doors
+    return [d for d in doors if d not in ("read_lazy", "check") or d in has]
+
+
 def _child(
     doors: list[str], path: Path, cpu_s: int, mem: int, stack_fd: int | None
 ) -> dict[str, Any]:
@@ -143,7 +178,7 @@ def _child(
     messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for door in doors:
+        for door in _declared(path, doors):
             try:
                 out["doors"][door] = DOORS[door](path)
             except PlaynanoError as exc:
@@ -282,6 +317,24 @@ def input_bytes(path: Path) -> int:
     return path.stat().st_size
 
 
+def doors_disagree(doors: dict[str, Any], failed: str | None) -> str | None:
+    """How the doors opened tell different stories about one file, or None.
+
+    ``read`` and ``read_lazy`` must give the same frames (in order and out of
+    order) or both refuse the file; ``inspect`` must give the shape ``read`` gives.
+    """
+    read, lazy, info = (doors.get(k) for k in ("read", "read_lazy", "inspect"))
+    if lazy is not None and lazy.get("disorder"):
+        return f"read_lazy gives {lazy['disorder']} differently out of order"
+    if read is not None and lazy is not None and read["frames"] != lazy["frames"]:
+        return f"read_lazy gives other frames than read ({lazy['shape']})"
+    if lazy is not None and read is None and failed == "read":
+        return "read refuses the file but read_lazy reads every frame of it"
+    if read is not None and info is not None and read["shape"] != info["shape"]:
+        return f"inspect says {info['shape']}; read gives {read['shape']}"
+    return None
+
+
 def verdict(path: Path, outcome: Outcome, size: int) -> tuple[str, str] | None:
     """``(kind, detail)`` when the outcome is a failure, else ``None``.
 
@@ -311,6 +364,9 @@ def verdict(path: Path, outcome: Outcome, size: int) -> tuple[str, str] | None:
         return "memory", f"peak RSS grew {mb:.0f} MB for a {size}-byte input"
     if res["status"] == "exception":
         return "exception", f"{res['type']}{door}: {res['message'][:300]}"
+    disagree = doors_disagree(res.get("doors", {}), res.get("door"))
+    if disagree:
+        return "partial", disagree
     for msg in res.get("messages", []):
         if "\n" in msg.strip() or "\r" in msg:
             return "message", f"{res['type']}{door} has {msg.count(chr(10)) + 1} lines"

@@ -14,7 +14,7 @@ import numpy as np
 
 from playnano.errors import ReadError
 from playnano.formats import _reading
-from playnano.formats._inspect import BundleView, problems, to_info
+from playnano.formats._inspect import BundleView, problems, real_values, to_info
 from playnano.formats.bundle import text_budget
 from playnano.formats.h5 import layout, safety
 from playnano.info import ArrayInfo, StackInfo
@@ -141,9 +141,7 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], BundleView]:
         channel=channel,
         frame_metadata=text_json(layout.FRAME_METADATA),
         provenance=text_json(layout.PROVENANCE),
-        timestamps=(
-            list(np.asarray(times, dtype=float).ravel()) if times is not None else None
-        ),
+        timestamps=real_values(times, layout.TIMESTAMPS, found),
         layers=layers,
         masks=group(f"/{layout.MASKS_GROUP}/"),
         units=units,

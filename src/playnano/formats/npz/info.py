@@ -16,7 +16,8 @@ import numpy as np
 
 from playnano.errors import ReadError
 from playnano.formats import _reading
-from playnano.formats._inspect import BundleView, problems, to_info
+from playnano.formats._inspect import BundleView, problems, real_values, to_info
+from playnano.formats.bundle import text_budget
 from playnano.formats.npz import layout
 from playnano.info import ArrayInfo, StackInfo
 
@@ -44,11 +45,15 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any], Bundle
             k: {"dtype": m.dtype.name, "shape": list(m.shape)}
             for k, m in declared.items()
         }
+        frames = declared[layout.DATA].shape[0] if layout.DATA in declared else 0
+        budget = text_budget(frames)
         for key, m in declared.items():
             big = key == layout.DATA or key.startswith(
                 (layout.LAYER_PREFIX, layout.MASK_PREFIX)
             )
-            if not big:
+            if not big and m.info.file_size > budget:  # a bomb in a small member
+                found.append(f"{key} holds {m.info.file_size} bytes; not read")
+            elif not big:
                 try:
                     small[key] = read_member(zf, m.info.filename, p)
                 except ReadError as exc:
@@ -106,9 +111,7 @@ def _view(
         channel=channel,
         frame_metadata=_text_json(p, small, layout.FRAME_METADATA, found),
         provenance=_text_json(p, small, layout.PROVENANCE, found),
-        timestamps=list(np.asarray(times, dtype=float).ravel())
-        if times is not None
-        else None,
+        timestamps=real_values(times, layout.TIMESTAMPS, found),
         layers={
             k[len(layout.LAYER_PREFIX) :]: arr(
                 k, layer_units.get(k[len(layout.LAYER_PREFIX) :])
