@@ -114,5 +114,5 @@ class TestH5ReaderConformance(ReaderConformance):
     def samples(self, tmp_path_factory) -> list[Path]:
         folder = tmp_path_factory.mktemp("h5")
         full = export_stack(make_sample_stack(), folder / "full", "h5")[0]
-        small = make_sample_stack(3, (5, 6), np.uint16, processed=False, masks=False)
+        small = make_sample_stack(1, (5, 6), np.int16, processed=False, masks=False)
         return [full, export_stack(small, folder / "raw", "h5", raw=True)[0]]

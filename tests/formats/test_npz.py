@@ -209,5 +209,5 @@ class TestNpzReaderConformance(ReaderConformance):
     def samples(self, tmp_path_factory) -> list[Path]:
         folder = tmp_path_factory.mktemp("npz")
         full = export_stack(make_sample_stack(), folder / "full", "npz")[0]
-        small = make_sample_stack(3, (5, 6), np.uint16, processed=False, masks=False)
+        small = make_sample_stack(1, (5, 6), np.int16, processed=False, masks=False)
         return [full, export_stack(small, folder / "raw", "npz", raw=True)[0]]

@@ -246,5 +246,5 @@ class TestOmeTiffReaderConformance(ReaderConformance):
     def samples(self, tmp_path_factory) -> list[Path]:
         folder = tmp_path_factory.mktemp("ometiff")
         full = export_stack(make_sample_stack(), folder / "full", "tif")[0]
-        small = make_sample_stack(3, (5, 6), np.uint16, processed=False, masks=False)
+        small = make_sample_stack(1, (5, 6), np.int16, processed=False, masks=False)
         return [full, export_stack(small, folder / "raw", "tif", raw=True)[0]]

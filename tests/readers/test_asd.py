@@ -241,12 +241,18 @@ def test_can_read_checks_suffix_and_version(tmp_path, afm_data):
 
 
 class TestAsdReaderConformance(ReaderConformance):
-    """Every door of the .asd reader on a real file and a generated version-2 one."""
+    """Every door of the .asd reader: the real files (versions 0 and 1, two
+    channels) and a generated version-2 file; hostile copies of the small ones."""
 
     reader_name = "asd"
 
     @pytest.fixture
-    def samples(self, afm_data: Path, tmp_path_factory) -> list[Path]:
-        path = tmp_path_factory.mktemp("asd") / "v2.asd"
+    def samples(self, afm_data: Path, tmp_path: Path) -> list[Path]:
+        path = tmp_path / "v2.asd"
         path.write_bytes(build_asd(2, {"TP": _levels(1), "PH": _levels(2)}))
-        return [afm_data / "asd" / "202110200146.asd", path]
+        asd = afm_data / "asd"
+        return [asd / "202110200146.asd", path, asd / "asd_sample_0.asd"]
+
+    @pytest.fixture
+    def hostile_samples(self, samples: list[Path]) -> list[Path]:
+        return samples[:2]

@@ -124,15 +124,20 @@ def test_frames_of_different_sizes(folder, tmp_path, copy_file):
 
 
 class TestJpkFolderReaderConformance(ReaderConformance):
-    """Every door of the JPK folder reader: a generated folder, a single frame file."""
+    """Every door of the JPK folder reader: the real folder and one of its frames,
+    and a generated folder (hostile copies of that one, it is small)."""
 
     reader_name = "jpk-folder"
 
     @pytest.fixture
-    def samples(self, tmp_path_factory):
-        folder = tmp_path_factory.mktemp("jpk") / "video"
-        folder.mkdir()
+    def samples(self, folder, tmp_path):
+        made = tmp_path / "video"
+        made.mkdir()
         for i in range(3):
             image = np.arange(12, dtype=np.int32).reshape(3, 4) * (i + 1)
-            _write_jpk(folder / f"save-{i}.jpk", image)
-        return [folder, folder / "save-0.jpk"]
+            _write_jpk(made / f"save-{i}.jpk", image)
+        return [made, made / "save-0.jpk", folder, min(folder.glob("*.jpk"))]
+
+    @pytest.fixture
+    def hostile_samples(self, samples):
+        return samples[:2]

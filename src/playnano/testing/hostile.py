@@ -234,7 +234,9 @@ def _json_sizes(path: Path) -> None:
             return [blow(v) for v in node]
         return node
 
-    path.write_text(json.dumps(blow(doc)), "utf-8")
+    blown = blow(doc)
+    if blown != doc:
+        path.write_text(json.dumps(blown), "utf-8")
 
 
 JSON: dict[str, Edit] = {"shapes 2**40": _json_sizes}
@@ -248,14 +250,16 @@ KINDS: dict[str, dict[str, Edit]] = {
 
 
 def _targets(sample: Path) -> list[Path]:
-    """The files of a sample that are damaged: itself, or a folder's first frame
-    file (the largest file's kind) and its JSON metadata documents."""
+    """The files of a sample that are damaged: itself, or a folder's largest file
+    that is not JSON (a frame, a chunk) and its two top-most JSON documents."""
     if not sample.is_dir():
         return [sample]
     files = sorted(p for p in sample.rglob("*") if p.is_file())
-    jsons = [p for p in files if kind_of(p) == "json"][:2]
+    jsons = [p for p in files if kind_of(p) == "json"]
+    jsons.sort(key=lambda p: (len(p.relative_to(sample).parts), p))
     frames = [p for p in files if p not in jsons]
-    return ([max(frames, key=lambda p: p.stat().st_size)] if frames else []) + jsons
+    big = [max(frames, key=lambda p: p.stat().st_size)] if frames else []
+    return big + jsons[:2]
 
 
 def hostile_set(sample: Path, out: Path) -> list[tuple[str, Path]]:

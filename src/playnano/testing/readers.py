@@ -71,6 +71,30 @@ def _same_times(a: list[Any], b: list[Any]) -> bool:
     return True
 
 
+def _without_read_at(provenance: dict[str, Any]) -> dict[str, Any]:
+    """The provenance without the time ``load`` read the file (two reads differ)."""
+    source = {k: v for k, v in provenance["source"].items() if k != "read_at"}
+    return {**provenance, "source": source}
+
+
+def _same_frames(where: Any, got: Any, want: np.ndarray) -> None:
+    """``got`` (lazy frames, or an array when the file was read whole) is ``want``
+    bit for bit: in blocks of 1, 7 and all frames, and frame by frame out of order."""
+    from playnano.lazy import LazyFrames, is_lazy
+
+    assert got.shape == want.shape and got.dtype == want.dtype, where
+    n = want.shape[0]
+    if is_lazy(got):
+        for size in (1, 7, n):
+            blocks = LazyFrames(got.source, block=size).blocks()
+            joined = np.concatenate([b for _, b in blocks])
+            assert joined.tobytes() == want.tobytes(), (where, f"blocks of {size}")
+    order = list(range(n))
+    random.Random(0).shuffle(order)
+    for i in [n - 1, 0, *order]:
+        assert np.asarray(got[i]).tobytes() == want[i].tobytes(), (where, i)
+
+
 class ReaderConformance:
     """Tests every reader must pass. Set :attr:`reader_name`, override ``samples``."""
 
@@ -93,10 +117,17 @@ class ReaderConformance:
         return readers().resolve(self.reader_name)
 
     @pytest.fixture
-    def hostile(self, samples: list[Path], tmp_path: Path) -> list[tuple[str, Path]]:
+    def hostile_samples(self, samples: list[Path]) -> list[Path]:
+        """The samples hostile copies are made of (all; override to take fewer)."""
+        return samples
+
+    @pytest.fixture
+    def hostile(
+        self, hostile_samples: list[Path], tmp_path: Path
+    ) -> list[tuple[str, Path]]:
         out = tmp_path / "hostile"
         made: list[tuple[str, Path]] = []
-        for i, sample in enumerate(samples):
+        for i, sample in enumerate(hostile_samples):
             for what, path in hostile_set(sample, out / str(i)):
                 made.append((f"{sample.name}: {what}", path))
         return made
@@ -132,37 +163,39 @@ class ReaderConformance:
     def test_read_lazy_gives_the_same_frames(
         self, entry: Entry, samples: list[Path]
     ) -> None:
+        """Every channel of every sample, lazily: read's frames in blocks of 1, 7
+        and all frames, and out of order; read's layers, masks and metadata."""
         if not entry.obj.supports_lazy:
             pytest.skip(f"the {entry.name} reader does not declare read_lazy")
-        from playnano.readers import load
+        from playnano.readers import available_channels, load
 
         lazily = 0
-        for path, stack in self._stacks(samples):
-            with load(path, lazy=True) as lazy:
-                lazily += lazy.is_lazy
-                self._same_stack(path, lazy, stack)
+        for path in samples:
+            for channel in available_channels(path):
+                stack = load(path, channel=channel)
+                with load(path, channel=channel, lazy=True) as lazy:
+                    lazily += lazy.is_lazy
+                    self._same_stack((path, channel), lazy, stack)
         assert lazily, "no sample was read lazily: give one read_lazy reads"
 
     def _same_stack(
-        self, path: Path, lazy: AFMImageStack, stack: AFMImageStack
+        self, where: Any, lazy: AFMImageStack, stack: AFMImageStack
     ) -> None:
-        assert lazy.data.shape == stack.data.shape, path
-        assert lazy.data.dtype == stack.data.dtype, path
-        assert lazy.pixel_size_nm == stack.pixel_size_nm, path
-        assert lazy.channel == stack.channel, path
-        assert lazy.frame_metadata == stack.frame_metadata, path
+        assert lazy.pixel_size_nm == stack.pixel_size_nm, where
+        assert lazy.channel == stack.channel, where
+        assert lazy.file_path == stack.file_path, where
+        assert lazy.frame_metadata == stack.frame_metadata, where
+        assert _without_read_at(lazy.provenance) == _without_read_at(
+            stack.provenance
+        ), where
+        assert lazy.state_backups == stack.state_backups, where
+        assert sorted(lazy.processed) == sorted(stack.processed), where
+        assert sorted(lazy.masks) == sorted(stack.masks), where
         pairs = [(lazy.data, stack.data)]
         pairs += [(lazy.processed[k], v) for k, v in stack.processed.items()]
         pairs += [(lazy.masks[k], v) for k, v in stack.masks.items()]
-        assert sorted(lazy.processed) == sorted(stack.processed), path
-        assert sorted(lazy.masks) == sorted(stack.masks), path
         for got, want in pairs:
-            for i, frame in enumerate(got):  # in order, a block at a time
-                assert np.asarray(frame).tobytes() == want[i].tobytes(), (path, i)
-            order = list(range(len(want)))
-            random.Random(0).shuffle(order)
-            for i in [*reversed(range(len(want))), *order]:  # out of order
-                assert np.asarray(got[i]).tobytes() == want[i].tobytes(), (path, i)
+            _same_frames(where, got, np.asarray(want))
 
     def test_inspect_describes_what_read_gives(
         self, entry: Entry, samples: list[Path]
