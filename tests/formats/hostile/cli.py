@@ -1,10 +1,11 @@
 """Run a ``playnano`` command in a child process under a wall clock, measuring its RSS.
 
 :func:`run_cli` is how a user meets a hostile file: the real command line, in a
-fresh interpreter, without the fuzzer's address-space limit. The child's peak
-resident memory comes from ``wait4`` (its own, not the parent's), and a child still
-running at the deadline is killed (its process group, so nothing is left behind).
-POSIX only.
+fresh interpreter, without the fuzzer's address-space limit. The child reports its
+own peak resident memory (``VmHWM``, :func:`playnano.lazy.peak_rss`) as it exits:
+``wait4``'s figure would count the pages of the test process it was forked from,
+which Linux keeps in the child's maximum across ``exec``. A child still running at
+the deadline is killed (its process group, so nothing is left behind). Linux only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +24,18 @@ from typing import IO
 #: What a command may take on a hostile file (the issue's "done when").
 WALL_S = 10.0
 RSS_MB = 500
+
+
+#: ``python -c`` code: run the CLI with ARGS, write this process's peak RSS (bytes)
+#: to the file named first when it exits.
+_WRAPPER = (
+    "import atexit, runpy, sys\n"
+    "from playnano.lazy import peak_rss\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write(str(peak_rss())))\n"
+    "sys.argv[0] = 'playnano'\n"
+    "runpy.run_module('playnano', run_name='__main__', alter_sys=True)\n"
+)
 
 
 @dataclass
@@ -54,8 +68,10 @@ def run_cli(
     """``python -m playnano ARGS`` in a child; killed after ``deadline_s`` seconds."""
     argv = tuple(str(a) for a in args)
     start = time.monotonic()
+    fd, report_name = tempfile.mkstemp(prefix="playnano-rss-")
+    os.close(fd)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "playnano", *argv],
+        [sys.executable, "-c", _WRAPPER, report_name, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -70,28 +86,24 @@ def run_cli(
     for t in readers:
         t.start()
     killed = False
-    while True:
-        # wait4, not Popen.wait: the child's own peak RSS comes with its status
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - start > deadline_s:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            killed = True
-            break
-        time.sleep(0.02)
+    try:
+        proc.wait(timeout=deadline_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        killed = True
     seconds = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
     for t in readers:
         t.join(5)
+    peak = Path(report_name).read_text().strip()
+    os.unlink(report_name)
     return Run(
         argv,
         None if killed else proc.returncode,
         b"".join(chunks["out"]).decode("utf-8", "replace"),
         b"".join(chunks["err"]).decode("utf-8", "replace"),
         seconds,
-        usage.ru_maxrss / 1024,  # kB on Linux
+        int(peak) / 2**20 if peak else float("nan"),
     )
 
 
