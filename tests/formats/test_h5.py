@@ -18,6 +18,7 @@ from playnano.testing import (
     make_sample_stack,
     strict_json,
 )
+from tests.formats.samples import bundle_samples
 
 
 class TestH5(ExporterConformance):
@@ -73,7 +74,6 @@ def test_raw_export_has_no_layer_groups(tmp_path: Path) -> None:
 
 
 def test_uncompressed_when_asked(tmp_path: Path) -> None:
-    from playnano.io.export_data import export_stack
 
     stack = make_sample_stack()
     [path] = export_stack(stack, tmp_path / "s", "h5", options={"compress_level": 0})
@@ -111,8 +111,5 @@ class TestH5ReaderConformance(ReaderConformance):
     reader_name = "h5-bundle"
 
     @pytest.fixture
-    def samples(self, tmp_path_factory) -> list[Path]:
-        folder = tmp_path_factory.mktemp("h5")
-        full = export_stack(make_sample_stack(), folder / "full", "h5")[0]
-        small = make_sample_stack(1, (5, 6), np.int16, processed=False, masks=False)
-        return [full, export_stack(small, folder / "raw", "h5", raw=True)[0]]
+    def samples(self, tmp_path: Path) -> list[Path]:
+        return bundle_samples(tmp_path, "h5")

@@ -23,6 +23,7 @@ from playnano.testing import (
     make_sample_stack,
     strict_json,
 )
+from tests.formats.samples import bundle_samples
 
 
 class TestNpz(ExporterConformance):
@@ -206,8 +207,5 @@ class TestNpzReaderConformance(ReaderConformance):
     reader_name = "npz-bundle"
 
     @pytest.fixture
-    def samples(self, tmp_path_factory) -> list[Path]:
-        folder = tmp_path_factory.mktemp("npz")
-        full = export_stack(make_sample_stack(), folder / "full", "npz")[0]
-        small = make_sample_stack(1, (5, 6), np.int16, processed=False, masks=False)
-        return [full, export_stack(small, folder / "raw", "npz", raw=True)[0]]
+    def samples(self, tmp_path: Path) -> list[Path]:
+        return bundle_samples(tmp_path, "npz")

@@ -11,7 +11,7 @@ import pytest
 import tifffile
 
 from playnano.errors import ExportWarning
-from playnano.io.export_data import export_stack, save_ome_tiff_stack
+from playnano.io.export_data import save_ome_tiff_stack
 from playnano.io.loaders import load_ome_tiff_stack
 from playnano.plugins.registry import exporters
 from playnano.testing import (
@@ -20,6 +20,7 @@ from playnano.testing import (
     make_sample_stack,
     strict_json,
 )
+from tests.formats.samples import bundle_samples
 
 
 class TestTif(ExporterConformance):
@@ -243,8 +244,5 @@ class TestOmeTiffReaderConformance(ReaderConformance):
     reader_name = "ome-tiff"
 
     @pytest.fixture
-    def samples(self, tmp_path_factory) -> list[Path]:
-        folder = tmp_path_factory.mktemp("ometiff")
-        full = export_stack(make_sample_stack(), folder / "full", "tif")[0]
-        small = make_sample_stack(1, (5, 6), np.int16, processed=False, masks=False)
-        return [full, export_stack(small, folder / "raw", "tif", raw=True)[0]]
+    def samples(self, tmp_path: Path) -> list[Path]:
+        return bundle_samples(tmp_path, "tif")

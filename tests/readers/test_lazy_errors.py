@@ -18,7 +18,6 @@ import pytest
 
 from playnano.errors import ReadError
 from playnano.readers import ReadWarning, reader_for
-from tests.formats.test_hostile import CASES
 from tests.readers.lazy_helpers import bundle, open_fds, real_path
 
 
@@ -112,28 +111,6 @@ def test_corrupt_npz_member_fails_as_read_does(tmp_path: Path, kind: str) -> Non
             _read_all(stack)
     finally:
         stack.close()
-
-
-#: NPZ bundles and OME-TIFFs (plain ``.tif`` files go to the TIFF reader, which
-#: has no read_lazy).
-HOSTILE = [c for c in CASES if c.split()[0] in ("npz", "OME-TIFF", "OME")]
-
-
-@pytest.mark.parametrize("case", HOSTILE)
-def test_hostile_bundle_fails_at_open_as_read(tmp_path: Path, case: str) -> None:
-    build, words = CASES[case]
-    path = build(tmp_path)
-    assert hasattr(reader_for(path).obj, "read_lazy")
-    assert words in _both_fail(path)
-
-
-def test_hostile_files_reach_both_lazy_bundle_readers(tmp_path: Path) -> None:
-    names = set()
-    for i, case in enumerate(HOSTILE):
-        folder = tmp_path / str(i)
-        folder.mkdir()
-        names.add(reader_for(CASES[case][0](folder)).name)
-    assert {"npz-bundle", "ome-tiff"} <= names
 
 
 # ------------------------------------------------------------------ frame folders

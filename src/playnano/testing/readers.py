@@ -33,8 +33,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +46,7 @@ from playnano.plugins.registry import Entry, readers
 from playnano.plugins.validate import validate_reader
 from playnano.testing import children
 from playnano.testing.hostile import hostile_set
-from playnano.testing.stacks import HEAVY_MODULES
+from playnano.testing.stacks import assert_import_is_light
 
 #: Foreign content written under a reader's own suffix, by container kind.
 FOREIGN: dict[str, bytes] = {
@@ -238,16 +236,7 @@ class ReaderConformance:
                 assert problems == [], (path, problems)
 
     def test_plugin_import_is_light(self, entry: Entry) -> None:
-        module = entry.plugin.target.split(":")[0]
-        code = (
-            "import importlib, sys\n"
-            f"importlib.import_module({module!r})\n"
-            f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
-        assert out.stdout.strip() == "[]", f"{module} imports {out.stdout.strip()}"
+        assert_import_is_light(entry.plugin.target.split(":")[0])
 
     # --------------------------------------------- (b) hostile, (c) foreign files
     def _doors(self, entry: Entry, door: str) -> list[str]:

@@ -137,3 +137,19 @@ def assert_stacks_equal(
             np.testing.assert_array_equal(actual.masks[key], m)
     if frame_metadata:
         assert actual.frame_metadata == expected.frame_metadata
+
+
+def assert_import_is_light(module: str) -> None:
+    """Importing ``module`` in a fresh interpreter imports none of HEAVY_MODULES."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", f"{module} imports {out.stdout.strip()}"
