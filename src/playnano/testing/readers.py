@@ -14,9 +14,9 @@ and gives a few sample files as a fixture::
             folder = tmp_path_factory.mktemp("samples")
             return [write_a_small_file(folder / "video.myf")]
 
-For every door the reader declares (``read`` always; ``read_lazy``, ``inspect``,
-``channels``, ``check`` as declared, see :class:`~playnano.plugins.ReaderBase`) the
-class checks that: (a) each door tells the same story about each sample (frames bit
+For every door (``read``, and ``read_lazy``, ``inspect``, ``channels`` and
+``check``: the reader's own where it declares them, see
+:class:`~playnano.plugins.ReaderBase`, else their defaults) the class checks that: (a) each door tells the same story about each sample (frames bit
 for bit through ``read`` and ``read_lazy``, every frame in and out of order; shape,
 dtype, pixel size, channel and frame times through ``inspect``; channels that can
 be read); (b) damaged and hostile copies of each sample
@@ -41,7 +41,7 @@ import pytest
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ChannelError
-from playnano.plugins.reader import DOORS, declared_doors
+from playnano.plugins.reader import DOORS
 from playnano.plugins.registry import Entry, readers
 from playnano.plugins.validate import validate_reader
 from playnano.testing import children
@@ -163,10 +163,15 @@ class ReaderConformance:
     ) -> None:
         """Every channel of every sample, lazily: read's frames in blocks of 1, 7
         and all frames, and out of order; read's layers, masks and metadata."""
-        if not entry.obj.supports_lazy:
-            pytest.skip(f"the {entry.name} reader does not declare read_lazy")
         from playnano.readers import available_channels, load
 
+        if not entry.obj.supports_lazy:  # the default: read() serves lazy loads
+            for path in samples:
+                assert entry.obj.read_lazy(path) is None, path
+                with load(path, lazy=True) as stack:
+                    assert not stack.is_lazy, path
+                    self._same_stack(path, stack, load(path))
+            return
         lazily = 0
         for path in samples:
             for channel in available_channels(path):
@@ -225,11 +230,14 @@ class ReaderConformance:
                 load(path, channel="no_such_channel_here")
 
     def test_check_accepts_the_samples(self, entry: Entry, samples: list[Path]) -> None:
-        if not entry.obj.supports_check:
-            pytest.skip(f"the {entry.name} reader does not declare check")
+        from playnano.errors import ReadError
         from playnano.info import check
 
         for path in samples:
+            if not entry.obj.supports_check:  # the default: no specification
+                with pytest.raises(ReadError, match="no specification check"):
+                    check(path)
+                continue
             problems = check(path)
             assert all(isinstance(p, str) and "\n" not in p for p in problems)
             if self.samples_follow_specification:
@@ -239,21 +247,13 @@ class ReaderConformance:
         assert_import_is_light(entry.plugin.target.split(":")[0])
 
     # --------------------------------------------- (b) hostile, (c) foreign files
-    def _doors(self, entry: Entry, door: str) -> list[str]:
-        """``[door]`` when the reader has it: ``read``, and ``inspect`` and
-        ``channels`` (their defaults are doors too), or a door it declares."""
-        always = ("read", "inspect", "channels")
-        if door not in always and door not in declared_doors(entry.obj):
-            pytest.skip(f"the {entry.name} reader does not declare {door}")
-        return [door]
-
     @pytest.mark.parametrize("door", ["read", *DOORS.values()])
     def test_hostile_files_are_refused_in_one_line(
         self, entry: Entry, hostile: list[tuple[str, Path]], door: str
     ) -> None:
         if not hasattr(os, "fork"):
             pytest.skip("hostile files are opened in forked children (POSIX)")
-        doors = self._doors(entry, door)
+        doors = [door]  # a door a reader does not declare still opens: its default
         children.preload()
         found = []
         for what, path in hostile:
@@ -290,7 +290,7 @@ class ReaderConformance:
                     continue  # another reader claims it: not ours to refuse
             except Exception:
                 continue  # no reader takes it at all: refused already
-            doors = ["read", *declared_doors(entry.obj)]
+            doors = ["read", *DOORS.values()]
             outcome = children.run_doors(target, doors, wall_s=self.door_seconds)
             bad = children.verdict(target, outcome, children.input_bytes(target))
             if bad is None and "read" in outcome.result.get("doors", {}):
