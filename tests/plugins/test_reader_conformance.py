@@ -29,14 +29,19 @@ class Flawed(ReaderBase):
     name = "flawed"
     suffixes = (".flawed",)
     description = "A reader with one flaw, for the kit's own tests."
-    supports_lazy = {lazy}
-    supports_inspect = {inspect}
-
+{flags}
     def read(self, path, channel=None):
         from playnano.afm_stack import AFMImageStack
         {read}
         return AFMImageStack(data, 1.0, "height", Path(path), None)
+{doors}
 
+@hookimpl
+def register_readers(register):
+    register(Flawed())
+"""
+
+LAZY = """
     def read_lazy(self, path, channel=None):
         from playnano.readers.common import lazy_stack
 
@@ -50,28 +55,29 @@ class Flawed(ReaderBase):
                 pass
 
         return lazy_stack(Path(path), Frames(), 1.0, "height", None)
-
+"""
+INSPECT = """
     def inspect(self, path):
         from playnano.info import ArrayInfo, StackInfo
 
         return StackInfo("flawed", True, None, ArrayInfo((5, 3, 4), "float64"),
                          1.0, "height", ["height"], [None] * 5)
-
-
-@hookimpl
-def register_readers(register):
-    register(Flawed())
 """
 
 NAIVE_TIFF = "data = np.asarray(__import__('tifffile').imread(path), dtype=float)"
 ANYTHING = "data = np.arange(24.0).reshape(2, 3, 4)  # whatever the file holds"
 
 
+def _source(read: str, lazy: bool = False, inspect: bool = False) -> str:
+    flags = f"    supports_lazy = {lazy}\n    supports_inspect = {inspect}\n"
+    doors = (LAZY if lazy else "") + (INSPECT if inspect else "")
+    return READER.format(read=read, flags=flags, doors=doors)
+
+
 def _install(install_plugin, read: str, lazy: bool = False, inspect: bool = False):
-    source = READER.format(read=read, lazy=lazy, inspect=inspect)
     install_plugin(
         "flawed-reader",
-        {"flawed_reader": source},
+        {"flawed_reader": _source(read, lazy, inspect)},
         {"playnano.readers": {"f": "flawed_reader"}},
     )
     return readers().resolve("flawed")
@@ -123,14 +129,27 @@ def test_a_reader_that_reads_anything_fails_the_foreign_test(install_plugin, tmp
         Kit().test_foreign_files_are_refused(entry, [sample], tmp_path / "foreign")
 
 
-def test_a_door_declared_but_not_written_is_refused_at_registration(install_plugin):
-    source = READER.format(read=ANYTHING, lazy=False, inspect=False).replace(
-        "supports_inspect = False", "supports_check = True"
-    )
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            "    supports_check = True\n",
+            "declares supports_check but does not implement check()",
+        ),
+        (
+            "    def inspect(self, path):\n        return None\n",
+            "implements inspect() but does not declare supports_inspect = True",
+        ),
+    ],
+)
+def test_declarations_and_doors_must_agree_at_registration(
+    install_plugin, body: str, error: str
+) -> None:
+    source = READER.format(read=ANYTHING, flags=body, doors="")
     install_plugin(
         "flawed-reader",
         {"flawed_reader": source},
         {"playnano.readers": {"f": "flawed_reader"}},
     )
     [plugin] = [p for p in readers().plugins() if p.dist == "flawed-reader"]
-    assert "declares supports_check but does not implement check()" in plugin.error
+    assert error in plugin.error

@@ -66,8 +66,8 @@ def validate_reader(obj: Any) -> None:
 
     Every declaration of :class:`~playnano.plugins.reader.Reader` must be there
     (a :class:`~playnano.plugins.reader.ReaderBase` subclass has them all), each
-    ``supports_*`` flag a bool, and a declared door implemented, not inherited
-    from the base's default.
+    ``supports_*`` flag a bool, a declared door implemented (not inherited from
+    the base's default), and a door a subclass implements declared.
     """
     from playnano.plugins.reader import DOORS, ReaderBase
 
@@ -99,10 +99,15 @@ def validate_reader(obj: Any) -> None:
     if isinstance(obj, ReaderBase) and type(obj).read is ReaderBase.read:
         raise ValueError(f"reader {obj.name!r} does not implement read()")
     for flag, door in DOORS.items():
-        own = getattr(type(obj), door, None)
-        if getattr(obj, flag) and own is getattr(ReaderBase, door):
+        inherited = getattr(type(obj), door, None) is getattr(ReaderBase, door)
+        if getattr(obj, flag) and inherited:
             raise ValueError(
                 f"reader {obj.name!r} declares {flag} but does not implement {door}()"
+            )
+        if isinstance(obj, ReaderBase) and not getattr(obj, flag) and not inherited:
+            raise ValueError(
+                f"reader {obj.name!r} implements {door}() but does not declare "
+                f"{flag} = True"
             )
 
 
