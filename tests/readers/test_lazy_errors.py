@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,8 +110,38 @@ def test_corrupt_npz_member_fails_as_read_does(tmp_path: Path, kind: str) -> Non
     try:
         with pytest.raises(ReadError, match=r"b\.npz: member 'data' .*(CRC|unreadab)"):
             _read_all(stack)
+        # a second reader of the last block (another format written side by
+        # side) is refused too, never given the frames the first was refused
+        source = stack.data.source
+        with pytest.raises(ReadError, match=r"b\.npz: member 'data' .*(CRC|unreadab)"):
+            source.read(source.shape[0] - 1, source.shape[0])
     finally:
         stack.close()
+
+
+def test_corrupt_member_fails_every_format_written_side_by_side(
+    tmp_path: Path,
+) -> None:
+    """process --blocks writing two formats from a stored NPZ whose 'data' is
+    corrupt: both fail, nothing is written (the second one used to be written)."""
+    from click.testing import CliRunner
+
+    from playnano.cli import cli
+
+    path = bundle(tmp_path, "npz stored", n=40)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("data.npy")
+    with open(path, "r+b") as fh:
+        fh.seek(info.header_offset + 30 + len("data.npy") + info.compress_size // 2)
+        byte = fh.read(1)
+        fh.seek(-1, 1)
+        fh.write(bytes([byte[0] ^ 0x55]))
+    out = tmp_path / "out"
+    args = ["process", str(path), "-e", "npz", "h5", "-o", str(out), "--blocks"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "2 of 2 formats failed (0 written)" in result.output
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 # ------------------------------------------------------------------ frame folders

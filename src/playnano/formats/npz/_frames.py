@@ -66,6 +66,9 @@ class NpyMemberFrames:
         self._data_start = 0  # where the .npy bytes start in the file (stored)
         self._crc_at = -1  # member bytes in the CRC so far (stored; -1: none)
         self._crc = 0
+        #: A CRC-32 found wrong: every later read fails with it too (a second
+        #: reader of the last block must not get frames the first was refused).
+        self._corrupt: ReadError | None = None
 
     def _error(self, what: str) -> ReadError:
         return ReadError(f"{self.path}: member {self.member.key!r} {what}")
@@ -94,6 +97,8 @@ class NpyMemberFrames:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames ``start`` to ``stop`` as a new ``(stop-start, H, W)`` array."""
+        if self._corrupt is not None:
+            raise self._corrupt
         out = np.empty((stop - start, *self.shape[1:]), self.dtype)
         raw = out.reshape(-1).view(np.uint8)
         at = self.member.header_bytes + start * self.frame_bytes
@@ -124,7 +129,8 @@ class NpyMemberFrames:
         if self._crc_at == self.member.info.file_size:
             self._crc_at = -2  # checked
             if self._crc != self.member.info.CRC:
-                raise self._error("is corrupt (its CRC-32 does not match)")
+                self._corrupt = self._error("is corrupt (its CRC-32 does not match)")
+                raise self._corrupt
 
     def close(self) -> None:
         """Close the file."""
