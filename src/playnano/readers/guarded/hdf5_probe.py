@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import faulthandler
 import json
 import os
 import queue
@@ -68,10 +69,15 @@ def walk(path: str) -> dict[str, Any]:
 
     def attributes(obj: Any) -> None:
         def each(name: bytes, *_: Any) -> None:
-            attr = h5py.h5a.open(obj.id, name)
-            attr.get_storage_size()
-            if attr.dtype.hasobject:  # variable-length: read from the heap
-                obj.attrs[name.decode("utf-8", "surrogateescape")]
+            try:  # one bad attribute must not hide the next ones from the walk
+                attr = h5py.h5a.open(obj.id, name)
+                attr.get_storage_size()
+                if attr.dtype.hasobject:  # variable-length: read from the heap
+                    obj.attrs[name.decode("utf-8", "surrogateescape")]
+            except MemoryError:
+                raise
+            except Exception as exc:
+                errors.append(f"{obj.name}@{name!r}: {type(exc).__name__}")
 
         h5py.h5a.iterate(obj.id, each)
 
@@ -292,6 +298,7 @@ def _fork_walk(path: Path, limit: float) -> dict[str, Any] | None:
     if pid == 0:  # pragma: no cover  (the child; its coverage is not collected)
         try:
             os.close(read_fd)
+            faulthandler.disable()  # a crash is reported in one line, not dumped
             _limit_memory()
             view = memoryview(json.dumps(walk(str(path))).encode())
             while view:
