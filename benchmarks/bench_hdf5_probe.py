@@ -2,7 +2,7 @@
 metadata in another process before it opens it (playnano.readers.guarded.hdf5_probe).
 
 For the real ``.h5-jpk`` file (when ``$PLAYNANO_TEST_DATA`` has it), a generated
-``.h5-jpk`` of 2000 frames (9 channels of 128x128, one chunk per frame: 18 000
+``.h5-jpk`` of 2000 frames (9 channels of 32x32, one chunk per frame: 18 000
 chunks), and an HDF5 bundle of 200 frames with layers and masks, it times, each the
 median of several runs in this process:
 
@@ -47,8 +47,8 @@ def _h5jpk(path: Path, frames: int) -> Path:
         m = f.create_group("Measurement_000")
         m.attrs.update(
             {
-                "position-pattern.grid.ilength": 128,
-                "position-pattern.grid.jlength": 128,
+                "position-pattern.grid.ilength": 32,
+                "position-pattern.grid.jlength": 32,
                 "position-pattern.grid.ulength": 1.5e-7,
                 "timing-settings.scanRate": 500.0,
             }
@@ -63,8 +63,8 @@ def _h5jpk(path: Path, frames: int) -> Path:
                 g.attrs[f"net-encoder.setting.{attr}"] = float(attr)
             g.create_dataset(
                 name.capitalize(),
-                data=rng.integers(0, 2**16, (16384, frames), np.int32),
-                chunks=(16384, 1),
+                data=rng.integers(0, 2**16, (1024, frames), np.int32),
+                chunks=(1024, 1),
                 compression="gzip",
                 compression_opts=1,
             )
