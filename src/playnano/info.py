@@ -2,9 +2,9 @@
 and :func:`check`.
 
 A reader that can describe a file from its headers declares ``supports_inspect``
-and implements ``inspect(path) -> StackInfo``; for any other reader the default
-``inspect`` of :class:`~playnano.plugins.reader.ReaderBase` opens the stack (lazily
-when it can) and says so (``metadata_only`` is False).
+and implements ``inspect(path) -> StackInfo``; for any other reader :func:`inspect`
+opens the stack (lazily when the reader declares it) and says so
+(``metadata_only`` is False).
 :meth:`StackInfo.to_dict` is the structure ``playnano info --json`` prints; its
 schema is ``playnano/schemas/info.schema.json``.
 """
@@ -224,6 +224,24 @@ def from_stack(stack: AFMImageStack, reader: str, channels: list[str]) -> StackI
     )
 
 
+def _describe_by_opening(reader: Any, name: str, path: Path) -> StackInfo:
+    """The default ``inspect``: open the stack (lazily when the reader declares it;
+    no frame is then kept in memory) and describe it, saying so in a note."""
+    stack = reader.read_lazy(path) if reader.supports_lazy else None
+    lazily = stack is not None
+    if stack is None:
+        stack = reader.read(path)
+    with stack:
+        channels = reader.channels(path) if reader.supports_channels else []
+        info = from_stack(stack, name, channels or [stack.channel])
+    if lazily:
+        info.notes = [
+            f"the {name} reader has no metadata-only path; the file was opened "
+            "for reading frames on demand, and no frame was kept in memory"
+        ]
+    return info
+
+
 def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
     """Describe ``path`` (a file or frame folder) from its metadata where possible.
 
@@ -241,7 +259,10 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
     entry = reader_for(p)
     reader = usable_reader(entry)
     with read_errors(p):
-        info = reader.inspect(p)
+        if reader.supports_inspect:
+            info = reader.inspect(p)
+        else:
+            info = _describe_by_opening(reader, entry.name, p)
     info.reader = entry.name
     info.path = p
     if sha256:

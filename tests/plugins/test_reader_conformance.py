@@ -43,7 +43,7 @@ def register_readers(register):
 
 LAZY = """
     def read_lazy(self, path, channel=None):
-        from playnano.readers.common import lazy_stack
+        from playnano.readers.lazy_stack import lazy_stack
 
         class Frames:
             shape, dtype = (2, 3, 4), np.dtype("float64")

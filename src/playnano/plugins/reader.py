@@ -114,21 +114,23 @@ class ReaderBase:
     ``read_lazy(path, channel=None)`` (``supports_lazy``)
         The metadata now, the frames on demand: the stack's ``data`` (and any
         stored layers and masks) are :class:`~playnano.lazy.LazyFrames` (build
-        the stack with :func:`playnano.readers.common.lazy_stack`), so a stack
+        the stack with :func:`playnano.readers.lazy_stack.lazy_stack`), so a stack
         larger than memory is processed and exported a block at a time. The
         frames are bit for bit those ``read`` gives. ``None`` when this file
         cannot be read that way (the caller then uses ``read``). Default: ``None``.
     ``inspect(path)`` (``supports_inspect``)
         A :class:`~playnano.info.StackInfo` from the headers alone, no frame data
         read (``playnano info``, and ``process`` sizing a stack before it
-        chooses the block path). Default: the stack opened with ``read_lazy``
-        (or ``read``), described, and said so (``metadata_only`` is False).
+        chooses the block path). Default (in :func:`playnano.info.inspect`): the
+        stack opened with ``read_lazy`` (or ``read``), described, and said so
+        (``metadata_only`` is False).
     ``channels(path)`` (``supports_channels``)
-        The file's channel names from its headers. Default: ``inspect``'s.
+        The file's channel names from its headers. Default: the channel of the
+        stack the file opens as.
     ``check(path)`` (``supports_check``)
         Every way the file departs from its format's specification, one line
         each, ``[]`` for a file that follows it (``playnano info --check``).
-        Default: why ``inspect`` refuses the file, or a ReadError saying the
+        Default: why the file cannot be opened, or a ReadError saying the
         reader has no specification to check an intact file against.
 
     Whatever a door raises, the core turns into one ReadError line naming the
@@ -169,43 +171,43 @@ class ReaderBase:
         return None
 
     def inspect(self, path: Path) -> StackInfo:
-        """Describe ``path`` by opening its stack (lazily when the reader can)."""
-        from playnano.info import from_stack
+        """Not declared: :func:`playnano.info.inspect` opens the stack instead.
 
-        stack = self.read_lazy(path) if self.supports_lazy else None
-        lazily = stack is not None
-        if stack is None:
-            stack = self.read(path)
-        with stack:
-            names = self.channels(path) if self.supports_channels else [stack.channel]
-            info = from_stack(stack, self.name, names)
-        if lazily:
-            info.notes = [
-                f"the {self.name} reader has no metadata-only path; the file was "
-                "opened for reading frames on demand, and no frame was kept in memory"
-            ]
-        return info
+        Describing a stack needs :mod:`playnano.info`, a layer above this plugin
+        core, so the default lives there; a reader that describes files from
+        their headers declares ``supports_inspect`` and overrides this.
+        """
+        raise NotImplementedError(
+            f"the {self.name} reader does not describe files from their headers "
+            "(supports_inspect is False): call playnano.info.inspect"
+        )
 
     def channels(self, path: Path) -> list[str]:
-        """The channel names :meth:`inspect` gives."""
-        return list(self.inspect(path).channels)
+        """The channel of the stack the file opens as (lazily when declared)."""
+        with self._open_any(path) as stack:
+            return [stack.channel]
 
     def check(self, path: Path) -> list[str]:
         """Why the file cannot be read, if it cannot; else refuse: no specification.
 
         Without a specification there is nothing to check an intact file against,
-        but a damaged one is still reported as such (``inspect``'s refusal).
+        but a damaged one is still reported as such (why it cannot be opened).
         """
         from playnano.errors import PlaynanoError, ReadError
 
         try:
-            self.inspect(path)
+            self._open_any(path).close()
         except PlaynanoError as exc:
             return [str(exc).removeprefix(f"{path}: ")]
         raise ReadError(
             f"{path}: the {self.name} reader has no specification check "
             "(only readers of a specified format, such as playnano's bundles, have one)"
         )
+
+    def _open_any(self, path: Path) -> AFMImageStack:
+        """The stack of ``path``: frames on demand when declared, else read."""
+        stack = self.read_lazy(path) if self.supports_lazy else None
+        return stack if stack is not None else self.read(path)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -234,7 +234,7 @@ class FrameFolderReader(ReaderBase):
         Every frame file is read now (for its metadata, and to find damaged
         frames as :meth:`read` does), but only the images of a block are kept.
         """
-        from playnano.readers.common import lazy_stack
+        from playnano.readers.lazy_stack import lazy_stack
 
         path = Path(path)
         found = read_frames(

@@ -226,7 +226,7 @@ class AsdReader(ReaderBase):
             for i in range(n)
         ]
         if data is None:
-            from playnano.readers.common import lazy_stack
+            from playnano.readers.lazy_stack import lazy_stack
 
             stack = lazy_stack(path, frames, pixel_nm, name, meta)
         else:

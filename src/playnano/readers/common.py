@@ -1,10 +1,11 @@
 """What every reader needs: channel choice, one-line errors, sizes, times, lazy stacks.
 
 Public API for reader plugins (the builtin readers use nothing else from here):
-:class:`ReadWarning`, :func:`pick_channel`, :func:`lazy_stack`, :func:`one_line`,
-:func:`printable`, :func:`finite`, :func:`check_size`, :func:`frame_entry`,
-:func:`length_to_nm`, :func:`set_source_details`. Nothing here imports a heavy
-library; the guarded openings of containers (TIFF, HDF5) are in
+:class:`ReadWarning`, :func:`pick_channel`, :func:`one_line`, :func:`printable`,
+:func:`finite`, :func:`check_size`, :func:`frame_entry`, :func:`length_to_nm`,
+:func:`set_source_details`, :class:`NamedFrameErrors`. Nothing here imports a heavy
+library (nor the data model: :func:`playnano.readers.lazy_stack.lazy_stack` builds
+a stack read on demand); the guarded openings of containers (TIFF, HDF5) are in
 :mod:`playnano.readers.guarded`.
 
 How an error names the file (every reader, bundle readers too): one line that
@@ -21,7 +22,7 @@ import datetime as _dt
 import math
 import re
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,6 @@ from playnano.errors import ChannelError, PlaynanoError, PlaynanoWarning, ReadEr
 if TYPE_CHECKING:
     import numpy as np
 
-    from playnano.afm_stack import AFMImageStack
     from playnano.lazy import FrameSource
 
 
@@ -192,42 +192,6 @@ def direction_name(value: str | None) -> str | None:
 def set_source_details(stack: Any, **details: Any) -> None:
     """Attach reader-specific details that ``load()`` keeps in the source record."""
     stack.provenance["source"] = {**(stack.provenance.get("source") or {}), **details}
-
-
-def lazy_stack(
-    path: Path,
-    data: FrameSource,
-    pixel_size_nm: float,
-    channel: str,
-    frame_metadata: Sequence[Mapping[str, Any]] | None,
-    *,
-    layers: Mapping[str, FrameSource] | None = None,
-    masks: Mapping[str, FrameSource] | None = None,
-) -> AFMImageStack:
-    """A stack whose ``data``, layers and masks are read on demand from frame sources.
-
-    Each :class:`~playnano.lazy.FrameSource` becomes a
-    :class:`~playnano.lazy.LazyFrames`, which the stack validates from its shape
-    and dtype alone (nothing is read). The metadata is checked as
-    :class:`~playnano.afm_stack.AFMImageStack` checks it: an inconsistency (or a
-    mask that is not boolean or not the data's shape) raises what the constructor
-    raises, once every source is closed, so a refused file is never left open.
-    """
-    from playnano.afm_stack import AFMImageStack
-    from playnano.lazy import LazyFrames
-
-    sources = [data, *(layers or {}).values(), *(masks or {}).values()]
-    try:
-        stack = AFMImageStack(
-            LazyFrames(data), pixel_size_nm, channel, path, frame_metadata
-        )
-        stack.processed = {k: LazyFrames(s) for k, s in (layers or {}).items()}
-        stack.masks = {k: LazyFrames(s) for k, s in (masks or {}).items()}
-    except BaseException:
-        for source in sources:
-            source.close()
-        raise
-    return stack
 
 
 class NamedFrameErrors:

@@ -331,7 +331,7 @@ def _stack(
         for i in range(frames.shape[0])
     ]
     if data is None:
-        from playnano.readers.common import lazy_stack
+        from playnano.readers.lazy_stack import lazy_stack
 
         stack = lazy_stack(path, frames, pixel_nm, frames.name, meta)
     else:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from playnano.errors import ChannelError, ReadError
 from playnano.plugins import ReaderBase, hookimpl
-from playnano.readers.common import lazy_stack
+from playnano.readers.lazy_stack import lazy_stack
 
 from playnano_zarr import layout
 

@@ -154,7 +154,7 @@ def _lazy_bundle(
 ) -> AFMImageStack:
     """The bundle's stack with its arrays as LazyFrames over its members."""
     from playnano.formats.npz._frames import NpyMemberFrames
-    from playnano.readers.common import lazy_stack
+    from playnano.readers.lazy_stack import lazy_stack
 
     if not isinstance(frame_metadata, list):
         raise ReadError(f"{p}: frame metadata is not a JSON list")

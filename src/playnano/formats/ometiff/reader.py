@@ -174,7 +174,7 @@ def _load(p: Path, channel: str | None, *, lazy: bool) -> AFMImageStack | None:
     names = (ome_channel, own.get("channel"), channel, _reading.DEFAULT_CHANNEL)
     name = next(c for c in names if c is not None)
     if isinstance(data, TiffFrames):
-        from playnano.readers.common import lazy_stack
+        from playnano.readers.lazy_stack import lazy_stack
 
         try:
             stack = lazy_stack(p, data, size_nm, str(name), frame_metadata)
