@@ -203,7 +203,7 @@ class ReaderConformance:
     def test_inspect_describes_what_read_gives(
         self, entry: Entry, samples: list[Path]
     ) -> None:
-        from playnano.info import inspect
+        from playnano.info import data_units, inspect
 
         for path, stack in self._stacks(samples):
             info = inspect(path)
@@ -211,6 +211,8 @@ class ReaderConformance:
             assert info.metadata_only is entry.obj.supports_inspect, path
             assert tuple(info.data.shape) == stack.data.shape, path
             assert info.data.dtype == stack.data.dtype.name, path
+            if info.data.units is not None:  # a unit the file states is read's
+                assert info.data.units == data_units(stack), path
             assert info.pixel_size_nm == pytest.approx(stack.pixel_size_nm, rel=1e-9)
             assert info.channel == stack.channel, path
             assert stack.channel in info.channels, path
