@@ -195,6 +195,12 @@ def _ome_size(key: str, value: str) -> Edit:
     return _description(lambda xml: re.sub(rf'{key}="[^"]*"', f'{key}="{value}"', xml))
 
 
+def _other_file(xml: str) -> str:
+    """The first TiffData element's planes put in another file (a UUID's FileName)."""
+    uuid = '<UUID FileName="other.ome.tif">urn:uuid:0</UUID>'
+    return re.sub(r"<TiffData([^>]*)/>", rf"<TiffData\1>{uuid}</TiffData>", xml, 1)
+
+
 def _imagej_images(text: str) -> str:
     text = re.sub(r"images=\d+", "images=100000000", text)
     return re.sub(r"frames=\d+", "frames=100000000", text)
@@ -210,6 +216,7 @@ TIFF: dict[str, Edit] = {
     "OME SizeZ 100000000": _ome_size("SizeZ", "100000000"),
     "OME SizeT 100000000": _ome_size("SizeT", "100000000"),
     "OME SizeX 2147483647": _ome_size("SizeX", "2147483647"),
+    "OME planes in another file": _description(_other_file),
     "ImageJ images=100000000": _description(_imagej_images),
 }
 

@@ -153,7 +153,7 @@ def check_ome_sizes(
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
         raise ReadError(f"{path}: OME-XML is malformed ({exc})") from None
-    for uuid in root.iter("{*}UUID"):
+    for uuid in root.findall(".//{*}UUID"):
         name = uuid.get("FileName")
         if name is not None and name.lower() != path.name.lower():
             raise ReadError(
