@@ -216,6 +216,7 @@ def test_bipolar_range(tmp_path):
     ],
 )
 def test_unreadable_header_values(tmp_path, patch, message):
+    patch = dict(patch)  # the parameter is shared by every run of this test
     version = patch.pop("version", 1)
     raw = bytearray(build_asd(1, {"TP": _levels(4)}, **patch))
     raw[:4] = struct.pack("<i", version)
