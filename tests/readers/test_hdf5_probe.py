@@ -8,14 +8,19 @@ is stopped at the limit, in a forked walker (one thread) and in the helper proce
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import h5py
+import numpy as np
 import pytest
 
 from playnano.errors import ReadError
@@ -62,7 +67,7 @@ def looping(afm_data: Path, tmp_path: Path) -> Path:
 def test_an_honest_file_passes_once_and_is_remembered(tmp_path: Path, monkeypatch):
     path = tmp_path / "scan.h5-jpk"
     _write_scan(path, times=True)
-    assert hdf5_probe.walk(str(path)) == {"ok": True, "errors": []}
+    assert hdf5_probe.walk(str(path)) == {"ok": True}
     asked = []
     real = hdf5_probe._ask
     monkeypatch.setattr(hdf5_probe, "_ask", lambda p, s: asked.append(p) or real(p, s))
@@ -141,3 +146,58 @@ def test_the_readers_open_through_the_probe(looping: Path):
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+def test_the_walk_reads_variable_length_values_and_passes_over_errors(tmp_path):
+    """Values in the global heap are read (where the fuzzer's file loops);
+    links to nowhere or to other files, and a name that is not UTF-8, do not
+    stop the walk: a reader reports them in its own words."""
+    path = tmp_path / "odd.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["note"] = "variable-length text"
+        f.attrs.create(b"\xffname", "text under a name that is not UTF-8")
+        f["texts"] = np.array(["a", "bb"], dtype=h5py.string_dtype())
+        f.create_dataset("flat", data=np.zeros(4))  # contiguous
+        f.create_dataset("chunked", data=np.zeros(4), chunks=(2,))
+        f["nowhere"] = h5py.SoftLink("/no/such")
+        f["elsewhere"] = h5py.ExternalLink("missing.h5", "/x")
+        layout = h5py.VirtualLayout(shape=(4,), dtype="f8")
+        layout[:] = h5py.VirtualSource(".", "flat", shape=(4,))
+        f.create_virtual_dataset("virtual", layout)
+    assert hdf5_probe.walk(str(path)) == {"ok": True}
+    assert hdf5_probe.walk(str(tmp_path / "missing.h5")) == {"ok": True}
+
+
+def test_more_objects_than_any_honest_file_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "many.h5"
+    with h5py.File(path, "w") as f:  # the root and two groups: 3 objects
+        f.create_group("a")
+        f.create_group("b")
+    monkeypatch.setattr(hdf5_probe, "MAX_OBJECTS", 3)
+    assert hdf5_probe.walk(str(path)) == {"ok": True}
+    monkeypatch.setattr(hdf5_probe, "MAX_OBJECTS", 2)
+    verdict = hdf5_probe.walk(str(path))
+    assert verdict == {"refuse": "it holds more than 2 HDF5 objects"}
+    monkeypatch.setattr(hdf5_probe, "_can_fork", lambda: True)  # the limit above
+    with pytest.raises(ReadError) as err:  # in a forked walker, as a door meets it
+        hdf5_probe.probe(path)
+    assert str(err.value) == f"{path}: refused: it holds more than 2 HDF5 objects"
+
+
+def test_the_helper_loop_answers_one_line_per_path(tmp_path, monkeypatch):
+    """The helper's loop, run here: a JSON path per line in, a verdict per line
+    out, SIGINT left to the parent."""
+    good = tmp_path / "scan.h5-jpk"
+    _write_scan(good)
+    requests = "".join(json.dumps(str(p)) + "\n" for p in (good, tmp_path / "no.h5"))
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(requests))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(hdf5_probe, "_limit_memory", lambda: None)  # not here
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        hdf5_probe.serve()
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert out.getvalue() == '{"ok": true}\n{"ok": true}\n'

@@ -58,26 +58,26 @@ def walk(path: str) -> dict[str, Any]:
     attribute is opened (its header message parsed) and read when its values are
     variable-length (they live in the global heap, where one flipped bit made
     libhdf5 loop for ever); every dataset's layout, storage and chunk index is
-    walked, and its values read when they are variable-length. Errors libhdf5
-    reports are not refusals (a reader meets the same error in its own words);
-    only running out of memory or objects is.
+    walked, and its values read when they are variable-length. An error libhdf5
+    reports is passed over (a reader meets the same error and says it in its own
+    words); only running out of memory, or an object count no honest file has,
+    is a refusal: ``{"refuse": why}``; else ``{"ok": True}``.
     """
     import h5py
 
-    errors: list[str] = []
     count = 0
 
     def attributes(obj: Any) -> None:
         def each(name: bytes, *_: Any) -> None:
-            try:  # one bad attribute must not hide the next ones from the walk
+            try:
                 attr = h5py.h5a.open(obj.id, name)
                 attr.get_storage_size()
                 if attr.dtype.hasobject:  # variable-length: read from the heap
                     obj.attrs[name.decode("utf-8", "surrogateescape")]
             except MemoryError:
                 raise
-            except Exception as exc:
-                errors.append(f"{obj.name}@{name!r}: {type(exc).__name__}")
+            except Exception:  # one bad attribute must not hide the next ones
+                pass
 
         h5py.h5a.iterate(obj.id, each)
 
@@ -95,7 +95,7 @@ def walk(path: str) -> dict[str, Any]:
         if ds.dtype.hasobject:  # variable-length values: in the heap
             ds[()]
 
-    def visit(name: str, obj: Any) -> None:
+    def visit(_name: str, obj: Any) -> None:
         nonlocal count
         count += 1
         if count > MAX_OBJECTS:
@@ -109,8 +109,8 @@ def walk(path: str) -> dict[str, Any]:
                     obj.get(key, getlink=True)
         except MemoryError:
             raise
-        except Exception as exc:
-            errors.append(f"{name}: {type(exc).__name__}")
+        except Exception:  # the reader meets it too, and says so
+            pass
 
     try:
         with h5py.File(path, "r") as f:
@@ -120,9 +120,9 @@ def walk(path: str) -> dict[str, Any]:
         return {"refuse": "its HDF5 metadata needs more memory than the walk allows"}
     except _TooMany:
         return {"refuse": f"it holds more than {MAX_OBJECTS} HDF5 objects"}
-    except Exception as exc:
-        errors.append(f"open: {type(exc).__name__}")
-    return {"ok": True, "errors": errors[:20]}
+    except Exception:  # HDF5 cannot open it: the reader says so
+        pass
+    return {"ok": True}
 
 
 class _TooMany(Exception):
@@ -139,8 +139,8 @@ def serve() -> None:
     for line in sys.stdin:
         try:
             verdict = walk(json.loads(line))
-        except BaseException as exc:
-            verdict = {"ok": True, "errors": [f"walk: {type(exc).__name__}"]}
+        except Exception:  # not the walk's to judge: the reader says what is wrong
+            verdict = {"ok": True}
         out.write(json.dumps(verdict) + "\n")
         out.flush()
 
