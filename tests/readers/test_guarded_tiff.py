@@ -233,3 +233,33 @@ def test_an_imagej_image_count_the_file_cannot_hold(tmp_path) -> None:
         f"{path}: the ImageJ description declares 99 images of (4, 5) uint16 but "
         f"the file has 12 pages and {path.stat().st_size} bytes"
     )
+
+
+def test_an_imagej_frame_count_the_file_cannot_hold(tmp_path) -> None:
+    path = tmp_path / "ij.tif"
+    frames = np.zeros((12, 4, 5), np.uint16)
+    tifffile.imwrite(path, frames, imagej=True, metadata={"axes": "TYX"})
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"frames=12\n", b"frames=99\n", 1))
+    with pytest.raises(ReadError, match="declares 99 images of"), open_tiff(path):
+        pass
+
+
+def test_imagej_files_that_are_honest_about_their_images(tmp_path) -> None:
+    one = tmp_path / "one.tif"  # a single image whose description says no images=
+    tifffile.imwrite(one, FRAMES[0], imagej=True)
+    one.write_bytes(one.read_bytes().replace(b"images=1\n", b"imagex=1\n", 1))
+    with open_tiff(one) as opened:
+        assert "images" not in (opened.tif.imagej_metadata or {})
+        assert checked_series(opened).shape == (4, 5)
+    # all 12 frames stored one after the other, the chain cut after the first
+    # page (as ImageJ writes stacks over 4 GB): more images than pages, but the
+    # file holds them
+    stack = tmp_path / "contiguous.tif"
+    frames = np.arange(12 * 4 * 5, dtype=np.uint16).reshape(12, 4, 5)
+    tifffile.imwrite(stack, frames, imagej=True, metadata={"axes": "TYX"})
+    data = stack.read_bytes()
+    stack.write_bytes(_link(data, _ifds(data), 0, 0))
+    with open_tiff(stack) as opened:
+        assert len(opened.ifds) == 1
+        np.testing.assert_array_equal(checked_series(opened).asarray(), frames)
