@@ -198,7 +198,9 @@ def _ome_size(key: str, value: str) -> Edit:
 def _other_file(xml: str) -> str:
     """The first TiffData element's planes put in another file (a UUID's FileName)."""
     uuid = '<UUID FileName="other.ome.tif">urn:uuid:0</UUID>'
-    return re.sub(r"<TiffData([^>]*)/>", rf"<TiffData\1>{uuid}</TiffData>", xml, count=1)
+    return re.sub(
+        r"<TiffData([^>]*)/>", rf"<TiffData\1>{uuid}</TiffData>", xml, count=1
+    )
 
 
 def _imagej_images(text: str) -> str:
