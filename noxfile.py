@@ -153,10 +153,12 @@ def consumers(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def fuzz(session: nox.Session) -> None:
-    """Mutated files for every reader family, each loaded under CPU and memory limits.
+    """Mutated files for every reader family, each opened through every door (read,
+    read_lazy, inspect, channels, check) under CPU and memory limits.
 
-    ``nox -s fuzz -- --seconds 1800`` runs longer (default 300 s); found cases are
-    saved to tests/fuzz/corpus/, which the test suite replays. See docs/fuzzing.rst.
+    ``nox -s fuzz -- --seconds 1800 --door lazy`` runs longer (default 300 s) or
+    through one door; found cases are saved to tests/fuzz/corpus/, which the test
+    suite replays through every door. See docs/fuzzing.rst.
     """
     session.install("-e", ".[test]")
     args = session.posargs or ["--seconds", "300"]
@@ -176,6 +178,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "benchmarks" / "bench_gif.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_batch.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_lazy_read.py"))
+    session.run("python", str(ROOT / "benchmarks" / "bench_hdf5_probe.py"))
     # stacks larger than memory: a 4 GiB bundle through the block path (~12 GiB disk)
     session.run("python", str(ROOT / "benchmarks" / "bench_ooc.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_zarr.py"))
@@ -349,8 +352,10 @@ MUTATED = [
     "playnano.formats._reading*",
     "playnano.formats.gif.exporter*",
     "playnano.plugins.registry*",
-    "playnano.readers._common*",
+    "playnano.readers.common*",
+    "playnano.readers.guarded*",
     "playnano.readers.__init__*",
+    "playnano.plugins.reader*",
     "playnano.readers.tiff*",
     "playnano.readers.asd*",
     "playnano.readers.h5jpk*",

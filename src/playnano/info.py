@@ -1,8 +1,10 @@
-"""What a file holds, without reading its frames: :class:`StackInfo` and :func:`inspect`.
+"""What a file holds, without reading its frames: :class:`StackInfo`, :func:`inspect`
+and :func:`check`.
 
-A reader that can describe a file from its headers implements the optional
-``inspect(path) -> StackInfo`` method of the Reader protocol; for any other reader
-:func:`inspect` loads the stack and says so (``metadata_only`` is False).
+A reader that can describe a file from its headers declares ``supports_inspect``
+and implements ``inspect(path) -> StackInfo``; for any other reader :func:`inspect`
+opens the stack (lazily when the reader declares it) and says so
+(``metadata_only`` is False).
 :meth:`StackInfo.to_dict` is the structure ``playnano info --json`` prints; its
 schema is ``playnano/schemas/info.schema.json``.
 """
@@ -222,6 +224,24 @@ def from_stack(stack: AFMImageStack, reader: str, channels: list[str]) -> StackI
     )
 
 
+def _describe_by_opening(reader: Any, name: str, path: Path) -> StackInfo:
+    """The default ``inspect``: open the stack (lazily when the reader declares it;
+    no frame is then kept in memory) and describe it, saying so in a note."""
+    stack = reader.read_lazy(path) if reader.supports_lazy else None
+    lazily = stack is not None
+    if stack is None:
+        stack = reader.read(path)
+    with stack:
+        channels = reader.channels(path) if reader.supports_channels else []
+        info = from_stack(stack, name, channels or [stack.channel])
+    if lazily:
+        info.notes = [
+            f"the {name} reader has no metadata-only path; the file was opened "
+            "for reading frames on demand, and no frame was kept in memory"
+        ]
+    return info
+
+
 def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
     """Describe ``path`` (a file or frame folder) from its metadata where possible.
 
@@ -233,37 +253,17 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
     ReadError
         The path is missing, not understood, truncated or corrupt.
     """
-    from playnano.readers import (
-        _checked_reader,
-        available_channels,
-        load,
-        read_errors,
-        reader_for,
-    )
+    from playnano.readers import read_errors, reader_for, usable_reader
 
     p = Path(path)
     entry = reader_for(p)
-    reader = _checked_reader(entry)
-    describe = getattr(reader, "inspect", None)
-    read_lazy = getattr(reader, "read_lazy", None)
-    lazy = None
-    if describe is None and read_lazy is not None:
-        with read_errors(p):  # frames on demand: none is kept in memory
-            lazy = read_lazy(p)
-    if lazy is not None:
-        with lazy:
-            info = from_stack(lazy, entry.name, available_channels(p))
-        info.notes = [
-            f"the {entry.name} reader has no metadata-only path; the file was opened "
-            "for reading frames on demand, and no frame was kept in memory"
-        ]
-    elif describe is None:
-        stack = load(p)
-        info = from_stack(stack, entry.name, available_channels(p))
-    else:
-        with read_errors(p):
-            info = describe(p)
-        info.reader = entry.name
+    reader = usable_reader(entry)
+    with read_errors(p):
+        if reader.supports_inspect:
+            info = reader.inspect(p)
+        else:
+            info = _describe_by_opening(reader, entry.name, p)
+    info.reader = entry.name
     info.path = p
     if p.is_dir():  # why the folder is one video (when it is not, reading said why)
         from playnano.readers._folder_frames import folder_series
@@ -274,3 +274,23 @@ def inspect(path: str | Path, *, sha256: bool = False) -> StackInfo:
 
         info.file_sha256 = sha256_of(p)
     return info
+
+
+def check(path: str | Path) -> list[str]:
+    """Every way ``path`` departs from its format's specification, one line each.
+
+    ``[]`` for a file that follows it. Readers that declare ``supports_check``
+    (playnano's bundles) check against their specification; any other reader
+    reports why the file cannot be read, or that it has no specification.
+
+    Raises
+    ------
+    ReadError
+        The path is missing, or an intact file's reader has no specification.
+    """
+    from playnano.readers import read_errors, reader_for, usable_reader
+
+    p = Path(path)
+    reader = usable_reader(reader_for(p))
+    with read_errors(p):
+        return [str(line) for line in reader.check(p)]

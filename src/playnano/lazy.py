@@ -107,8 +107,6 @@ class LazyFrames:
     ``numpy.asarray`` reads the whole stack (use it only when it fits in memory).
     """
 
-    ndim = 3
-
     def __init__(self, source: FrameSource, block: int | None = None) -> None:
         self.source = source
         self.shape: tuple[int, int, int] = tuple(source.shape)  # type: ignore[assignment]
@@ -123,6 +121,11 @@ class LazyFrames:
         self._generation = 0
 
     # -- array-like attributes
+    @property
+    def ndim(self) -> int:
+        """Number of axes of the source's shape (3 for frames; the stack checks)."""
+        return len(self.shape)
+
     @property
     def size(self) -> int:
         """Number of values."""

@@ -22,9 +22,9 @@ from playnano.synthetic import synthetic_hsafm
 
 HANGING_READER = '''
 from pathlib import Path
-from playnano.plugins import hookimpl
+from playnano.plugins import ReaderBase, hookimpl
 
-class HangingReader:
+class HangingReader(ReaderBase):
     """Reads .hang files for ever, like a reader stuck in a damaged file."""
 
     name = "hang"

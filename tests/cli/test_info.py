@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from playnano.cli import cli
 from playnano.io.export_data import export_stack
+from playnano.readers import reader_for
 from playnano.schemas import load_schema, validate
 from playnano.testing import HEAVY_MODULES, make_sample_stack
 from tests.io.test_loaders import save_npz_like_050
@@ -75,7 +76,8 @@ def test_real_files_match_reference(afm_data, reference, name, key) -> None:
     sha = ref["sha256"]
     if isinstance(sha, str):  # a folder's reference lists each frame file
         assert d["file_sha256"] == sha
-    metadata_only = name.endswith(".asd")  # the readers with an inspect() path
+    # the readers that declare an inspect() path describe from headers alone
+    metadata_only = reader_for(afm_data / name).obj.supports_inspect
     assert d["metadata_only"] is metadata_only
     notes = list(d["notes"])
     if (afm_data / name).is_dir():  # a folder says why it is one video

@@ -9,10 +9,16 @@ import numpy as np
 import pytest
 
 from playnano.errors import ExportError
-from playnano.io.export_data import save_h5_bundle
+from playnano.io.export_data import export_stack, save_h5_bundle
 from playnano.io.loaders import load_h5_bundle
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack, strict_json
+from playnano.testing import (
+    ExporterConformance,
+    ReaderConformance,
+    make_sample_stack,
+    strict_json,
+)
+from tests.formats.samples import bundle_samples
 
 
 class TestH5(ExporterConformance):
@@ -68,7 +74,6 @@ def test_raw_export_has_no_layer_groups(tmp_path: Path) -> None:
 
 
 def test_uncompressed_when_asked(tmp_path: Path) -> None:
-    from playnano.io.export_data import export_stack
 
     stack = make_sample_stack()
     [path] = export_stack(stack, tmp_path / "s", "h5", options={"compress_level": 0})
@@ -98,3 +103,13 @@ def test_layer_that_is_the_data_is_stored_once(tmp_path: Path) -> None:
     [copied] = save_h5_bundle(tmp_path / "c.h5", stack)
     with h5py.File(copied, "r") as f:
         assert f["processed/step_1_remove_plane"] != f["data"]
+
+
+class TestH5ReaderConformance(ReaderConformance):
+    """Every door of the h5-bundle reader, on bundles playnano writes."""
+
+    reader_name = "h5-bundle"
+
+    @pytest.fixture
+    def samples(self, tmp_path: Path) -> list[Path]:
+        return bundle_samples(tmp_path, "h5")

@@ -1,8 +1,11 @@
 """Hostile and damaged bundles and TIFFs end in one ReadError naming the file.
 
-Each file (built by :mod:`tests.formats.hostile`) is read by ``playnano.load`` in a
-child process under an address-space limit: never a crash, hang, multi-GB allocation
-or silently partial stack. The child's peak RSS proves memory stays bounded.
+Each file (built by :mod:`tests.formats.hostile`) is opened through every door
+(``read``, ``read_lazy`` with every frame read, ``inspect``, ``channels``,
+``check``) in a forked child under an address-space limit
+(:mod:`playnano.testing.children`): never a crash, hang, multi-GB allocation or
+silently partial stack, and ``read`` says what is wrong in the words listed. The
+child's peak RSS proves memory stays bounded.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from playnano.testing import children
+from playnano.testing.children import DOORS
 from tests.formats import hostile as H
 from tests.formats.hostile import h5, npz, tiff
 
@@ -55,20 +60,23 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_hostile_file_is_one_read_error_in_bounded_memory(
+def test_hostile_file_is_one_read_error_at_every_door(
     tmp_path: Path, case: str
 ) -> None:
     build, words = CASES[case]
     path = build(tmp_path)
-    result = H.load_in_child(path)
-    assert result["outcome"] == "ReadError", result
+    children.preload()
+    outcome = children.run_doors(path, list(DOORS))
+    assert children.verdict(path, outcome, children.input_bytes(path)) is None
+    assert outcome.rss_growth < H.MAX_GROWTH_MB << 20, outcome
+    result = outcome.result
+    assert result["door"] == "read" and result["type"] == "ReadError", result
     message = result["message"]
-    assert "\n" not in message
-    assert path.name in message
+    assert message.startswith(f"{path}: ") and len(message) < 400, message
     assert words in message, message
-    assert len(message) < 400, message
-    assert result["maxrss_mb"] < H.MAX_RSS_MB, result
-    assert result["growth_mb"] < H.MAX_GROWTH_MB, result
+    opened = result["doors"]  # check reports problems; no other door opens it
+    assert set(opened) <= {"check"}, f"a door opened the file: {opened}"
+    assert opened.get("check", {"problems": 1})["problems"] >= 1, opened
 
 
 def test_a_bundle_whose_mask_compresses_800_times_still_loads(tmp_path: Path) -> None:

@@ -17,7 +17,13 @@ from playnano.formats.npz.reader import read_member
 from playnano.io.export_data import export_stack, save_npz_bundle
 from playnano.io.loaders import load_npz_bundle
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack, strict_json
+from playnano.testing import (
+    ExporterConformance,
+    ReaderConformance,
+    make_sample_stack,
+    strict_json,
+)
+from tests.formats.samples import bundle_samples
 
 
 class TestNpz(ExporterConformance):
@@ -193,3 +199,13 @@ def test_an_unreadable_version_member_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ReadError) as err:
         load_npz_bundle(path)
     assert str(err.value).startswith(f"{path}: member '{VERSION_KEY}' is unreadable (")
+
+
+class TestNpzReaderConformance(ReaderConformance):
+    """Every door of the npz-bundle reader, on bundles playnano writes."""
+
+    reader_name = "npz-bundle"
+
+    @pytest.fixture
+    def samples(self, tmp_path: Path) -> list[Path]:
+        return bundle_samples(tmp_path, "npz")

@@ -14,7 +14,13 @@ from playnano.errors import ExportWarning
 from playnano.io.export_data import save_ome_tiff_stack
 from playnano.io.loaders import load_ome_tiff_stack
 from playnano.plugins.registry import exporters
-from playnano.testing import ExporterConformance, make_sample_stack, strict_json
+from playnano.testing import (
+    ExporterConformance,
+    ReaderConformance,
+    make_sample_stack,
+    strict_json,
+)
+from tests.formats.samples import bundle_samples
 
 
 class TestTif(ExporterConformance):
@@ -230,3 +236,13 @@ def test_resolution_tags_give_the_pixel_size(tmp_path: Path, px_nm: float) -> No
     sizes = resolution_tags_nm(path)
     assert len(sizes) == stack.n_frames
     assert sizes == [(pytest.approx(px_nm, rel=1e-6),) * 2] * stack.n_frames
+
+
+class TestOmeTiffReaderConformance(ReaderConformance):
+    """Every door of the ome-tiff reader, on bundles playnano writes."""
+
+    reader_name = "ome-tiff"
+
+    @pytest.fixture
+    def samples(self, tmp_path: Path) -> list[Path]:
+        return bundle_samples(tmp_path, "tif")

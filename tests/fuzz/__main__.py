@@ -1,7 +1,11 @@
-"""The fuzz loop: ``python -m tests.fuzz [--seconds N] [--seed S] [--family F ...]``.
+"""The fuzz loop: ``python -m tests.fuzz [--seconds N] [--seed S] [--family F ...]
+[--door load|lazy|info|all]``.
 
-Every seed is first loaded unmutated; then families take turns, each turn one case
-from a random seed of the family with one or two mutations. A failure is re-run to
+Every seed is first opened unmutated; then families take turns, each turn one case
+from a random seed of the family with one or two mutations. Each case goes through
+the doors ``--door`` names (``all``, the default: ``read``, ``read_lazy`` with every
+frame read in and out of order, ``inspect``, ``channels`` and ``check``, in one
+forked child, and the doors must agree with each other). A failure is re-run to
 confirm it, its edits are reduced to the fewest that still fail the same way, and it
 is saved to the corpus (one case per distinct failure). Exit status 1 when any
 failure was found.
@@ -31,6 +35,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=300.0, help="time budget (300)")
     p.add_argument("--seed", type=int, default=None, help="random seed (random)")
     p.add_argument("--family", action="append", help="only these families")
+    p.add_argument(
+        "--door",
+        choices=sorted(runner.DOORS),
+        default="all",
+        help="the doors each case goes through (all)",
+    )
     p.add_argument("--cpu", type=int, default=runner.CPU_SECONDS, help="CPU s a case")
     p.add_argument("--memory-mb", type=int, default=runner.MEMORY_BYTES >> 20)
     p.add_argument("--save-to", type=Path, default=corpus.CORPUS, help="corpus folder")
@@ -64,7 +74,10 @@ class Fuzzer:
             return
         self.cases += 1
         outcome = runner.run_case(
-            case, cpu_s=self.args.cpu, mem=self.args.memory_mb << 20
+            case,
+            door=self.args.door,
+            cpu_s=self.args.cpu,
+            mem=self.args.memory_mb << 20,
         )
         size = corpus.input_bytes(case)
         found = runner.verdict(case, outcome, size)
@@ -78,7 +91,7 @@ class Fuzzer:
         if found is None:
             return
         kind, detail = found
-        again = runner.verdict(case, runner.run_case(case, cpu_s=self.args.cpu), size)
+        again = runner.verdict(case, self.rerun(case), size)
         if again is None or again[0] != kind:
             fam["flaky"] += 1
             return
@@ -99,6 +112,7 @@ class Fuzzer:
         name = "(not saved)"
         if not self.args.no_save:
             info = {"family": seed.family, "kind": kind, "detail": detail[:300]}
+            info["door"] = res.get("door") or self.args.door
             info["signature"] = sig
             info["ops"] = ops if not seed.real else "see the recipe"
             saved = corpus.save(self.args.save_to, seed, ops, case, info)
@@ -108,6 +122,10 @@ class Fuzzer:
             f"FOUND {kind} in {seed.family} ({seed.id}): {detail[:200]} -> {name}",
             flush=True,
         )
+
+    def rerun(self, case: Path) -> runner.Outcome:
+        """Run ``case`` again through the same doors (to confirm or reduce it)."""
+        return runner.run_case(case, door=self.args.door, cpu_s=self.args.cpu)
 
     def reduce(
         self, seed: seeds.Seed, ops: list[mutate.Op], data: bytes, kind: str
@@ -129,7 +147,7 @@ class Fuzzer:
                 continue
             got = runner.verdict(
                 case,
-                runner.run_case(case, cpu_s=self.args.cpu),
+                self.rerun(case),
                 corpus.input_bytes(case),
             )
             if got is not None and got[0] == kind:
@@ -157,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             by_family[s.family].append(s)
         families = sorted(by_family)
         print(
-            f"fuzz seed {seed_value}; {len(all_seeds)} seeds; families: "
+            f"fuzz seed {seed_value}; doors: {', '.join(runner.DOORS[args.door])}; "
+            f"{len(all_seeds)} seeds; families: "
             f"{', '.join(f'{f} ({len(by_family[f])})' for f in families)}",
             flush=True,
         )

@@ -1,8 +1,10 @@
-"""Replay every case the fuzzer found: each must load or fail with a clean ReadError.
+"""Replay every case the fuzzer found, through every door into the file.
 
 Each case runs in a forked child under the fuzzer's limits (CPU seconds, address
-space) and the same verdict: no crash, hang, memory blow-up, stray exception or
-warning, and an error message of one line naming the file. Cases still failing carry
+space) through ``read``, ``read_lazy`` (every frame, in and out of order),
+``inspect``, ``channels`` and ``check``, with the same verdict: no crash, hang,
+memory blow-up, stray exception or warning, doors that agree with each other, and
+every error message one line naming the file. Cases still failing carry
 their ``xfail`` reason in ``corpus/index.json`` (strict: a fix makes them fail loudly
 until the mark is removed).
 """
@@ -63,12 +65,8 @@ def test_the_verdict_catches_each_failure_kind(tmp_path: Path) -> None:
     exc = runner.Outcome(
         result={"status": "exception", "type": "KeyError", "message": "k"}
     )
-    multi = runner.Outcome(
-        result={"status": "error", "type": "ReadError", "message": "x.asd: a\nb"}
-    )
-    anon = runner.Outcome(
-        result={"status": "error", "type": "ReadError", "message": "bad"}
-    )
+    multi = runner.Outcome(result=_error("x.asd: a\nb"))
+    anon = runner.Outcome(result=_error("bad"))
     mem = runner.Outcome(result={"status": "ok"}, rss_growth=1 << 40)
     warn = runner.Outcome(
         result={"status": "ok", "warnings": ["RuntimeWarning: overflow"]}
@@ -85,21 +83,45 @@ def test_the_verdict_catches_each_failure_kind(tmp_path: Path) -> None:
         "memory",
         "warning",
     ]
-    good = runner.Outcome(
-        result={"status": "error", "type": "ReadError", "message": "x.asd: bad"}
-    )
+    good = runner.Outcome(result=_error("x.asd: bad"))
     assert runner.verdict(case, good, 10) is None
+    read = {"shape": [2, 3, 4], "frames": ["a", "b"]}
+    other = {**read, "frames": ["a", "c"], "disorder": None}
+    same = {**read, "disorder": None}
+    wrong = {"shape": [5, 3, 4]}
+    for doors, fine in (
+        ({"read": read, "read_lazy": same, "inspect": {"shape": [2, 3, 4]}}, True),
+        ({"read": read, "read_lazy": other}, False),
+        ({"read": read, "read_lazy": {**same, "disorder": "array 0 frame 1"}}, False),
+        ({"read": read, "inspect": wrong}, False),
+    ):
+        outcome = runner.Outcome(result={"status": "ok", "doors": doors})
+        found = runner.verdict(case, outcome, 10)
+        assert (found is None) == fine, (doors, found)
+        assert fine or found[0] == "partial"
+    lazy_only = {"status": "error", "door": "read", "doors": {"read_lazy": same}}
+    outcome = runner.Outcome(result={**_error("x.asd: cut"), **lazy_only})
+    assert runner.verdict(case, outcome, 10)[0] == "partial"
+
+
+def _error(message: str) -> dict:
+    return {
+        "status": "error",
+        "type": "ReadError",
+        "message": message,
+        "messages": [message],
+    }
 
 
 def test_a_real_crash_and_hang_are_caught(tmp_path: Path, warm: None) -> None:
     """The forked runner sees a segfault and a CPU-bound loop for what they are."""
     import signal
 
-    import playnano
+    import playnano.readers
 
     case = tmp_path / "x.asd"
     case.write_bytes(b"\0" * 10)
-    original = playnano.load
+    original = playnano.readers.load
 
     def crash(path: Path) -> None:
         os.kill(os.getpid(), signal.SIGSEGV)
@@ -109,11 +131,12 @@ def test_a_real_crash_and_hang_are_caught(tmp_path: Path, warm: None) -> None:
             pass
 
     try:
-        playnano.load = crash  # type: ignore[assignment]
-        kind, detail = runner.verdict(case, runner.run_case(case), 10)
+        playnano.readers.load = crash  # type: ignore[assignment]
+        kind, detail = runner.verdict(case, runner.run_case(case, door="load"), 10)
         assert kind == "crash" and "SIGSEGV in test_corpus.py:crash" in detail
-        playnano.load = spin  # type: ignore[assignment]
-        kind, detail = runner.verdict(case, runner.run_case(case, cpu_s=1), 10)
+        playnano.readers.load = spin  # type: ignore[assignment]
+        outcome = runner.run_case(case, door="load", cpu_s=1)
+        kind, detail = runner.verdict(case, outcome, 10)
         assert kind == "hang" and "test_corpus.py:spin" in detail
     finally:
-        playnano.load = original
+        playnano.readers.load = original

@@ -89,10 +89,12 @@ def test_batch_takes_the_block_options(bundle, tmp_path):
 def test_blocks_for_a_reader_without_read_lazy_reads_in_memory(
     afm_data, tmp_path, monkeypatch
 ):
+    from playnano.plugins import ReaderBase
     from playnano.readers._folder_frames import FrameFolderReader
 
-    # the Nanoscope reader's read_lazy is its base class's: readers that cannot (yet)
-    monkeypatch.delattr(FrameFolderReader, "read_lazy")
+    # as a reader that declares no read_lazy: --blocks reads it in memory, warned
+    monkeypatch.setattr(FrameFolderReader, "supports_lazy", False)
+    monkeypatch.setattr(FrameFolderReader, "read_lazy", ReaderBase.read_lazy)
     src = afm_data / "spm" / "old_bruker.002"
     r = run(
         "process", src, "-p", "remove_plane", "-e", "npz", "-o", tmp_path, "--blocks"

@@ -11,6 +11,7 @@ import pytest
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import available_channels, load
 from playnano.readers.asd import AsdReader, kind_name
+from playnano.testing import ReaderConformance
 
 REAL = [
     ("asd/asd_sample_0.asd", "TP", "playnano_TP"),
@@ -215,6 +216,7 @@ def test_bipolar_range(tmp_path):
     ],
 )
 def test_unreadable_header_values(tmp_path, patch, message):
+    patch = dict(patch)  # the parameter is shared by every run of this test
     version = patch.pop("version", 1)
     raw = bytearray(build_asd(1, {"TP": _levels(4)}, **patch))
     raw[:4] = struct.pack("<i", version)
@@ -237,3 +239,21 @@ def test_can_read_checks_suffix_and_version(tmp_path, afm_data):
     other.write_bytes(struct.pack("<i", 9) + b"\0" * 8)
     assert not reader.can_read(other)
     assert not reader.can_read(Path(tmp_path))
+
+
+class TestAsdReaderConformance(ReaderConformance):
+    """Every door of the .asd reader: the real files (versions 0 and 1, two
+    channels) and a generated version-2 file; hostile copies of the small ones."""
+
+    reader_name = "asd"
+
+    @pytest.fixture
+    def samples(self, afm_data: Path, tmp_path: Path) -> list[Path]:
+        path = tmp_path / "v2.asd"
+        path.write_bytes(build_asd(2, {"TP": _levels(1), "PH": _levels(2)}))
+        asd = afm_data / "asd"
+        return [asd / "202110200146.asd", path, asd / "asd_sample_0.asd"]
+
+    @pytest.fixture
+    def hostile_samples(self, samples: list[Path]) -> list[Path]:
+        return samples[:2]

@@ -1,6 +1,6 @@
 """Every reader family names a damaged file the same way: its path as given, then ": ".
 
-The rule (docs/cli.rst, readers/_common.py): one line that starts with the path the
+The rule (docs/cli.rst, readers/common.py): one line that starts with the path the
 caller passed (relative stays relative), or for a frame of a folder the folder's
 path joined with the frame's name. ``playnano process`` then echoes what the user
 typed, and in ``playnano batch`` two inputs sharing a name stay apart.

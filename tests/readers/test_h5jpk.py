@@ -10,6 +10,7 @@ import pytest
 
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import ReadWarning, available_channels, load
+from playnano.testing import ReaderConformance
 
 NAME = "h5-jpk/sample_0.h5-jpk"
 
@@ -155,3 +156,15 @@ def test_second_measurement_is_reported(tmp_path):
         ReadWarning, match="2 measurements; reading only Measurement_000"
     ):
         assert load(path).data.shape == (2, 2, 3)
+
+
+class TestH5JpkReaderConformance(ReaderConformance):
+    """Every door of the .h5-jpk reader on the real file and a generated scan."""
+
+    reader_name = "h5-jpk"
+
+    @pytest.fixture
+    def samples(self, afm_data, tmp_path_factory):
+        path = tmp_path_factory.mktemp("h5jpk") / "scan.h5-jpk"
+        _write_scan(path, times=True)
+        return [afm_data / "h5-jpk" / "sample_0.h5-jpk", path]

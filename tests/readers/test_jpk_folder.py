@@ -8,6 +8,7 @@ import pytest
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import available_channels, load, reader_for
 from playnano.readers.jpk_folder import JpkFolderReader
+from playnano.testing import ReaderConformance
 
 FOLDER = "jpk_folder/streptavidin_hs/"
 
@@ -157,3 +158,23 @@ def test_frames_of_different_sizes(folder, tmp_path, copy_file):
         f"({first.name}: 512x512 px, "
     )
     assert "; zz-last.jpk: 4x4 px, " in message
+
+
+class TestJpkFolderReaderConformance(ReaderConformance):
+    """Every door of the JPK folder reader: the real folder and one of its frames,
+    and a generated folder (hostile copies of that one, it is small)."""
+
+    reader_name = "jpk-folder"
+
+    @pytest.fixture
+    def samples(self, folder, tmp_path):
+        made = tmp_path / "video"
+        made.mkdir()
+        for i in range(3):
+            image = np.arange(12, dtype=np.int32).reshape(3, 4) * (i + 1)
+            _write_jpk(made / f"save-{i}.jpk", image)
+        return [made, made / "save-0.jpk", folder, min(folder.glob("*.jpk"))]
+
+    @pytest.fixture
+    def hostile_samples(self, samples):
+        return samples[:2]

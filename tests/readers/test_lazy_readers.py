@@ -1,8 +1,8 @@
-"""read_lazy: metadata now, frames on demand, bit for bit what read() gives.
+"""read_lazy beyond what ReaderConformance checks for every reader.
 
-For every real file family and generated bundles: every frame read lazily (blocks of
-1, 7 and all frames, out of order) equals read()'s, the metadata is read()'s, and the
-files are closed once the lazy stack is closed.
+The kit (each reader's test module subclasses it) compares every channel of every
+sample read lazily with read(), frame by frame; here: compressed OME-TIFF pages,
+files closed once the lazy stack is closed, and the readers that fall back to read.
 """
 
 from __future__ import annotations
@@ -12,62 +12,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playnano.lazy import FrameSource, LazyFrames
 from playnano.plugins.reader import Reader
-from playnano.readers import reader_for
+from playnano.readers import load, reader_for
 from playnano.readers.tiff import TiffReader
 from tests.readers.lazy_helpers import (
-    REAL,
     assert_stacks_match,
     bundle,
     open_fds,
     real_path,
 )
 
-REAL_CASES = [(key, ch) for key, (_, channels) in REAL.items() for ch in channels]
 BUNDLES = ["npz stored", "npz deflated", "ome-tiff"]
 
 
 def _reader(path: Path) -> Reader:
     return reader_for(path).obj
-
-
-@pytest.mark.parametrize(("key", "channel"), REAL_CASES)
-def test_real_files_read_lazily_as_read(
-    afm_data: Path, tmp_path: Path, key: str, channel: str | None
-) -> None:
-    path = real_path(afm_data, key, tmp_path)
-    reader = _reader(path)
-    full = reader.read(path, channel=channel)
-    lazy = reader.read_lazy(path, channel=channel)
-    assert isinstance(lazy.data, LazyFrames)
-    assert isinstance(lazy.data.source, FrameSource)
-    assert lazy.channel == full.channel == (channel or full.channel)
-    assert_stacks_match(lazy, full)
-    lazy.close()
-
-
-@pytest.mark.parametrize("kind", BUNDLES)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16])
-def test_bundles_read_lazily_as_read(tmp_path: Path, kind: str, dtype: type) -> None:
-    path = bundle(tmp_path, kind, dtype=dtype)
-    reader = _reader(path)
-    full, lazy = reader.read(path), reader.read_lazy(path)
-    if kind.startswith("npz"):  # layers and masks are lazy too
-        assert full.processed and full.masks
-        assert len(lazy.lazy_frames()) == 1 + len(full.processed) + len(full.masks)
-    assert_stacks_match(lazy, full)
-    lazy.close()
-
-
-@pytest.mark.parametrize("n", [1, 2])
-@pytest.mark.parametrize("kind", BUNDLES)
-def test_bundles_of_one_and_two_frames(tmp_path: Path, kind: str, n: int) -> None:
-    path = bundle(tmp_path, kind, n=n)
-    reader = _reader(path)
-    lazy = reader.read_lazy(path)
-    assert_stacks_match(lazy, reader.read(path))
-    lazy.close()
 
 
 def test_compressed_ome_tiff_pages_are_decoded(tmp_path: Path) -> None:
@@ -152,7 +111,7 @@ def test_fortran_ordered_npz_falls_back_to_read(tmp_path: Path) -> None:
 
 
 def test_readers_without_read_lazy_keep_working(tmp_path: Path) -> None:
-    """The plain TIFF reader has no read_lazy: a caller falls back to read()."""
+    """The plain TIFF reader does not declare read_lazy: load falls back to read()."""
     import tifffile
 
     path = tmp_path / "plain.tif"
@@ -165,9 +124,10 @@ def test_readers_without_read_lazy_keep_working(tmp_path: Path) -> None:
         resolutionunit="CENTIMETER",
     )
     reader = TiffReader()
-    assert not hasattr(reader, "read_lazy")
-    read_lazy = getattr(reader, "read_lazy", None)
-    stack = (read_lazy(path) if read_lazy else None) or reader.read(path)
+    assert not reader.supports_lazy
+    assert reader.read_lazy(path) is None  # the base's default: use read()
+    stack = load(path, lazy=True)
+    assert not stack.is_lazy
     assert np.asarray(stack.data).tobytes() == data.tobytes()
 
 
@@ -189,5 +149,5 @@ def test_every_builtin_reader_says_whether_it_reads_lazily() -> None:
         line = next((v for k, v in lines.items() if k == entry.name), None)
         if line is None:  # listed with another reader: "``jpk-folder``, ``spm``"
             line = next(v for v in lines.values() if f"``{entry.name}``" in v)
-        lazy = hasattr(entry.obj, "read_lazy")
+        lazy = entry.obj.supports_lazy
         assert ("not lazy" in line) != lazy, entry.name

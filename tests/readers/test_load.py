@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -50,21 +48,6 @@ def test_fallback_without_package_metadata(monkeypatch):
     registry_mod.reset()
     names = {e.name for e in registry_mod.readers().entries()}
     assert names == set(READERS)
-
-
-@pytest.mark.parametrize(
-    "module", [f"playnano.readers.{m}" for m in MODULES] + FORMAT_MODULES
-)
-def test_importing_a_reader_module_stays_light(module):
-    code = (
-        f"import sys, {module}; "
-        "heavy = {'h5py', 'tifffile', 'imageio', 'matplotlib'} & set(sys.modules); "
-        "print(sorted(heavy))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(

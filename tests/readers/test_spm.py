@@ -9,6 +9,7 @@ import pytest
 
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import available_channels, load, reader_for
+from playnano.testing import ReaderConformance
 
 OLD = "spm/old_bruker.002"
 CUT = "spm/bruker_data_header.001"
@@ -164,3 +165,25 @@ def test_synthetic_v9_folder(tmp_path):
     assert (meta["line_rate"], meta["frame_duration_s"]) == (10.0, 0.3)
     assert meta["scan_direction"] == "topDown"
     assert meta["start_epoch_ms"] == 1735736523000
+
+
+class TestSpmReaderConformance(ReaderConformance):
+    """Every door of the Nanoscope reader: the real file, a folder of three copies
+    of it (``.001``-``.003``), and a generated version-9 folder."""
+
+    reader_name = "spm"
+
+    @pytest.fixture
+    def samples(self, afm_data, tmp_path):
+        v9 = tmp_path / "v9"
+        v9.mkdir()
+        rng = np.random.default_rng(0)
+        for i, t in enumerate((2.5, 4.0)):
+            raw = rng.integers(-(2**31), 2**31 - 1, (3, 4))
+            (v9 / f"frame_{i}.spm").write_bytes(nanoscope_v9(raw, t))
+        real = afm_data / "spm" / "old_bruker.002"
+        video = tmp_path / "nanoscope"
+        video.mkdir()
+        for i in (1, 2, 3):
+            (video / f"scan.00{i}").write_bytes(real.read_bytes())
+        return [real, v9, video]

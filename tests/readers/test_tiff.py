@@ -11,6 +11,7 @@ import tifffile
 from playnano.errors import ChannelError, ReadError
 from playnano.readers import available_channels, load, reader_for
 from playnano.readers.tiff import PixelSizeWarning
+from playnano.testing import ReaderConformance
 
 TYX = {"axes": "TYX"}  # an ImageJ time series (a bare 3D array would be channels)
 FRAMES = np.random.default_rng(0).random((4, 6, 5)).astype(np.float32)
@@ -127,3 +128,24 @@ def test_bilevel_tiff_is_refused_for_its_pixel_type_not_as_truncated(
     with pytest.raises(ReadError) as caught:
         load(path)
     assert str(caught.value) == f"{path}: data must hold real numbers; got dtype bool"
+
+
+class TestTiffReaderConformance(ReaderConformance):
+    """Every door of the TIFF reader: a plain stack and an ImageJ hyperstack."""
+
+    reader_name = "tiff"
+
+    @pytest.fixture
+    def samples(self, tmp_path_factory):
+        folder = tmp_path_factory.mktemp("tiff")
+        data = np.arange(3 * 6 * 7, dtype=np.int16).reshape(3, 6, 7)
+        plain, imagej = folder / "plain.tif", folder / "imagej.tif"
+        tifffile.imwrite(
+            plain, data, photometric="minisblack", resolution=(2.0, 2.0),
+            resolutionunit=5,
+        )  # fmt: skip
+        tifffile.imwrite(
+            imagej, data.astype(np.float32), imagej=True, resolution=(0.5, 0.5),
+            metadata={"unit": "nm", "finterval": 0.25, "axes": "TYX"},
+        )  # fmt: skip
+        return [plain, imagej]

@@ -8,7 +8,7 @@ import pytest
 
 import playnano
 from playnano.errors import ChannelError, ReadError
-from playnano.testing import make_sample_stack
+from playnano.testing import ReaderConformance, make_sample_stack
 
 
 def test_reads_channel_calibration_and_times(tmp_path: Path) -> None:
@@ -35,3 +35,16 @@ def test_foreign_or_truncated_csv_is_a_read_error(tmp_path: Path, text: str) -> 
     path.write_text(text)
     with pytest.raises(ReadError, match="other.csv"):
         playnano.load(path)
+
+
+class TestCsvReaderConformance(ReaderConformance):
+    """Every door of the CSV reader (read; the others are ReaderBase's defaults)."""
+
+    reader_name = "csv"
+
+    @pytest.fixture
+    def samples(self, tmp_path: Path) -> list[Path]:
+        stack = make_sample_stack(
+            n_frames=3, shape=(4, 5), processed=False, masks=False
+        )
+        return playnano.export(stack, tmp_path / "video.csv")

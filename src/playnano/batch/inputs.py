@@ -73,7 +73,7 @@ def _is_frame_file(f: Path, folder_readers: list[Entry]) -> bool:
     for e in folder_readers:
         if suffix in {s.lower() for s in e.obj.suffixes}:
             return True
-        if ".00N" in getattr(e.obj, "content_suffixes", ()) and suffix[1:].isdigit():
+        if ".00N" in e.obj.content_suffixes and suffix[1:].isdigit():
             return True
     return False
 
@@ -85,7 +85,7 @@ def _scan(folder: Path, recursive: bool, out: list[Path], skip: Path | None) -> 
         return  # the batch's own output folder is never an input
 
     usable = _usable_readers()
-    folder_readers = [e for e in usable if getattr(e.obj, "reads_folders", False)]
+    folder_readers = [e for e in usable if e.obj.reads_folders]
     frames = _frame_folder(folder, folder_readers)
     video = frames and _one_video(folder, folder_readers)
     if video:
@@ -102,7 +102,7 @@ def _scan(folder: Path, recursive: bool, out: list[Path], skip: Path | None) -> 
                     out.append(f)
                 continue
             entry = readers().for_suffix(f, lambda r: r.suffixes)
-            if entry is not None and not getattr(entry.obj, "reads_folders", False):
+            if entry is not None and not entry.obj.reads_folders:
                 out.append(f)
 
 

@@ -76,20 +76,6 @@ def render(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _check(path: Path) -> list[str]:
-    from playnano.errors import ReadError
-    from playnano.readers import _checked_reader, reader_for
-
-    entry = reader_for(path)
-    checker = getattr(_checked_reader(entry), "check", None)
-    if checker is None:
-        raise ReadError(
-            f"{path}: the {entry.name} reader has no specification check "
-            "(--check covers playnano's bundles: npz, h5, OME-TIFF)"
-        )
-    return list(checker(path))
-
-
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (stable).")
@@ -111,9 +97,11 @@ def info(paths: tuple[Path, ...], as_json: bool, sha256: bool, check: bool) -> N
     structure is documented in the bundle specification (schema info.schema.json).
     """
     if check:
+        from playnano.info import check as check_file
+
         bad = 0
         for p in paths:
-            problems = _check(p)
+            problems = check_file(p)
             for line in problems:
                 click.echo(f"{p}: {line}")
             if problems:

@@ -39,6 +39,20 @@ class BundleView:
     bundle: bool = True
 
 
+def real_values(value: Any, key: str, found: list[str]) -> list[float] | None:
+    """``value`` (a stored array) as a list of floats; a problem in ``found`` and
+    None when it holds something else (text, complex numbers...)."""
+    import numpy as np
+
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        found.append(f"{key} holds {arr.dtype} values, not real numbers")
+        return None
+    return [float(v) for v in arr.ravel()]
+
+
 def _times(view: BundleView) -> list[float | None]:
     """Frame times from /timestamps, else from the frame metadata."""
     ts = view.timestamps
@@ -59,6 +73,12 @@ def to_info(view: BundleView, reader: str) -> StackInfo:
     if view.data is None or view.found:
         first = view.found[0] if view.found else "no frame data"
         raise ReadError(f"{view.path}: {first}")
+    meta, n = view.frame_metadata, view.data.shape[0] if view.data.shape else 0
+    if isinstance(meta, list) and len(meta) != n:  # read() refuses it too
+        raise ReadError(
+            f"{view.path}: frame_metadata has {len(meta)} entries; the data has "
+            f"{n} frames"
+        )
     try:
         version = None if view.version is None else int(view.version)
         size = float(view.pixel_size_nm)

@@ -15,7 +15,8 @@ import numpy as np
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError, StackError
-from playnano.readers._common import ReaderBase, pick_channel
+from playnano.plugins.reader import ReaderBase
+from playnano.readers.common import pick_channel
 
 if TYPE_CHECKING:
     from playnano.info import StackInfo
@@ -145,6 +146,9 @@ class BundleReader(ReaderBase):
     itself as the source.
     """
 
+    supports_lazy = True
+    supports_inspect = True
+    supports_check = True
     magics: tuple[bytes, ...] = ()
     #: The module with the format's ``inspect(path)`` and ``check(path)``.
     info_module: str = ""

@@ -8,7 +8,7 @@ package's own entry points exactly as third-party plugins do.
 
 from playnano.plugins.exporter import Capabilities, Exporter, Option
 from playnano.plugins.hookspecs import hookimpl, hookspec
-from playnano.plugins.reader import Reader
+from playnano.plugins.reader import Reader, ReaderBase
 from playnano.plugins.step import FilterSpec
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "FilterSpec",
     "Option",
     "Reader",
+    "ReaderBase",
     "hookimpl",
     "hookspec",
 ]

@@ -64,7 +64,15 @@ def validate_exporter(obj: Any) -> None:
 
 
 def validate_reader(obj: Any) -> None:
-    """Check a reader's declarations; raise ``ValueError`` saying what is wrong."""
+    """Check a reader's declarations; raise ``ValueError`` saying what is wrong.
+
+    Every declaration of :class:`~playnano.plugins.reader.Reader` must be there
+    (a :class:`~playnano.plugins.reader.ReaderBase` subclass has them all), each
+    ``supports_*`` flag a bool, a declared door implemented (not inherited from
+    the base's default), and a door a subclass implements declared.
+    """
+    from playnano.plugins.reader import DOORS, ReaderBase
+
     _check_common(obj, "reader")
     suffixes = getattr(obj, "suffixes", None)
     if not isinstance(suffixes, (tuple, list)) or not all(
@@ -73,9 +81,36 @@ def validate_reader(obj: Any) -> None:
         raise ValueError(
             f"reader {obj.name!r}: suffixes must be a tuple like ('.asd',)"
         )
-    for method in ("read", "can_read"):
+    hint = "subclass playnano.plugins.ReaderBase for the defaults"
+    flags = (*DOORS, "supports_skip_damaged", "reads_folders")
+    for flag in flags:
+        if not isinstance(getattr(obj, flag, None), bool):
+            raise ValueError(
+                f"reader {obj.name!r}: {flag} must be declared True or False ({hint})"
+            )
+    content = getattr(obj, "content_suffixes", None)
+    if not isinstance(content, (tuple, list)) or not all(
+        isinstance(s, str) for s in content
+    ):
+        raise ValueError(
+            f"reader {obj.name!r}: content_suffixes must be a tuple ({hint})"
+        )
+    for method in ("read", "can_read", *DOORS.values()):
         if not callable(getattr(obj, method, None)):
-            raise ValueError(f"reader {obj.name!r} has no {method}() method")
+            raise ValueError(f"reader {obj.name!r} has no {method}() method ({hint})")
+    if isinstance(obj, ReaderBase) and type(obj).read is ReaderBase.read:
+        raise ValueError(f"reader {obj.name!r} does not implement read()")
+    for flag, door in DOORS.items():
+        inherited = getattr(type(obj), door, None) is getattr(ReaderBase, door)
+        if getattr(obj, flag) and inherited:
+            raise ValueError(
+                f"reader {obj.name!r} declares {flag} but does not implement {door}()"
+            )
+        if isinstance(obj, ReaderBase) and not getattr(obj, flag) and not inherited:
+            raise ValueError(
+                f"reader {obj.name!r} implements {door}() but does not declare "
+                f"{flag} = True"
+            )
 
 
 def validate_filter(obj: Any) -> None:

@@ -4,8 +4,12 @@
 folder readers that recognise its frame files, a file to the reader with the longest
 matching suffix (``.ome.tif`` beats ``.tif``) or, failing that, to a reader that
 recognises its content (Nanoscope files with numeric suffixes such as ``.001``).
-Whatever goes wrong inside a reader reaches the caller as a one-line
-:class:`~playnano.errors.ReadError` naming the file.
+Whatever goes wrong inside a reader, at any of its doors (``read``, ``read_lazy``
+and the frames it reads later, ``inspect``, ``channels``, ``check``), reaches the
+caller as a one-line :class:`~playnano.errors.ReadError` naming the file
+(:func:`read_errors`). Which doors a reader has is what it declares
+(:class:`~playnano.plugins.reader.ReaderBase`), never what attributes it happens to
+have.
 """
 
 from __future__ import annotations
@@ -22,17 +26,25 @@ from playnano.errors import (
     ReadError,
     StackError,
 )
-from playnano.readers._common import ReadWarning, describe_failure, one_line
+from playnano.readers.common import (
+    NamedFrameErrors,
+    ReadWarning,
+    describe_failure,
+    one_line,
+)
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
+    from playnano.plugins.reader import Reader
     from playnano.plugins.registry import Entry
 
 __all__ = [
     "ReadWarning",
     "available_channels",
     "load",
+    "read_errors",
     "reader_for",
+    "usable_reader",
 ]
 
 # Keys record_source() writes itself; a reader's own details may not replace them.
@@ -94,7 +106,7 @@ def reader_for(path: str | Path) -> Entry:
         raise ReadError(f"{p}: no such file or folder")
     usable = [e for e in registry.entries() if not e.shadowed_by]
     if p.is_dir():
-        folder_readers = [e for e in usable if getattr(e.obj, "reads_folders", False)]
+        folder_readers = [e for e in usable if e.obj.reads_folders]
         found = [e for e in folder_readers if _can_read(e, p)]
         if len(found) == 1:
             return found[0]
@@ -119,9 +131,7 @@ def reader_for(path: str | Path) -> Entry:
     if sniffed:
         return next((e for e in sniffed if e.plugin.builtin), sniffed[0])
     suffixes = sorted({s.lower() for e in usable for s in e.obj.suffixes})
-    sniffed_suffixes = sorted(
-        {s for e in usable for s in getattr(e.obj, "content_suffixes", ())}
-    )
+    sniffed_suffixes = sorted({s for e in usable for s in e.obj.content_suffixes})
     raise ReadError(
         f"{p}: no reader for this file; supported suffixes: "
         f"{', '.join(suffixes + sniffed_suffixes)}"
@@ -130,17 +140,26 @@ def reader_for(path: str | Path) -> Entry:
 
 def _suffixes_read(reader: Any) -> list[str]:
     """The suffixes a reader reads, those it recognises by content included."""
-    return [*reader.suffixes, *getattr(reader, "content_suffixes", ())]
+    return [*reader.suffixes, *reader.content_suffixes]
 
 
-def _checked_reader(entry: Entry) -> Any:
+def usable_reader(entry: Entry) -> Reader:
+    """The reader object of ``entry``, once the modules it requires are installed.
+
+    Raises
+    ------
+    MissingDependencyError
+        A module in the reader's ``requires`` is not installed; the message says
+        what to install.
+    """
     missing = entry.missing_requirements()
     if missing:
         raise MissingDependencyError(
             f"reader {entry.name!r} needs {', '.join(missing)}, which is not "
             f"installed; install it with: {entry.install_hint()}"
         )
-    return entry.obj
+    reader: Reader = entry.obj
+    return reader
 
 
 def load(
@@ -164,7 +183,8 @@ def load(
         corrupt) instead of failing; a :class:`ReadWarning` names them and
         ``provenance["source"]["skipped_frames"]`` lists each with its error.
     lazy : bool, default False
-        Read the frames on demand when the reader can (its ``read_lazy``; see
+        Read the frames on demand when the reader declares it can
+        (``supports_lazy``, its ``read_lazy``; see
         :mod:`playnano.lazy`): ``data``, stored layers and masks are then
         :class:`~playnano.lazy.LazyFrames` and ``stack.close()`` releases the
         file. Otherwise the frames are read now.
@@ -188,21 +208,23 @@ def load(
 
     p = Path(path)
     entry = reader_for(p)
-    reader = _checked_reader(entry)
+    reader = usable_reader(entry)
     options: dict[str, Any] = {}
     if skip_damaged:
-        if not getattr(reader, "skips_damaged_frames", False):
+        if not reader.supports_skip_damaged:
             raise OptionError(
                 f"{p}: the {entry.name} reader cannot skip damaged frames "
                 "(frame-folder readers can)"
             )
         options["skip_damaged"] = True
-    # folder readers' read_lazy takes skip_damaged too (only they can skip frames)
-    read_lazy = getattr(reader, "read_lazy", None) if lazy else None
     with read_errors(p):
-        stack = read_lazy(p, channel=channel, **options) if read_lazy else None
+        # folder readers' read_lazy takes skip_damaged too (only they skip frames)
+        use_lazy = lazy and reader.supports_lazy
+        stack = reader.read_lazy(p, channel=channel, **options) if use_lazy else None
         if stack is None:
             stack = reader.read(p, channel=channel, **options)
+    for frames in stack.lazy_frames():  # the frames read later name the file too
+        frames.source = NamedFrameErrors(p, frames.source)
     details = {
         k: v
         for k, v in (stack.provenance.get("source") or {}).items()
@@ -217,12 +239,8 @@ def load(
 
 
 def available_channels(path: str | Path) -> list[str]:
-    """Names of the channels ``path`` holds, read from headers where possible."""
+    """Names of the channels ``path`` holds, from its headers where the reader can."""
     p = Path(path)
-    entry = reader_for(p)
-    reader = _checked_reader(entry)
+    reader = usable_reader(reader_for(p))
     with read_errors(p):
-        lister = getattr(reader, "channels", None)
-        if lister is not None:
-            return list(lister(p))
-        return [reader.read(p).channel]
+        return [str(name) for name in reader.channels(p)]

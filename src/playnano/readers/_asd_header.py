@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from playnano.errors import ReadError
-from playnano.readers._common import printable
+from playnano.readers.common import printable
 
 #: ADC range code -> (full-scale volts, bipolar?)
 AD_RANGES: dict[int, tuple[float, bool]] = {

@@ -10,26 +10,115 @@ the files of a block again when its frames are asked for.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from playnano.afm_stack import AFMImageStack
-from playnano.errors import PlaynanoError, ReadError
-from playnano.readers._common import (
-    Frames,
-    ReaderBase,
+from playnano.errors import ChannelError, PlaynanoError, ReadError, StackError
+from playnano.plugins.reader import ReaderBase
+from playnano.readers.common import (
+    ReadWarning,
     describe_failure,
     one_line,
-    read_frames,
     set_source_details,
 )
 from playnano.readers.series import FrameHeader, Series, scan_series
 
 #: ``read_one(file, channel) -> (image, metadata)``: one frame file, read.
 ReadOne = Callable[[Path, str | None], tuple[Any, dict[str, Any]]]
+
+
+@dataclass
+class Frames:
+    """The frames of a frame folder that could be read, and the ones skipped."""
+
+    files: list[Path] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)  # positions in the folder
+    images: list[Any] = field(default_factory=list)
+    metas: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    #: The images' common dtype (of ``np.stack(images)``), also when not kept.
+    dtype: Any = None
+
+    def record(self, stack: Any, skip_damaged: bool) -> None:
+        """Put the skipped frames in the stack's source record (when asked to skip)."""
+        if skip_damaged:
+            set_source_details(stack, skipped_frames=self.skipped)
+
+
+def read_frames(
+    folder: Path,
+    files: Sequence[Path],
+    read_one: Callable[[Path, str | None], tuple[Any, dict[str, Any]]],
+    channel: str | None,
+    skip_damaged: bool = False,
+    *,
+    keep_images: bool = True,
+) -> Frames:
+    """Read every frame file with ``read_one(file, channel)`` -> (image, metadata).
+
+    A damaged frame (a ReadError, or a size unlike the first frame's) stops the read
+    with an error naming it, unless ``skip_damaged``: then it is left out, listed in
+    :attr:`Frames.skipped` and warned about. A missing channel is never skipped.
+    The metadata must hold the ``"channel"`` read; later frames read exactly it.
+    ``keep_images=False`` keeps only the first image (a lazy read checks every
+    frame now and reads the images again when asked).
+    """
+    import numpy as np
+
+    out = Frames()
+    for index, f in enumerate(files):
+        try:
+            image, meta = read_one(f, channel)
+            if out.images and image.shape != out.images[0].shape:
+                first, ref = out.files[0], out.images[0]
+                raise ReadError(
+                    f"{f}: {image.shape[1]}x{image.shape[0]} pixels; "
+                    f"{first.name} is {ref.shape[1]}x{ref.shape[0]}"
+                )
+        except ChannelError:
+            raise
+        except Exception as exc:  # the frame file is damaged: say which one
+            if isinstance(exc, ReadError):
+                error = exc
+            elif isinstance(exc, StackError):
+                error = ReadError(f"{f}: {one_line(str(exc))}")
+            else:
+                error = ReadError(f"{f}: {describe_failure(exc)}")
+            if not skip_damaged:
+                if error is exc:
+                    raise
+                raise error from exc
+            out.skipped.append({"file": f.name, "index": index, "error": str(error)})
+            continue
+        channel = meta["channel"]
+        out.files.append(f)
+        out.indices.append(index)
+        if keep_images or not out.images:
+            out.images.append(image)
+        seen = [] if out.dtype is None else [out.dtype]
+        out.dtype = np.result_type(*seen, image.dtype)
+        out.metas.append(meta)
+    if not out.images:
+        raise ReadError(
+            f"{folder}: no readable frames; all {len(files)} are damaged "
+            f"(first: {out.skipped[0]['error'] if out.skipped else 'none'})"
+        )
+    if out.skipped:
+        names = ", ".join(s["file"] for s in out.skipped)
+        count = len(out.skipped)
+        warnings.warn(
+            f"{folder}: skipped {count} damaged frame{'s' * (count > 1)}: "
+            f"{names} (listed with the reasons in the provenance's source)",
+            ReadWarning,
+            stacklevel=4,
+        )
+    return out
 
 
 class FolderFrames:
@@ -98,7 +187,9 @@ class FrameFolderReader(ReaderBase):
     """
 
     reads_folders = True
-    skips_damaged_frames = True
+    supports_lazy = True
+    supports_channels = True
+    supports_skip_damaged = True
     #: What the frame files are, for "the folder holds no ... files".
     frame_kind: str = ""
     #: The family numbers its frames in their file names (:meth:`frame_number`).
@@ -179,7 +270,7 @@ class FrameFolderReader(ReaderBase):
         Every frame file is read now (for its metadata, and to find damaged
         frames as :meth:`read` does), but only the images of a block are kept.
         """
-        from playnano.formats._lazy_stack import lazy_stack
+        from playnano.readers.lazy_stack import lazy_stack
 
         path = Path(path)
         found = read_frames(

@@ -79,11 +79,11 @@ class H5JpkFrames:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames ``start`` to ``stop`` as a new ``(stop-start, H, W)`` array."""
-        import h5py
+        from playnano.readers.guarded.hdf5 import open_hdf5
 
         try:
             if self._file is None:
-                self._file = h5py.File(self.path, "r")
+                self._file = open_hdf5(self.path)
             raw = np.asarray(self._file[self.dataset][:, start:stop])
         except (OSError, KeyError, RuntimeError) as exc:
             reason = (str(exc).splitlines() or [""])[0]

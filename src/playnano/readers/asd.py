@@ -31,12 +31,11 @@ import numpy as np
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
-from playnano.plugins import hookimpl
+from playnano.plugins import ReaderBase, hookimpl
 from playnano.progress_ticks import READ, frames_done
 from playnano.readers._asd_frames import AsdFrames
 from playnano.readers._asd_header import AD_RANGES, AsdHeader, kind_name, read_header
-from playnano.readers._common import (
-    ReaderBase,
+from playnano.readers.common import (
     check_size,
     epoch_ms,
     frame_entry,
@@ -117,6 +116,9 @@ class AsdReader(ReaderBase):
     name = "asd"
     suffixes = (".asd",)
     description = "HS-AFM .asd video (RIBM/Ando, versions 0-2); heights in nm"
+    supports_lazy = True
+    supports_inspect = True
+    supports_channels = True
 
     def can_read(self, path: Path) -> bool:
         """True for an ``.asd`` file whose version number is 0, 1 or 2."""
@@ -224,7 +226,7 @@ class AsdReader(ReaderBase):
             for i in range(n)
         ]
         if data is None:
-            from playnano.formats._lazy_stack import lazy_stack
+            from playnano.readers.lazy_stack import lazy_stack
 
             stack = lazy_stack(path, frames, pixel_nm, name, meta)
         else:

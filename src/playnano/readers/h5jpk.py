@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
-from playnano.plugins import hookimpl
-from playnano.readers._common import (
-    ReaderBase,
+from playnano.plugins import ReaderBase, hookimpl
+from playnano.readers._h5jpk_frames import H5JpkFrames, scale_frames
+from playnano.readers.common import (
     ReadWarning,
     finite,
     frame_entry,
@@ -37,11 +37,17 @@ from playnano.readers._common import (
     printable,
     set_source_details,
 )
-from playnano.readers._h5jpk_frames import H5JpkFrames, scale_frames
-from playnano.readers._h5safety import checked_dataset, member
+from playnano.readers.guarded.hdf5 import (
+    HDF5_MAGIC,
+    checked_dataset,
+    member,
+    open_hdf5,
+)
+
+if TYPE_CHECKING:
+    from playnano.info import StackInfo
 
 DEFAULT_CHANNEL = "height_trace"
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 def _text(value: Any) -> str:
@@ -56,20 +62,6 @@ def _flag(value: Any) -> bool:
     if isinstance(value, bytes | str | np.bytes_):
         return _text(value).lower() == "true"
     return bool(value)
-
-
-def _open(h5py: Any, path: Path) -> Any:
-    """Open ``path`` with h5py; a damaged file becomes a ReadError saying so."""
-    with open(path, "rb") as fh:
-        if fh.read(8) != HDF5_MAGIC:
-            raise ReadError(f"{path}: not an HDF5 file (no HDF5 signature)")
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        reason = (str(exc).splitlines() or [""])[0]
-        raise ReadError(
-            f"{path}: HDF5 file is truncated or corrupt ({reason})"
-        ) from exc
 
 
 def _measurement(f: Any, path: Path) -> Any:
@@ -183,6 +175,9 @@ class H5JpkReader(ReaderBase):
     description = "JPK NanoWizard ULTRA Speed HDF5 video (.h5-jpk)"
     requires = ("h5py",)
     install_hint = "pip install h5py"
+    supports_lazy = True
+    supports_inspect = True
+    supports_channels = True
 
     def can_read(self, path: Path) -> bool:
         """True for an ``.h5-jpk`` file that starts with the HDF5 signature."""
@@ -193,21 +188,35 @@ class H5JpkReader(ReaderBase):
 
     def channels(self, path: Path) -> list[str]:
         """Channel names, e.g. ``["error_trace", "height_trace", ...]``."""
-        import h5py
-
-        with _open(h5py, path) as f:
+        with open_hdf5(path) as f:
             return list(_channel_map(_measurement(f, path), path))
+
+    def inspect(self, path: Path) -> StackInfo:
+        """Describe the default channel from the file's attributes (no frame read)."""
+        from playnano.info import ArrayInfo, StackInfo
+
+        path = Path(path)
+        with open_hdf5(path) as f:
+            frames, _, details = self._channel(f, path, None)
+            names = list(_channel_map(_measurement(f, path), path))
+        unit = details["acquisition"]["z_unit"]
+        return StackInfo(
+            reader=self.name,
+            metadata_only=True,
+            format_version=None,
+            data=ArrayInfo(frames.shape, "float64", unit),
+            pixel_size_nm=details["pixel_nm"],
+            channel=frames.name,
+            channels=names,
+            timestamps=list(details["timing"][0]),
+        )
 
     def read(self, path: Path, channel: str | None = None) -> AFMImageStack:
         """Read one channel of an ``.h5-jpk`` file (``height_trace`` by default)."""
-        import h5py
-
         path = Path(path)
-        with _open(h5py, path) as f:
-            frames, dset, details = self._channel(h5py, f, path, channel)
-            raw = np.asarray(
-                checked_dataset(dset, path, f"channel {frames.name!r}")[()]
-            )
+        with open_hdf5(path) as f:
+            frames, dset, details = self._channel(f, path, channel)
+            raw = np.asarray(dset[()])
         _, height, width = frames.shape
         data = scale_frames(
             path, frames.name, raw, frames.multiplier, frames.offset, frames.to_nm,
@@ -221,18 +230,21 @@ class H5JpkReader(ReaderBase):
         The file and dataset checks of :meth:`read` run now; a scaling that
         overflows is found block by block, at the read of its frames.
         """
-        import h5py
-
         path = Path(path)
-        with _open(h5py, path) as f:
-            frames, dset, details = self._channel(h5py, f, path, channel)
-            checked_dataset(dset, path, f"channel {frames.name!r}")
+        with open_hdf5(path) as f:
+            frames, _, details = self._channel(f, path, channel)
         return _stack(path, frames, None, details)
 
     def _channel(
-        self, h5py: Any, f: Any, path: Path, channel: str | None
+        self, f: Any, path: Path, channel: str | None
     ) -> tuple[H5JpkFrames, Any, dict[str, Any]]:
-        """The channel's frames (unread), its dataset and the stack's metadata."""
+        """The channel's frames (unread), its checked dataset and the metadata.
+
+        The dataset is checked (local, allocated storage of the declared size)
+        before anything is built from its shape.
+        """
+        import h5py
+
         m = _measurement(f, path)
         channel_map = _channel_map(m, path)
         name = pick_channel(path, channel, list(channel_map), DEFAULT_CHANNEL)
@@ -264,6 +276,7 @@ class H5JpkReader(ReaderBase):
             raise ReadError(
                 f"{path}: channel {name!r} holds {dset.dtype} values, not real numbers"
             )
+        checked_dataset(dset, path, f"channel {name!r}")
         attrs = group.attrs
         multiplier = finite(
             path,
@@ -318,7 +331,7 @@ def _stack(
         for i in range(frames.shape[0])
     ]
     if data is None:
-        from playnano.formats._lazy_stack import lazy_stack
+        from playnano.readers.lazy_stack import lazy_stack
 
         stack = lazy_stack(path, frames, pixel_nm, frames.name, meta)
     else:

@@ -29,17 +29,15 @@ import numpy as np
 
 from playnano.errors import ReadError
 from playnano.plugins import hookimpl
-from playnano.readers._common import (
-    Frames,
-    check_tiff_page,
+from playnano.readers._folder_frames import FrameFolderReader, Frames
+from playnano.readers.common import (
     epoch_ms,
     frame_entry,
     length_to_nm,
     pick_channel,
     printable,
-    tifffile_guard,
 )
-from playnano.readers._folder_frames import FrameFolderReader
+from playnano.readers.guarded.tiff import check_tiff_page, open_tiff
 from playnano.readers.series import FrameHeader
 
 DEFAULT_CHANNEL = "height_trace"
@@ -125,11 +123,10 @@ def _interlaced(page: Any) -> bool:
 
 def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, Any]]:
     """One ``.jpk`` file: the channel's image (nm where a length) and its metadata."""
-    import tifffile
-
     if not _is_tiff(path):
         raise ReadError(f"{path}: not a JPK file (no TIFF signature)")
-    with tifffile_guard(path), tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as opened:
+        tif = opened.tif
         pages = _channel_pages(tif)
         name = pick_channel(path, channel, list(pages), DEFAULT_CHANNEL)
         page = pages[name]
@@ -183,11 +180,10 @@ def _start_ms(meta: dict[str, Any]) -> int | None:
 
 def frame_header(path: Path) -> FrameHeader:
     """A ``.jpk`` frame's image size, scan grid, channels and start time (tags only)."""
-    import tifffile
-
     if not _is_tiff(path):
         raise ReadError(f"{path}: not a JPK file (no TIFF signature)")
-    with tifffile_guard(path), tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as opened:  # the guarded opening every door uses
+        tif = opened.tif
         pages = _channel_pages(tif)
         if not pages:
             raise ReadError(f"{path}: the file holds no channel")
@@ -235,14 +231,12 @@ class JpkFolderReader(FrameFolderReader):
 
     def channels(self, path: Path) -> list[str]:
         """Channel names of the first frame file."""
-        import tifffile
-
         files = self.files(Path(path))
         first = next((f for f in files if _is_tiff(f)), files[0])
         if not _is_tiff(first):
             raise ReadError(f"{first}: not a JPK file (no TIFF signature)")
-        with tifffile_guard(first), tifffile.TiffFile(first) as tif:
-            return list(_channel_pages(tif))
+        with open_tiff(first) as opened:
+            return list(_channel_pages(opened.tif))
 
     def describe(
         self, found: Frames

@@ -31,8 +31,8 @@ import numpy as np
 
 from playnano.errors import ReadError
 from playnano.plugins import hookimpl
-from playnano.readers._common import (
-    Frames,
+from playnano.readers._folder_frames import FrameFolderReader, Frames
+from playnano.readers.common import (
     check_size,
     direction_name,
     epoch_ms,
@@ -40,7 +40,6 @@ from playnano.readers._common import (
     length_to_nm,
     pick_channel,
 )
-from playnano.readers._folder_frames import FrameFolderReader
 from playnano.readers.series import FrameHeader
 from playnano.readers.series import frame_number as series_number
 

@@ -25,17 +25,15 @@ import numpy as np
 
 from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError
-from playnano.plugins import hookimpl
-from playnano.readers._common import (
-    ReaderBase,
+from playnano.plugins import ReaderBase, hookimpl
+from playnano.readers.common import (
     ReadWarning,
     frame_entry,
     length_to_nm,
     pick_channel,
     set_source_details,
-    tifffile_guard,
 )
-from playnano.readers._tiff_ifd import check_series, count_pages
+from playnano.readers.guarded.tiff import checked_series, open_tiff
 
 DEFAULT_CHANNEL = "height"
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -100,14 +98,9 @@ def _frames(path: Path, data: np.ndarray, axes: str) -> tuple[np.ndarray, bool]:
 
 @contextmanager
 def _first_series(path: Path) -> Iterator[tuple[Any, Any]]:
-    """The open TIFF and its first series, read under the damage checks."""
-    import tifffile
-
-    count_pages(path)  # a damaged IFD chain would make tifffile loop
-    with tifffile_guard(path), tifffile.TiffFile(path) as tif:
-        if not tif.series:
-            raise ReadError(f"{path}: holds no image")
-        yield tif, tif.series[0]
+    """The open TIFF and its first series, through the guarded opening."""
+    with open_tiff(path) as opened:
+        yield opened.tif, checked_series(opened)
 
 
 class TiffReader(ReaderBase):
@@ -119,6 +112,7 @@ class TiffReader(ReaderBase):
     description = "plain or ImageJ TIFF stack (pixel size from resolution tags)"
     requires = ("tifffile",)
     install_hint = "pip install tifffile"
+    supports_channels = True
 
     def can_read(self, path: Path) -> bool:
         """True for a ``.tif``/``.tiff`` file with a TIFF signature."""
@@ -137,7 +131,6 @@ class TiffReader(ReaderBase):
         """Read the stack (or one channel ``cN`` of a multichannel stack)."""
         path = Path(path)
         with _first_series(path) as (tif, series):
-            check_series(path, series)
             data, has_c = _frames(path, series.asarray(), series.axes)
             imagej = dict(tif.imagej_metadata or {})
             size_nm = pixel_size_nm(tif.pages[0], imagej)

@@ -67,18 +67,18 @@ def describe_input(path: str | Path) -> InputFacts:
     """Describe ``path`` from its header; never raises (the read reports errors)."""
     import numpy as np
 
-    from playnano.readers import _checked_reader, reader_for
+    from playnano.info import inspect
+    from playnano.readers import reader_for, usable_reader
 
     p = Path(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the read warns once, where it matters
-            reader = _checked_reader(reader_for(p))
-            lazy = getattr(reader, "read_lazy", None) is not None
-            describe = getattr(reader, "inspect", None)
-            if describe is None:
+            reader = usable_reader(reader_for(p))
+            lazy = reader.supports_lazy
+            if not reader.supports_inspect:  # no header-only door: learn nothing
                 return InputFacts(None, lazy)
-            info = describe(p)
+            info = inspect(p)  # the guarded door, errors as one ReadError
             header = Header(
                 tuple(int(n) for n in info.data.shape),
                 np.dtype(info.data.dtype).itemsize,

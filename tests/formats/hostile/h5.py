@@ -251,3 +251,19 @@ def h5_sparse_mask(folder: Path) -> Path:
             for i in range(1, 68):
                 ds.id.write_direct_chunk((i, 0, 0), chunk)
     return path
+
+
+def h5jpk_huge_unallocated(folder: Path, *, chunked: bool = True) -> Path:
+    """A .h5-jpk scan whose channel declares 10**9 frames (24 GB) and stores none."""
+    import h5py
+
+    from tests.readers.test_h5jpk import _write_scan
+
+    path = folder / ("unallocated.h5-jpk" if chunked else "unallocated_flat.h5-jpk")
+    _write_scan(path, times=False)
+    with h5py.File(path, "a") as f:
+        channel = f["Measurement_000/Channel_000"]
+        del channel["Height"]
+        chunks = {"chunks": (6, 1)} if chunked else {}
+        channel.create_dataset("Height", shape=(6, 10**9), dtype="<i4", **chunks)
+    return path

@@ -156,3 +156,22 @@ def ome_size_z_huge(folder: Path) -> Path:
 def ome_size_t_short(folder: Path) -> Path:
     """OME-XML says SizeT=5 over two 4x4 pages (three frames would be zeros)."""
     return _ome_with(folder, "size_t.ome.tif", _ome_xml(4, 4, 1, 5))
+
+
+def ome_bad_sample_format(folder: Path) -> Path:
+    """A playnano OME-TIFF whose every IFD says SampleFormat 0xFFFFFFFF."""
+    import playnano
+    from playnano.testing import make_sample_stack
+
+    stack = make_sample_stack(n_frames=3, shape=(8, 11))
+    [path] = playnano.export(stack, folder / "bad_sample_format.ome.tif", "tif")
+    data = bytearray(path.read_bytes())
+    order, offsets, _ = _ifd_offsets(bytes(data))
+    for off in offsets:
+        n = struct.unpack(order + "H", data[off : off + 2])[0]
+        for i in range(n):
+            entry = off + 2 + 12 * i
+            if struct.unpack(order + "H", data[entry : entry + 2])[0] == 339:
+                struct.pack_into(order + "HHII", data, entry, 339, 4, 1, 0xFFFFFFFF)
+    path.write_bytes(bytes(data))
+    return path

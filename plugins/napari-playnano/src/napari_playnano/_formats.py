@@ -64,9 +64,7 @@ def register_installed_formats() -> bool:
         }
     )
     folders = any(
-        getattr(e.obj, "reads_folders", False)
-        for e in readers().entries()
-        if not e.plugin.builtin
+        e.obj.reads_folders for e in readers().entries() if not e.plugin.builtin
     )
     if patterns or folders:
         from napari_playnano._reader import napari_get_reader

@@ -5,23 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playnano.plugins import hookimpl
+from playnano.plugins import ReaderBase, hookimpl
 from playnano_example.exporter import COLUMNS, DELIMITERS, MAGIC
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
 
-class CsvReader:
-    """Read a playnano-example CSV table (written by ``--export csv``)."""
+class CsvReader(ReaderBase):
+    """Read a playnano-example CSV table (written by ``--export csv``).
+
+    :class:`~playnano.plugins.ReaderBase` declares everything this reader does
+    not: no frames on demand, no header-only description, no specification
+    check (``supports_lazy`` and the other flags stay False), and its defaults
+    serve those doors by reading the file.
+    """
 
     name = "csv"
-    aliases: tuple[str, ...] = ()
     suffixes = (".csv",)
-    reads_folders = False
     description = "CSV table written by playnano-example's csv exporter"
-    requires: tuple[str, ...] = ()
-    install_hint = ""
 
     def can_read(self, path: Path) -> bool:
         """True for a file whose first line is the exporter's format line."""
@@ -53,15 +55,27 @@ class CsvReader:
                 raise ChannelError(
                     f"{path}: no channel {channel!r}; it holds {header['channel']!r}"
                 )
-            n, h, w = (int(header[k]) for k in ("frames", "height_px", "width_px"))
+            n, h, w = _geometry(path, header)
             data = np.empty((n, h, w), dtype=np.float64)
+            seen = np.zeros((n, h, w), dtype=bool)
             times: list[float | None] = [None] * n
             rows = 0
-            for row in fh:
-                f, t, y, x, z = row.rstrip("\r\n").split(sep)
-                rows += 1
-                data[int(f), int(y), int(x)] = float(z)
-                times[int(f)] = float(t) if t else None
+            for rows, row in enumerate(fh, start=1):
+                try:
+                    f, t, y, x, z = row.rstrip("\r\n").split(sep)
+                    at = (int(f), int(y), int(x))
+                    value, time = float(z), float(t) if t else None
+                except ValueError:
+                    raise ReadError(
+                        f"{path}: pixel row {rows} is not understood"
+                    ) from None
+                if not all(0 <= i < m for i, m in zip(at, (n, h, w), strict=True)):
+                    raise ReadError(f"{path}: pixel row {rows} lies outside the frames")
+                if seen[at]:
+                    raise ReadError(f"{path}: pixel row {rows} repeats a pixel")
+                seen[at] = True
+                data[at] = value
+                times[at[0]] = time
         if rows != n * h * w:
             raise ReadError(f"{path}: {rows} pixel rows; expected {n * h * w}")
         stack = AFMImageStack(
@@ -73,6 +87,24 @@ class CsvReader:
         )
         stack.provenance["source"] = {"csv_format": MAGIC.rsplit(" ", 1)[-1]}
         return stack
+
+
+def _geometry(path: Path, header: dict[str, str]) -> tuple[int, int, int]:
+    """Frames, height and width from the header, refused unless the file can hold
+    them (each pixel row takes at least 9 bytes): a damaged header must not make
+    the reader allocate gigabytes."""
+    from playnano.errors import ReadError
+
+    try:
+        n, h, w = (int(header[k]) for k in ("frames", "height_px", "width_px"))
+    except (KeyError, ValueError):
+        raise ReadError(f"{path}: the header's frames or size is missing") from None
+    if min(n, h, w) < 1 or n * h * w > path.stat().st_size // 9:
+        raise ReadError(
+            f"{path}: the header declares {n} frames of {w}x{h} pixels; "
+            "the file is too short to hold them"
+        )
+    return n, h, w
 
 
 @hookimpl

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from playnano.errors import ChannelError, ReadError
-from playnano.plugins import hookimpl
+from playnano.plugins import ReaderBase, hookimpl
+from playnano.readers.lazy_stack import lazy_stack
 
 from playnano_zarr import layout
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
 
-class ZarrReader:
+class ZarrReader(ReaderBase):
     """Read an OME-Zarr store (a folder such as ``video.ome.zarr``)."""
 
     name = "zarr"
@@ -34,6 +35,7 @@ class ZarrReader:
     description = "OME-Zarr stores: playnano's own in full, other NGFF (t,) y, x images"
     requires = ("zarr",)
     install_hint = "pip install playnano-zarr"
+    supports_lazy = True
 
     def can_read(self, path: Path) -> bool:
         """True for a Zarr group folder with playnano or NGFF multiscales metadata."""
@@ -67,13 +69,8 @@ class ZarrReader:
         The metadata is read and checked now (a store with missing frame chunks
         fails here, as in :meth:`read`); the arrays are
         ``playnano.lazy.LazyFrames`` over :class:`~playnano_zarr._frames.ZarrFrames`,
-        which read only the chunks a block of frames touches. ``None`` with a
-        playnano too old to hold lazy stacks.
+        which read only the chunks a block of frames touches.
         """
-        try:
-            from playnano.formats._lazy_stack import lazy_stack  # noqa: F401
-        except ImportError:  # a playnano without lazy stacks: read() instead
-            return None
         return self._read(Path(path), channel, lazy=True)
 
     def _read(self, path: Path, channel: str | None, *, lazy: bool) -> AFMImageStack:
@@ -226,8 +223,6 @@ def _lazy_playnano(
     root: Any, path: Path, info: dict[str, Any], stored: Any, side: dict[str, Any]
 ) -> AFMImageStack:
     """The store's stack with data, layers and masks as lazy frames."""
-    from playnano.formats._lazy_stack import lazy_stack
-
     from playnano_zarr._frames import ZarrFrames
 
     store = path.name
@@ -324,8 +319,6 @@ def _read_ngff(
     if index is not None:
         fixed[names.index("c")] = index
     if lazy:
-        from playnano.formats._lazy_stack import lazy_stack
-
         from playnano_zarr._frames import ZarrFrames
 
         source = ZarrFrames(store, dataset["path"], arr, t_axis, fixed)

@@ -199,7 +199,7 @@ def check(path: Path) -> list[str]:
 def describe(path: Path) -> Any:
     """``playnano info``'s StackInfo of a .gwy, from its structure (no pixels read)."""
     from playnano.info import ArrayInfo, StackInfo
-    from playnano.readers._common import length_to_nm, pick_channel
+    from playnano.readers.common import length_to_nm, pick_channel
 
     with opened(path) as (_, root):
         found = channels_of(path, root)

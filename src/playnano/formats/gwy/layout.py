@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from playnano.readers._common import length_to_nm
+from playnano.readers.common import length_to_nm
 
 SUFFIX = ".gwy"
 MAGIC = b"GWYP"

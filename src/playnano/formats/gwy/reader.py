@@ -26,9 +26,8 @@ from playnano.formats import _reading
 from playnano.formats.gwy import exact, layout
 from playnano.formats.gwy._parse import opened
 from playnano.formats.gwy.content import Channel, channels_of, stack_document
-from playnano.plugins import hookimpl
-from playnano.readers._common import (
-    ReaderBase,
+from playnano.plugins import ReaderBase, hookimpl
+from playnano.readers.common import (
     ReadWarning,
     length_to_nm,
     pick_channel,
@@ -184,6 +183,9 @@ class GwyReader(ReaderBase):
     name = "gwy"
     aliases = ("gwyddion",)
     suffixes = (layout.SUFFIX,)
+    supports_inspect = True
+    supports_channels = True
+    supports_check = True
     description = "Gwyddion .gwy: playnano's in full; others by channel title"
 
     def can_read(self, path: Path) -> bool:

@@ -2,7 +2,9 @@
 
 Other programs write ``.h5`` files too; a viewer (napari, bioio) claims one only
 when it holds the bundle's ``data`` and the pixel size or frame metadata only a
-bundle has. No dataset is read; a file HDF5 cannot open is not a bundle.
+bundle has. No dataset is read; the file is opened through the guarded opening
+(its metadata walked where a time limit stops a damaged file), and a file that
+opening refuses is not a bundle.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ SUFFIXES = (layout.SUFFIX, ".hdf5")
 
 def is_bundle(path: str | Path) -> bool:
     """True when ``path`` is an HDF5 file holding a playnano (or 0.5.0) bundle."""
-    import h5py
+    from playnano.errors import PlaynanoError
+    from playnano.readers.guarded.hdf5 import open_hdf5
 
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(Path(path)) as f:
             return layout.DATA in f and (
                 layout.PIXEL_SIZE_ATTR in f.attrs or layout.FRAME_METADATA in f
             )
-    except (OSError, ValueError):
+    except (PlaynanoError, OSError, ValueError):
         return False

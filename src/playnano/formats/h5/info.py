@@ -14,7 +14,7 @@ import numpy as np
 
 from playnano.errors import ReadError
 from playnano.formats import _reading
-from playnano.formats._inspect import BundleView, problems, to_info
+from playnano.formats._inspect import BundleView, problems, real_values, to_info
 from playnano.formats.bundle import text_budget
 from playnano.formats.h5 import layout, safety
 from playnano.info import ArrayInfo, StackInfo
@@ -44,11 +44,10 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], BundleView]:
     """The member table (HDF5 path or @attribute -> dtype, shape, units) and view."""
     import h5py
 
+    from playnano.readers.guarded.hdf5 import open_hdf5
+
     p = _reading.existing(path)
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise ReadError(f"{p}: not an HDF5 file ({exc})") from None
+    f = open_hdf5(p)
     found: list[str] = []
     members: dict[str, dict[str, Any]] = {}
     datasets: dict[str, Any] = {}
@@ -142,9 +141,7 @@ def table(path: Path) -> tuple[dict[str, dict[str, Any]], BundleView]:
         channel=channel,
         frame_metadata=text_json(layout.FRAME_METADATA),
         provenance=text_json(layout.PROVENANCE),
-        timestamps=(
-            list(np.asarray(times, dtype=float).ravel()) if times is not None else None
-        ),
+        timestamps=real_values(times, layout.TIMESTAMPS, found),
         layers=layers,
         masks=group(f"/{layout.MASKS_GROUP}/"),
         units=units,

@@ -16,13 +16,12 @@ from playnano.formats.bundle import text_budget
 from playnano.formats.h5 import layout, safety
 from playnano.formats.h5.chunks import read_array, read_range
 from playnano.plugins import hookimpl
+from playnano.readers.guarded.hdf5 import HDF5_MAGIC, open_hdf5
 
 if TYPE_CHECKING:
     import h5py
 
     from playnano.afm_stack import AFMImageStack
-
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 def load_h5_bundle(path: str | Path, channel: str | None = None) -> AFMImageStack:
@@ -41,14 +40,8 @@ def load_h5_bundle(path: str | Path, channel: str | None = None) -> AFMImageStac
         Data, processed layers, masks, frame metadata, provenance and state backups
         as stored, in their own dtypes.
     """
-    import h5py
-
     p = _reading.existing(path)
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise ReadError(f"{p}: not an HDF5 file ({exc})") from None
-    with f:
+    with open_hdf5(p) as f:
         try:
             return _load_open(p, f)
         except (OSError, KeyError, RuntimeError) as exc:  # corrupt or truncated
@@ -104,13 +97,8 @@ def load_h5_bundle_lazy(path: str | Path) -> AFMImageStack:
     :class:`~playnano.lazy.LazyFrames` over the open file, read a block at a time
     (``stack.close()`` closes the file).
     """
-    import h5py
-
     p = _reading.existing(path)
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise ReadError(f"{p}: not an HDF5 file ({exc})") from None
+    f = open_hdf5(p)
     shared = _SharedFile(f)
     shared.users += 1  # held until the stack is built
 

@@ -7,9 +7,10 @@ breaks these rules is hostile or damaged: a virtual dataset onto itself crashes
 HDF5, links and external storage silently read other files' bytes, and unallocated
 storage reads as gigabytes of fill values. Each rule breaks into a one-line
 :class:`~playnano.errors.ReadError` before any data is read. The storage checks are
-the HDF5 readers' shared :func:`playnano.readers._h5safety.checked_dataset`, without
+the HDF5 readers' shared :func:`playnano.readers.guarded.hdf5.checked_dataset`, without
 its inflation limit (our masks compress several hundred times), and the missing and
-external links are refused by their :func:`~playnano.readers._h5safety.member`.
+external links are refused by their :func:`~playnano.readers.guarded.hdf5.member`.
+The file itself is opened by :func:`~playnano.readers.guarded.hdf5.open_hdf5`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from playnano.errors import ReadError
-from playnano.readers._h5safety import checked_dataset, member
+from playnano.readers.guarded.hdf5 import checked_dataset, member
 
 
 def dataset(group: Any, name: str, path: Path, what: str) -> Any:

@@ -6,7 +6,7 @@ member. A stored member is read by seeking in the file. A deflated one is inflat
 as a stream with a cursor (:meth:`zipfile.ZipExtFile.seek`): a read at or after
 the cursor inflates on from it, a read before it restarts the member. Either way
 the bytes inflated are bounded by the member's declared size, which
-:func:`~playnano.formats.npz._members.declared` has checked against its
+:func:`~playnano.formats.npz.members.declared` has checked against its
 compressed size (no zip bombs), and the member's CRC-32 is checked whenever its
 frames have been read through to the end in order.
 """
@@ -22,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from playnano.errors import ReadError
-from playnano.formats.npz._members import Member
+from playnano.formats.npz.members import Member
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name and extra lengths
 
@@ -66,6 +66,9 @@ class NpyMemberFrames:
         self._data_start = 0  # where the .npy bytes start in the file (stored)
         self._crc_at = -1  # member bytes in the CRC so far (stored; -1: none)
         self._crc = 0
+        #: A CRC-32 found wrong: every later read fails with it too (a second
+        #: reader of the last block must not get frames the first was refused).
+        self._corrupt: ReadError | None = None
 
     def _error(self, what: str) -> ReadError:
         return ReadError(f"{self.path}: member {self.member.key!r} {what}")
@@ -94,6 +97,8 @@ class NpyMemberFrames:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames ``start`` to ``stop`` as a new ``(stop-start, H, W)`` array."""
+        if self._corrupt is not None:
+            raise self._corrupt
         out = np.empty((stop - start, *self.shape[1:]), self.dtype)
         raw = out.reshape(-1).view(np.uint8)
         at = self.member.header_bytes + start * self.frame_bytes
@@ -124,7 +129,8 @@ class NpyMemberFrames:
         if self._crc_at == self.member.info.file_size:
             self._crc_at = -2  # checked
             if self._crc != self.member.info.CRC:
-                raise self._error("is corrupt (its CRC-32 does not match)")
+                self._corrupt = self._error("is corrupt (its CRC-32 does not match)")
+                raise self._corrupt
 
     def close(self) -> None:
         """Close the file."""

@@ -16,7 +16,8 @@ import numpy as np
 
 from playnano.errors import ReadError
 from playnano.formats import _reading
-from playnano.formats._inspect import BundleView, problems, to_info
+from playnano.formats._inspect import BundleView, problems, real_values, to_info
+from playnano.formats.bundle import text_budget
 from playnano.formats.npz import layout
 from playnano.info import ArrayInfo, StackInfo
 
@@ -30,30 +31,29 @@ _COMPRESSION |= {zipfile.ZIP_BZIP2: "zip bzip2", zipfile.ZIP_LZMA: "zip lzma"}
 def table(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any], BundleView]:
     """The member table (name -> dtype, shape), the small members, and the view.
 
-    Sizes are checked first (:func:`._members.declared`), so a hostile file is a
+    Sizes are checked first (:func:`.members.open_npz`), so a hostile file is a
     one-line ReadError before anything is inflated.
     """
-    from playnano.formats.npz import _members
+    from playnano.formats.npz.members import open_npz
     from playnano.formats.npz.reader import read_member
 
     p = _reading.existing(path)
-    try:
-        zf = zipfile.ZipFile(p)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ReadError(f"{p}: not an NPZ file ({exc})") from None
     found: list[str] = []
     small: dict[str, Any] = {}
-    with zf:
-        declared = _members.declared(zf, p)
+    with open_npz(p) as (zf, declared):
         members = {
             k: {"dtype": m.dtype.name, "shape": list(m.shape)}
             for k, m in declared.items()
         }
+        frames = declared[layout.DATA].shape[0] if layout.DATA in declared else 0
+        budget = text_budget(frames)
         for key, m in declared.items():
             big = key == layout.DATA or key.startswith(
                 (layout.LAYER_PREFIX, layout.MASK_PREFIX)
             )
-            if not big:
+            if not big and m.info.file_size > budget:  # a bomb in a small member
+                found.append(f"{key} holds {m.info.file_size} bytes; not read")
+            elif not big:
                 try:
                     small[key] = read_member(zf, m.info.filename, p)
                 except ReadError as exc:
@@ -111,9 +111,7 @@ def _view(
         channel=channel,
         frame_metadata=_text_json(p, small, layout.FRAME_METADATA, found),
         provenance=_text_json(p, small, layout.PROVENANCE, found),
-        timestamps=list(np.asarray(times, dtype=float).ravel())
-        if times is not None
-        else None,
+        timestamps=real_values(times, layout.TIMESTAMPS, found),
         layers={
             k[len(layout.LAYER_PREFIX) :]: arr(
                 k, layer_units.get(k[len(layout.LAYER_PREFIX) :])
@@ -133,8 +131,8 @@ def _view(
 
 def inspect(path: Path) -> StackInfo:
     """Describe an NPZ bundle without reading its frames."""
-    _members, _small, view = table(path)
-    missing = [k for k in layout.REQUIRED if k not in _members]
+    members, _small, view = table(path)
+    missing = [k for k in layout.REQUIRED if k not in members]
     if missing:
         raise ReadError(f"{path}: not a playnano bundle; missing {', '.join(missing)}")
     _reading.check_version(view.path, view.version, layout.FORMAT_VERSION)

@@ -17,7 +17,7 @@ import numpy as np
 
 from playnano.errors import ReadError, StackError
 from playnano.formats import _reading
-from playnano.formats.npz import _members, layout
+from playnano.formats.npz import layout, members
 from playnano.formats.npz._pickle import UnsafePickle, string_from_pickle
 from playnano.plugins import hookimpl
 
@@ -32,7 +32,7 @@ def read_member(zf: zipfile.ZipFile, member: str, path: Path) -> Any:
     key = member[: -len(layout.MEMBER_SUFFIX)]
     try:
         with zf.open(member) as fh:
-            if _members.npy_header(fh)[2].hasobject:
+            if members.npy_header(fh)[2].hasobject:
                 try:
                     return string_from_pickle(fh.read())
                 except UnsafePickle as exc:
@@ -80,18 +80,13 @@ def load_npz_bundle_lazy(path: str | Path) -> AFMImageStack | None:
 
 
 def _load(p: Path, *, lazy: bool) -> AFMImageStack | None:
-    try:
-        zf = zipfile.ZipFile(p)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ReadError(f"{p}: not an NPZ file ({exc})") from None
-    with zf:
-        members = _members.declared(zf, p)
-        missing = [k for k in layout.REQUIRED if k not in members]
+    with members.open_npz(p) as (zf, declared):
+        missing = [k for k in layout.REQUIRED if k not in declared]
         if missing:
             raise ReadError(f"{p}: not a playnano bundle; missing {', '.join(missing)}")
 
         def get(key: str) -> Any:
-            return read_member(zf, members[key].info.filename, p)
+            return read_member(zf, declared[key].info.filename, p)
 
         def text(key: str) -> str:
             return _reading.as_text(p, key, get(key))
@@ -99,11 +94,11 @@ def _load(p: Path, *, lazy: bool) -> AFMImageStack | None:
         def json_member(key: str) -> Any:
             return _reading.parse_json(p, key, text(key))
 
-        if layout.VERSION_KEY in members:
+        if layout.VERSION_KEY in declared:
             version = get(layout.VERSION_KEY)
             _reading.check_version(p, version, layout.FORMAT_VERSION)
         frame_metadata = json_member(layout.FRAME_METADATA)
-        n_frames = members[layout.DATA].shape[0]
+        n_frames = declared[layout.DATA].shape[0]
         if isinstance(frame_metadata, list) and len(frame_metadata) != n_frames:
             raise ReadError(
                 f"{p}: frame_metadata has {len(frame_metadata)} entries; "
@@ -111,12 +106,12 @@ def _load(p: Path, *, lazy: bool) -> AFMImageStack | None:
             )
         provenance = json_member(layout.PROVENANCE)
         backups = None
-        if layout.STATE_BACKUPS in members:
+        if layout.STATE_BACKUPS in declared:
             backups = json_member(layout.STATE_BACKUPS)
         pixel_size, channel_name = get(layout.PIXEL_SIZE), text(layout.CHANNEL)
         layers: dict[str, Any] = {}
         masks: dict[str, Any] = {}
-        for key in members:
+        for key in declared:
             for prefix, into in (
                 (layout.LAYER_PREFIX, layers),
                 (layout.MASK_PREFIX, masks),
@@ -125,13 +120,13 @@ def _load(p: Path, *, lazy: bool) -> AFMImageStack | None:
                     into[key[len(prefix) :]] = key
         arrays = [layout.DATA, *layers.values(), *masks.values()]
         for key in arrays:
-            if members[key].dtype.hasobject:
+            if declared[key].dtype.hasobject:
                 what = "'data'" if key == layout.DATA else repr(key)
                 raise ReadError(f"{p}: {what} is not a numeric array")
         if lazy:
-            if any(members[key].fortran for key in arrays):
+            if any(declared[key].fortran for key in arrays):
                 return None
-            return _lazy_bundle(p, members, layers, masks, pixel_size, channel_name,
+            return _lazy_bundle(p, declared, layers, masks, pixel_size, channel_name,
                                 frame_metadata, provenance, backups)  # fmt: skip
         return _reading.build_stack(
             p,
@@ -148,7 +143,7 @@ def _load(p: Path, *, lazy: bool) -> AFMImageStack | None:
 
 def _lazy_bundle(
     p: Path,
-    members: dict[str, _members.Member],
+    declared: dict[str, members.Member],
     layers: dict[str, str],
     masks: dict[str, str],
     pixel_size: Any,
@@ -158,8 +153,8 @@ def _lazy_bundle(
     backups: Any,
 ) -> AFMImageStack:
     """The bundle's stack with its arrays as LazyFrames over its members."""
-    from playnano.formats._lazy_stack import lazy_stack
     from playnano.formats.npz._frames import NpyMemberFrames
+    from playnano.readers.lazy_stack import lazy_stack
 
     if not isinstance(frame_metadata, list):
         raise ReadError(f"{p}: frame metadata is not a JSON list")
@@ -170,12 +165,12 @@ def _lazy_bundle(
     try:
         stack = lazy_stack(
             p,
-            NpyMemberFrames(p, members[layout.DATA]),
+            NpyMemberFrames(p, declared[layout.DATA]),
             size,
             channel,
             frame_metadata,
-            layers={k: NpyMemberFrames(p, members[m]) for k, m in layers.items()},
-            masks={k: NpyMemberFrames(p, members[m]) for k, m in masks.items()},
+            layers={k: NpyMemberFrames(p, declared[m]) for k, m in layers.items()},
+            masks={k: NpyMemberFrames(p, declared[m]) for k, m in masks.items()},
         )
     except (StackError, TypeError, ValueError) as exc:  # as build_stack says it
         raise ReadError(f"{p}: {exc}") from None

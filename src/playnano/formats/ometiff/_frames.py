@@ -41,17 +41,12 @@ class TiffFrames:
         """Frames ``start`` to ``stop`` as a new ``(stop-start, H, W)`` array."""
         import tifffile
 
-        from playnano.readers._common import tifffile_guard
+        from playnano.readers.guarded.tiff import tifffile_guard
 
-        try:
-            with tifffile_guard(self.path):
-                if self._tif is None:
-                    self._tif = tifffile.TiffFile(self.path)
-                pages = self._tif.asarray(key=range(start, stop), series=0)
-        except ReadError:
-            raise
-        except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
-            raise ReadError(f"{self.path}: unreadable TIFF ({exc})") from None
+        with tifffile_guard(self.path):
+            if self._tif is None:  # the reader opened it through open_tiff first
+                self._tif = tifffile.TiffFile(self.path)
+            pages = self._tif.asarray(key=range(start, stop), series=0)
         out = np.asarray(pages, dtype=self.dtype)
         if out.size != (stop - start) * self.shape[1] * self.shape[2]:
             raise ReadError(

@@ -21,11 +21,10 @@ _TAGS = (layout.PROVENANCE_TAG, layout.PLAYNANO_TAG)
 
 def is_playnano_tiff(path: str | Path) -> bool:
     """True when the first page of the TIFF at ``path`` has a playnano tag."""
-    import tifffile
+    from playnano.readers.guarded.tiff import open_tiff
 
-    try:
-        with tifffile.TiffFile(path) as tif:
-            tags = getattr(tif.pages[0], "tags", None) or {}
-            return any(code in tags for code in _TAGS)
+    try:  # the guarded opening: a looping or lying TIFF is refused, not walked
+        with open_tiff(Path(path)) as opened:
+            return any(code in opened.tif.pages.first.tags for code in _TAGS)
     except Exception:  # not a TIFF, or a damaged one: not ours to claim
         return False

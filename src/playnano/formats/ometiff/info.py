@@ -16,39 +16,28 @@ from playnano.info import ArrayInfo, StackInfo
 
 def view(path: Path) -> BundleView:
     """What the OME-TIFF holds, from its first page's tags and OME-XML."""
-    import tifffile
-
     from playnano.formats.ometiff.reader import _ome_fields
-    from playnano.readers._common import tifffile_guard
+    from playnano.readers.guarded.tiff import checked_series, open_tiff
 
     p = _reading.existing(path)
     if not _reading.starts_with(p, *layout.TIFF_MAGICS):
         raise ReadError(f"{p}: not a TIFF file (no TIFF signature)")
-    try:
-        with tifffile_guard(p), tifffile.TiffFile(p) as tif:
-            if not tif.series:
-                raise ReadError(f"{p}: holds no image")
-            series = tif.series[0]
-            shape = tuple(
-                n
-                for n, ax in zip(series.shape, series.axes, strict=True)
-                if ax in "YX" or n != 1
-            )
-            shape = shape if len(shape) == 3 else (1, *shape)
-            first = tif.pages[0]
-            if not isinstance(first, tifffile.TiffPage):
-                raise ReadError(f"{p}: first page is unreadable")
-            codes = (layout.PROVENANCE_TAG, layout.PLAYNANO_TAG)
-            tags: dict[int, Any] = {
-                c: first.tags[c].value for c in codes if c in first.tags
-            }
-            compression = getattr(first, "compression", None)
-            xml = tif.ome_metadata
-            dtype = series.dtype.name
-    except ReadError:
-        raise
-    except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
-        raise ReadError(f"{p}: unreadable TIFF ({exc})") from None
+    with open_tiff(p) as opened:
+        series = checked_series(opened)
+        shape = tuple(
+            n
+            for n, ax in zip(series.shape, series.axes, strict=True)
+            if ax in "YX" or n != 1
+        )
+        shape = shape if len(shape) == 3 else (1, *shape)
+        first = opened.tif.pages.first
+        codes = (layout.PROVENANCE_TAG, layout.PLAYNANO_TAG)
+        tags: dict[int, Any] = {
+            c: first.tags[c].value for c in codes if c in first.tags
+        }
+        compression = first.compression
+        xml = opened.tif.ome_metadata
+        dtype = series.dtype.name
     found: list[str] = []
 
     def tag_json(code: int) -> Any:
@@ -74,7 +63,7 @@ def view(path: Path) -> BundleView:
         (c for c in (ome_channel, own.get("channel")) if c is not None),
         _reading.DEFAULT_CHANNEL,
     )
-    comp = getattr(compression, "name", None)
+    comp = compression.name
     return BundleView(
         path=p,
         version=own.get(VERSION_KEY),

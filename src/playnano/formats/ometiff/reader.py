@@ -40,78 +40,32 @@ def _frames_tyx(path: Path, data: np.ndarray, axes: str) -> np.ndarray:
     return data.reshape(_tyx_shape(path, data.shape, axes))
 
 
-def _check_ome_sizes(
-    path: Path, xml: str, n_pages: int, first_yx: tuple[int, ...]
-) -> None:
-    """Refuse OME sizes the pages cannot hold, before tifffile sizes a series."""
-    import xml.etree.ElementTree as ET
-
-    try:
-        all_pixels = ET.fromstring(xml).findall(".//{*}Pixels")
-    except ET.ParseError as exc:
-        raise ReadError(f"{path}: OME-XML is malformed ({exc})") from None
-    planes = 0
-    for i, pixels in enumerate(all_pixels):
-        try:
-            sizes = {k: int(pixels.get(f"Size{k}", "1")) for k in "XYZCT"}
-        except ValueError as exc:
-            raise ReadError(f"{path}: OME-XML size not understood ({exc})") from None
-        if min(sizes.values()) < 1:
-            raise ReadError(f"{path}: OME-XML declares a size below 1 ({sizes})")
-        if i == 0 and (sizes["Y"], sizes["X"]) != tuple(first_yx):
-            raise ReadError(
-                f"{path}: OME-XML declares SizeX {sizes['X']} x SizeY {sizes['Y']} "
-                f"but the first page is {first_yx[1]} x {first_yx[0]}"
-            )
-        planes += sizes["Z"] * sizes["C"] * sizes["T"]
-        if planes > n_pages:
-            raise ReadError(
-                f"{path}: OME-XML declares {planes} planes (SizeZ {sizes['Z']} x "
-                f"SizeC {sizes['C']} x SizeT {sizes['T']}) but the file has "
-                f"{n_pages} pages"
-            )
-
-
 def _read_tiff(
     p: Path, lazy: bool = False
 ) -> tuple[np.ndarray | TiffFrames | None, dict[int, Any], str | None]:
     """Frames as (T, H, W), the values of tags 65000/65002, and the OME-XML.
 
-    ``lazy`` gives the frames as a :class:`TiffFrames` once the file has passed
-    the same checks (IFD chain, OME sizes, every page within the file), or as
-    ``None`` when the frames are not one page each.
+    The file is opened by the guarded opening every TIFF door uses
+    (:func:`~playnano.readers.guarded.tiff.open_tiff`: IFD chain, sample formats,
+    OME sizes, every page within the file). ``lazy`` gives the frames as a
+    :class:`TiffFrames`, or ``None`` when the frames are not one page each.
     """
-    import tifffile
+    from playnano.readers.guarded.tiff import checked_series, open_tiff
 
-    from playnano.readers._common import tifffile_guard
-    from playnano.readers._tiff_ifd import check_series, count_pages
-
-    n_pages = count_pages(p)  # a damaged IFD chain would make tifffile loop
-    try:
-        with tifffile_guard(p), tifffile.TiffFile(p) as tif:
-            first = tif.pages.first
-            if tif.is_ome and tif.ome_metadata:
-                _check_ome_sizes(p, tif.ome_metadata, n_pages, first.shaped[-3:-1])
-            if not tif.series:
-                raise ReadError(f"{p}: holds no image")
-            series = tif.series[0]
-            check_series(p, series)
-            if not isinstance(first, tifffile.TiffPage):
-                raise ReadError(f"{p}: first page is unreadable")
-            data: np.ndarray | TiffFrames | None
-            if lazy:  # one page per frame, else None: read() it
-                t, h, w = _tyx_shape(p, tuple(series.shape), series.axes)
-                pages = len(series.pages)
-                data = TiffFrames(p, (t, h, w), series.dtype) if pages == t else None
-            else:
-                data = _frames_tyx(p, series.asarray(), series.axes)
-            codes = (layout.PROVENANCE_TAG, layout.PLAYNANO_TAG)
-            tags = {c: first.tags[c].value for c in codes if c in first.tags}
-            return data, tags, tif.ome_metadata
-    except ReadError:
-        raise
-    except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
-        raise ReadError(f"{p}: unreadable TIFF ({exc})") from None
+    with open_tiff(p) as opened:
+        tif = opened.tif
+        series = checked_series(opened)
+        first = tif.pages.first
+        data: np.ndarray | TiffFrames | None
+        if lazy:  # one page per frame, else None: read() it
+            t, h, w = _tyx_shape(p, tuple(series.shape), series.axes)
+            pages = len(series.pages)
+            data = TiffFrames(p, (t, h, w), series.dtype) if pages == t else None
+        else:
+            data = _frames_tyx(p, series.asarray(), series.axes)
+        codes = (layout.PROVENANCE_TAG, layout.PLAYNANO_TAG)
+        tags = {c: first.tags[c].value for c in codes if c in first.tags}
+        return data, tags, tif.ome_metadata
 
 
 def _ome_fields(
@@ -120,7 +74,7 @@ def _ome_fields(
     """Pixel size (nm), timestamp of each frame (s) and channel name from OME-XML."""
     import xml.etree.ElementTree as ET
 
-    from playnano.readers._common import length_to_nm
+    from playnano.readers.common import length_to_nm
 
     try:
         pixels = ET.fromstring(xml).find(".//{*}Pixels")
@@ -220,7 +174,7 @@ def _load(p: Path, channel: str | None, *, lazy: bool) -> AFMImageStack | None:
     names = (ome_channel, own.get("channel"), channel, _reading.DEFAULT_CHANNEL)
     name = next(c for c in names if c is not None)
     if isinstance(data, TiffFrames):
-        from playnano.formats._lazy_stack import lazy_stack
+        from playnano.readers.lazy_stack import lazy_stack
 
         try:
             stack = lazy_stack(p, data, size_nm, str(name), frame_metadata)

@@ -14,11 +14,11 @@ from playnano.formats.topostats.files import find_index, read_frame, read_index
 
 
 def _frame_problems(path: Path, index: dict) -> list[str]:
-    import h5py
+    from playnano.readers.guarded.hdf5 import open_hdf5
 
     out = []
     try:
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             missing = [
                 k
                 for k in (*layout.REQUIRED, layout.TOPOSTATS_VERSION_KEY)
@@ -43,6 +43,8 @@ def _frame_problems(path: Path, index: dict) -> list[str]:
                 and f[layout.FILENAME][()] != want.encode()
             ):
                 out.append(f"{path.name}: filename is not {want!r}")
+    except ReadError as exc:  # the guarded opening's one line names the file
+        return [str(exc)]
     except OSError as exc:
         return [f"{path.name}: not an HDF5 file ({exc})"]
     if out:

@@ -12,7 +12,7 @@ from playnano.errors import ReadError
 from playnano.formats import _reading
 from playnano.formats.h5 import safety
 from playnano.formats.topostats import layout
-from playnano.readers._h5safety import checked_dataset
+from playnano.readers.guarded.hdf5 import checked_dataset
 
 #: Largest JSON index read (a video's metadata and provenance).
 MAX_INDEX_BYTES = 256 << 20
@@ -65,11 +65,9 @@ def read_frame(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
     """The arrays ``keys``, pixel size, masks and playnano record of one file."""
     import h5py
 
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ReadError(f"{path}: not an HDF5 file ({exc})") from None
-    with f:
+    from playnano.readers.guarded.hdf5 import open_hdf5
+
+    with open_hdf5(path) as f:  # metadata walked where a time limit stops it
         missing = [k for k in (*keys, layout.PIXEL_TO_NM) if k not in f]
         if missing:
             raise ReadError(

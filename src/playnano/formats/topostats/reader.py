@@ -27,8 +27,8 @@ from playnano.formats.topostats.files import (
     read_frame,
     read_index,
 )
-from playnano.plugins import hookimpl
-from playnano.readers._common import ReaderBase, pick_channel, set_source_details
+from playnano.plugins import ReaderBase, hookimpl
+from playnano.readers.common import pick_channel, set_source_details
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
@@ -102,6 +102,8 @@ class TopostatsReader(ReaderBase):
     aliases = ()
     suffixes = (layout.FILE_SUFFIX,)
     reads_folders = True
+    supports_channels = True
+    supports_check = True
     description = "TopoStats .topostats: playnano's frame sets in full; others' images"
     requires = ("h5py",)
     install_hint = "pip install h5py"

@@ -1,15 +1,20 @@
-"""Checks before reading HDF5 data: real, local, allocated storage only.
+"""The one guarded opening of an HDF5 file, and checks before any data is read.
 
-A hostile or damaged HDF5 file can declare a dataset far larger than what it stores
-(an unallocated dataset reads as gigabytes of fill values), keep its data in another
-file (external links, external raw storage, virtual datasets: the input's SHA-256
-then describes the wrong bytes, and a virtual dataset onto itself crashes HDF5), or
-inflate a few compressed bytes into gigabytes. :func:`checked_dataset` refuses all
-of these with a one-line :class:`~playnano.errors.ReadError` *before* any data is
-read, so memory stays bounded by the data the file really holds.
+:func:`open_hdf5` is how every door of every HDF5 reader opens a file: the HDF5
+signature first, then the file's whole metadata walked in a helper process that a
+time limit can stop (:mod:`playnano.readers.guarded.hdf5_probe`; libhdf5 can loop
+for ever in C on one flipped bit, where no Python check runs), and only then the
+file is opened here.
 
-Used by the ``.h5-jpk`` reader; written to serve any reader of HDF5 files (h5py is
-imported by the caller, never here at module level).
+A hostile or damaged HDF5 file can also declare a dataset far larger than what it
+stores (an unallocated dataset reads as gigabytes of fill values), keep its data in
+another file (external links, external raw storage, virtual datasets: the input's
+SHA-256 then describes the wrong bytes, and a virtual dataset onto itself crashes
+HDF5), or inflate a few compressed bytes into gigabytes. :func:`member` and
+:func:`checked_dataset` refuse all of these with a one-line
+:class:`~playnano.errors.ReadError` *before* any data is read, so memory stays
+bounded by the data the file really holds. h5py is imported by the functions,
+never at module level.
 """
 
 from __future__ import annotations
@@ -20,10 +25,57 @@ from typing import Any
 
 from playnano.errors import ReadError
 
+#: The eight bytes every HDF5 file starts with.
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
 #: A chunked, compressed dataset may inflate to this many times its stored bytes...
 MAX_INFLATION = 64
 #: ...or to this many bytes, whichever is larger (small datasets compress well).
 INFLATION_FLOOR = 64 << 20
+
+
+def has_hdf5_signature(path: Path) -> bool:
+    """True when the HDF5 signature is where HDF5 puts it: at byte 0, or after a
+    user block of 512, 1024, 2048... bytes."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        at = 0
+        while at + 8 <= size:
+            fh.seek(at)
+            if fh.read(8) == HDF5_MAGIC:
+                return True
+            at = 512 if at == 0 else 2 * at
+    return False
+
+
+def open_hdf5(path: Path) -> Any:
+    """``h5py.File(path, "r")``, once the file's metadata has been walked safely.
+
+    Use it as h5py's file (``with open_hdf5(path) as f:``), or keep it open for
+    frames read on demand.
+
+    Raises
+    ------
+    ReadError
+        Not an HDF5 file; reading its metadata hung, crashed HDF5 or needed
+        gigabytes (see :func:`~playnano.readers.guarded.hdf5_probe.probe`); or
+        HDF5 cannot open it.
+    """
+    import h5py
+
+    from playnano.readers.guarded.hdf5_probe import probe
+
+    path = Path(path)
+    if not has_hdf5_signature(path):
+        raise ReadError(f"{path}: not an HDF5 file (no HDF5 signature)")
+    probe(path)
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        reason = (str(exc).splitlines() or [""])[0]
+        raise ReadError(
+            f"{path}: HDF5 file is truncated or corrupt ({reason})"
+        ) from exc
 
 
 def member(group: Any, name: str, path: Path, what: str) -> Any:

@@ -1,9 +1,9 @@
-"""Build an :class:`~playnano.afm_stack.AFMImageStack` whose arrays are read lazily.
+"""Build an :class:`~playnano.afm_stack.AFMImageStack` whose arrays are read on demand.
 
 Every ``read_lazy`` of the builtin readers (and of playnano-zarr) makes its stack
-here: the frame sources become :class:`~playnano.lazy.LazyFrames`, which the stack
-validates from their shape and dtype alone (nothing is read), and every source is
-closed if the metadata is refused.
+with :func:`lazy_stack`: the frame sources become :class:`~playnano.lazy.LazyFrames`,
+which the stack validates from their shape and dtype alone (nothing is read), and
+every source is closed if the metadata is refused.
 """
 
 from __future__ import annotations
@@ -26,21 +26,19 @@ def lazy_stack(
     layers: Mapping[str, FrameSource] | None = None,
     masks: Mapping[str, FrameSource] | None = None,
 ) -> AFMImageStack:
-    """A stack with the metadata given and ``data``, layers and masks as LazyFrames.
+    """A stack whose ``data``, layers and masks are read on demand from frame sources.
 
-    The metadata is checked as :class:`AFMImageStack` checks it: an inconsistency
-    (and a mask that is not boolean or not the data's shape) raises what the
-    constructor raises (a :class:`~playnano.errors.StackError`, as a reader's
-    ``read`` would), once the sources are closed.
+    Each :class:`~playnano.lazy.FrameSource` becomes a
+    :class:`~playnano.lazy.LazyFrames`, which the stack validates from its shape
+    and dtype alone (nothing is read). The metadata is checked as
+    :class:`~playnano.afm_stack.AFMImageStack` checks it: an inconsistency (or a
+    mask that is not boolean or not the data's shape) raises what the constructor
+    raises, once every source is closed, so a refused file is never left open.
     """
     sources = [data, *(layers or {}).values(), *(masks or {}).values()]
     try:
         stack = AFMImageStack(
-            LazyFrames(data),
-            pixel_size_nm,
-            channel,
-            path,
-            frame_metadata,
+            LazyFrames(data), pixel_size_nm, channel, path, frame_metadata
         )
         stack.processed = {k: LazyFrames(s) for k, s in (layers or {}).items()}
         stack.masks = {k: LazyFrames(s) for k, s in (masks or {}).items()}

@@ -1,9 +1,10 @@
-"""What an NPZ bundle's members declare, checked before any of them is inflated.
+"""The one guarded opening of an NPZ bundle: what its members declare, checked first.
 
 A zip's central directory and each ``.npy`` header say how large a member is; a
 hostile file can say gigabytes in a few kB (a zip bomb) or disagree with itself.
-:func:`declared` reads only the directory and the headers (a few hundred inflated
-bytes per member) and refuses what no honest bundle holds, so a bundle is inflated
+:func:`open_npz`, which every door of the NPZ reader starts at, reads only the
+directory and the headers (a few hundred inflated bytes per member,
+:func:`declared`) and refuses what no honest bundle holds, so a bundle is inflated
 only once its members agree with each other.
 """
 
@@ -13,6 +14,8 @@ import itertools
 import math
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -140,3 +143,21 @@ def declared(zf: zipfile.ZipFile, path: Path) -> dict[str, Member]:
                 f"for {max(frames, default=0)} frames; refusing to inflate it"
             )
     return members
+
+
+@contextmanager
+def open_npz(path: Path) -> Iterator[tuple[zipfile.ZipFile, dict[str, Member]]]:
+    """The open zip of the NPZ at ``path`` and its members, once they agree.
+
+    Raises
+    ------
+    ReadError
+        Not a zip file, or members whose declarations no honest bundle makes
+        (see :func:`declared`).
+    """
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ReadError(f"{path}: not an NPZ file ({exc})") from None
+    with zf:
+        yield zf, declared(zf, path)

@@ -1,0 +1,203 @@
+"""The HDF5 metadata walk in another process: what a time limit can stop.
+
+The file that makes libhdf5 loop for ever (a flipped bit in a global heap, found by
+the fuzzer) is rebuilt from the real ``.h5-jpk`` file and its recipe; the walk of it
+is stopped at the limit, in a forked walker (one thread) and in the helper process
+(threads running), and the verdict is remembered.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from playnano.errors import ReadError
+from playnano.readers.guarded import hdf5_probe
+from tests.fuzz import corpus
+from tests.readers.test_h5jpk import _write_scan
+
+LOOPS = corpus.CORPUS / "h5-jpk-1978084d2c.h5-jpk"
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "fork"), reason="the forked walker is POSIX (the helper is not)"
+)
+
+
+@pytest.fixture(autouse=True)
+def forget() -> Iterator[None]:
+    """No verdict and no helper (whose reader thread would count) across tests."""
+    hdf5_probe._verdicts.clear()
+    yield
+    hdf5_probe._verdicts.clear()
+    hdf5_probe._stop_at_exit()
+
+
+@contextmanager
+def another_thread() -> Iterator[None]:
+    """A second thread alive: the probe must use the helper, not a fork."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.fixture
+def looping(afm_data: Path, tmp_path: Path) -> Path:
+    case = corpus.materialise(LOOPS, tmp_path)
+    assert case is not None
+    return case
+
+
+def test_an_honest_file_passes_once_and_is_remembered(tmp_path: Path, monkeypatch):
+    path = tmp_path / "scan.h5-jpk"
+    _write_scan(path, times=True)
+    assert hdf5_probe.walk(str(path)) == {"ok": True}
+    asked = []
+    real = hdf5_probe._ask
+    monkeypatch.setattr(hdf5_probe, "_ask", lambda p, s: asked.append(p) or real(p, s))
+    hdf5_probe.probe(path)
+    hdf5_probe.probe(path)
+    assert asked == [path]  # walked once
+    path.write_bytes(path.read_bytes())  # a new modification time: walked again
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    hdf5_probe.probe(path)
+    assert asked == [path, path]
+
+
+@pytest.mark.parametrize("threads", [False, True], ids=["forked", "helper"])
+def test_a_walk_that_loops_is_stopped_at_the_limit(
+    looping: Path, threads: bool, monkeypatch
+):
+    if not threads:  # as on the command line (a test session may hold threads)
+        monkeypatch.setattr(hdf5_probe, "_can_fork", lambda: True)
+    start = time.monotonic()
+    with another_thread() if threads else _nothing():
+        assert hdf5_probe._can_fork() is not threads
+        with pytest.raises(ReadError) as err:
+            hdf5_probe.probe(looping, seconds=1.0)
+    assert time.monotonic() - start < 8  # the limit, and a helper's start
+    assert str(err.value) == (
+        f"{looping}: reading its HDF5 metadata did not finish within 1 s; "
+        "the file is damaged"
+    )
+    again = time.monotonic()
+    with pytest.raises(ReadError, match="did not finish within 1 s"):
+        hdf5_probe.probe(looping, seconds=1.0)  # remembered: refused at once
+    assert time.monotonic() - again < 0.5
+
+
+def test_the_helper_is_replaced_after_a_hang(looping: Path, tmp_path: Path):
+    good = tmp_path / "scan.h5-jpk"
+    _write_scan(good)
+    with another_thread():
+        with pytest.raises(ReadError):
+            hdf5_probe.probe(looping, seconds=1.0)
+        assert hdf5_probe._helper is None  # killed: it was stuck in C
+        hdf5_probe.probe(good)
+        helper = hdf5_probe._helper
+        assert helper is not None and helper.proc.poll() is None
+
+
+def test_a_walker_that_crashes_is_a_read_error(tmp_path: Path, monkeypatch):
+    path = tmp_path / "scan.h5-jpk"
+    _write_scan(path)
+    monkeypatch.setattr(  # as libhdf5 does on some damaged files
+        hdf5_probe, "walk", lambda p: os.kill(os.getpid(), signal.SIGSEGV)
+    )
+    monkeypatch.setattr(hdf5_probe, "_can_fork", lambda: True)
+    with pytest.raises(ReadError) as err:
+        hdf5_probe.probe(path)
+    assert str(err.value) == (
+        f"{path}: the HDF5 library crashed reading its metadata (signal 11); "
+        "the file is damaged"
+    )
+
+
+def test_the_readers_open_through_the_probe(looping: Path):
+    """Every door of the .h5-jpk reader meets the limit (the strict xfail before)."""
+    from playnano.info import inspect
+    from playnano.readers import available_channels, load
+
+    hdf5_probe.PROBE_SECONDS, limit = 1.0, hdf5_probe.PROBE_SECONDS
+    try:
+        for door in (load, inspect, available_channels):
+            with pytest.raises(ReadError, match="did not finish within 1 s"):
+                door(looping)
+    finally:
+        hdf5_probe.PROBE_SECONDS = limit
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def test_the_walk_reads_variable_length_values_and_passes_over_errors(tmp_path):
+    """Values in the global heap are read (where the fuzzer's file loops);
+    links to nowhere or to other files, and a name that is not UTF-8, do not
+    stop the walk: a reader reports them in its own words."""
+    path = tmp_path / "odd.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["note"] = "variable-length text"
+        f.attrs.create(b"\xffname", "text under a name that is not UTF-8")
+        f["texts"] = np.array(["a", "bb"], dtype=h5py.string_dtype())
+        f.create_dataset("flat", data=np.zeros(4))  # contiguous
+        f.create_dataset("chunked", data=np.zeros(4), chunks=(2,))
+        f["nowhere"] = h5py.SoftLink("/no/such")
+        f["elsewhere"] = h5py.ExternalLink("missing.h5", "/x")
+        layout = h5py.VirtualLayout(shape=(4,), dtype="f8")
+        layout[:] = h5py.VirtualSource(".", "flat", shape=(4,))
+        f.create_virtual_dataset("virtual", layout)
+    assert hdf5_probe.walk(str(path)) == {"ok": True}
+    assert hdf5_probe.walk(str(tmp_path / "missing.h5")) == {"ok": True}
+
+
+def test_more_objects_than_any_honest_file_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "many.h5"
+    with h5py.File(path, "w") as f:  # the root and two groups: 3 objects
+        f.create_group("a")
+        f.create_group("b")
+    monkeypatch.setattr(hdf5_probe, "MAX_OBJECTS", 3)
+    assert hdf5_probe.walk(str(path)) == {"ok": True}
+    monkeypatch.setattr(hdf5_probe, "MAX_OBJECTS", 2)
+    verdict = hdf5_probe.walk(str(path))
+    assert verdict == {"refuse": "it holds more than 2 HDF5 objects"}
+    monkeypatch.setattr(hdf5_probe, "_can_fork", lambda: True)  # the limit above
+    with pytest.raises(ReadError) as err:  # in a forked walker, as a door meets it
+        hdf5_probe.probe(path)
+    assert str(err.value) == f"{path}: refused: it holds more than 2 HDF5 objects"
+
+
+def test_the_helper_loop_answers_one_line_per_path(tmp_path, monkeypatch):
+    """The helper's loop, run here: a JSON path per line in, a verdict per line
+    out, SIGINT left to the parent."""
+    good = tmp_path / "scan.h5-jpk"
+    _write_scan(good)
+    requests = "".join(json.dumps(str(p)) + "\n" for p in (good, tmp_path / "no.h5"))
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(requests))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(hdf5_probe, "_limit_memory", lambda: None)  # not here
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        hdf5_probe.serve()
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert out.getvalue() == '{"ok": true}\n{"ok": true}\n'
