@@ -22,6 +22,7 @@ from playnano.io.export_data import export_stack
 from playnano.plugins.registry import exporters
 from playnano.testing import (
     ExporterConformance,
+    ReaderConformance,
     assert_stacks_equal,
     make_sample_stack,
     original_source,
@@ -285,3 +286,23 @@ def test_info_describes_the_file_from_its_structure(tmp_path: Path) -> None:
         ["Phase", "Height"],
     )
     assert info.pixel_size_nm == pytest.approx(2.0)
+
+
+class TestGwyReaderConformance(ReaderConformance):
+    """Every door of the gwy reader, on files playnano writes; the hostile copies are
+    also made of a file as Gwyddion writes one (its check reports the missing
+    playnano record, so it is not a sample that follows the layout)."""
+
+    reader_name = "gwy"
+
+    @pytest.fixture
+    def samples(self, tmp_path: Path) -> list[Path]:
+        full = export_stack(make_sample_stack(), tmp_path / "full", "gwy")[0]
+        small = make_sample_stack(1, (5, 6), np.int16, processed=False, masks=False)
+        return [full, export_stack(small, tmp_path / "raw", "gwy", raw=True)[0]]
+
+    @pytest.fixture
+    def hostile_samples(self, samples: list[Path], tmp_path: Path) -> list[Path]:
+        foreign = tmp_path / "foreign.gwy"
+        _foreign(foreign, ["Height", "Amplitude"])
+        return [*samples, foreign]

@@ -17,7 +17,7 @@ import pytest
 import playnano
 from playnano.errors import ReadError
 from playnano.io.export_data import export_stack
-from playnano.testing import ExporterConformance, make_sample_stack
+from playnano.testing import ExporterConformance, ReaderConformance, make_sample_stack
 
 
 class TestTopostats(ExporterConformance):
@@ -175,3 +175,27 @@ def test_a_file_that_inflates_to_gigabytes_is_refused_unread(tmp_path: Path) -> 
     with pytest.raises(ReadError, match="/image") as err:
         playnano.load(path)
     assert "\n" not in str(err.value)
+
+
+class TestTopostatsReaderConformance(ReaderConformance):
+    """Every door of the topostats reader, on sets playnano writes (a folder and
+    one frame file of it); the hostile copies are also made of TopoStats' own
+    files (no playnano index, so not samples that follow playnano's layout)."""
+
+    reader_name = "topostats"
+
+    @pytest.fixture
+    def samples(self, tmp_path: Path) -> list[Path]:
+        [ours] = export_stack(make_sample_stack(), tmp_path / "ours", "topostats")
+        small = make_sample_stack(2, (5, 6), np.float32, processed=False, masks=False)
+        [raw] = export_stack(small, tmp_path / "raw", "topostats", raw=True)
+        return [ours, raw / "raw_1.topostats"]  # a set, and one frame file of one
+
+    @pytest.fixture
+    def hostile_samples(self, samples: list[Path], tmp_path: Path) -> list[Path]:
+        rng = np.random.default_rng(5)
+        theirs = tmp_path / "theirs"
+        theirs.mkdir()
+        for i in range(3):
+            _topostats_file(theirs / f"scan_{i}.topostats", rng.normal(5, 1, (9, 10)))
+        return [*samples, theirs, theirs / "scan_1.topostats"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playnano.errors import ReadError
 from playnano.formats.topostats import layout
-from playnano.formats.topostats.files import find_index, read_frame, read_index
+from playnano.formats.topostats.files import dataset, find_index, read_frame, read_index
 
 
 def _frame_problems(path: Path, index: dict) -> list[str]:
@@ -25,10 +25,21 @@ def _frame_problems(path: Path, index: dict) -> list[str]:
                 if k not in f
             ]
             out += [f"{path.name}: no {k}" for k in missing]
-            for key in (layout.FILENAME, layout.IMG_PATH, layout.TOPOSTATS_VERSION_KEY):
-                if key in f and f[key].dtype != object:
+            # every dataset read here is checked first: a virtual or unallocated
+            # one is refused in a line, not handed to HDF5 (which can crash on it)
+            texts = {
+                key: dataset(f, key, path, f"/{key}")
+                for key in (
+                    layout.FILENAME,
+                    layout.IMG_PATH,
+                    layout.TOPOSTATS_VERSION_KEY,
+                )
+                if key in f
+            }
+            for key, ds in texts.items():
+                if ds.dtype != object:
                     out.append(f"{path.name}: {key} is not variable-length bytes")
-            version = f.get(layout.TOPOSTATS_VERSION_KEY)
+            version = texts.get(layout.TOPOSTATS_VERSION_KEY)
             if version is not None and version[()] != layout.TOPOSTATS_VERSION.encode():
                 out.append(f"{path.name}: topostats_version is {version[()]!r}")
             if "topostats_file_version" in f:
@@ -37,11 +48,8 @@ def _frame_problems(path: Path, index: dict) -> list[str]:
                 )
             parsed = layout.frame_number(path.name)
             want = layout.topostats_filename(*parsed) if parsed else None
-            if (
-                layout.FILENAME in f
-                and want
-                and f[layout.FILENAME][()] != want.encode()
-            ):
+            name = texts.get(layout.FILENAME)
+            if name is not None and want and name[()] != want.encode():
                 out.append(f"{path.name}: filename is not {want!r}")
     except ReadError as exc:  # the guarded opening's one line names the file
         return [str(exc)]
@@ -66,8 +74,19 @@ def _frame_problems(path: Path, index: dict) -> list[str]:
 
 
 def check(path: Path) -> list[str]:
-    """Every way the set at ``path`` departs from the layout, one line each."""
+    """Every way the set at ``path`` (a folder, or one frame file of a set)
+    departs from the layout, one line each."""
     path = Path(path)
+    if path.is_file():  # one frame file: its own layout, with its set's index
+        beside = find_index(path.parent)
+        try:
+            index = read_index(beside) if beside is not None else {}
+        except ReadError:
+            index = {}  # the set's check reports the index
+        try:
+            return _frame_problems(path, index)
+        except ReadError as exc:
+            return [str(exc).removeprefix(f"{path.parent}/")]
     index_path = find_index(path) if path.is_dir() else None
     if index_path is None:
         return [f"no {layout.INDEX_SUFFIX} index: not a set playnano wrote"]

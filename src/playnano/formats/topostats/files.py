@@ -55,7 +55,7 @@ def _text(path: Path, f: Any, key: str) -> str | None:
     return _reading.as_text(path, key, ds[()])
 
 
-def _dataset(group: Any, key: str, path: Path, what: str) -> Any:
+def dataset(group: Any, key: str, path: Path, what: str) -> Any:
     """A dataset stored in the file, allocated, and not inflating past the limit
     (files from any writer are read here, not only ours)."""
     return checked_dataset(safety.dataset(group, key, path, what), path, what)
@@ -75,7 +75,7 @@ def read_frame(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
             )
         out: dict[str, Any] = {}
         for key in keys:
-            arr = _dataset(f, key, path, f"/{key}")[()]
+            arr = dataset(f, key, path, f"/{key}")[()]
             if (
                 not isinstance(arr, np.ndarray)
                 or arr.ndim != 2
@@ -83,14 +83,12 @@ def read_frame(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
             ):
                 raise ReadError(f"{path}: /{key} is not a 2D numeric image")
             out[key] = arr
-        out[layout.PIXEL_TO_NM] = _dataset(f, layout.PIXEL_TO_NM, path, "pixel size")[
-            ()
-        ]
+        out[layout.PIXEL_TO_NM] = dataset(f, layout.PIXEL_TO_NM, path, "pixel size")[()]
         masks = {}
         if isinstance(f.get(layout.GRAIN_MASKS), h5py.Group):
             for name in f[layout.GRAIN_MASKS]:
                 what = f"/{layout.GRAIN_MASKS}/{name}"
-                masks[name] = _dataset(f[layout.GRAIN_MASKS], name, path, what)[()]
+                masks[name] = dataset(f[layout.GRAIN_MASKS], name, path, what)[()]
         out[layout.GRAIN_MASKS] = masks
         record = _text(path, f, layout.PLAYNANO)
         out[layout.PLAYNANO] = (
