@@ -29,6 +29,7 @@ from playnano.errors import DiskFullError, ExportError, PlaynanoError
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
     from playnano.run.plan import Output
+    from playnano.run.stream import BlockStream
 
 __all__ = ["ExportResult", "write_one", "write_outputs"]
 
@@ -172,17 +173,19 @@ def write_outputs(
     overwrite: bool,
     threads: int | None = None,
     on_format: Callable[[int, int, str], None] | None = None,
+    stream: BlockStream | None = None,
 ) -> list[ExportResult]:
     """Write every output; one result per format, errors included.
 
     ``on_format(done, total, name)`` is called as each format finishes (written
-    or failed), from the thread that wrote it. On an interrupt (KeyboardInterrupt,
-    or any exception raised into the run, such as a GUI's cancel) the side thread
-    is stopped, every output this run put in place is removed, and the interrupt
-    goes on.
+    or failed), from the thread that wrote it. With a ``stream`` (the streaming
+    block path) every format is written at once, each in its own thread pulling
+    the stream's blocks, and each records only the exports made before this run
+    (its siblings are not finished when it is written). On an interrupt
+    (KeyboardInterrupt, or any exception raised into the run, such as a GUI's
+    cancel) the other threads are stopped, every output this run put in place is
+    removed, and the interrupt goes on.
     """
-    from playnano.io.guard import cancellable
-
     full: list[DiskFullError] = []  # the first full disk stops every later format
     placed: list[Path] = []  # outputs in place, removed if the run is stopped
     before = {o.path for o in outputs if o.path.exists() or o.path.is_symlink()}
@@ -195,9 +198,15 @@ def write_outputs(
             result.error = ExportError("not written: the disk is full (see above)")
             return result
         try:
-            result.paths = write_one(
-                target, output, raw=raw, overwrite=overwrite, threads=threads
-            )
+            if stream is not None:
+                with stream.consumer(output.format):
+                    result.paths = write_one(
+                        target, output, raw=raw, overwrite=overwrite, threads=threads
+                    )
+            else:
+                result.paths = write_one(
+                    target, output, raw=raw, overwrite=overwrite, threads=threads
+                )
             with lock:
                 placed.extend(result.paths)
         except DiskFullError as exc:
@@ -211,56 +220,98 @@ def write_outputs(
                 on_format(finished[0], len(outputs), output.format)
         return result
 
-    n_side = side_by_side(outputs, threads)
-    serial, side = outputs[: len(outputs) - n_side], outputs[len(outputs) - n_side :]
-    # the side formats write a stand-in whose export records join the stack's after
-    shadow = copy.copy(stack)
-    shadow.provenance = copy.deepcopy(stack.provenance)
-    n_before = len(shadow.provenance.get("exports", []))
+    if stream is not None:  # every format pulls the same blocks, all at once
+        serial: Sequence[Output] = ()
+        groups = [[o] for o in outputs]
+    else:
+        n_side = side_by_side(outputs, threads)
+        serial = outputs[: len(outputs) - n_side]
+        groups = [list(outputs[len(outputs) - n_side :])] if n_side else []
+    n_before = len(stack.provenance.get("exports", []))
     cancel = threading.Event()  # Ctrl-C reaches only this thread: pass it on
-    side_done = threading.Event()  # waited on, not joined: an interrupted
-    side_results: list[ExportResult] = []  # Thread.join() forgets the thread
-    side_error: list[BaseException] = []
-
-    def side_work() -> None:
-        try:
-            side_results.extend(run(shadow, o) for o in side)
-        except BaseException as exc:
-            side_error.append(exc)
-
-    def side_thread(context: contextvars.Context) -> None:
-        try:
-            context.run(cancellable, cancel, side_work)
-        except BaseException as exc:  # an interrupt raised into it late
-            side_error.append(exc)
-        finally:
-            side_done.set()
-
-    beside = threading.Thread(
-        target=side_thread,
-        args=(contextvars.copy_context(),),
-        name="playnano-export",
-        daemon=True,
-    )
-    if not side:
-        side_done.set()
+    sides = [_Side(stack, group, run, cancel) for group in groups]
     try:
-        if side:
-            beside.start()
+        for side in sides:
+            side.start()
         results = [run(stack, o) for o in serial]
-        side_done.wait()
+        for side in sides:
+            side.done.wait()
+        for side in sides:
+            if side.error:
+                raise side.error[0]
     except BaseException:
-        cancel.set()  # the side export stops at its next frame
-        if not side_done.wait(SIDE_GRACE_S):
-            _raise_in(beside)
-            side_done.wait()
+        cancel.set()  # the other formats stop at their next frame
+        if stream is not None:
+            stream.stop()
+        for side in sides:
+            side.stop()
         # a stopped run keeps nothing: finished formats, and files a writer put
         # in place under a planned name, are removed too
         planned = [o.path for o in outputs if o.path not in before]
         _remove([*placed, *(p for p in planned if p.exists() or p.is_symlink())])
         raise
-    if side_error:
-        raise side_error[0]
-    for rec in shadow.provenance.get("exports", [])[n_before:]:
-        stack.provenance.setdefault("exports", []).append(rec)
-    return results + side_results
+    by_format = {r.format: r for side in sides for r in side.results}
+    results += [by_format[o.format] for g in groups for o in g]
+    # the side formats wrote stand-ins; their export records join the stack's,
+    # in the order the formats were asked for
+    for side in sides:
+        new = side.shadow.provenance.get("exports", [])[n_before:]
+        stack.provenance.setdefault("exports", []).extend(new)
+    order = [o.format for o in outputs]
+    return sorted(results, key=lambda r: order.index(r.format))
+
+
+class _Side:
+    """Formats written one after another in a thread beside the caller's.
+
+    They write a stand-in of the stack (its provenance copied), whose export
+    records are added to the stack's afterwards.
+    """
+
+    def __init__(
+        self,
+        stack: AFMImageStack,
+        outputs: list[Output],
+        run: Callable[[AFMImageStack, Output], ExportResult],
+        cancel: threading.Event,
+    ) -> None:
+        self.shadow = copy.copy(stack)
+        self.shadow.provenance = copy.deepcopy(stack.provenance)
+        self.outputs, self.run, self.cancel = outputs, run, cancel
+        self.done = threading.Event()  # waited on, not joined: an interrupted
+        self.results: list[ExportResult] = []  # Thread.join() forgets the thread
+        self.error: list[BaseException] = []
+        self.thread = threading.Thread(
+            target=self._main,
+            args=(contextvars.copy_context(),),
+            name=f"playnano-export-{'-'.join(o.format for o in outputs)}",
+            daemon=True,
+        )
+
+    def _work(self) -> None:
+        try:
+            self.results.extend(self.run(self.shadow, o) for o in self.outputs)
+        except BaseException as exc:
+            self.error.append(exc)
+
+    def _main(self, context: contextvars.Context) -> None:
+        from playnano.io.guard import cancellable
+
+        try:
+            context.run(cancellable, self.cancel, self._work)
+        except BaseException as exc:  # an interrupt raised into it late
+            self.error.append(exc)
+        finally:
+            self.done.set()
+
+    def start(self) -> None:
+        """Start writing."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Wait for the thread to stop by itself, else interrupt it (cancel is set)."""
+        if not self.thread.is_alive() and not self.thread.ident:
+            self.done.set()  # never started
+        if not self.done.wait(SIDE_GRACE_S):
+            _raise_in(self.thread)
+            self.done.wait()

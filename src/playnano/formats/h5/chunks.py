@@ -23,6 +23,71 @@ _SHUFFLE = 2  # H5Z_FILTER_SHUFFLE
 _DEFLATE = 1  # H5Z_FILTER_DEFLATE
 
 
+def create_frames(
+    parent: Any,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: Any,
+    level: int,
+    chunks: tuple[int, ...] | None = None,
+) -> Any:
+    """Create dataset ``name`` chunked one frame per chunk, gzip at ``level``.
+
+    ``level`` 0 stores it uncompressed. ``chunks``, when given, must be one
+    frame: ``(1, H, W)``. Its frames are written by :func:`write_layers`.
+    """
+    _, h, w = shape
+    if chunks is not None and tuple(chunks) != (1, h, w):
+        raise ValueError(f"chunks must be one frame, (1, {h}, {w}), not {chunks}")
+    filters: dict[str, Any] = (
+        {"compression": "gzip", "compression_opts": level, "shuffle": True}
+        if level > 0
+        else {}
+    )
+    return parent.create_dataset(
+        name, shape=shape, dtype=dtype, chunks=(1, h, w), **filters
+    )
+
+
+def write_layers(pairs: list[tuple[Any, Any]], level: int) -> None:
+    """Write each ``(dataset, frames)`` pair, frame by frame, the layers interleaved.
+
+    Frame ``i`` of every layer is written before frame ``i + 1`` of any: a lazy
+    stack's layers are then all computed from the same block, once, and the file
+    is the same however the frames were held. Chunks are compressed a few at a
+    time in threads (:mod:`playnano.io.codec`), so memory holds a handful of
+    frames, never a layer.
+    """
+    from playnano.io.guard import check_cancelled
+
+    if not pairs:
+        return
+    t = pairs[0][1].shape[0]
+    direct = [
+        level > 0 and ds.dtype == arr.dtype and arr.size > 0 for ds, arr in pairs
+    ]
+    last = len(pairs) - 1
+
+    def frames() -> Any:
+        for i in range(t):
+            check_cancelled()
+            for j, (_, arr) in enumerate(pairs):
+                yield i, j, arr[i]
+
+    def encode(item: tuple[int, int, np.ndarray]) -> tuple[int, int, Any]:
+        i, j, frame = item
+        return i, j, codec.h5_chunk(frame, level) if direct[j] else frame
+
+    for i, j, chunk in codec.ordered_map(encode, frames()):
+        ds = pairs[j][0]
+        if direct[j]:
+            ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
+        else:
+            ds[i] = chunk
+        if j == last:
+            frames_done(1)
+
+
 def write_frames(
     parent: Any,
     name: str,
@@ -33,29 +98,11 @@ def write_frames(
     """Create dataset ``name`` of ``arr``, one frame per chunk, compressed at ``level``.
 
     ``level`` 0 stores it uncompressed. Frames are compressed a few at a time in
-    threads, so memory holds a handful of frames, never the layer. ``chunks``, when
-    given, must be one frame: ``(1, H, W)``.
+    threads, so memory holds a handful of frames, never the layer. ``chunks``,
+    when given, must be one frame: ``(1, H, W)``.
     """
-    t, h, w = arr.shape
-    if chunks is not None and tuple(chunks) != (1, h, w):
-        raise ValueError(f"chunks must be one frame, (1, {h}, {w}), not {chunks}")
-    filters: dict[str, Any] = (
-        {"compression": "gzip", "compression_opts": level, "shuffle": True}
-        if level > 0
-        else {}
-    )
-    ds = parent.create_dataset(
-        name, shape=arr.shape, dtype=arr.dtype, chunks=(1, h, w), **filters
-    )
-    if level == 0 or ds.dtype != arr.dtype or arr.size == 0:
-        for i in range(t):
-            ds[i] = arr[i]
-            frames_done(1)
-        return ds
-    compressed = codec.ordered_map(lambda frame: codec.h5_chunk(frame, level), arr)
-    for i, chunk in enumerate(compressed):
-        ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
-        frames_done(1)
+    ds = create_frames(parent, name, arr.shape, arr.dtype, level, chunks)
+    write_layers([(ds, arr)], level)
     return ds
 
 
