@@ -116,7 +116,7 @@ CASES = [
 @pytest.mark.parametrize(("name", "block"), CASES)
 def test_block_path_writes_the_in_memory_files(bundle, tmp_path, name, block):
     _, lazy = export_both(bundle, tmp_path, STEP_LISTS[name], block)
-    batched = name in ("plane", "masked", "masks_or_clear", "poly")
+    batched = name in ("masks_or_clear", "poly")  # polynomial_flatten batches
     # blocks of a batched step are whole batches, so the batches line up
     assert lazy.data.block == (-(-block // BATCH) * BATCH if batched else block)
     assert_same_outputs(tmp_path)

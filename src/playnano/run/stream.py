@@ -150,6 +150,7 @@ class BlockStream:
         self._low = 0  # lowest block kept
         self._consumers: list[_Consumer] = []
         self._stopped = False
+        self._halt = threading.Event()
         self.error: BaseException | None = None
         self._threads: list[threading.Thread] = []
         self._busy = {"read": 0.0, "steps": 0.0}
@@ -177,10 +178,10 @@ class BlockStream:
                 me.cursor = index
                 self._advance()
             while index >= self._low:
-                if self.error is not None and me is not None:
-                    raise KeyboardInterrupt
+                if me is not None and (self.error is not None or self._stopped):
+                    raise KeyboardInterrupt  # the run is stopping: so does the writer
                 arr = self._window.get(index, {}).get(id(frames))
-                if arr is not None or me is None or not me.active or self._stopped:
+                if arr is not None or me is None or not me.active:
                     break
                 check_cancelled()
                 t0 = time.perf_counter()
@@ -264,11 +265,14 @@ class BlockStream:
                 self._cond.notify_all()
 
     def _run(self, stage: Any, context: contextvars.Context) -> None:
+        from playnano.io.guard import cancellable
+
         try:
-            context.run(stage)
+            # a stopped stream stops a read or step between frames
+            context.run(cancellable, self._halt, stage)
         except BaseException as exc:  # a read or step failed: every writer stops
             with self._cond:
-                if self.error is None:
+                if self.error is None and not self._halt.is_set():
                     self.error = exc
                 self._stopped = True
                 self._cond.notify_all()
@@ -289,11 +293,16 @@ class BlockStream:
             self._threads.append(t)
             t.start()
 
-    def stop(self) -> None:
-        """Stop the stages, drop the window and stop sharing (idempotent)."""
+    def halt(self) -> None:
+        """Tell the stages and the writers to stop (without waiting for them)."""
+        self._halt.set()
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
+
+    def stop(self) -> None:
+        """Stop the stages, drop the window and stop sharing (idempotent)."""
+        self.halt()
         for t in self._threads:
             t.join()
         self._threads.clear()

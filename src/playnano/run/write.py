@@ -242,9 +242,9 @@ def write_outputs(
     except BaseException:
         cancel.set()  # the other formats stop at their next frame
         if stream is not None:
-            stream.stop()
+            stream.halt()  # joined by the executor, before the input closes
         for side in sides:
-            side.stop()
+            side.stop(wait_only=stream is not None)
         # a stopped run keeps nothing: finished formats, and files a writer put
         # in place under a planned name, are removed too
         planned = [o.path for o in outputs if o.path not in before]
@@ -308,10 +308,17 @@ class _Side:
         """Start writing."""
         self.thread.start()
 
-    def stop(self) -> None:
-        """Wait for the thread to stop by itself, else interrupt it (cancel is set)."""
+    def stop(self, wait_only: bool = False) -> None:
+        """Wait for the thread to stop by itself, else interrupt it (cancel is set).
+
+        ``wait_only``: never interrupt it from outside (a writer pulling a stream's
+        blocks stops at its next pull; an interrupt raised from outside can land
+        inside a writer library's callback, h5py's, and corrupt it).
+        """
         if not self.thread.is_alive() and not self.thread.ident:
             self.done.set()  # never started
-        if not self.done.wait(SIDE_GRACE_S):
-            _raise_in(self.thread)
+        if wait_only or self.done.wait(SIDE_GRACE_S):
             self.done.wait()
+            return
+        _raise_in(self.thread)
+        self.done.wait()

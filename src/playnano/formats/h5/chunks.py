@@ -62,17 +62,18 @@ def write_layers(pairs: list[tuple[Any, Any]], level: int) -> None:
 
     if not pairs:
         return
-    t = pairs[0][1].shape[0]
+    # layers may differ in length (the raw snapshot before frames were dropped)
+    lengths = [arr.shape[0] for _, arr in pairs]
     direct = [
         level > 0 and ds.dtype == arr.dtype and arr.size > 0 for ds, arr in pairs
     ]
-    last = len(pairs) - 1
 
     def frames() -> Any:
-        for i in range(t):
+        for i in range(max(lengths)):
             check_cancelled()
             for j, (_, arr) in enumerate(pairs):
-                yield i, j, arr[i]
+                if i < lengths[j]:
+                    yield i, j, arr[i]
 
     def encode(item: tuple[int, int, np.ndarray]) -> tuple[int, int, Any]:
         i, j, frame = item
@@ -84,8 +85,8 @@ def write_layers(pairs: list[tuple[Any, Any]], level: int) -> None:
             ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
         else:
             ds[i] = chunk
-        if j == last:
-            frames_done(1)
+        if j == max(k for k, n in enumerate(lengths) if n > i):
+            frames_done(1)  # frame i of every layer is written
 
 
 def write_frames(
@@ -154,8 +155,11 @@ def read_range(ds: Any, start: int, stop: int) -> np.ndarray:
         except codec.ERRORS as exc:
             raise OSError(f"chunk at {offset} does not inflate ({exc})") from None
 
+    from playnano.io.guard import check_cancelled
+
     # raw chunks are read by one thread at a time (h5py's lock); inflating is parallel
     for (c0, y, x), chunk in codec.ordered_map(inflate, offsets):
+        check_cancelled()  # a stopped stream stops reading between chunks
         t0, t1 = max(c0, start), min(c0 + ct, stop, t)
         ys, xs = slice(y, min(y + ch, h)), slice(x, min(x + cw, w))
         dest = out[t0 - start : t1 - start, ys, xs]

@@ -181,11 +181,13 @@ class ZipWriter:
                 streams = [pool.stream(level, write) for write in outs]
                 for stream, header in zip(streams, headers, strict=True):
                     stream.feed(header)
-                for i in range(items[0][1].shape[0]):
+                # layers may differ in length (raw frames before some were dropped)
+                for i in range(max(len(arr) for _, arr in items)):
                     check_cancelled()
                     for stream, (_, arr) in zip(streams, items, strict=True):
-                        frame = np.ascontiguousarray(arr[i])
-                        stream.feed(frame.reshape(-1).view(np.uint8))
+                        if i < len(arr):
+                            frame = np.ascontiguousarray(arr[i])
+                            stream.feed(frame.reshape(-1).view(np.uint8))
                     frames_done(1)
                 done = [stream.close() for stream in streams]
         except BaseException:
