@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeGuard, runtime_checkable
 import numpy as np
 
 #: Bytes of frames a block holds by default (a few blocks are alive at once).
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 32 * 2**20
 
 
 @runtime_checkable
