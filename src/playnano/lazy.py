@@ -233,10 +233,17 @@ class LazyFrames:
         return arr[start - lo : stop - lo]
 
     def compute(self, index: int) -> np.ndarray:
-        """Block ``index`` read (or computed) from the source, read-only; no cache."""
+        """Block ``index`` read (or computed) from the source, read-only.
+
+        The last block read is taken as it is (a step's first block is read when
+        the step runs); nothing is cached.
+        """
         start = index * self.block
         stop = min(self.shape[0], start + self.block)
         with self._lock:
+            last = self._cached
+            if last is not None and last[:2] == (self._generation, index):
+                return last[2]
             arr = self.source.read(start, stop)
         arr.flags.writeable = False
         return arr
@@ -245,7 +252,6 @@ class LazyFrames:
         """Take blocks from ``shared`` while it holds them (None: stop sharing)."""
         with self._lock:
             self.shared = shared
-            self._forget()
 
     def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, frames)`` for every block in order."""
