@@ -135,7 +135,8 @@ def make_m(root: Path, old_python: str | None) -> Path:
 
 
 def load() -> str:
-    return "load %.1f %.1f %.1f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f} {five:.1f} {fifteen:.1f}"
 
 
 def run_ours(src: Path, out: Path, args: list[str]) -> tuple[float, int, str]:
@@ -172,7 +173,9 @@ def summary(name: str, runs: list[tuple[float, int]]) -> tuple[float, int]:
     wall = statistics.median(w for w, _ in runs)
     rss = max(r for _, r in runs)
     walls = ", ".join(f"{w:.1f}" for w, _ in runs)
-    print(f"  {name:<12} wall {wall:7.2f} s (runs {walls})   peak RSS {rss / 1e6:6.0f} MB")
+    print(
+        f"  {name:<12} wall {wall:7.2f} s (runs {walls})   peak RSS {rss / 1e6:6.0f} MB"
+    )
     return wall, rss
 
 

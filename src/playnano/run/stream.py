@@ -96,9 +96,7 @@ def layers_needed(stack: AFMImageStack, raw: bool) -> list[LazyFrames]:
     """
     from playnano.lazy import is_lazy
 
-    wanted = (
-        [stack.export_source(raw=True)[0]] if raw else [*stack.lazy_frames()]
-    )
+    wanted = [stack.export_source(raw=True)[0]] if raw else [*stack.lazy_frames()]
     order: list[LazyFrames] = []
     seen: set[int] = set()
 

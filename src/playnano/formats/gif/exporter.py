@@ -74,15 +74,14 @@ def write_gif(
     fh.write(np.ascontiguousarray(palette, dtype=np.uint8).tobytes())
     if loop is not None:
         fh.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
+
     def encode(item: tuple[int, np.ndarray, int]) -> list[bytes]:
         i, frame, delay = item
         if frame.shape != (height, width):
             raise ValueError(f"frame {i} is {frame.shape}, not {(height, width)}")
         im = Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8))
         # disposal 1 = leave in place; every frame covers the whole canvas anyway
-        return list(
-            GifImagePlugin.getdata(im, (0, 0), duration=delay * 10, disposal=1)
-        )
+        return list(GifImagePlugin.getdata(im, (0, 0), duration=delay * 10, disposal=1))
 
     # each frame is encoded on its own (Pillow's LZW encoder runs without the
     # GIL): frames encode in threads while the next ones render, written in order

@@ -64,9 +64,7 @@ def write_layers(pairs: list[tuple[Any, Any]], level: int) -> None:
         return
     # layers may differ in length (the raw snapshot before frames were dropped)
     lengths = [arr.shape[0] for _, arr in pairs]
-    direct = [
-        level > 0 and ds.dtype == arr.dtype and arr.size > 0 for ds, arr in pairs
-    ]
+    direct = [level > 0 and ds.dtype == arr.dtype and arr.size > 0 for ds, arr in pairs]
 
     def frames() -> Any:
         for i in range(max(lengths)):

@@ -98,7 +98,9 @@ class H5Exporter:
                         layout.check_name(key, path)
                         layers[key] = data
                     else:
-                        pairs.append((create_frames(layers, key, arr, level, path), arr))
+                        pairs.append(
+                            (create_frames(layers, key, arr, level, path), arr)
+                        )
                 masks = f.create_group(layout.MASKS_GROUP, track_order=True)
                 for key, mask in c.masks.items():
                     pairs.append((create_frames(masks, key, mask, level, path), mask))

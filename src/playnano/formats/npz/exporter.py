@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playnano.formats.bundle import bundle_contents, same_array
-from playnano.lazy import is_lazy
 from playnano.formats.npz import layout
 from playnano.formats.npz.zipstream import ZipWriter
+from playnano.lazy import is_lazy
 from playnano.plugins import Capabilities, Option, hookimpl
 
 if TYPE_CHECKING:

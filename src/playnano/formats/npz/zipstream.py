@@ -12,6 +12,7 @@ content gives equal files.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import struct
 from collections.abc import Iterable
@@ -171,12 +172,15 @@ class ZipWriter:
         from playnano.io.guard import check_cancelled
 
         headers = [npy_header(arr) for _, arr in items]
-        sizes = [len(h) + arr.nbytes for h, (_, arr) in zip(headers, items, strict=True)]
+        sizes = [
+            len(h) + arr.nbytes for h, (_, arr) in zip(headers, items, strict=True)
+        ]
         method = 8 if level else 0
         first = self._header(items[0][0], method, _needs_zip64(sizes[0]))
-        files = [open(f"{spill}.{k}", "w+b") for k in range(1, len(items))]
+        paths = [Path(f"{spill}.{k}") for k in range(1, len(items))]
         try:
-            with codec.DeflatePool() as pool:
+            with contextlib.ExitStack() as opened, codec.DeflatePool() as pool:
+                files = [opened.enter_context(open(p, "w+b")) for p in paths]
                 outs = [self.fh.write, *(f.write for f in files)]
                 streams = [pool.stream(level, write) for write in outs]
                 for stream, header in zip(streams, headers, strict=True):
@@ -191,20 +195,17 @@ class ZipWriter:
                     frames_done(1)
                 done = [stream.close() for stream in streams]
         except BaseException:
-            for f in files:
-                f.close()
-                Path(f.name).unlink(missing_ok=True)
+            for p in paths:
+                p.unlink(missing_ok=True)
             raise
-        for f in files:
-            f.close()
         for (name, _), size, (_, usize, _) in zip(items, sizes, done, strict=True):
             if usize != size:  # pragma: no cover - arrays changed shape under us
                 raise ValueError(f"{name}: {usize} bytes written, {size} announced")
         self._finish(first, *done[0])
         return {
-            name: Spilled(Path(f"{spill}.{k}"), method, _needs_zip64(size), *d)
-            for k, ((name, _), size, d) in enumerate(
-                zip(items[1:], sizes[1:], done[1:], strict=True), 1
+            name: Spilled(p, method, _needs_zip64(size), *d)
+            for p, (name, _), size, d in zip(
+                paths, items[1:], sizes[1:], done[1:], strict=True
             )
         }
 
