@@ -48,19 +48,6 @@ HERE = Path(__file__).parent
 M_STEPS = "remove_plane;mask_threshold:threshold=1"
 M_FORMATS = ["tif", "npz", "h5", "gif"]
 
-#: Runs the CLI at INFO level (the executor logs the stages' busy fractions), then
-#: writes the process's peak RSS (VmHWM) to argv[1].
-DRIVER = """
-import atexit, logging, sys
-from playnano.lazy import peak_rss
-def hwm():
-    with open(sys.argv[1], "w") as out:
-        out.write(str(peak_rss()))
-atexit.register(hwm)
-from playnano.cli import cli
-cli.main(sys.argv[2:])
-"""
-
 #: playnano 0.5.0 writes the M bundle (its h5py defaults: gzip, chunks of 32^3).
 WRITE_050 = """
 import sys, numpy as np
@@ -68,7 +55,8 @@ from pathlib import Path
 from playnano.afm_stack import AFMImageStack
 from playnano.io.export_data import save_h5_bundle
 data = np.load(sys.argv[1])
-meta = [{"timestamp": 0.1 * i} for i in range(len(data))]
+# 0.5.0 reads back the frame pixel size of its own bundles
+meta = [{"timestamp": 0.1 * i, "frame_pixel_size_nm": 1.0} for i in range(len(data))]
 save_h5_bundle(Path(sys.argv[2]), AFMImageStack(data, 1.0, "height_trace", "M", meta))
 """
 
@@ -140,7 +128,10 @@ def load() -> str:
 
 
 def run_ours(src: Path, out: Path, args: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS bytes and the stages line of one ``process`` child."""
+    """Wall seconds, peak RSS bytes and the stages line of one ``process`` child
+    (``-v``: the executor logs how busy each stage was)."""
+    from bench_ooc import DRIVER  # the CLI, then the child's peak RSS (VmHWM)
+
     shutil.rmtree(out, ignore_errors=True)
     hwm = out.with_suffix(".hwm")
     cmd = [sys.executable, "-c", DRIVER, str(hwm), "process", str(src), "-o", str(out)]
