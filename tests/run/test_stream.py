@@ -157,3 +157,44 @@ def test_stage_times_name_every_stage(tmp_path: Path) -> None:
     assert list(times.busy_s) == ["read", "steps", "h5"]
     assert all(0 <= f <= 1 for f in times.fractions().values())
     assert times.line().startswith("read ")
+
+
+LIMITED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv.pop(1)), resource.RLIM_INFINITY))
+from playnano.cli.app import main
+sys.argv[0] = "playnano"
+main()
+"""
+
+
+def test_a_format_filling_the_disk_stops_the_others_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    """Streamed, the formats are written at once: the first to fill the disk (a
+    file size limit here) stops the others, each says so, and nothing is kept."""
+    import subprocess
+    import sys
+
+    from tests.lazy.conftest import write_bundle
+
+    bundle = write_bundle(tmp_path / "in.h5", 200, 64, 64, level=0)  # 6.5 MB
+    out = tmp_path / "out"
+    script = tmp_path / "limited.py"
+    script.write_text(LIMITED)
+    done = subprocess.run(
+        [sys.executable, str(script), str(2_000_000), "process", str(bundle),
+         "-p", "remove_plane", "-e", "h5", "npz", "tif", "-o", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    full = [ln for ln in lines if "File too large while writing" in ln]
+    assert full, lines
+    first = full[0].split(":")[2].strip()  # "playnano: error: <format>: ..."
+    others = [ln for ln in lines if "not written: the disk is full" in ln]
+    assert len(full) + len(others) == 3, lines
+    assert all(ln.endswith(f"(see {first})") for ln in others), lines
+    assert not out.exists() or list(out.iterdir()) == []

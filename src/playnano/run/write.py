@@ -187,6 +187,7 @@ def write_outputs(
     removed, and the interrupt goes on.
     """
     full: list[DiskFullError] = []  # the first full disk stops every later format
+    filled: list[str] = []  # streamed: the format that filled the disk
     placed: list[Path] = []  # outputs in place, removed if the run is stopped
     before = {o.path for o in outputs if o.path.exists() or o.path.is_symlink()}
     lock = threading.Lock()
@@ -212,8 +213,17 @@ def write_outputs(
         except DiskFullError as exc:
             result.error = exc
             full.append(exc)  # stop: the next formats would fail too
+            if stream is not None:  # the others are being written: stop them
+                with lock:
+                    filled.append(output.format)
+                cancel.set()
+                stream.halt()
         except PlaynanoError as exc:
             result.error = exc
+        except KeyboardInterrupt:
+            if not filled:
+                raise
+            result.error = ExportError("not written: the disk is full")
         if on_format is not None:
             with lock:
                 finished[0] += 1
@@ -257,6 +267,12 @@ def write_outputs(
     for side in sides:
         new = side.shadow.provenance.get("exports", [])[n_before:]
         stack.provenance.setdefault("exports", []).extend(new)
+    if filled:  # streamed: the formats that failed beside the one that filled it
+        for r in results:
+            if r.error is not None and r.format != filled[0]:
+                r.error = ExportError(
+                    f"not written: the disk is full (see {filled[0]})"
+                )
     order = [o.format for o in outputs]
     return sorted(results, key=lambda r: order.index(r.format))
 
