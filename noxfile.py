@@ -1,5 +1,5 @@
 """Developer and CI sessions: tests, lint, typecheck, compat, consumers, plugins, docs,
-fuzz, bench, bench-zarr, demo, mutants."""
+fuzz, bench, bench-stream, bench-zarr, demo, mutants."""
 
 from __future__ import annotations
 
@@ -182,6 +182,18 @@ def bench(session: nox.Session) -> None:
     # stacks larger than memory: a 4 GiB bundle through the block path (~12 GiB disk)
     session.run("python", str(ROOT / "benchmarks" / "bench_ooc.py"))
     session.run("python", str(ROOT / "benchmarks" / "bench_zarr.py"))
+
+
+@nox.session(python=PYTHON, name="bench-stream")
+def bench_stream(session: nox.Session) -> None:
+    """The stream against the in-memory path and playnano 0.5.0 in one run: M (and
+    each format against its limit), a 1.5 GB and a 10 GB bundle, wall time, peak
+    RSS, each stage's busy fraction (~35 GB disk); 0.5.0 from PLAYNANO_050_PYTHON or
+    `-- --old-python PY`; posargs go to benchmarks/bench_stream.py."""
+    session.install("-e", ".")
+    session.run(
+        "python", str(ROOT / "benchmarks" / "bench_stream.py"), *session.posargs
+    )
 
 
 @nox.session(python=PYTHON, name="bench-zarr")

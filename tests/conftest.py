@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -224,3 +226,22 @@ def export_all(stack, folder, base, formats, **settings):
 
     run = RunSettings(formats=tuple(formats), **settings)
     return execute(plan_run(run, folder, stack=stack, base=base), stack)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path):
+    """A 2 MB tmpfs (needs root and mount rights; skipped otherwise)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)

@@ -54,7 +54,14 @@ class OutputPathError(ExportError):
 
 
 class DiskFullError(ExportError):
-    """A write failed for lack of space or a file size limit; the export stopped."""
+    """A write failed for lack of space or a file size limit; the export stopped.
+
+    ``per_file`` is True for a file size limit (``EFBIG``: the limit is on each
+    file, so smaller outputs still fit), False for a full disk or quota, which
+    stops every other output too.
+    """
+
+    per_file: bool = False
 
 
 class ReadError(PlaynanoError, ValueError):

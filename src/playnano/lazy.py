@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeGuard, runtime_checkable
 import numpy as np
 
 #: Bytes of frames a block holds by default (a few blocks are alive at once).
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 32 * 2**20
 
 
 @runtime_checkable
@@ -36,6 +36,8 @@ class FrameSource(Protocol):
 
     shape: tuple[int, int, int]
     dtype: np.dtype
+    # optional: ``read_unit``, frames stored together (a chunk spanning several
+    # frames); a sample of one frame then reads, and keeps, the whole run
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames ``start`` to ``stop`` (exclusive) as a new ``(stop-start, H, W)`` array.
@@ -49,6 +51,14 @@ class FrameSource(Protocol):
 
     def close(self) -> None:
         """Release the file; later reads may fail."""
+        ...
+
+
+class SharedBlocks(Protocol):
+    """Blocks made once for several readers (:mod:`playnano.run.stream`)."""
+
+    def get(self, frames: LazyFrames, index: int) -> np.ndarray | None:
+        """Block ``index`` of ``frames`` when held, else None (the caller reads it)."""
         ...
 
 
@@ -117,8 +127,11 @@ class LazyFrames:
         # walking the layer in two threads (a GIF beside a bundle) each keep
         # theirs instead of evicting each other's on every frame
         self._cached: tuple[int, int, np.ndarray] | None = None
+        self._peeked: tuple[int, int, np.ndarray] | None = None  # frame offset
         self._local = threading.local()
         self._generation = 0
+        #: Blocks produced once for every reader of the stack (see :meth:`share`).
+        self.shared: SharedBlocks | None = None
 
     # -- array-like attributes
     @property
@@ -146,8 +159,16 @@ class LazyFrames:
     def _block(self, index: int) -> np.ndarray:
         """Block ``index`` (frames ``index*block`` on), read once while it is last.
 
-        Kept: the last block read, and the last block each thread asked for.
+        Kept: the last block read, and the last block each thread asked for. While
+        the frames are shared (:meth:`share`), a block still in the shared window comes
+        from there.
         """
+        self._peeked = None  # the samples are taken: walking the frames now
+        shared = self.shared
+        if shared is not None:
+            arr = shared.get(self, index)
+            if arr is not None:
+                return arr
         key = (self._generation, index)
         mine = getattr(self._local, "cached", None)
         if mine is not None and mine[:2] == key:
@@ -191,15 +212,49 @@ class LazyFrames:
         return out
 
     def _peek(self, start: int, stop: int) -> np.ndarray:
-        for cached in (getattr(self._local, "cached", None), self._cached):
+        for cached in (
+            getattr(self._local, "cached", None),
+            self._cached,
+            self._peeked,
+        ):
             if cached is not None and cached[0] == self._generation:
-                off = cached[1] * self.block
+                off = cached[1]
+                if cached is not self._peeked:
+                    off *= self.block
                 if off <= start and stop <= off + len(cached[2]):
                     return cached[2][start - off : stop - off]
+        # a file stored in runs of frames (chunks of several frames, which must
+        # be inflated whole) is read a run at a time, kept for the next sample
+        unit = max(1, int(getattr(self.source, "read_unit", 1)))
+        lo = start // unit * unit
+        hi = min(self.shape[0], max(stop, -(-stop // unit) * unit))
         with self._lock:
+            arr = self.source.read(lo, hi)
+        arr.flags.writeable = False
+        if unit > 1:
+            self._peeked = (self._generation, lo, arr)
+        return arr[start - lo : stop - lo]
+
+    def compute(self, index: int) -> np.ndarray:
+        """Block ``index`` read (or computed) from the source, read-only.
+
+        The last block read is taken as it is (a step's first block is read when
+        the step runs); nothing is cached.
+        """
+        start = index * self.block
+        stop = min(self.shape[0], start + self.block)
+        with self._lock:
+            last = self._cached
+            if last is not None and last[:2] == (self._generation, index):
+                return last[2]
             arr = self.source.read(start, stop)
         arr.flags.writeable = False
         return arr
+
+    def share(self, shared: SharedBlocks | None) -> None:
+        """Take blocks from ``shared`` while it holds them (None: stop sharing)."""
+        with self._lock:
+            self.shared = shared
 
     def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, frames)`` for every block in order."""
@@ -241,7 +296,7 @@ class LazyFrames:
     def _forget(self) -> None:
         """Drop the cached blocks (every thread's: their generation is over)."""
         self._generation += 1
-        self._cached = None
+        self._cached = self._peeked = None
         self._local.cached = None
 
     def extremes(self, finite: bool = True) -> tuple[float, float]:

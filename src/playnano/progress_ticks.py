@@ -17,6 +17,7 @@ with another's frames.
 :class:`StageTicker` turns the ticks of one input into fractional stage progress
 for a ``stages(done, total)`` callback (:data:`playnano.run.Stages`), throttled.
 Nothing here changes what is read, computed or written.
+
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from playnano.io.guard import check_cancelled
 
 __all__ = ["READ", "STEP", "WRITE", "StageTicker", "frames_done", "ticking"]
 
@@ -38,10 +41,16 @@ _lock = threading.Lock()
 
 
 def frames_done(n: int, kind: str = WRITE) -> None:
-    """``n`` frames of work ``kind`` are done (in the calling thread)."""
+    """``n`` frames of work ``kind`` are done (in the calling thread).
+
+    Also where a cancelled export stops (:func:`playnano.io.guard.check_cancelled`):
+    every frame loop of the builtin writers calls this, so a format written
+    beside others stops at its next frame when the run is interrupted.
+    """
     sink = _sink
     if sink is not None:
         sink(n, kind)
+    check_cancelled()
 
 
 @contextmanager

@@ -80,3 +80,29 @@ def assert_same_arrays(a: dict, b: dict) -> None:
 
 def tif_frames(path: Path) -> np.ndarray:
     return tifffile.imread(path)
+
+
+def gwy_fields(path: Path) -> dict[str, bytes]:
+    """Every data field (channels and masks) of a ``.gwy`` file, as bytes."""
+    import gwyfile
+
+    obj = gwyfile.load(str(path))
+    return {
+        k: np.asarray(v.data).tobytes()
+        for k, v in sorted(obj.items())
+        if type(v).__name__ == "GwyDataField"
+    }
+
+
+def topostats_arrays(folder: Path) -> dict[str, bytes]:
+    """Every dataset of every ``.topostats`` file of a folder but its provenance."""
+    out: dict[str, bytes] = {}
+    for path in sorted(folder.glob("*.topostats")):
+        with h5py.File(path) as f:
+
+            def visit(name: str, obj, path=path) -> None:
+                if isinstance(obj, h5py.Dataset) and "provenance" not in name:
+                    out[f"{path.name}/{name}"] = np.asarray(obj[()]).tobytes()
+
+            f.visititems(visit)
+    return out

@@ -35,32 +35,30 @@ def test_available_memory_is_this_machines():
     assert got is not None and 0 < got <= total
 
 
-def test_auto_choice_weighs_the_stack_against_half_the_memory():
+def test_the_stream_is_the_default_whatever_the_stack_and_memory():
     s, steps = settings(), validate_steps("remove_plane")
-    need = in_memory_bytes(SHAPE, 8, 1, 0)  # data + one float64 layer
-    assert need == 2 * STACK
-    assert use_blocks(s, steps, SHAPE, 8, available=2 * need - 1)
-    assert not use_blocks(s, steps, SHAPE, 8, available=2 * need)
-    # a whole-stack step keeps the in-memory path however large the stack
+    for available in (1, 2 * in_memory_bytes(SHAPE, 8, 1, 0), 10**15, None):
+        assert use_blocks(s, steps, SHAPE, 8, available=available)
+    # a whole-stack step keeps the in-memory path however small the stack
     whole = validate_steps("remove_plane;align_frames")
-    assert not use_blocks(s, whole, SHAPE, 8, available=1)
+    assert not use_blocks(s, whole, SHAPE, 8, available=10**15)
     # explicit choices win
     assert use_blocks(settings(blocks=True), steps, SHAPE, 8, available=10**15)
     assert not use_blocks(settings(blocks=False), steps, SHAPE, 8, available=1)
 
 
-def test_read_input_reads_lazily_only_when_chosen(bundle):
-    small_ram = read_input(bundle, settings(), available=STACK)
-    with small_ram:
-        assert small_ram.is_lazy
-        assert small_ram.provenance["source"]["sha256"]  # recorded as when in memory
-    plenty = read_input(bundle, settings(), available=100 * STACK)
-    assert not plenty.is_lazy and isinstance(plenty.data, np.ndarray)
+def test_read_input_reads_lazily_unless_told_or_a_step_needs_the_stack(bundle):
+    default = read_input(bundle, settings(), available=100 * STACK)
+    with default:
+        assert default.is_lazy
+        assert default.provenance["source"]["sha256"]  # recorded as when in memory
+    held = read_input(bundle, settings(blocks=False), available=1)
+    assert not held.is_lazy and isinstance(held.data, np.ndarray)
     forced = read_input(bundle, settings(blocks=True, block_frames=9))
     with forced:
         assert forced.is_lazy and forced.data.block == 9
     whole = settings((("align_frames", {}),))
-    assert not read_input(bundle, whole, available=1).is_lazy
+    assert not read_input(bundle, whole, available=10**15).is_lazy
 
 
 def test_blocks_with_a_whole_stack_step_is_refused_before_reading():
@@ -90,12 +88,12 @@ def test_run_one_closes_the_lazy_file(bundle, tmp_path):
         pass
 
 
-def test_a_reader_without_inspect_is_sized_by_one_lazy_open(afm_data):
-    """h5-jpk has no metadata path: the lazy open itself decides, then is kept."""
+def test_a_reader_without_inspect_streams_its_lazy_open(afm_data):
+    """h5-jpk has no header-only door: its lazy open is the one kept."""
     path = afm_data / "h5-jpk" / "sample_0.h5-jpk"
-    full = read_input(path, settings(), available=10**15)
+    full = read_input(path, settings(blocks=False))
     assert not full.is_lazy and isinstance(full.data, np.ndarray)
-    small = read_input(path, settings(), available=1)
-    with small:
-        assert small.is_lazy
-        assert np.array_equal(small.data[:], full.data)
+    lazy = read_input(path, settings(), available=10**15)
+    with lazy:
+        assert lazy.is_lazy
+        assert np.array_equal(lazy.data[:], full.data)

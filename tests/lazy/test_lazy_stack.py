@@ -107,7 +107,8 @@ def test_two_threads_walking_a_layer_keep_their_own_blocks():
 
 
 @pytest.mark.parametrize(
-    ("steps", "width"), [("gaussian_filter", 1), ("remove_plane", 4)]
+    ("steps", "width"),
+    [("gaussian_filter", 1), ("remove_plane", 1), ("polynomial_flatten", 4)],
 )
 def test_colour_range_sample_reads_frames_not_blocks(monkeypatch, steps, width):
     """The GIF's auto range reads its 64 sample frames (or their batches), no block."""

@@ -198,9 +198,10 @@ _VALUE_OPTIONS = {
     "--blocks/--in-memory",
     "blocks",
     default=None,
-    help="Read, process and write a block of frames at a time, or the whole stack "
-    "in memory (default: blocks when the stack would not fit comfortably, the "
-    "reader can and every step works frame by frame). Same files either way.",
+    help="Stream the stack a block of frames at a time (reading, steps and every "
+    "format at once, in a few blocks of memory), or hold it whole in memory "
+    "(default: stream when the reader can and every step works frame by frame). "
+    "Same frames either way.",
 )
 @click.option(
     "--block-frames",

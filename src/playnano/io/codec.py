@@ -233,27 +233,6 @@ def _powers() -> list[int]:
 _X2N = _powers()
 
 
-def _blocks(pieces: Iterable[Any], size: int) -> Iterator[list[memoryview]]:
-    """Cut the concatenation of ``pieces`` into blocks of exactly ``size`` bytes.
-
-    A block is a list of views into the pieces: nothing is copied.
-    """
-    block: list[memoryview] = []
-    room = size
-    for piece in pieces:
-        view = memoryview(piece).cast("B")
-        while len(view) >= room:
-            block.append(view[:room])
-            yield block
-            view = view[room:]
-            block, room = [], size
-        if len(view):
-            block.append(view)
-            room -= len(view)
-    if block:
-        yield block
-
-
 def _deflate_block(
     block: list[memoryview], level: int, mod: Any
 ) -> tuple[bytes, int, int]:
@@ -273,6 +252,100 @@ def _deflate_block(
 FINAL_BLOCK = b"\x03\x00"
 
 
+class DeflatePool:
+    """Threads that compress the blocks of one or several :class:`Deflater` streams.
+
+    With one thread (``n_threads`` 1, or :func:`threads` is 1) blocks are
+    compressed in the caller's thread as they fill. Use it as a context manager.
+    """
+
+    def __init__(self, n_threads: int | None = None) -> None:
+        self.n = n_threads or threads()
+        self._ex = (
+            ThreadPoolExecutor(self.n, thread_name_prefix="playnano-codec")
+            if self.n > 1
+            else None
+        )
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """Run ``fn(*args)`` in a thread (or now, with one thread)."""
+        if self._ex is not None:
+            return self._ex.submit(fn, *args)
+        fut: Future[R] = Future()
+        fut.set_result(fn(*args))
+        return fut
+
+    def stream(self, level: int, write: Callable[[bytes], object]) -> Deflater:
+        """A new raw deflate stream at ``level`` whose bytes go to ``write``."""
+        return Deflater(self, level, write)
+
+    def __enter__(self) -> DeflatePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(wait=True, cancel_futures=True)
+
+
+class Deflater:
+    """A raw deflate stream fed piece by piece (made by :meth:`DeflatePool.stream`).
+
+    The concatenated pieces are cut into :data:`BLOCK_SIZE` blocks wherever the
+    pieces begin and end, so the stream's bytes depend only on the bytes fed, the
+    level and the engine. Blocks are compressed in the pool, at most
+    ``2 * threads`` at a time, and written in order. Pieces are kept (not
+    copied) until their block is compressed: do not change them after feeding.
+    """
+
+    def __init__(
+        self, pool: DeflatePool, level: int, write: Callable[[bytes], object]
+    ) -> None:
+        self.pool, self.level, self.write = pool, level, write
+        self._mod, self._lvl = _module(), engine_level(level)
+        self._combine = getattr(self._mod, "crc32_combine", crc32_combine)
+        self._block: list[memoryview] = []
+        self._room = BLOCK_SIZE
+        self._pending: deque[Future[tuple[bytes, int, int]]] = deque()
+        self.crc, self.usize, self.csize = 0, 0, 0
+
+    def feed(self, piece: Any) -> None:
+        """Add ``piece`` (bytes or a contiguous array) to the stream."""
+        view = memoryview(piece).cast("B")
+        while len(view) >= self._room:
+            self._block.append(view[: self._room])
+            view = view[self._room :]
+            self._submit()
+        if len(view):
+            self._block.append(view)
+            self._room -= len(view)
+
+    def _submit(self) -> None:
+        block, self._block, self._room = self._block, [], BLOCK_SIZE
+        self._pending.append(
+            self.pool.submit(_deflate_block, block, self._lvl, self._mod)
+        )
+        while len(self._pending) > 2 * self.pool.n:
+            self._drain()
+
+    def _drain(self) -> None:
+        out, bcrc, blen = self._pending.popleft().result()
+        self.write(out)
+        self.crc = self._combine(self.crc, bcrc, blen)
+        self.usize += blen
+        self.csize += len(out)
+
+    def close(self) -> tuple[int, int, int]:
+        """Finish the stream; return ``(crc32, uncompressed size, compressed size)``."""
+        if self._block:
+            self._submit()
+        while self._pending:
+            self._drain()
+        if self.level:
+            self.write(FINAL_BLOCK)
+            self.csize += len(FINAL_BLOCK)
+        return self.crc, self.usize, self.csize
+
+
 def deflate_stream(
     pieces: Iterable[Any],
     level: int,
@@ -284,19 +357,8 @@ def deflate_stream(
     Returns ``(crc32, uncompressed size, compressed size)`` of the concatenation.
     The stream's bytes depend on the data, level and engine only.
     """
-    crc, usize, csize = 0, 0, 0
-    mod, lvl = _module(), engine_level(level)
-    combine = getattr(mod, "crc32_combine", crc32_combine)  # isal has a fast one
-
-    def task(block: list[memoryview]) -> tuple[bytes, int, int]:
-        return _deflate_block(block, lvl, mod)
-
-    for out, bcrc, blen in ordered_map(task, _blocks(pieces, BLOCK_SIZE), n_threads):
-        write(out)
-        crc = combine(crc, bcrc, blen)
-        usize += blen
-        csize += len(out)
-    if level:
-        write(FINAL_BLOCK)
-        csize += len(FINAL_BLOCK)
-    return crc, usize, csize
+    with DeflatePool(n_threads) as pool:
+        stream = pool.stream(level, write)
+        for piece in pieces:
+            stream.feed(piece)
+        return stream.close()

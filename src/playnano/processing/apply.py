@@ -59,6 +59,7 @@ def map_frames(
     ``offset`` is the index of ``data``'s first frame in the stack (for errors).
     """
     from playnano.io import codec
+    from playnano.io.guard import check_cancelled
     from playnano.progress_ticks import STEP, frames_done
 
     spec = step.spec
@@ -116,6 +117,7 @@ def map_frames(
 
     for n in codec.ordered_map(fill, starts, None if own else 1):
         frames_done(n, STEP)
+        check_cancelled()  # a stopped stream stops its steps between frames
     return out
 
 

@@ -112,7 +112,7 @@ _ORDER = Option(
 FILTER_SPECS: tuple[FilterSpec, ...] = (
     # levelling (masked variants fit the background only)
     _spec("remove_plane", "filter", f.remove_plane, "Subtract the least-squares plane.",
-          masked=f.remove_plane_masked, batch=f.remove_plane_frames),
+          masked=f.remove_plane_masked),
     _spec("row_median_align", "filter", f.row_median_align,
           "Subtract each row's median height.", masked=f.row_median_align_masked),
     _spec("polynomial_flatten", "filter", f.polynomial_flatten,

@@ -56,8 +56,8 @@ def heights_to_indices(
     np.subtract(frame, zmin, out=work, casting="unsafe")
     work *= N_LEVELS / (zmax - zmin)
     np.floor(work, out=work)
-    np.clip(work, 0, N_LEVELS - 1, out=work)
-    np.nan_to_num(work, copy=False, nan=NAN_INDEX)
+    np.clip(work, 0, N_LEVELS - 1, out=work)  # ±inf too; NaN stays NaN
+    np.copyto(work, NAN_INDEX, where=np.isnan(work))
     return work.astype(np.uint8)
 
 

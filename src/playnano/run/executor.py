@@ -7,6 +7,7 @@ is reported in stages: the read (when the executor reads), each step, each forma
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 
     from playnano.afm_stack import AFMImageStack
     from playnano.run.plan import Plan
+    from playnano.run.stream import BlockStream
+
+logger = logging.getLogger("playnano.run")
 
 __all__ = ["ExportResult", "Progress", "execute", "export_to", "paths_or_raise"]
 
@@ -124,14 +128,36 @@ def _process_and_write(
     data = stack.export_source(raw=settings.raw)[0]
     entries = [o.entry for o in plan.outputs]
     check_free_space(plan.folder, estimate_bytes(data.nbytes, entries))
-    return write_outputs(
-        stack,
-        plan.outputs,
-        raw=settings.raw,
-        overwrite=settings.overwrite,
-        threads=settings.threads,
-        on_format=stages.wrote,
-    )
+    stream = _stream(stack, settings.raw)
+    try:
+        return write_outputs(
+            stack,
+            plan.outputs,
+            raw=settings.raw,
+            overwrite=settings.overwrite,
+            threads=settings.threads,
+            on_format=stages.wrote,
+            stream=stream,
+        )
+    except KeyboardInterrupt:
+        if stream is not None and stream.error is not None:
+            raise stream.error from None  # a read or step failed mid-stream
+        raise
+    finally:
+        if stream is not None:
+            stream.stop()
+            logger.info("stages busy: %s", stream.times().line())
+
+
+def _stream(stack: AFMImageStack, raw: bool) -> BlockStream | None:
+    """The streaming block path's stream for a lazy stack (None in memory)."""
+    from playnano.run.stream import BlockStream, layers_needed
+
+    if not stack.is_lazy:
+        return None
+    stream = BlockStream(layers_needed(stack, raw))
+    stream.start()
+    return stream
 
 
 def paths_or_raise(results: list[ExportResult]) -> list[Path]:

@@ -27,30 +27,20 @@ __all__ = ["open_input", "read_input", "read_mode", "use_blocks"]
 def use_blocks(
     settings: RunSettings,
     resolved: Sequence[ResolvedStep],
-    shape: tuple[int, ...],
-    itemsize: int,
+    shape: tuple[int, ...] = (),
+    itemsize: int = 0,
     available: int | None = None,
 ) -> bool:
-    """Whether a stack the reader can read lazily goes the block path.
+    """Whether a stack the reader can read lazily goes the streaming block path.
 
-    ``settings.blocks`` decides when given. Otherwise blocks when every step works
-    frame by frame and processing in memory (the data, one layer per filter, the
-    masks: :func:`playnano.lazy.in_memory_bytes`) would take more than half of
-    ``available`` bytes (default: :func:`playnano.lazy.available_memory`).
+    ``settings.blocks`` decides when given. Otherwise the stream, whenever every
+    step works frame by frame: it is as fast as holding the stack in memory
+    (``benchmarks/bench_stream.py``) in a few blocks of memory, so the stack's
+    size (``shape``, ``itemsize``) and the memory ``available`` no longer matter.
     """
-    from playnano import lazy
-
     if settings.blocks is not None:
         return settings.blocks
-    if any(r.spec.kind == "stack" for r in resolved):
-        return False
-    kinds = [r.spec.kind for r in resolved]
-    need = lazy.in_memory_bytes(
-        shape, itemsize, kinds.count("filter"), kinds.count("mask")
-    )
-    if available is None:
-        available = lazy.available_memory()
-    return not lazy.fits_in_memory(need, available)
+    return not any(r.spec.kind == "stack" for r in resolved)
 
 
 def read_mode(
@@ -59,21 +49,16 @@ def read_mode(
     resolved: Sequence[ResolvedStep],
     available: int | None = None,
 ) -> bool | None:
-    """Read lazily (True), in memory (False), or None: only a lazy open can tell.
+    """Read lazily (True) or in memory (False).
 
-    An input whose reader cannot read lazily is read in memory; one whose header
-    gives its size is decided by :func:`use_blocks`; one whose reader reads lazily
-    but has no header-only description (h5-jpk, frame folders) is opened lazily
-    once and decided on that open stack (:func:`open_input`).
+    An input whose reader cannot read lazily is read in memory; otherwise
+    :func:`use_blocks` decides (``available`` is kept for callers that weigh it).
     """
     if settings.blocks is not None:
         return settings.blocks
-    if any(r.spec.kind == "stack" for r in resolved) or not facts.lazy:
+    if not facts.lazy:
         return False
-    if facts.header is None:
-        return None
-    header = facts.header
-    return use_blocks(settings, resolved, header.shape, header.itemsize, available)
+    return use_blocks(settings, resolved)
 
 
 def open_input(

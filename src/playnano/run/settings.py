@@ -47,14 +47,15 @@ class RunSettings:
     overwrite : bool
         Replace existing outputs.
     blocks : bool, optional
-        Read, process and write the stack a block of frames at a time (True),
-        entirely in memory (False), or choose (None, the default: blocks when the
-        reader can read lazily, every step works frame by frame and processing in
-        memory would take more than half the available memory; see
-        :func:`playnano.run.read.use_blocks`). The files are the same either way.
+        Stream the stack a block of frames at a time (True: reading, the steps and
+        every format at once; see :mod:`playnano.run.stream`), hold it entirely in
+        memory (False), or choose (None, the default: the stream whenever the
+        reader can read lazily and every step works frame by frame; see
+        :func:`playnano.run.read.use_blocks`). The frames written are the same
+        either way.
     block_frames : int, optional
-        Frames per block on the block path (default: about 64 MB of frames;
-        rounded up to whole batches of a levelling filter).
+        Frames per block on the stream (default: about 64 MB of frames;
+        rounded up to whole batches of a batched step).
     step_sources : tuple of str
         Where each step was given (``steps.yaml: filters[1]``), for messages;
         default ``step 1``, ``step 2``, ...

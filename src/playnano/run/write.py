@@ -29,6 +29,7 @@ from playnano.errors import DiskFullError, ExportError, PlaynanoError
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
     from playnano.run.plan import Output
+    from playnano.run.stream import BlockStream
 
 __all__ = ["ExportResult", "write_one", "write_outputs"]
 
@@ -46,7 +47,27 @@ class ExportResult:
 
 def _moved(exc: BaseException, staging: Path, dest: Path) -> DiskFullError:
     """A disk-full error naming the output folder, not the staging folder."""
-    return DiskFullError(str(exc).replace(str(staging), str(dest)))
+    err = DiskFullError(str(exc).replace(str(staging), str(dest)))
+    err.per_file = getattr(exc, "per_file", False)
+    return err
+
+
+def _short_write(target: Path, dest: Path) -> DiskFullError:
+    """numpy's ``tofile`` stopped short without an errno: the disk is full when it
+    has no room left, else a file size limit stopped this file."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(dest).free
+    except OSError:
+        free = 0
+    err = DiskFullError(
+        f"{target}: the write stopped short ("
+        + ("a file size limit" if free > 1 << 20 else "the disk is full")
+        + "); nothing was kept"
+    )
+    err.per_file = free > 1 << 20
+    return err
 
 
 def write_one(
@@ -99,6 +120,8 @@ def write_one(
                 raise _moved(pending, staging, dest) from None
             if exc.errno in FULL_ERRNOS:
                 raise disk_full_error(target, exc) from None
+            if not exc.errno and " requested and " in str(exc):
+                raise _short_write(target, dest) from None  # numpy's tofile
             raise ExportError(
                 f"{target}: {describe_oserror(exc)} (writing it as {entry.name})"
             ) from exc
@@ -172,18 +195,21 @@ def write_outputs(
     overwrite: bool,
     threads: int | None = None,
     on_format: Callable[[int, int, str], None] | None = None,
+    stream: BlockStream | None = None,
 ) -> list[ExportResult]:
     """Write every output; one result per format, errors included.
 
     ``on_format(done, total, name)`` is called as each format finishes (written
-    or failed), from the thread that wrote it. On an interrupt (KeyboardInterrupt,
-    or any exception raised into the run, such as a GUI's cancel) the side thread
-    is stopped, every output this run put in place is removed, and the interrupt
-    goes on.
+    or failed), from the thread that wrote it. With a ``stream`` (the streaming
+    block path) every format is written at once, each in its own thread pulling
+    the stream's blocks, and each records only the exports made before this run
+    (its siblings are not finished when it is written). On an interrupt
+    (KeyboardInterrupt, or any exception raised into the run, such as a GUI's
+    cancel) the other threads are stopped, every output this run put in place is
+    removed, and the interrupt goes on.
     """
-    from playnano.io.guard import cancellable
-
     full: list[DiskFullError] = []  # the first full disk stops every later format
+    filled: list[str] = []  # streamed: the format that filled the disk
     placed: list[Path] = []  # outputs in place, removed if the run is stopped
     before = {o.path for o in outputs if o.path.exists() or o.path.is_symlink()}
     lock = threading.Lock()
@@ -195,72 +221,143 @@ def write_outputs(
             result.error = ExportError("not written: the disk is full (see above)")
             return result
         try:
-            result.paths = write_one(
-                target, output, raw=raw, overwrite=overwrite, threads=threads
-            )
+            if stream is not None:
+                with stream.consumer(output.format):
+                    result.paths = write_one(
+                        target, output, raw=raw, overwrite=overwrite, threads=threads
+                    )
+            else:
+                result.paths = write_one(
+                    target, output, raw=raw, overwrite=overwrite, threads=threads
+                )
             with lock:
                 placed.extend(result.paths)
         except DiskFullError as exc:
             result.error = exc
-            full.append(exc)  # stop: the next formats would fail too
+            if not exc.per_file:  # a file size limit: smaller outputs still fit
+                full.append(exc)  # stop: the next formats would fail too
+                if stream is not None:  # the others are being written: stop them
+                    with lock:
+                        filled.append(output.format)
+                    cancel.set()
+                    stream.halt()
         except PlaynanoError as exc:
             result.error = exc
+        except KeyboardInterrupt:
+            if not filled:
+                raise
+            result.error = ExportError("not written: the disk is full")
         if on_format is not None:
             with lock:
                 finished[0] += 1
                 on_format(finished[0], len(outputs), output.format)
         return result
 
-    n_side = side_by_side(outputs, threads)
-    serial, side = outputs[: len(outputs) - n_side], outputs[len(outputs) - n_side :]
-    # the side formats write a stand-in whose export records join the stack's after
-    shadow = copy.copy(stack)
-    shadow.provenance = copy.deepcopy(stack.provenance)
-    n_before = len(shadow.provenance.get("exports", []))
+    if stream is not None:  # every format pulls the same blocks, all at once
+        serial: Sequence[Output] = ()
+        groups = [[o] for o in outputs]
+    else:
+        n_side = side_by_side(outputs, threads)
+        serial = outputs[: len(outputs) - n_side]
+        groups = [list(outputs[len(outputs) - n_side :])] if n_side else []
+    n_before = len(stack.provenance.get("exports", []))
     cancel = threading.Event()  # Ctrl-C reaches only this thread: pass it on
-    side_done = threading.Event()  # waited on, not joined: an interrupted
-    side_results: list[ExportResult] = []  # Thread.join() forgets the thread
-    side_error: list[BaseException] = []
-
-    def side_work() -> None:
-        try:
-            side_results.extend(run(shadow, o) for o in side)
-        except BaseException as exc:
-            side_error.append(exc)
-
-    def side_thread(context: contextvars.Context) -> None:
-        try:
-            context.run(cancellable, cancel, side_work)
-        except BaseException as exc:  # an interrupt raised into it late
-            side_error.append(exc)
-        finally:
-            side_done.set()
-
-    beside = threading.Thread(
-        target=side_thread,
-        args=(contextvars.copy_context(),),
-        name="playnano-export",
-        daemon=True,
-    )
-    if not side:
-        side_done.set()
+    sides = [_Side(stack, group, run, cancel) for group in groups]
     try:
-        if side:
-            beside.start()
+        for side in sides:
+            side.start()
         results = [run(stack, o) for o in serial]
-        side_done.wait()
+        for side in sides:
+            side.done.wait()
+        for side in sides:
+            if side.error:
+                raise side.error[0]
     except BaseException:
-        cancel.set()  # the side export stops at its next frame
-        if not side_done.wait(SIDE_GRACE_S):
-            _raise_in(beside)
-            side_done.wait()
+        cancel.set()  # the other formats stop at their next frame
+        if stream is not None:
+            stream.halt()  # joined by the executor, before the input closes
+        for side in sides:
+            side.stop(wait_only=stream is not None)
         # a stopped run keeps nothing: finished formats, and files a writer put
         # in place under a planned name, are removed too
         planned = [o.path for o in outputs if o.path not in before]
         _remove([*placed, *(p for p in planned if p.exists() or p.is_symlink())])
         raise
-    if side_error:
-        raise side_error[0]
-    for rec in shadow.provenance.get("exports", [])[n_before:]:
-        stack.provenance.setdefault("exports", []).append(rec)
-    return results + side_results
+    by_format = {r.format: r for side in sides for r in side.results}
+    results += [by_format[o.format] for g in groups for o in g]
+    # the side formats wrote stand-ins; their export records join the stack's,
+    # in the order the formats were asked for
+    for side in sides:
+        new = side.shadow.provenance.get("exports", [])[n_before:]
+        stack.provenance.setdefault("exports", []).extend(new)
+    if filled:  # streamed: the formats that failed beside the one that filled it
+        for r in results:
+            if r.error is not None and r.format != filled[0]:
+                r.error = ExportError(
+                    f"not written: the disk is full (see {filled[0]})"
+                )
+    order = [o.format for o in outputs]
+    return sorted(results, key=lambda r: order.index(r.format))
+
+
+class _Side:
+    """Formats written one after another in a thread beside the caller's.
+
+    They write a stand-in of the stack (its provenance copied), whose export
+    records are added to the stack's afterwards.
+    """
+
+    def __init__(
+        self,
+        stack: AFMImageStack,
+        outputs: list[Output],
+        run: Callable[[AFMImageStack, Output], ExportResult],
+        cancel: threading.Event,
+    ) -> None:
+        self.shadow = copy.copy(stack)
+        self.shadow.provenance = copy.deepcopy(stack.provenance)
+        self.outputs, self.run, self.cancel = outputs, run, cancel
+        self.done = threading.Event()  # waited on, not joined: an interrupted
+        self.results: list[ExportResult] = []  # Thread.join() forgets the thread
+        self.error: list[BaseException] = []
+        self.thread = threading.Thread(
+            target=self._main,
+            args=(contextvars.copy_context(),),
+            name=f"playnano-export-{'-'.join(o.format for o in outputs)}",
+            daemon=True,
+        )
+
+    def _work(self) -> None:
+        try:
+            self.results.extend(self.run(self.shadow, o) for o in self.outputs)
+        except BaseException as exc:
+            self.error.append(exc)
+
+    def _main(self, context: contextvars.Context) -> None:
+        from playnano.io.guard import cancellable
+
+        try:
+            context.run(cancellable, self.cancel, self._work)
+        except BaseException as exc:  # an interrupt raised into it late
+            self.error.append(exc)
+        finally:
+            self.done.set()
+
+    def start(self) -> None:
+        """Start writing."""
+        self.thread.start()
+
+    def stop(self, wait_only: bool = False) -> None:
+        """Wait for the thread to stop by itself, else interrupt it (cancel is set).
+
+        ``wait_only``: never interrupt it from outside (a writer pulling a stream's
+        blocks stops at its next pull; an interrupt raised from outside can land
+        inside a writer library's callback, h5py's, and corrupt it).
+        """
+        if not self.thread.is_alive() and not self.thread.ident:
+            self.done.set()  # never started
+        if wait_only or self.done.wait(SIDE_GRACE_S):
+            self.done.wait()
+            return
+        _raise_in(self.thread)
+        self.done.wait()

@@ -2,7 +2,7 @@
 
 Subclass :class:`ExporterConformance` for an exporter and :class:`ReaderConformance`
 for a reader (see each for the few lines a subclass needs); the builtin formats and
-readers pass the same classes. :func:`make_sample_stack`,
+readers pass the same classes. :func:`make_sample_stack`, :func:`lazy_copy`,
 :func:`assert_stacks_equal` and :func:`strict_json` help with your own tests.
 """
 
@@ -13,6 +13,7 @@ from playnano.testing.stacks import (
     SAMPLE_SOURCE,
     FramesSeen,
     assert_stacks_equal,
+    lazy_copy,
     make_sample_stack,
     original_source,
     strict_json,
@@ -25,6 +26,7 @@ __all__ = [
     "FramesSeen",
     "ReaderConformance",
     "assert_stacks_equal",
+    "lazy_copy",
     "make_sample_stack",
     "original_source",
     "strict_json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,40 @@ def make_sample_stack(
         stack.masks["step_2_mask_threshold"] = stack.data > 1.0
     stack.provenance["source"] = dict(SAMPLE_SOURCE)
     return stack
+
+
+class _ArrayFrames:
+    """A FrameSource over an array in memory (a stack made lazy for the stream)."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr, self.shape, self.dtype = arr, arr.shape, arr.dtype
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.arr[start:stop].copy()
+
+    def close(self) -> None:
+        pass
+
+
+def lazy_copy(stack: AFMImageStack, block: int = 3) -> AFMImageStack:
+    """``stack`` with every array as lazy frames read ``block`` frames at a time.
+
+    Exported, it takes the streaming block path: the executor reads its blocks
+    once and every format pulls them from a shared window.
+    """
+    from playnano.lazy import LazyFrames
+
+    made: dict[int, LazyFrames] = {}  # one LazyFrames per array: data is a layer
+
+    def lazy(arr: np.ndarray) -> Any:  # AFMImageStack takes LazyFrames for arrays
+        return made.setdefault(id(arr), LazyFrames(_ArrayFrames(arr), block))
+
+    out = copy.copy(stack)
+    out.data = lazy(stack.data)
+    out.processed = {k: lazy(v) for k, v in stack.processed.items()}
+    out.masks = {k: lazy(v) for k, v in stack.masks.items()}
+    out.provenance = copy.deepcopy(stack.provenance)
+    return out
 
 
 def _refuse_constant(name: str) -> Any:

@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from playnano.errors import ExportWarning
+from playnano.io import codec
 from playnano.plugins import Capabilities, Option, hookimpl
 from playnano.plugins.options import resolve_options
 from playnano.progress_ticks import frames_done
@@ -73,15 +74,24 @@ def write_gif(
     fh.write(np.ascontiguousarray(palette, dtype=np.uint8).tobytes())
     if loop is not None:
         fh.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
-    count = 0
-    for frame, delay in zip(frames, delays, strict=True):
+
+    def encode(item: tuple[int, np.ndarray, int]) -> list[bytes]:
+        i, frame, delay = item
         if frame.shape != (height, width):
-            raise ValueError(f"frame {count} is {frame.shape}, not {(height, width)}")
+            raise ValueError(f"frame {i} is {frame.shape}, not {(height, width)}")
         im = Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8))
         # disposal 1 = leave in place; every frame covers the whole canvas anyway
-        for chunk in GifImagePlugin.getdata(
-            im, (0, 0), duration=delay * 10, disposal=1
-        ):
+        return list(GifImagePlugin.getdata(im, (0, 0), duration=delay * 10, disposal=1))
+
+    # each frame is encoded on its own (Pillow's LZW encoder runs without the
+    # GIL): frames encode in threads while the next ones render, written in order
+    items = (
+        (i, frame, delay)
+        for i, (frame, delay) in enumerate(zip(frames, delays, strict=True))
+    )
+    count = 0
+    for chunks in codec.ordered_map(encode, items):
+        for chunk in chunks:
             fh.write(chunk)
         count += 1
         frames_done(1)

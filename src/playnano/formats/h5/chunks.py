@@ -23,6 +23,70 @@ _SHUFFLE = 2  # H5Z_FILTER_SHUFFLE
 _DEFLATE = 1  # H5Z_FILTER_DEFLATE
 
 
+def create_frames(
+    parent: Any,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: Any,
+    level: int,
+    chunks: tuple[int, ...] | None = None,
+) -> Any:
+    """Create dataset ``name`` chunked one frame per chunk, gzip at ``level``.
+
+    ``level`` 0 stores it uncompressed. ``chunks``, when given, must be one
+    frame: ``(1, H, W)``. Its frames are written by :func:`write_layers`.
+    """
+    _, h, w = shape
+    if chunks is not None and tuple(chunks) != (1, h, w):
+        raise ValueError(f"chunks must be one frame, (1, {h}, {w}), not {chunks}")
+    filters: dict[str, Any] = (
+        {"compression": "gzip", "compression_opts": level, "shuffle": True}
+        if level > 0
+        else {}
+    )
+    return parent.create_dataset(
+        name, shape=shape, dtype=dtype, chunks=(1, h, w), **filters
+    )
+
+
+def write_layers(pairs: list[tuple[Any, Any]], level: int) -> None:
+    """Write each ``(dataset, frames)`` pair, frame by frame, the layers interleaved.
+
+    Frame ``i`` of every layer is written before frame ``i + 1`` of any: a lazy
+    stack's layers are then all computed from the same block, once, and the file
+    is the same however the frames were held. Chunks are compressed a few at a
+    time in threads (:mod:`playnano.io.codec`), so memory holds a handful of
+    frames, never a layer.
+    """
+    from playnano.io.guard import check_cancelled
+
+    if not pairs:
+        return
+    # layers may differ in length (the raw snapshot before frames were dropped)
+    lengths = [arr.shape[0] for _, arr in pairs]
+    direct = [level > 0 and ds.dtype == arr.dtype and arr.size > 0 for ds, arr in pairs]
+
+    def frames() -> Any:
+        for i in range(max(lengths)):
+            check_cancelled()
+            for j, (_, arr) in enumerate(pairs):
+                if i < lengths[j]:
+                    yield i, j, arr[i]
+
+    def encode(item: tuple[int, int, np.ndarray]) -> tuple[int, int, Any]:
+        i, j, frame = item
+        return i, j, codec.h5_chunk(frame, level) if direct[j] else frame
+
+    for i, j, chunk in codec.ordered_map(encode, frames()):
+        ds = pairs[j][0]
+        if direct[j]:
+            ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
+        else:
+            ds[i] = chunk
+        if j == max(k for k, n in enumerate(lengths) if n > i):
+            frames_done(1)  # frame i of every layer is written
+
+
 def write_frames(
     parent: Any,
     name: str,
@@ -33,29 +97,11 @@ def write_frames(
     """Create dataset ``name`` of ``arr``, one frame per chunk, compressed at ``level``.
 
     ``level`` 0 stores it uncompressed. Frames are compressed a few at a time in
-    threads, so memory holds a handful of frames, never the layer. ``chunks``, when
-    given, must be one frame: ``(1, H, W)``.
+    threads, so memory holds a handful of frames, never the layer. ``chunks``,
+    when given, must be one frame: ``(1, H, W)``.
     """
-    t, h, w = arr.shape
-    if chunks is not None and tuple(chunks) != (1, h, w):
-        raise ValueError(f"chunks must be one frame, (1, {h}, {w}), not {chunks}")
-    filters: dict[str, Any] = (
-        {"compression": "gzip", "compression_opts": level, "shuffle": True}
-        if level > 0
-        else {}
-    )
-    ds = parent.create_dataset(
-        name, shape=arr.shape, dtype=arr.dtype, chunks=(1, h, w), **filters
-    )
-    if level == 0 or ds.dtype != arr.dtype or arr.size == 0:
-        for i in range(t):
-            ds[i] = arr[i]
-            frames_done(1)
-        return ds
-    compressed = codec.ordered_map(lambda frame: codec.h5_chunk(frame, level), arr)
-    for i, chunk in enumerate(compressed):
-        ds.id.write_direct_chunk((i, 0, 0), chunk, filter_mask=0)
-        frames_done(1)
+    ds = create_frames(parent, name, arr.shape, arr.dtype, level, chunks)
+    write_layers([(ds, arr)], level)
     return ds
 
 
@@ -107,8 +153,11 @@ def read_range(ds: Any, start: int, stop: int) -> np.ndarray:
         except codec.ERRORS as exc:
             raise OSError(f"chunk at {offset} does not inflate ({exc})") from None
 
+    from playnano.io.guard import check_cancelled
+
     # raw chunks are read by one thread at a time (h5py's lock); inflating is parallel
     for (c0, y, x), chunk in codec.ordered_map(inflate, offsets):
+        check_cancelled()  # a stopped stream stops reading between chunks
         t0, t1 = max(c0, start), min(c0 + ct, stop, t)
         ys, xs = slice(y, min(y + ch, h)), slice(x, min(x + cw, w))
         dest = out[t0 - start : t1 - start, ys, xs]

@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
 
 
-def write_frames(
+def create_frames(
     parent: h5py.Group, name: str, arr: np.ndarray, level: int, path: Path
-) -> None:
-    """Create dataset ``name`` chunked by frame; frames are compressed in threads."""
+) -> h5py.Dataset:
+    """Create dataset ``name`` for ``arr``, chunked by frame (written later)."""
     layout.check_name(name, path)
-    chunks.write_frames(parent, name, arr, level, layout.frame_chunks(arr.shape))
+    return chunks.create_frames(
+        parent, name, arr.shape, arr.dtype, level, layout.frame_chunks(arr.shape)
+    )
 
 
 def json_dataset(parent: h5py.Group, name: str, text: str) -> None:
@@ -83,8 +85,10 @@ class H5Exporter:
 
         c = bundle_contents(stack, raw)
         # a guarded file: a full disk stops the writer without corrupting HDF5
+        level = compress_level
         with guarded_file(path) as fh, h5py.File(fh, "w") as f:
-            write_frames(f, layout.DATA, c.data, compress_level, path)
+            data = create_frames(f, layout.DATA, c.data, level, path)
+            pairs = [(data, c.data)]
             if not raw:  # playnano 0.5.0 writes no layer groups for raw exports
                 # track_order keeps the layers in processing order when read back
                 layers = f.create_group(layout.LAYERS_GROUP, track_order=True)
@@ -93,12 +97,16 @@ class H5Exporter:
                         # the current data is usually the last layer: store it once
                         # and give it both names (an HDF5 hard link)
                         layout.check_name(key, path)
-                        layers[key] = f[layout.DATA]
+                        layers[key] = data
                     else:
-                        write_frames(layers, key, arr, compress_level, path)
+                        pairs.append(
+                            (create_frames(layers, key, arr, level, path), arr)
+                        )
                 masks = f.create_group(layout.MASKS_GROUP, track_order=True)
                 for key, mask in c.masks.items():
-                    write_frames(masks, key, mask, compress_level, path)
+                    pairs.append((create_frames(masks, key, mask, level, path), mask))
+            # every layer's frame i before any layer's frame i + 1 (one pass)
+            chunks.write_layers(pairs, level)
             f.create_dataset(layout.TIMESTAMPS, data=c.timestamps)
             layout.write_units(f, c.units or {})
             json_dataset(f, layout.FRAME_METADATA, c.frame_metadata_json)

@@ -68,6 +68,8 @@ class H5FrameSource:
         self.name = ds.name
         self.shape = tuple(ds.shape)
         self.dtype = ds.dtype
+        #: frames a chunk holds: a sample of one frame reads them all
+        self.read_unit = ds.chunks[0] if ds.chunks else 1
         self._open = True
         shared.users += 1
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from playnano.formats.bundle import bundle_contents, same_array
 from playnano.formats.npz import layout
 from playnano.formats.npz.zipstream import ZipWriter
+from playnano.lazy import is_lazy
 from playnano.plugins import Capabilities, Option, hookimpl
 
 if TYPE_CHECKING:
@@ -64,20 +63,42 @@ class NpzExporter:
     ) -> list[Path]:
         """Write ``stack`` to ``path`` as an NPZ bundle; return ``[path]``."""
         contents = bundle_contents(stack, raw)
-        written: list[tuple[np.ndarray, str]] = []
-        with open(path, "w+b") as fh:  # read too: a repeated array is copied back
-            zw = ZipWriter(fh)
-            for key, arr in layout.members(stack, contents):
-                name = f"{key}{layout.MEMBER_SUFFIX}"
-                # ``data`` is usually the last layer: compress it once, store it twice
-                same = next((n for a, n in written if same_array(a, arr)), None)
-                if same is not None:
-                    zw.add_copy(name, same)
-                    continue
-                zw.add_array(name, arr, compress_level)
-                if arr.ndim == 3:
-                    written.append((arr, name))
-            zw.close()
+        members = [
+            (f"{key}{layout.MEMBER_SUFFIX}", arr)
+            for key, arr in layout.members(stack, contents)
+        ]
+        # ``data`` is usually the last layer: compress it once, store it twice
+        frames: list[tuple[str, Any]] = []
+        copies: dict[str, str] = {}
+        for name, arr in members:
+            if arr.ndim == 3:
+                same = next((n for n, a in frames if same_array(a, arr)), None)
+                if same is None:
+                    frames.append((name, arr))
+                else:
+                    copies[name] = same
+        # a lazy stack's layers are walked together, once (the first member is
+        # streamed into the file, the others beside it until their turn); arrays
+        # in memory are written one after another, to the same bytes
+        together = len(frames) > 1 and any(is_lazy(a) for _, a in frames)
+        spill = path.with_name(f".{path.name}.spill")
+        spilled: dict[str, Any] = {}
+        try:
+            with open(path, "w+b") as fh:  # read too: a repeated array is copied
+                zw = ZipWriter(fh)
+                if together:
+                    spilled = zw.add_together(frames, compress_level, spill)
+                for name, arr in members:
+                    if name in copies:
+                        zw.add_copy(name, copies[name])
+                    elif name in spilled:
+                        zw.add_spilled(name, spilled.pop(name))
+                    elif not (together and name == frames[0][0]):
+                        zw.add_array(name, arr, compress_level)
+                zw.close()
+        finally:
+            for left in spilled.values():
+                left.path.unlink(missing_ok=True)
         return [path]
 
 

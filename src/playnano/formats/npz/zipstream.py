@@ -12,9 +12,12 @@ content gives equal files.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -70,8 +73,7 @@ class ZipWriter:
         ``level`` 0 stores the bytes; 1-9 deflates them with :mod:`playnano.io.codec`.
         ``zip64`` forces ZIP64 sizes (chosen anyway when the member may reach 4 GiB).
         """
-        # decided before writing: deflate can outgrow its input by a few bytes per block
-        zip64 = zip64 or size + size // 64 + (1 << 20) >= _MAX32
+        zip64 = zip64 or _needs_zip64(size)
         member = self._header(name, 8 if level else 0, zip64)
         crc, usize, csize = codec.deflate_stream(
             pieces, level, self.fh.write, n_threads
@@ -155,6 +157,66 @@ class ZipWriter:
             n_threads,
         )
 
+    def add_together(
+        self, items: list[tuple[str, Any]], level: int, spill: Path
+    ) -> dict[str, Spilled]:
+        """Add ``items[0]`` now and compress the others beside it, in one walk.
+
+        The arrays (``(T, H, W)``, or lazy frames) are walked frame by frame, frame
+        ``i`` of each before frame ``i + 1`` of any, so a lazy stack's layers are
+        computed once. ``items[0]`` is streamed into the zip; the others are
+        compressed into files ``spill.<k>`` (in the output's folder), added later by
+        :meth:`add_spilled` where the member order puts them. Bytes are those
+        :meth:`add_array` writes for each.
+        """
+        from playnano.io.guard import check_cancelled
+
+        headers = [npy_header(arr) for _, arr in items]
+        sizes = [
+            len(h) + arr.nbytes for h, (_, arr) in zip(headers, items, strict=True)
+        ]
+        method = 8 if level else 0
+        first = self._header(items[0][0], method, _needs_zip64(sizes[0]))
+        paths = [Path(f"{spill}.{k}") for k in range(1, len(items))]
+        try:
+            with contextlib.ExitStack() as opened, codec.DeflatePool() as pool:
+                files = [opened.enter_context(open(p, "w+b")) for p in paths]
+                outs = [self.fh.write, *(f.write for f in files)]
+                streams = [pool.stream(level, write) for write in outs]
+                for stream, header in zip(streams, headers, strict=True):
+                    stream.feed(header)
+                # layers may differ in length (raw frames before some were dropped)
+                for i in range(max(len(arr) for _, arr in items)):
+                    check_cancelled()
+                    for stream, (_, arr) in zip(streams, items, strict=True):
+                        if i < len(arr):
+                            frame = np.ascontiguousarray(arr[i])
+                            stream.feed(frame.reshape(-1).view(np.uint8))
+                    frames_done(1)
+                done = [stream.close() for stream in streams]
+        except BaseException:
+            for p in paths:
+                p.unlink(missing_ok=True)
+            raise
+        for (name, _), size, (_, usize, _) in zip(items, sizes, done, strict=True):
+            if usize != size:  # pragma: no cover - arrays changed shape under us
+                raise ValueError(f"{name}: {usize} bytes written, {size} announced")
+        self._finish(first, *done[0])
+        return {
+            name: Spilled(p, method, _needs_zip64(size), *d)
+            for p, (name, _), size, d in zip(
+                paths, items[1:], sizes[1:], done[1:], strict=True
+            )
+        }
+
+    def add_spilled(self, name: str, spilled: Spilled) -> None:
+        """Add member ``name`` from a file :meth:`add_together` compressed it to."""
+        member = self._header(name, spilled.method, spilled.zip64)
+        with open(spilled.path, "rb") as src:
+            shutil.copyfileobj(src, self.fh, _COPY_PIECE)
+        spilled.path.unlink()
+        self._finish(member, spilled.crc, spilled.usize, spilled.csize)
+
     def close(self) -> None:
         """Write the central directory and the end records."""
         start = self.fh.tell()
@@ -212,6 +274,24 @@ class ZipWriter:
                 0,
             )
         )
+
+
+def _needs_zip64(size: int) -> bool:
+    """ZIP64 sizes for a member of ``size`` bytes, decided before it is written:
+    deflate can outgrow its input by a few bytes per block."""
+    return size + size // 64 + (1 << 20) >= _MAX32
+
+
+@dataclass
+class Spilled:
+    """A member compressed into a file of its own, waiting for its place."""
+
+    path: Path
+    method: int
+    zip64: bool
+    crc: int
+    usize: int
+    csize: int
 
 
 def npy_header(arr: np.ndarray) -> bytes:
