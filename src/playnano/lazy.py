@@ -82,6 +82,11 @@ def peeking() -> Iterator[None]:
         _PEEK.reset(token)
 
 
+def read_unit(source: object) -> int:
+    """Frames ``source`` stores together (its optional ``read_unit``; 1 without)."""
+    return max(1, int(getattr(source, "read_unit", 1)))
+
+
 def is_lazy(arr: object) -> TypeGuard[LazyFrames]:
     """True for a :class:`LazyFrames` (frames read on demand)."""
     return isinstance(arr, LazyFrames)
@@ -225,7 +230,7 @@ class LazyFrames:
                     return cached[2][start - off : stop - off]
         # a file stored in runs of frames (chunks of several frames, which must
         # be inflated whole) is read a run at a time, kept for the next sample
-        unit = max(1, int(getattr(self.source, "read_unit", 1)))
+        unit = read_unit(self.source)
         lo = start // unit * unit
         hi = min(self.shape[0], max(stop, -(-stop // unit) * unit))
         with self._lock:

@@ -85,3 +85,29 @@ def test_a_damaged_chunk_is_a_read_error_naming_the_file(tmp_path):
         assert stack.data[0].shape == (8, 8)
         with pytest.raises(ReadError, match=r"b\.h5: /data frames 2-3 are unreadable"):
             stack.data[3]
+
+
+def test_a_sample_reads_each_run_of_frames_once(tmp_path, monkeypatch) -> None:
+    """0.5.0's chunks span 32 frames: the GIF's 64 sampled frames of a 500-frame
+    video read each run they touch once (through the reader's error-naming
+    wrapper too), not once per sampled frame (a run per sample cost 8 s on M)."""
+    from playnano.formats.h5 import reader as h5reader
+    from playnano.render.zrange import frame_samples
+
+    data = np.random.default_rng(2).normal(size=(500, 8, 8)).astype(np.float32)
+    path = tmp_path / "old.h5"
+    write_050_style(path, data, {}, {}, compression="gzip", chunks=(32, 8, 8))
+    runs: list[tuple[int, int]] = []
+    real = h5reader.read_range
+
+    def counted(ds, start, stop):
+        runs.append((start, stop))
+        return real(ds, start, stop)
+
+    monkeypatch.setattr(h5reader, "read_range", counted)
+    with load(path, lazy=True) as lazy:
+        sample = frame_samples(lazy.data)
+    assert len(sample) == 64
+    np.testing.assert_array_equal(sample[10][1], data[sample[10][0]].ravel())
+    assert len(runs) == len(set(runs)) == 16  # every run touched, each once
+    assert all(a % 32 == 0 and (b - a == 32 or b == 500) for a, b in runs)

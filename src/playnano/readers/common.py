@@ -205,9 +205,12 @@ class NamedFrameErrors:
     """
 
     def __init__(self, path: Path, source: FrameSource) -> None:
+        from playnano.lazy import read_unit
+
         self.path, self.source = path, source
         self.shape = source.shape
         self.dtype = source.dtype
+        self.read_unit = read_unit(source)  # a sample reads a stored run once
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Frames ``start`` to ``stop`` of the source."""
