@@ -61,7 +61,9 @@ class DiskFullError(ExportError):
     stops every other output too.
     """
 
-    per_file: bool = False
+    def __init__(self, message: str, *, per_file: bool = False) -> None:
+        super().__init__(message)
+        self.per_file = per_file
 
 
 class ReadError(PlaynanoError, ValueError):

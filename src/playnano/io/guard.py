@@ -196,11 +196,10 @@ def describe_oserror(exc: OSError) -> str:
 
 def disk_full_error(path: Path, exc: OSError) -> DiskFullError:
     """The :class:`DiskFullError` for a failed write of ``path``."""
-    err = DiskFullError(
-        f"{path}: {describe_oserror(exc)} while writing; nothing was kept"
+    return DiskFullError(
+        f"{path}: {describe_oserror(exc)} while writing; nothing was kept",
+        per_file=exc.errno == errno.EFBIG,
     )
-    err.per_file = exc.errno == errno.EFBIG
-    return err
 
 
 def take_pending() -> DiskFullError | None:

@@ -47,9 +47,8 @@ class ExportResult:
 
 def _moved(exc: BaseException, staging: Path, dest: Path) -> DiskFullError:
     """A disk-full error naming the output folder, not the staging folder."""
-    err = DiskFullError(str(exc).replace(str(staging), str(dest)))
-    err.per_file = getattr(exc, "per_file", False)
-    return err
+    per_file = isinstance(exc, DiskFullError) and exc.per_file
+    return DiskFullError(str(exc).replace(str(staging), str(dest)), per_file=per_file)
 
 
 def _short_write(target: Path, dest: Path) -> DiskFullError:
@@ -61,13 +60,12 @@ def _short_write(target: Path, dest: Path) -> DiskFullError:
         free = shutil.disk_usage(dest).free
     except OSError:
         free = 0
-    err = DiskFullError(
-        f"{target}: the write stopped short ("
-        + ("a file size limit" if free > 1 << 20 else "the disk is full")
-        + "); nothing was kept"
+    per_file = free > 1 << 20
+    why = "a file size limit" if per_file else "the disk is full"
+    return DiskFullError(
+        f"{target}: the write stopped short ({why}); nothing was kept",
+        per_file=per_file,
     )
-    err.per_file = free > 1 << 20
-    return err
 
 
 def write_one(
