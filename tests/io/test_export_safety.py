@@ -285,3 +285,37 @@ def test_staging_folder_names_its_writer(tmp_path: Path) -> None:
         assert m["host"] == atomic._host()
         assert socket.gethostname().startswith(m["host"][:3])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_leaves_no_hdf5_file_open_to_crash_at_exit(
+    tiny_tmpfs: Path,
+) -> None:
+    """The guard's interrupt after a full disk used to land inside h5py's
+    ``File.close`` (HDF5 flushes its chunk cache there), leaving the file open;
+    HDF5 flushed it again at interpreter exit and the process died of SIGSEGV
+    after a clean DiskFullError. Here a child process does the export and exits."""
+    code = textwrap.dedent(
+        f"""
+        import numpy as np
+        from playnano.errors import DiskFullError
+        from playnano.io.export_data import export_stack
+        from playnano.testing import make_sample_stack
+        stack = make_sample_stack()
+        stack.data = np.random.default_rng(0).random((6, 256, 256))
+        try:
+            export_stack(stack, {str(tiny_tmpfs / "s.h5")!r},
+                         options={{"compress_level": 0}})
+        except DiskFullError as exc:
+            print(exc)
+        import h5py
+        print(len(h5py.h5f.get_obj_ids(types=h5py.h5f.OBJ_FILE)))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    message, open_files = done.stdout.strip().splitlines()
+    assert message.endswith("No space left on device while writing; nothing was kept")
+    assert open_files == "0"
+    assert list(tiny_tmpfs.iterdir()) == []

@@ -275,11 +275,23 @@ class GuardedFile(io.RawIOBase):
         super().close()
 
 
-_GUARD_CODES = frozenset(
+_GUARD_CODES = {
     f.__code__
     for f in vars(GuardedFile).values()
     if callable(f) and hasattr(f, "__code__")
-)
+}
+
+
+def finish_before_interrupt(*functions: Any) -> None:
+    """An interrupt the guard raises waits until these functions have returned.
+
+    For a writer library's ``close`` written in Python: interrupted halfway (by
+    the guard's own interrupt after a full disk, raised at the next Python line)
+    it leaves the file open, and the library then flushes it at interpreter
+    exit, which crashes (h5py's ``File.close`` between closing the objects and
+    the file).
+    """
+    _GUARD_CODES.update(fn.__code__ for fn in functions)
 
 
 @contextmanager

@@ -12,12 +12,33 @@ Anything else is read by h5py as usual.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from playnano.io import codec
 from playnano.progress_ticks import READ, frames_done
+
+
+@contextmanager
+def guarded_hdf5(path: Path) -> Iterator[Any]:
+    """A new HDF5 file at ``path`` (``h5py.File``) written through a guarded file.
+
+    A full disk stops the writer without corrupting HDF5 (see
+    :func:`playnano.io.guard.guarded_file`), and the guard's interrupt waits until
+    h5py's ``close`` has returned: stopped between closing the objects and the
+    file, it left the file open for HDF5 to flush at exit, a crash.
+    """
+    import h5py
+
+    from playnano.io.guard import finish_before_interrupt, guarded_file
+
+    finish_before_interrupt(h5py.File.close)
+    with guarded_file(path) as fh, h5py.File(fh, "w") as f:
+        yield f
+
 
 _SHUFFLE = 2  # H5Z_FILTER_SHUFFLE
 _DEFLATE = 1  # H5Z_FILTER_DEFLATE

@@ -79,14 +79,11 @@ class H5Exporter:
         compress_level: int = 4,
     ) -> list[Path]:
         """Write ``stack`` to ``path`` as an HDF5 bundle; return ``[path]``."""
-        import h5py
-
-        from playnano.io.guard import guarded_file
 
         c = bundle_contents(stack, raw)
         # a guarded file: a full disk stops the writer without corrupting HDF5
         level = compress_level
-        with guarded_file(path) as fh, h5py.File(fh, "w") as f:
+        with chunks.guarded_hdf5(path) as f:
             data = create_frames(f, layout.DATA, c.data, level, path)
             pairs = [(data, c.data)]
             if not raw:  # playnano 0.5.0 writes no layer groups for raw exports

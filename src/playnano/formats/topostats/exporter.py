@@ -86,10 +86,9 @@ class TopostatsExporter:
         compress_level: int = 4,
     ) -> list[Path]:
         """Write the frames of ``stack`` into the new folder ``path``; return it."""
-        import h5py
 
+        from playnano.formats.h5.chunks import guarded_hdf5
         from playnano.info import data_units
-        from playnano.io.guard import guarded_file
 
         folder = Path(path)
         stem = folder.name.removesuffix(layout.FOLDER_SUFFIX) or folder.name
@@ -119,7 +118,7 @@ class TopostatsExporter:
                 "index": layout.index_name(stem),
                 "frame_metadata": make_json_safe(md),
             }
-            with guarded_file(folder / name) as fh, h5py.File(fh, "w") as f:
+            with guarded_hdf5(folder / name) as f:
                 f.create_dataset(layout.IMAGE, data=np.asarray(frame), **gzip)
                 f.create_dataset(layout.IMAGE_ORIGINAL, data=np.asarray(first), **gzip)
                 f.create_dataset(layout.PIXEL_TO_NM, data=np.float64(px))
