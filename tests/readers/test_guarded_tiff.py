@@ -263,3 +263,109 @@ def test_imagej_files_that_are_honest_about_their_images(tmp_path) -> None:
     with open_tiff(stack) as opened:
         assert len(opened.ifds) == 1
         np.testing.assert_array_equal(checked_series(opened).asarray(), frames)
+
+
+def _imagej(path: Path, axes: str, **kwargs) -> Path:
+    """A 12-image ImageJ stack of 4 x 5 uint16 images along ``axes[0]``."""
+    frames = np.zeros((12, 4, 5), np.uint16)
+    tifffile.imwrite(path, frames, imagej=True, metadata={"axes": axes}, **kwargs)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("axes", "key"), [("TYX", b"frames"), ("ZYX", b"slices"), ("CYX", b"channels")]
+)
+def test_each_imagej_count_is_checked(tmp_path, axes: str, key: bytes) -> None:
+    path = _imagej(tmp_path / "ij.tif", axes)
+    data = path.read_bytes()
+    assert key + b"=12\n" in data
+    path.write_bytes(data.replace(key + b"=12\n", key + b"=99\n", 1))
+    with pytest.raises(ReadError) as err, open_tiff(path):
+        pass
+    assert str(err.value) == (
+        f"{path}: the ImageJ description declares 99 images of (4, 5) uint16 but "
+        f"the file has 12 pages and {path.stat().st_size} bytes"
+    )
+
+
+@pytest.mark.parametrize("key", [b"images", b"frames"])
+def test_imagej_counts_that_are_not_numbers(tmp_path, key: bytes) -> None:
+    path = _imagej(tmp_path / "ij.tif", "TYX")
+    path.write_bytes(path.read_bytes().replace(key + b"=12\n", key + b"=ab\n", 1))
+    with pytest.raises(ReadError) as err, open_tiff(path):
+        pass
+    assert str(err.value) == (
+        f"{path}: the ImageJ description's image counts are not numbers"
+    )
+
+
+def test_a_compressed_imagej_stack_with_all_its_pages_opens(tmp_path) -> None:
+    """Twelve zlib pages of zeros decode to far more bytes than the file holds;
+    the image count is checked against the file's length only when it exceeds
+    the pages found."""
+    path = tmp_path / "ij.tif"
+    frames = np.zeros((12, 40, 50), np.uint16)
+    tifffile.imwrite(path, frames, imagej=True, metadata={"axes": "TYX"},
+                     compression="zlib")  # fmt: skip
+    assert 12 * frames[0].nbytes > path.stat().st_size
+    with open_tiff(path) as opened:
+        np.testing.assert_array_equal(checked_series(opened).asarray(), frames)
+
+
+def test_a_single_large_imagej_image_without_a_count_opens(tmp_path) -> None:
+    """No ``images=`` means one image, even one larger than half the file."""
+    path = tmp_path / "one.tif"
+    image = np.arange(100 * 120, dtype=np.uint16).reshape(100, 120)
+    tifffile.imwrite(path, image, imagej=True)
+    path.write_bytes(path.read_bytes().replace(b"images=1\n", b"imagex=1\n", 1))
+    assert 2 * image.nbytes > path.stat().st_size
+    with open_tiff(path) as opened:
+        np.testing.assert_array_equal(checked_series(opened).asarray(), image)
+
+
+def test_an_imagej_count_the_file_exactly_holds_is_taken(tmp_path) -> None:
+    """99 images of 40 bytes fit a file of 3960 bytes (the pages' IFDs aside),
+    not one of 3959."""
+    path = _imagej(tmp_path / "ij.tif", "TYX")
+    data = path.read_bytes().replace(b"images=12\n", b"images=99\n", 1)
+    assert len(data) < 99 * 40
+    path.write_bytes(data + bytes(99 * 40 - len(data)))
+    with open_tiff(path) as opened:
+        assert len(opened.ifds) == 12
+    path.write_bytes(data + bytes(99 * 40 - 1 - len(data)))
+    with pytest.raises(ReadError, match="declares 99 images of"), open_tiff(path):
+        pass
+
+
+def test_what_tifffile_logs_names_the_damage(tmp_path) -> None:
+    """A page whose RowsPerStrip needs four strips but lists one: tifffile logs
+    it (with its page's name in brackets) and reads on; the log's own words,
+    without the page's name, end the read."""
+    path = _tiff(tmp_path / "t.tif")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 278, ifd=1), 278, 3, 1, 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ReadError) as err, open_tiff(path) as opened:
+        checked_series(opened).asarray()
+    assert str(err.value) == (
+        f"{path}: file is truncated or corrupt after {path.stat().st_size} bytes "
+        "(tifffile: incorrect StripByteCounts count (1 != 4))"
+    )
+
+
+def test_pages_without_samples_or_format_tags_are_described_as_tiff_reads_them(
+    tmp_path,
+) -> None:
+    """No SamplesPerPixel means one sample, no SampleFormat means unsigned."""
+    path = tmp_path / "t.tif"
+    tifffile.imwrite(path, FRAMES, photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    for ifd in range(3):  # SamplesPerPixel becomes Orientation 1 (tags stay sorted)
+        struct.pack_into("<HHIHH", data, _entry(bytes(data), 277, ifd), 274, 3, 1, 1, 0)
+    struct.pack_into("<HHIHH", data, _entry(bytes(data), 256, ifd=2), 256, 3, 1, 4, 0)
+    path.write_bytes(bytes(data))
+    assert all(i.samples is None and i.sample_format is None for i in walk_ifds(path))
+    assert _refusal(path) == (
+        "page 2 declares 4 x 4, 1 sample(s) of 16 bits, sample format 1; page 0 "
+        "declares 5 x 4, 1 sample(s) of 16 bits, sample format 1"
+    )
