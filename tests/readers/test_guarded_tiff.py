@@ -16,6 +16,7 @@ import tifffile
 from playnano.errors import ReadError
 from playnano.readers.guarded.tiff import (
     check_ome_sizes,
+    check_tiff_page,
     checked_series,
     open_tiff,
     walk_ifds,
@@ -369,3 +370,77 @@ def test_pages_without_samples_or_format_tags_are_described_as_tiff_reads_them(
         "page 2 declares 4 x 4, 1 sample(s) of 16 bits, sample format 1; page 0 "
         "declares 5 x 4, 1 sample(s) of 16 bits, sample format 1"
     )
+
+
+def test_ome_sizes_left_out_count_as_one() -> None:
+    path = Path("x.ome.tif")
+    check_ome_sizes(path, '<OME><Image><Pixels SizeX="5" SizeY="4"/></Image></OME>',
+                    1, (4, 5))  # fmt: skip
+
+
+def test_ome_planes_of_every_image_are_counted_together() -> None:
+    path = Path("x.ome.tif")
+    pixels = '<Image><Pixels SizeX="5" SizeY="4" SizeT="2"/></Image>'
+    check_ome_sizes(path, f"<OME>{pixels}</OME>", 3, (4, 5))
+    with pytest.raises(ReadError) as err:
+        check_ome_sizes(path, f"<OME>{pixels}{pixels}</OME>", 3, (4, 5))
+    assert str(err.value) == (
+        f"{path}: OME-XML declares 4 planes (SizeZ 1 x SizeC 1 x SizeT 2) but the "
+        "file has 3 pages"
+    )
+
+
+def test_a_strip_past_the_end_of_the_file(tmp_path) -> None:
+    path = _tiff(tmp_path / "t.tif")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 279, ifd=1), 279, 4, 1, 5000)
+    path.write_bytes(bytes(data))
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[1].dataoffsets[0]
+    assert _refusal(path) == (
+        f"file ends after {len(data)} bytes; the header declares image data of "
+        f"page 1 (needs {offset + 5000} bytes)"
+    )
+
+
+def _stored(tmp_path: Path, stored: int, compression: int = 1) -> Path:
+    """One 64 x 64 uint16 page (8192 bytes) that says it stores ``stored`` bytes."""
+    path = tmp_path / f"s{stored}-{compression}.tif"
+    tifffile.imwrite(path, np.zeros((64, 64), np.uint16), photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 279), 279, 4, 1, stored)
+    struct.pack_into("<HHIHH", data, _entry(bytes(data), 259), 259, 3, 1,
+                     compression, 0)  # fmt: skip
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _check_page(path: Path) -> None:
+    with tifffile.TiffFile(path) as tif:
+        check_tiff_page(path, tif.pages[0], "page 0")
+
+
+def test_pixels_the_stored_bytes_cannot_decode_to(tmp_path) -> None:
+    """Uncompressed, a stored byte holds 8 pixels at most (1-bit pixels), and 4096
+    bytes are allowed over: 8192 bytes of pixels need 512 stored bytes."""
+    _check_page(_stored(tmp_path, 512))
+    path = _stored(tmp_path, 511)
+    with pytest.raises(ReadError) as err:
+        _check_page(path)
+    assert str(err.value) == (
+        f"{path}: page 0 declares 64 x 64 uint16 (8192 bytes) but stores 511 bytes"
+    )
+
+
+def test_a_codec_without_a_known_limit_gets_the_general_one(tmp_path) -> None:
+    """LZW (5) is not in the table: 4096 decoded bytes per stored byte."""
+    _check_page(_stored(tmp_path, 1, compression=5))
+    with pytest.raises(ReadError, match="stores 1 bytes"):
+        _check_page(_stored(tmp_path, 1, compression=1))
+
+
+def test_a_series_that_is_not_there(tmp_path) -> None:
+    path = _tiff(tmp_path / "t.tif")
+    with pytest.raises(ReadError) as err, open_tiff(path) as opened:
+        checked_series(opened, index=1)
+    assert str(err.value) == f"{path}: holds no image"
