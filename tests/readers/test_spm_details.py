@@ -1,0 +1,229 @@
+"""The Nanoscope reader in detail: each header key it reads, each default it assumes.
+
+Files are built as the instrument writes them (a text header of ``\\Key: value``
+lines, then little-endian images), each test changing the lines it is about;
+the real files are covered by test_spm.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from playnano.errors import ReadError
+from playnano.readers import available_channels, load
+
+RAW = np.arange(12, dtype="<i2").reshape(3, 4) - 6
+OFFSET = 4096
+
+
+def image_section(
+    label: str | None = '\\@2:Image Data: S [Height] "Height"',
+    zscale: str | None = "\\@2:Z scale: V [Sens. Zsens] (0.0001 V/LSB) 8.0 V",
+    scan: str | None = "\\Scan Size: 100 100 nm",
+    at: int = OFFSET,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    lines = [
+        "\\*Ciao image list",
+        f"\\Data offset: {at}",
+        f"\\Data length: {RAW.nbytes}",
+        "\\Bytes/pixel: 2",
+        "\\Samps/line: 4",
+        "\\Number of lines: 3",
+        *extra,
+    ]
+    lines += [x for x in (scan, label, zscale) if x is not None]
+    return lines
+
+
+def nanoscope(
+    *images: list[str],
+    scan_list: tuple[str, ...] = ("\\Scan Rate: 10",),
+    sens: str = "\\@Sens. Zsens: V 2.0 nm/V",
+    raws: tuple[np.ndarray, ...] = (),
+) -> bytes:
+    """A Nanoscope file: the header, then each image at OFFSET, OFFSET + 24, ..."""
+    images = images or (image_section(),)
+    header = "\r\n".join(
+        [
+            "\\*File list",
+            "\\Version: 0x09200202",
+            "\\*Ciao scan list",
+            *scan_list,
+            sens,
+            *[line for image in images for line in image],
+            "\\*File list end",
+            "",
+        ]
+    ).encode("latin-1")
+    raws = raws or tuple(RAW for _ in images)
+    return header.ljust(OFFSET, b"\0") + b"".join(
+        r.astype("<i2").tobytes() for r in raws
+    )
+
+
+def _write(tmp_path, content: bytes, name: str = "scan.spm"):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+HEIGHTS_NM = np.flipud(RAW) * (8.0 / 256**2) * 2.0
+
+
+def test_the_built_file_reads_as_the_instrument_defines_it(tmp_path) -> None:
+    stack = load(_write(tmp_path, nanoscope()))
+    np.testing.assert_array_equal(stack.data[0], HEIGHTS_NM)
+    assert stack.pixel_size_nm == 25.0
+    assert stack.provenance["source"]["acquisition"] == {
+        "nanoscope_version": "0x09200202",
+        "z_unit": "nm",
+        "frame_times_from": "line rate",
+        "frame_files": ["scan.spm"],
+    }
+
+
+def test_a_retrace_image_of_a_channel_gets_its_own_name(tmp_path) -> None:
+    retrace = ("\\Line Direction: Retrace",)
+    trace = ("\\Line Direction: Trace",)
+    path = _write(
+        tmp_path,
+        nanoscope(
+            image_section(extra=retrace),  # the first of its name: no suffix
+            image_section(at=OFFSET + 24, extra=retrace),
+            image_section(at=OFFSET + 48, extra=trace),  # trace twice: same name
+            image_section(label='\\@2:Image Data: S [Phase] "Phase"', at=OFFSET + 72),
+            raws=(RAW, RAW + 1, RAW + 2, RAW + 3),
+        ),
+    )
+    assert available_channels(path) == ["Height", "Height_retrace", "Height", "Phase"]
+    stack = load(path, channel="Height_retrace")
+    assert stack.channel == "Height_retrace"
+    np.testing.assert_array_equal(
+        stack.data[0], np.flipud(RAW + 1) * (8.0 / 256**2) * 2.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ('\\Image Data: S [Phase] "Phase"', "Phase"),  # without the @2: prefix
+        ("\\@2:Image Data: S [ZSensor]", "ZSensor"),
+        ("\\@2:Image Data:  Amplitude  ", "Amplitude"),
+        ("\\@2:Image Data: S [ ]", "unnamed"),
+        (None, "unnamed"),
+    ],
+)
+def test_channel_names_from_the_image_label(tmp_path, label, name) -> None:
+    path = _write(tmp_path, nanoscope(image_section(label=label)))
+    assert available_channels(path) == [name]
+    assert load(path, channel=name).channel == name
+
+
+def test_a_z_scale_without_the_at_prefix(tmp_path) -> None:
+    zscale = "\\Z scale: V [Sens. Zsens] (0.0001 V/LSB) 8.0 V"
+    stack = load(_write(tmp_path, nanoscope(image_section(zscale=zscale))))
+    np.testing.assert_array_equal(stack.data[0], HEIGHTS_NM)
+
+
+def test_no_z_scale_is_refused(tmp_path) -> None:
+    path = _write(tmp_path, nanoscope(image_section(zscale=None)))
+    with pytest.raises(ReadError) as err:
+        load(path)
+    assert str(err.value) == f"{path}: the image has no readable Z scale (None)"
+
+
+@pytest.mark.parametrize(
+    ("zscale", "unit"),
+    [("\\@2:Z scale: V (0.0001 V/LSB) 8.0 mV", "mV"),
+     ("\\@2:Z scale: V (0.0001 V/LSB) 8.0", "V")],
+)  # fmt: skip
+def test_a_z_scale_without_a_sensitivity_keeps_its_unit(tmp_path, zscale, unit):
+    stack = load(_write(tmp_path, nanoscope(image_section(zscale=zscale))))
+    np.testing.assert_array_equal(stack.data[0], np.flipud(RAW) * (8.0 / 256**2))
+    assert stack.provenance["source"]["acquisition"]["z_unit"] == unit
+
+
+def test_a_sensitivity_in_micrometres_is_converted_to_nm(tmp_path) -> None:
+    stack = load(_write(tmp_path, nanoscope(sens="\\@Sens. Zsens: V 2.0 ~m/V")))
+    np.testing.assert_allclose(stack.data[0], HEIGHTS_NM * 1000.0, rtol=1e-15)
+    assert stack.provenance["source"]["acquisition"]["z_unit"] == "nm"
+
+
+@pytest.mark.parametrize(
+    ("image_scan", "list_scan", "pixel_nm"),
+    [
+        ("\\Scan Size: 100 50 nm", "\\Scan Size: 200 200 nm", 25.0),  # the image's
+        (None, "\\Scan Size: 2 2 ~m", 500.0),  # the scan list's
+        ("\\Scan Size: 100 100", None, 25.0),  # no unit: nm
+    ],
+)
+def test_the_scan_size_and_its_unit(tmp_path, image_scan, list_scan, pixel_nm):
+    scan_list = ("\\Scan Rate: 10", *([list_scan] if list_scan else []))
+    content = nanoscope(image_section(scan=image_scan), scan_list=scan_list)
+    assert load(_write(tmp_path, content)).pixel_size_nm == pixel_nm
+
+
+@pytest.mark.parametrize(
+    "scan", ["\\Scan Size: 100 100 furlongs", "\\Scan Size: nm", None]
+)
+def test_an_unreadable_scan_size_is_refused(tmp_path, scan) -> None:
+    path = _write(tmp_path, nanoscope(image_section(scan=scan)))
+    text = "" if scan is None else scan.split(": ", 1)[1]
+    with pytest.raises(ReadError) as err:
+        load(path)
+    assert str(err.value) == f"{path}: unreadable scan size {text!r}"
+
+
+def test_an_image_one_sample_wide(tmp_path) -> None:
+    section = [
+        line.replace("Samps/line: 4", "Samps/line: 1").replace(
+            "Number of lines: 3", "Number of lines: 12"
+        )
+        for line in image_section()
+    ]
+    stack = load(_write(tmp_path, nanoscope(section)))
+    assert stack.data.shape == (1, 12, 1)
+    assert stack.pixel_size_nm == 100.0
+
+
+@pytest.mark.parametrize("key", ["Samps/line", "Number of lines"])
+def test_an_image_without_its_size_is_refused(tmp_path, key) -> None:
+    section = [line for line in image_section() if not line.startswith(f"\\{key}")]
+    path = _write(tmp_path, nanoscope(section))
+    with pytest.raises(ReadError) as err:
+        load(path)
+    assert str(err.value) == f"{path}: the 'Height' image has no valid size or offset"
+
+
+def _folder(tmp_path, scan_list: tuple[str, ...], times=(None, None)):
+    folder = tmp_path / "video"
+    folder.mkdir()
+    for i, t in enumerate(times, start=1):
+        extra = () if t is None else (f"\\Relative frame time: {t} s",)
+        (folder / f"scan.00{i}").write_bytes(nanoscope(scan_list=scan_list + extra))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("scan_list", "times", "expected", "source"),
+    [
+        (("\\Scan Rate: 10",), (2.5, 4.0), [0.0, 1.5], "file"),
+        (("\\Scan Rate: 10",), (2.5, None), [0.0, 0.3], "line rate"),
+        ((), (None, None), [None, None], "unknown"),
+        (("\\Scan Rate: 0",), (None, None), [None, None], "unknown"),
+    ],
+)
+def test_frame_times_of_a_folder_and_where_they_came_from(
+    tmp_path, scan_list, times, expected, source
+) -> None:
+    stack = load(_folder(tmp_path, scan_list, times))
+    assert stack.get_frame_times() == pytest.approx(expected)
+    acquisition = stack.provenance["source"]["acquisition"]
+    assert acquisition["frame_times_from"] == source
+    assert acquisition["nanoscope_version"] == "0x09200202"
+    assert acquisition["z_unit"] == "nm"
+    durations = [m["frame_duration_s"] for m in stack.frame_metadata]
+    assert durations == ([0.3, 0.3] if scan_list == ("\\Scan Rate: 10",) else
+                         [None, None])  # fmt: skip
