@@ -230,7 +230,7 @@ class PlainReader:
     requires = ()
     install_hint = ""
     supports_lazy = {lazy}
-    supports_inspect = False
+    supports_inspect = {inspects}
     supports_channels = False
     supports_check = False
     supports_skip_damaged = False
@@ -248,7 +248,9 @@ class PlainReader:
         return self.read(path)
 
     def inspect(self, path):
-        raise AssertionError("inspect called though not declared")
+        if not {inspects}:
+            raise AssertionError("inspect called though not declared")
+        raise KeyError("no header here")
 
     def channels(self, path):
         raise AssertionError("channels called though not declared")
@@ -269,7 +271,7 @@ def test_a_reader_without_a_metadata_path_is_described_by_opening(
 ) -> None:
     install_plugin(
         "plain-reader",
-        {"plain_reader": PLAIN_READER.format(lazy=lazy)},
+        {"plain_reader": PLAIN_READER.format(lazy=lazy, inspects=False)},
         {"playnano.readers": {"plain": "plain_reader"}},
     )
     path = tmp_path / "v.plain"
@@ -292,7 +294,7 @@ def test_check_names_the_file_whatever_the_reader_raises(
 ) -> None:
     install_plugin(
         "plain-reader",
-        {"plain_reader": PLAIN_READER.format(lazy=False)},
+        {"plain_reader": PLAIN_READER.format(lazy=False, inspects=False)},
         {"playnano.readers": {"plain": "plain_reader"}},
     )
     path = tmp_path / "v.plain"
@@ -301,4 +303,75 @@ def test_check_names_the_file_whatever_the_reader_raises(
         check(path)
     assert str(err.value) == (
         f"{path}: is corrupt or not understood (KeyError: 'no specification here')"
+    )
+
+
+def _units_of(channel: str, frames=None, source=None) -> str | None:
+    from playnano.info import data_units
+
+    stack = AFMImageStack(np.zeros((2, 3, 4)), 1.0, channel, None, frames)
+    stack.provenance["source"] = source
+    return data_units(stack)
+
+
+@pytest.mark.parametrize(
+    ("frames", "source", "unit"),
+    [
+        ([{"z_unit": "V"}, {"z_unit": "pm"}], {"z_unit": "A"}, "V"),  # frame 0's
+        ([{"z_unit": ""}, {}], {"acquisition": {"z_unit": "mV"}, "z_unit": "A"},
+         "mV"),
+        ([{"z_unit": 3}, {}], {"acquisition": "none", "z_unit": "A"}, "A"),
+        ([{}, {}], {"acquisition": {"z_unit": None}, "z_unit": "A"}, "A"),
+        ([{}, {}], "v.asd", None),  # a source that is no record
+        ([{}, {}], None, None),
+    ],
+)  # fmt: skip
+def test_the_unit_of_the_frame_values_as_the_reader_recorded_it(
+    frames, source, unit
+) -> None:
+    assert _units_of("Phase", frames, source) == unit
+
+
+@pytest.mark.parametrize(
+    ("channel", "unit"),
+    [("TP", "nm"), ("Height", "nm"), ("height_trace", "nm"),
+     ("MeasuredHeight_retrace", "nm"), ("Phase", None), ("vDeflection", None)],
+)  # fmt: skip
+def test_height_channels_are_in_nm_when_nothing_says_otherwise(channel, unit):
+    assert _units_of(channel, [{}, {}], "v.asd") == unit
+    assert _units_of(channel, [{"z_unit": "V"}, {}], None) == "V"
+
+
+def test_an_instrument_file_described_from_its_headers(afm_data) -> None:
+    import hashlib
+
+    path = afm_data / "asd" / "asd_sample_0.asd"
+    info = inspect(path)
+    assert (info.reader, info.path, info.metadata_only) == ("asd", path, True)
+    assert info.file_sha256 is None  # hashing reads the whole file: on request
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert inspect(path, sha256=True).file_sha256 == digest
+
+
+def test_a_folder_says_first_why_it_is_one_video(afm_data) -> None:
+    path = afm_data / "jpk_folder" / "streptavidin_hs"
+    info = inspect(path)
+    assert (info.reader, info.path) == ("jpk-folder", path)
+    assert len(info.notes) == 2
+    assert info.notes[0].startswith("one video: 3 frames of one scan (512x512 px")
+    assert info.notes[1].startswith("the jpk-folder reader has no metadata-only path")
+
+
+def test_a_declared_inspect_that_fails_names_the_file(install_plugin, tmp_path):
+    install_plugin(
+        "plain-reader",
+        {"plain_reader": PLAIN_READER.format(lazy=False, inspects=True)},
+        {"playnano.readers": {"plain": "plain_reader"}},
+    )
+    path = tmp_path / "v.plain"
+    path.write_bytes(b"x")
+    with pytest.raises(ReadError) as err:
+        inspect(path)
+    assert str(err.value) == (
+        f"{path}: is corrupt or not understood (KeyError: 'no header here')"
     )
