@@ -201,3 +201,48 @@ def test_the_helper_loop_answers_one_line_per_path(tmp_path, monkeypatch):
     finally:
         signal.signal(signal.SIGINT, handler)
     assert out.getvalue() == '{"ok": true}\n{"ok": true}\n'
+
+
+@pytest.mark.parametrize(
+    ("answer", "limit", "why"),
+    [
+        (None, 1.5, "reading its HDF5 metadata did not finish within 1.5 s; the file "
+         "is damaged"),
+        (None, 5.0, "reading its HDF5 metadata did not finish within 5 s; the file "
+         "is damaged"),
+        ({"crashed": -11}, 5.0, "the HDF5 library crashed reading its metadata "
+         "(signal 11); the file is damaged"),
+        ({"crashed": 3}, 5.0, "the HDF5 library crashed reading its metadata "
+         "(exit 3); the file is damaged"),
+        ({"crashed": 0}, 5.0, "the HDF5 library crashed reading its metadata "
+         "(exit 0); the file is damaged"),
+        ({"refuse": "it holds more than 2 HDF5 objects"}, 5.0,
+         "refused: it holds more than 2 HDF5 objects"),
+        ({}, 5.0, "refused: its HDF5 metadata walk failed"),
+        ({"ok": False}, 5.0, "refused: its HDF5 metadata walk failed"),
+        ({"ok": True}, 5.0, None),
+    ],
+)  # fmt: skip
+def test_each_verdict_in_words(answer, limit, why) -> None:
+    assert hdf5_probe._refusal(Path("f.h5"), answer, limit) == why
+
+
+def test_the_remembered_verdicts_are_bounded(tmp_path, monkeypatch) -> None:
+    """The least recently asked file is forgotten first, and walked again."""
+    paths = []
+    for name in "abc":
+        path = tmp_path / f"{name}.h5-jpk"
+        _write_scan(path)
+        paths.append(path)
+    a, b, c = paths
+    asked = []
+    real = hdf5_probe._ask
+    monkeypatch.setattr(hdf5_probe, "_ask", lambda p, s: asked.append(p) or real(p, s))
+    monkeypatch.setattr(hdf5_probe, "_VERDICTS_MAX", 2)
+    for path in (a, b, a, c):  # c pushes out b, asked longer ago than a
+        hdf5_probe.probe(path)
+    assert asked == [a, b, c]
+    assert len(hdf5_probe._verdicts) == 2
+    hdf5_probe.probe(a)
+    hdf5_probe.probe(b)
+    assert asked == [a, b, c, b]
