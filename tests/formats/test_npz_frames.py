@@ -141,3 +141,48 @@ def test_a_stored_member_cut_between_reads(tmp_path) -> None:
         )
     finally:
         frames.close()
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_member_reopens_after_it_was_closed(tmp_path, method) -> None:
+    frames = _frames(_npz(tmp_path / "m.npz", FRAMES, method))
+    np.testing.assert_array_equal(frames.read(0, 2), FRAMES[0:2])
+    frames.close()
+    try:
+        np.testing.assert_array_equal(frames.read(2, 4), FRAMES[2:4])
+    finally:
+        frames.close()
+
+
+def test_a_block_past_the_members_end_is_refused_never_padded(tmp_path) -> None:
+    frames = _frames(_npz(tmp_path / "d.npz", FRAMES, zipfile.ZIP_DEFLATED))
+    header = frames.member.header_bytes
+    try:
+        with pytest.raises(ReadError) as err:
+            frames.read(3, 5)
+    finally:
+        frames.close()
+    assert str(err.value) == (
+        f"{frames.path}: member 'data' ends after {header + 4 * 16384} of "
+        f"{header + FRAMES.nbytes} bytes"
+    )
+
+
+def test_a_deflated_member_damaged_after_opening(tmp_path) -> None:
+    path = _npz(tmp_path / "d.npz", FRAMES, zipfile.ZIP_DEFLATED)
+    frames = _frames(path)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("data.npy")
+    data = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len("data.npy") + len(info.extra)
+    data[start : start + 64] = b"\xff" * 64  # no deflate block starts like this
+    path.write_bytes(bytes(data))
+    try:
+        with pytest.raises(ReadError) as err:
+            frames.read(0, 4)
+    finally:
+        frames.close()
+    assert str(err.value) == (
+        f"{path}: member 'data' is unreadable (Error -3 while decompressing data: "
+        "invalid block type)"
+    )
