@@ -174,6 +174,12 @@ def test_real_values() -> None:
         ({"units": {**UNITS, "processed": {"raw": "nm", "gone": "nm"}},
           "layers": {"raw": ArrayInfo((2, 3, 4), "float64")}},
          ["units names a layer 'gone' the file does not hold"]),
+        ({"provenance": {**PROVENANCE, "source": 3}},
+         ["provenance_json.source is int; expected object"]),
+        ({"data": ArrayInfo((2, 3), "float64"), "provenance": None,
+          "frame_metadata": [{}, {}]},
+         ["data has shape [2, 3]; expected (frames, y, x)",
+          "provenance_json is NoneType; expected object"]),
         ({"units": {"data": "nm"}},
          ["units has no 'timestamps'", "units has no 'pixel_size_nm'"]),
     ],
@@ -191,6 +197,8 @@ def test_what_the_specification_allows() -> None:
     assert problems(_view(data=ArrayInfo((2, 3, 4), "uint16")), 1) == []
     assert problems(_view(data=ArrayInfo((2, 3, 4), "int8")), 1) == []
     assert problems(_view(pixel_size_nm=2), 1) == []
+    one_frame = ArrayInfo((1, 1, 1), "float32")  # one frame of one pixel
+    assert problems(_view(data=one_frame, frame_metadata=[{}], timestamps=[0]), 1) == []
     masks = {"m": ArrayInfo((2, 3, 4), "bool")}
     layers = {"raw": ArrayInfo((1, 3, 4), "float32")}  # a snapshot before a drop
     assert problems(_view(masks=masks, layers=layers), 1) == []
