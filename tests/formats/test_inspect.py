@@ -180,6 +180,13 @@ def test_real_values() -> None:
           "frame_metadata": [{}, {}]},
          ["data has shape [2, 3]; expected (frames, y, x)",
           "provenance_json is NoneType; expected object"]),
+        ({"found": ["timestamps is missing"], "units": {"data": "nm"}},
+         ["timestamps is missing", "units has no 'timestamps'",
+          "units has no 'pixel_size_nm'"]),
+        ({"found": ["timestamps is missing"],
+          "units": {**UNITS, "processed": {"gone": "nm"}}},
+         ["timestamps is missing",
+          "units names a layer 'gone' the file does not hold"]),
         ({"units": {"data": "nm"}},
          ["units has no 'timestamps'", "units has no 'pixel_size_nm'"]),
     ],
@@ -197,6 +204,7 @@ def test_what_the_specification_allows() -> None:
     assert problems(_view(data=ArrayInfo((2, 3, 4), "uint16")), 1) == []
     assert problems(_view(data=ArrayInfo((2, 3, 4), "int8")), 1) == []
     assert problems(_view(pixel_size_nm=2), 1) == []
+    assert problems(_view(pixel_size_nm=0.5), 1) == []  # below a nanometre
     one_frame = ArrayInfo((1, 1, 1), "float32")  # one frame of one pixel
     assert problems(_view(data=one_frame, frame_metadata=[{}], timestamps=[0]), 1) == []
     masks = {"m": ArrayInfo((2, 3, 4), "bool")}
