@@ -112,7 +112,10 @@ def test_playnanos_tags_that_are_not_understood(
 @pytest.mark.parametrize("door", DOORS)
 def test_a_tiff_with_only_playnanos_tag(tmp_path, door) -> None:
     """No OME-XML: the pixel size comes from playnano's tag; times are unknown."""
-    path = _write(tmp_path / "x.ome.tif", own={"pixel_size_nm": 2.5}, plain=True)
+    # not named .ome.tif: tifffile would write OME-XML
+    path = _write(tmp_path / "x.tif", own={"pixel_size_nm": 2.5}, plain=True)
+    with tifffile.TiffFile(path) as tif:
+        assert tif.ome_metadata is None
     with door(path) as stack:
         assert stack.pixel_size_nm == 2.5
         assert stack.get_frame_times() == [None, None, None]
