@@ -159,3 +159,17 @@ def test_a_pixel_size_no_stack_can_have(tmp_path, door) -> None:
 def test_provenance_that_is_not_a_record(tmp_path, door) -> None:
     path = _write(tmp_path / "x.ome.tif", provenance="[1]")
     assert _refusal(door, path) == f"{path}: provenance is not a JSON object"
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize(
+    ("ome", "message"),
+    [
+        ({"PhysicalSizeXUnit": "s"}, "PhysicalSizeXUnit 's' is not a length"),
+        ({"PhysicalSizeX": "abc"}, "OME-XML value not understood (could not "
+         "convert string to float: 'abc')"),
+    ],
+)  # fmt: skip
+def test_ome_values_not_understood(tmp_path, door, ome, message) -> None:
+    path = _write(tmp_path / "x.ome.tif", ome=ome)
+    assert _refusal(door, path) == f"{path}: {message}"
