@@ -173,3 +173,61 @@ def test_provenance_that_is_not_a_record(tmp_path, door) -> None:
 def test_ome_values_not_understood(tmp_path, door, ome, message) -> None:
     path = _write(tmp_path / "x.ome.tif", ome=ome)
     assert _refusal(door, path) == f"{path}: {message}"
+
+
+def _ome_xml(pixels_attrs: str = 'PhysicalSizeX="0.0015"', inner: str = "") -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
+        '<Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="XYCZT" '
+        f'Type="float" SizeX="5" SizeY="4" SizeC="1" SizeZ="1" SizeT="3" '
+        f"{pixels_attrs}>"
+        f'<TiffData IFD="0" PlaneCount="3"/>{inner}</Pixels></Image></OME>'
+    )
+
+
+def _described(path: Path, xml: str) -> Path:
+    """A TIFF whose description is ``xml`` as given (not named .ome.tif, so
+    tifffile writes no OME-XML of its own)."""
+    tifffile.imwrite(path, FRAMES, description=xml, metadata=None,
+                     photometric="minisblack")  # fmt: skip
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_ome
+    return path
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_what_ome_planes_and_channels_say(tmp_path, door) -> None:
+    """Plane times in their unit, the first plane of a T wins, a plane without
+    TheT is T 0, planes without DeltaT or past the frames are passed over; the
+    channel's name; the pixel size in µm when no unit is given."""
+    planes = (
+        '<Channel ID="Channel:0:0" Name="phase" SamplesPerPixel="1"/>'
+        '<Plane TheT="1" TheZ="0" TheC="0" DeltaT="250" DeltaTUnit="ms"/>'
+        '<Plane TheT="1" DeltaT="9"/>'
+        '<Plane DeltaT="0.5"/>'
+        '<Plane TheT="2"/>'
+        '<Plane TheT="3" DeltaT="7"/>'
+    )
+    path = _described(tmp_path / "x.tif", _ome_xml(inner=planes))
+    with door(path) as stack:
+        assert (stack.channel, stack.pixel_size_nm) == ("phase", 1.5)
+        assert stack.get_frame_times() == [0.5, 0.25, None]
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_an_ome_time_unit_not_understood(tmp_path, door) -> None:
+    planes = '<Plane TheT="0" DeltaT="1" DeltaTUnit="eon"/>'
+    path = _described(tmp_path / "x.tif", _ome_xml(inner=planes))
+    assert _refusal(door, path) == f"{path}: OME-XML value not understood ('eon')"
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_ome_xml_without_pixels(tmp_path, door) -> None:
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
+        '<Image ID="Image:0"></Image></OME>'
+    )
+    path = _described(tmp_path / "x.tif", xml)
+    assert _refusal(door, path) == f"{path}: OME-XML has no Pixels element"
