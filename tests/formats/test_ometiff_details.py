@@ -231,3 +231,11 @@ def test_ome_xml_without_pixels(tmp_path, door) -> None:
     )
     path = _described(tmp_path / "x.tif", xml)
     assert _refusal(door, path) == f"{path}: OME-XML has no Pixels element"
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_ome_xml_without_a_channel(tmp_path, door) -> None:
+    path = _described(tmp_path / "x.tif", _ome_xml())
+    with door(path, channel="phase") as stack:
+        assert stack.channel == "phase"
+        assert stack.get_frame_times() == [None, None, None]
