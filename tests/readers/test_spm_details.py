@@ -227,3 +227,59 @@ def test_frame_times_of_a_folder_and_where_they_came_from(
     durations = [m["frame_duration_s"] for m in stack.frame_metadata]
     assert durations == ([0.3, 0.3] if scan_list == ("\\Scan Rate: 10",) else
                          [None, None])  # fmt: skip
+
+
+def test_the_frame_header_of_a_file(tmp_path) -> None:
+    from playnano.readers.series import FrameHeader
+    from playnano.readers.spm import frame_header
+
+    two = nanoscope(
+        image_section(scan="\\Scan Size: 2 2 ~m"),
+        image_section(label='\\@2:Image Data: S [Phase] "Phase"', at=OFFSET + 24),
+        scan_list=("\\Scan Rate: 10", "\\Relative frame time: 4.5 s"),
+    )
+    assert frame_header(_write(tmp_path, two)) == FrameHeader(
+        (3, 4), ("scan size 2 2 µm", "Height/Phase"), 4.5
+    )
+    # the scan list's size when the image has none; none at all: '?'
+    listed = nanoscope(image_section(scan=None),
+                       scan_list=("\\Scan Size: 100 100 nm",))  # fmt: skip
+    assert frame_header(_write(tmp_path, listed, "b.spm")) == FrameHeader(
+        (3, 4), ("scan size 100 100 nm", "Height"), None
+    )
+    bare = [line for line in image_section(scan=None)
+            if not line.startswith(("\\Samps", "\\Number"))]  # fmt: skip
+    assert frame_header(_write(tmp_path, nanoscope(bare), "c.spm")) == FrameHeader(
+        (0, 0), ("scan size ?", "Height"), None
+    )
+
+
+def test_a_header_without_images(tmp_path) -> None:
+    from playnano.readers.spm import frame_header
+
+    header = b"\\*File list\r\n\\Version: 0x09200202\r\n\\*File list end\r\n"
+    path = _write(tmp_path, header)
+    with pytest.raises(ReadError) as err:
+        frame_header(path)
+    assert str(err.value) == f"{path}: the header declares no image"
+
+
+def test_which_files_of_a_folder_are_frames(tmp_path) -> None:
+    from playnano.readers.spm import frame_files
+
+    folder = tmp_path / "video"
+    folder.mkdir()
+    good = nanoscope()
+    for name in ("scan.001", "scan.002", "other.SPM", "scan.0003"):
+        (folder / name).write_bytes(good)
+    (folder / "notes.txt").write_bytes(good)  # a header, but not a frame's name
+    (folder / "scan.003").write_bytes(b"damaged")  # a frame's name, no header
+    (folder / "scan.spm").write_bytes(b"damaged")
+    (folder / "scan.1234").write_bytes(b"not a Nanoscope suffix")
+    (folder / "sub.004").mkdir()
+    assert [f.name for f in frame_files(folder)] == [
+        "other.SPM", "scan.0003", "scan.001", "scan.002", "scan.003", "scan.spm",
+    ]  # fmt: skip
+    for name in ("other.SPM", "scan.0003", "scan.001", "scan.002"):
+        (folder / name).unlink()
+    assert frame_files(folder) == []  # damaged files alone are no video
