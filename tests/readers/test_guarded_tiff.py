@@ -444,3 +444,33 @@ def test_a_series_that_is_not_there(tmp_path) -> None:
     with pytest.raises(ReadError) as err, open_tiff(path) as opened:
         checked_series(opened, index=1)
     assert str(err.value) == f"{path}: holds no image"
+
+
+def test_one_byte_over_the_decode_limit(tmp_path) -> None:
+    """59 x 83 uint8 (4897 bytes) from 100 stored bytes: 8 x 100 + 4096 = 4896."""
+    path = tmp_path / "odd.tif"
+    tifffile.imwrite(path, np.zeros((59, 83), np.uint8), photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 279), 279, 4, 1, 100)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ReadError) as err:
+        _check_page(path)
+    assert str(err.value) == (
+        f"{path}: page 0 declares 59 x 83 uint8 (4897 bytes) but stores 100 bytes"
+    )
+
+
+def test_a_contiguous_image_past_the_end_of_the_file(tmp_path) -> None:
+    """tifffile's own 'shaped' description says 99 frames stored one after the
+    other from the first page's data; the file holds 3."""
+    path = tmp_path / "shaped.tif"
+    tifffile.imwrite(path, FRAMES, photometric="minisblack", contiguous=True)
+    data = path.read_bytes()
+    assert b'{"shape": [3, 4, 5]}' in data
+    path.write_bytes(data.replace(b'{"shape": [3, 4, 5]}', b'{"shape": [99,4, 5]}'))
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.series[0].dataoffset
+    assert _refusal(path) == (
+        f"the image is declared as (99, 4, 5) ({99 * 4 * 5 * 2} bytes from offset "
+        f"{offset}) but the file has {path.stat().st_size} bytes"
+    )
