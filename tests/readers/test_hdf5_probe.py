@@ -246,3 +246,58 @@ def test_the_remembered_verdicts_are_bounded(tmp_path, monkeypatch) -> None:
     hdf5_probe.probe(a)
     hdf5_probe.probe(b)
     assert asked == [a, b, c, b]
+
+
+def test_the_helper_loop_passes_on_refusals_and_unreadable_requests(
+    tmp_path, monkeypatch
+):
+    """A refusal reaches the parent as the walk gave it; a request line that is
+    not JSON is not the walk's to judge."""
+    many = tmp_path / "many.h5"
+    with h5py.File(many, "w") as f:
+        f.create_group("a")
+        f.create_group("b")
+    monkeypatch.setattr(hdf5_probe, "MAX_OBJECTS", 2)
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(str(many)) + "\n{\n"))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(hdf5_probe, "_limit_memory", lambda: None)  # not here
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        hdf5_probe.serve()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert out.getvalue() == (
+        '{"refuse": "it holds more than 2 HDF5 objects"}\n{"ok": true}\n'
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc (Linux)")
+def test_the_walker_may_add_one_gib_to_what_it_holds():
+    """In a forked child (the limit cannot be lifted again): the address-space
+    limit is the child's mapped size when it is set, plus HELPER_MEMORY_BYTES."""
+    import resource
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child)
+        try:
+            os.close(read_fd)
+            with open("/proc/self/statm") as fh:
+                before = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            hdf5_probe._limit_memory()
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            os.write(write_fd, json.dumps([before, soft, hard]).encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as fh:
+        before, soft, hard = json.loads(fh.read())
+    os.waitpid(pid, 0)
+    assert soft == hard
+    added = soft - before
+    assert (
+        hdf5_probe.HELPER_MEMORY_BYTES
+        <= added
+        < hdf5_probe.HELPER_MEMORY_BYTES + (64 << 20)
+    )
