@@ -100,6 +100,18 @@ def test_a_walk_that_loops_is_stopped_at_the_limit(
     with pytest.raises(ReadError, match="did not finish within 1 s"):
         hdf5_probe.probe(looping, seconds=1.0)  # remembered: refused at once
     assert time.monotonic() - again < 0.5
+    if not threads:  # the stuck walker was killed and reaped: no child is left
+        with pytest.raises(ChildProcessError):
+            os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_forked_walk_of_an_honest_file_takes_milliseconds(tmp_path: Path):
+    """The walker is polled every few milliseconds, not every second."""
+    path = tmp_path / "scan.h5-jpk"
+    _write_scan(path)
+    start = time.monotonic()
+    assert hdf5_probe._fork_walk(path, 5.0) == {"ok": True}
+    assert time.monotonic() - start < 0.5
 
 
 def test_the_helper_is_replaced_after_a_hang(looping: Path, tmp_path: Path):
