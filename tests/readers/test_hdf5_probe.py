@@ -313,3 +313,60 @@ def test_the_walker_may_add_one_gib_to_what_it_holds():
         <= added
         < hdf5_probe.HELPER_MEMORY_BYTES + (64 << 20)
     )
+
+
+def _python(code: str, timeout: float = 60) -> str:
+    """Run ``code`` in a fresh interpreter (one thread, as the command line)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
+def test_a_command_line_process_walks_in_a_forked_child():
+    code = "from playnano.readers.guarded import hdf5_probe as p; print(p._can_fork())"
+    assert _python(code) == "True\n"
+
+
+def test_the_helper_is_stopped_at_rest_when_its_process_ends(tmp_path, monkeypatch):
+    """At exit the helper's input is closed and it ends on its own (exit 0, not
+    killed); it runs with one BLAS/OpenMP thread whatever the parent has."""
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    path = tmp_path / "scan.h5-jpk"
+    _write_scan(path)
+    with another_thread():
+        hdf5_probe.probe(path)
+    helper = hdf5_probe._helper
+    assert helper is not None and helper.owner == os.getpid()
+    if sys.platform.startswith("linux"):
+        environ = Path(f"/proc/{helper.proc.pid}/environ").read_bytes().split(b"\0")
+        assert b"OPENBLAS_NUM_THREADS=1" in environ
+        assert b"OMP_NUM_THREADS=1" in environ
+    hdf5_probe._stop_at_exit()
+    assert hdf5_probe._helper is None
+    assert helper.proc.returncode == 0
+
+
+def test_a_process_that_used_the_helper_exits_at_once(tmp_path):
+    """The helper's reader thread must not keep the interpreter from exiting."""
+    path = tmp_path / "scan.h5-jpk"
+    _write_scan(path)
+    code = (
+        "import threading\n"
+        "from pathlib import Path\n"
+        "from playnano.readers.guarded import hdf5_probe\n"
+        "stop = threading.Event()\n"
+        "t = threading.Thread(target=stop.wait); t.start()\n"
+        f"hdf5_probe.probe(Path({str(path)!r}))\n"
+        "assert hdf5_probe._helper is not None\n"
+        "stop.set(); t.join()\n"
+        "print('probed')\n"
+    )
+    start = time.monotonic()
+    assert _python(code, timeout=30) == "probed\n"
+    assert time.monotonic() - start < 20
