@@ -283,3 +283,122 @@ def test_which_files_of_a_folder_are_frames(tmp_path) -> None:
     for name in ("other.SPM", "scan.0003", "scan.001", "scan.002"):
         (folder / name).unlink()
     assert frame_files(folder) == []  # damaged files alone are no video
+
+
+def _section(**replace: str | None) -> list[str]:
+    """The image section with ``key: value`` lines replaced (None: left out)."""
+    out = []
+    for line in image_section():
+        key = line[1:].split(":", 1)[0]
+        if key in replace:
+            if replace[key] is not None:
+                out.append(f"\\{key}: {replace[key]}")
+        else:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"Data offset": None}, {"Data offset": "0"}, {"Number of lines": "0"}],
+)
+def test_an_image_without_a_usable_offset_or_size(tmp_path, change) -> None:
+    path = _write(tmp_path, nanoscope(_section(**change)))
+    with pytest.raises(ReadError) as err:
+        load(path)
+    assert str(err.value) == f"{path}: the 'Height' image has no valid size or offset"
+
+
+def test_an_image_one_line_high(tmp_path) -> None:
+    section = _section(**{"Number of lines": "1", "Samps/line": "12"})
+    stack = load(_write(tmp_path, nanoscope(section)))
+    assert stack.data.shape == (1, 1, 12)
+    np.testing.assert_array_equal(stack.data[0, 0], RAW.ravel() * (8.0 / 256**2) * 2)
+
+
+def test_bytes_per_pixel_from_the_data_length(tmp_path) -> None:
+    """No Bytes/pixel: the data length over the pixels says 4; neither: 2."""
+    raw32 = (np.arange(12, dtype="<i4") - 6).reshape(3, 4) * 100_000
+    header_only = nanoscope(_section(**{"Bytes/pixel": None, "Data length": "48"}))
+    path = _write(tmp_path, header_only[:OFFSET] + raw32.tobytes())
+    np.testing.assert_array_equal(
+        load(path).data[0], np.flipud(raw32) * (8.0 / 256**4) * 2.0
+    )
+    bare = nanoscope(_section(**{"Bytes/pixel": None, "Data length": None}))
+    np.testing.assert_array_equal(
+        load(_write(tmp_path, bare, "b.spm")).data[0], HEIGHTS_NM
+    )
+
+
+def test_bytes_per_pixel_other_than_2_or_4(tmp_path) -> None:
+    path = _write(tmp_path, nanoscope(_section(**{"Bytes/pixel": "3"})))
+    with pytest.raises(ReadError) as err:
+        load(path)
+    assert str(err.value) == f"{path}: unsupported 3 bytes per pixel"
+
+
+@pytest.mark.parametrize(
+    ("sens", "too_large"),
+    [("2.74e303", False),  # 65536 x 2.74e303 < 1.798e308: heights are numbers
+     ("1e305", True)],
+)  # fmt: skip
+def test_heights_too_large_for_a_number(tmp_path, sens, too_large) -> None:
+    """The Z scale gives 1 per raw unit (65536 V over 256**2); the sensitivity
+    multiplies it; a raw int16 value reaches 32768 in magnitude."""
+    zscale = "\\@2:Z scale: V [Sens. Zsens] (0.0001 V/LSB) 65536 V"
+    content = nanoscope(image_section(zscale=zscale),
+                        sens=f"\\@Sens. Zsens: V {sens} nm/V")  # fmt: skip
+    path = _write(tmp_path, content)
+    if not too_large:
+        assert np.isfinite(load(path).data).all()
+        return
+    with pytest.raises(ReadError) as err:
+        load(path)
+    assert str(err.value) == (
+        f"{path}: the 'Height' image's Z scale and sensitivity give heights too "
+        "large for a number"
+    )
+
+
+def test_a_date_not_understood_gives_no_start_time(tmp_path) -> None:
+    content = nanoscope(scan_list=("\\Scan Rate: 10", "\\Date: yesterday"))
+    stack = load(_write(tmp_path, content))
+    assert stack.frame_metadata[0]["start_epoch_ms"] is None
+
+
+def test_a_one_digit_frame_suffix(tmp_path) -> None:
+    from playnano.readers.spm import frame_files
+
+    folder = tmp_path / "video"
+    folder.mkdir()
+    (folder / "scan.1").write_bytes(nanoscope())
+    assert [f.name for f in frame_files(folder)] == ["scan.1"]
+
+
+def test_the_image_scan_size_before_the_scan_lists(tmp_path) -> None:
+    from playnano.readers.spm import frame_header
+
+    content = nanoscope(
+        image_section(scan="\\Scan Size: 2 2 ~m"),
+        scan_list=("\\Scan Size: 100 100 nm",),
+    )
+    scan = frame_header(_write(tmp_path, content)).scan
+    assert scan == ("scan size 2 2 µm", "Height")
+
+
+def test_a_header_that_ends_where_it_starts(tmp_path) -> None:
+    from playnano.readers.spm import frame_header
+
+    path = _write(tmp_path, b"\\*File list end\r\n" + bytes(100))
+    with pytest.raises(ReadError) as err:
+        frame_header(path)
+    assert str(err.value) == f"{path}: the header declares no image"
+
+
+def test_only_nanoscope_files_are_claimed(tmp_path) -> None:
+    from playnano.readers.spm import SpmReader
+
+    text = tmp_path / "notes.spm"
+    text.write_text("not a Nanoscope file")
+    assert SpmReader().can_read(_write(tmp_path, nanoscope()))
+    assert not SpmReader().can_read(text)
