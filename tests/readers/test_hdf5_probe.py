@@ -370,3 +370,46 @@ def test_a_process_that_used_the_helper_exits_at_once(tmp_path):
     start = time.monotonic()
     assert _python(code, timeout=30) == "probed\n"
     assert time.monotonic() - start < 20
+
+
+def _scans(tmp_path: Path, n: int) -> list[Path]:
+    paths = [tmp_path / f"scan{i}.h5-jpk" for i in range(n)]
+    for path in paths:
+        _write_scan(path)
+    return paths
+
+
+def test_one_helper_serves_every_probe(tmp_path):
+    first, second = _scans(tmp_path, 2)
+    with another_thread():
+        hdf5_probe.probe(first)
+        helper = hdf5_probe._helper
+        hdf5_probe.probe(second)
+    assert helper is not None and hdf5_probe._helper is helper
+    assert helper.proc.poll() is None
+
+
+def test_a_helper_that_died_between_probes_is_replaced(tmp_path):
+    first, second = _scans(tmp_path, 2)
+    with another_thread():
+        hdf5_probe.probe(first)
+        dead = hdf5_probe._helper
+        assert dead is not None
+        dead.proc.kill()
+        dead.proc.wait()
+        hdf5_probe.probe(second)  # walked by a new helper, not refused
+        assert hdf5_probe._helper is not None and hdf5_probe._helper is not dead
+
+
+def test_without_an_interpreter_to_start_the_walk_runs_here(tmp_path, monkeypatch):
+    """A frozen application has no Python to start the helper with."""
+    many = tmp_path / "many.h5"
+    with h5py.File(many, "w") as f:
+        f.create_group("a")
+        f.create_group("b")
+    monkeypatch.setattr(hdf5_probe, "MAX_OBJECTS", 2)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with another_thread(), pytest.raises(ReadError) as err:
+        hdf5_probe.probe(many)
+    assert hdf5_probe._helper is None
+    assert str(err.value) == f"{many}: refused: it holds more than 2 HDF5 objects"
