@@ -239,3 +239,9 @@ def test_ome_xml_without_a_channel(tmp_path, door) -> None:
     with door(path, channel="phase") as stack:
         assert stack.channel == "phase"
         assert stack.get_frame_times() == [None, None, None]
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_a_tiff_with_neither_ome_xml_nor_playnanos_tag(tmp_path, door) -> None:
+    path = _write(tmp_path / "x.tif", plain=True)
+    assert _refusal(door, path) == f"{path}: has no OME-XML metadata; not an OME-TIFF"
