@@ -265,17 +265,23 @@ def register_readers(register):
 '''
 
 
-@pytest.mark.parametrize("lazy", [False, True])
-def test_a_reader_without_a_metadata_path_is_described_by_opening(
-    install_plugin, tmp_path, lazy: bool
-) -> None:
+def _plain(install_plugin, tmp_path, *, lazy: bool, inspects: bool = False) -> Path:
+    """Install the protocol-only reader plugin; a file it reads."""
     install_plugin(
         "plain-reader",
-        {"plain_reader": PLAIN_READER.format(lazy=lazy, inspects=False)},
+        {"plain_reader": PLAIN_READER.format(lazy=lazy, inspects=inspects)},
         {"playnano.readers": {"plain": "plain_reader"}},
     )
     path = tmp_path / "v.plain"
     path.write_bytes(b"x")
+    return path
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_reader_without_a_metadata_path_is_described_by_opening(
+    install_plugin, tmp_path, lazy: bool
+) -> None:
+    path = _plain(install_plugin, tmp_path, lazy=lazy, inspects=False)
     info = inspect(path)
     assert (info.reader, info.channel, info.channels) == ("plain", "phase", ["phase"])
     assert info.data == ArrayInfo((2, 3, 4), "float64", None)
@@ -292,13 +298,7 @@ def test_a_reader_without_a_metadata_path_is_described_by_opening(
 def test_check_names_the_file_whatever_the_reader_raises(
     install_plugin, tmp_path
 ) -> None:
-    install_plugin(
-        "plain-reader",
-        {"plain_reader": PLAIN_READER.format(lazy=False, inspects=False)},
-        {"playnano.readers": {"plain": "plain_reader"}},
-    )
-    path = tmp_path / "v.plain"
-    path.write_bytes(b"x")
+    path = _plain(install_plugin, tmp_path, lazy=False, inspects=False)
     with pytest.raises(ReadError) as err:
         check(path)
     assert str(err.value) == (
@@ -363,13 +363,7 @@ def test_a_folder_says_first_why_it_is_one_video(afm_data) -> None:
 
 
 def test_a_declared_inspect_that_fails_names_the_file(install_plugin, tmp_path):
-    install_plugin(
-        "plain-reader",
-        {"plain_reader": PLAIN_READER.format(lazy=False, inspects=True)},
-        {"playnano.readers": {"plain": "plain_reader"}},
-    )
-    path = tmp_path / "v.plain"
-    path.write_bytes(b"x")
+    path = _plain(install_plugin, tmp_path, lazy=False, inspects=True)
     with pytest.raises(ReadError) as err:
         inspect(path)
     assert str(err.value) == (

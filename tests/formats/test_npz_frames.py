@@ -101,27 +101,28 @@ def test_deflated_blocks_larger_than_one_inflate_step(tmp_path) -> None:
         frames.close()
 
 
-def test_a_stored_member_damaged_after_opening(tmp_path) -> None:
-    path = _npz(tmp_path / "s.npz", FRAMES, zipfile.ZIP_STORED)
-    frames = _frames(path)
-    data = path.read_bytes()
+def _bad_local_header(data: bytes, path: Path) -> bytes:
     with zipfile.ZipFile(path) as zf:
         offset = zf.getinfo("data.npy").header_offset
-    path.write_bytes(data[:offset] + b"XX" + data[offset + 2 :])
-    with pytest.raises(ReadError) as err:
-        frames.read(0, 1)
-    assert str(err.value) == f"{path}: member 'data' has no valid local zip header"
+    return data[:offset] + b"XX" + data[offset + 2 :]
 
 
-def test_a_stored_member_cut_after_opening(tmp_path) -> None:
+def _cut_in_frame_3(data: bytes, path: Path) -> bytes:
+    return data[: data.find(FRAMES[3].tobytes()) + 50]
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [(_bad_local_header, "has no valid local zip header"),
+     (_cut_in_frame_3, "runs past the end of the file")],
+)  # fmt: skip
+def test_a_stored_member_damaged_after_opening(tmp_path, damage, why) -> None:
     path = _npz(tmp_path / "s.npz", FRAMES, zipfile.ZIP_STORED)
     frames = _frames(path)
-    data = path.read_bytes()
-    end = data.find(FRAMES[3].tobytes()) + 50
-    path.write_bytes(data[:end])
+    path.write_bytes(damage(path.read_bytes(), path))
     with pytest.raises(ReadError) as err:
         frames.read(0, 1)
-    assert str(err.value) == f"{path}: member 'data' runs past the end of the file"
+    assert str(err.value) == f"{path}: member 'data' {why}"
 
 
 def test_a_stored_member_cut_between_reads(tmp_path) -> None:
@@ -154,15 +155,20 @@ def test_a_member_reopens_after_it_was_closed(tmp_path, method) -> None:
         frames.close()
 
 
+def _refused(frames: NpyMemberFrames, start: int, stop: int) -> str:
+    """The one-line refusal of reading frames ``start`` to ``stop`` (then closed)."""
+    try:
+        with pytest.raises(ReadError) as err:
+            frames.read(start, stop)
+    finally:
+        frames.close()
+    return str(err.value)
+
+
 def test_a_block_past_the_members_end_is_refused_never_padded(tmp_path) -> None:
     frames = _frames(_npz(tmp_path / "d.npz", FRAMES, zipfile.ZIP_DEFLATED))
     header = frames.member.header_bytes
-    try:
-        with pytest.raises(ReadError) as err:
-            frames.read(3, 5)
-    finally:
-        frames.close()
-    assert str(err.value) == (
+    assert _refused(frames, 3, 5) == (
         f"{frames.path}: member 'data' ends after {header + 4 * 16384} of "
         f"{header + FRAMES.nbytes} bytes"
     )
@@ -177,12 +183,7 @@ def test_a_deflated_member_damaged_after_opening(tmp_path) -> None:
     start = info.header_offset + 30 + len("data.npy") + len(info.extra)
     data[start : start + 64] = b"\xff" * 64  # no deflate block starts like this
     path.write_bytes(bytes(data))
-    try:
-        with pytest.raises(ReadError) as err:
-            frames.read(0, 4)
-    finally:
-        frames.close()
-    assert str(err.value) == (
+    assert _refused(frames, 0, 4) == (
         f"{path}: member 'data' is unreadable (Error -3 while decompressing data: "
         "invalid block type)"
     )
