@@ -76,3 +76,66 @@ def test_a_reader_that_reads_lazily_is_opened_lazily_by_the_defaults(tmp_path) -
         assert Lazy().channels(tmp_path / name) == ["phase"]
     assert opened == [tmp_path / "lazy.plain", tmp_path / "whole.plain"]
     assert declared_doors(Lazy()) == ["read_lazy"]
+
+
+def test_the_inspect_default_says_where_to_go_instead(tmp_path) -> None:
+    with pytest.raises(NotImplementedError) as err:
+        Plain().inspect(tmp_path / "v.plain")
+    assert str(err.value) == (
+        "the plain reader does not describe files from their headers "
+        "(supports_inspect is False): call playnano.info.inspect"
+    )
+    with pytest.raises(NotImplementedError) as err:
+        ReaderBase().read(tmp_path / "v.plain")
+    assert str(err.value) == "ReaderBase does not implement read()"
+
+
+def test_a_read_lazy_that_is_not_declared_is_never_called(tmp_path) -> None:
+    """The declaration decides, not the method's presence."""
+    called = []
+
+    class Undeclared(Plain):
+        def read_lazy(self, path, channel=None):
+            called.append(path)
+            raise AssertionError("read_lazy called though not declared")
+
+    path = tmp_path / "v.plain"
+    path.write_bytes(b"x")
+    assert Undeclared().channels(path) == ["phase"]
+    path.write_bytes(b"broken")
+    assert Undeclared().check(path) == ["the header is broken"]
+    assert called == []
+
+
+def test_every_declared_door_is_listed_in_order() -> None:
+    class All(Plain):
+        supports_lazy = supports_inspect = True
+        supports_channels = supports_check = True
+
+    class Some(Plain):
+        supports_channels = supports_check = True
+
+    class Inspects(Plain):
+        supports_inspect = True
+
+    assert declared_doors(All()) == ["read_lazy", "inspect", "channels", "check"]
+    assert declared_doors(Some()) == ["channels", "check"]
+    assert declared_doors(Inspects()) == ["inspect"]
+
+
+def test_the_lazy_stack_is_the_one_the_defaults_use(tmp_path) -> None:
+    """A declared read_lazy that gives a stack is used; read is not called."""
+
+    class Lazy(Plain):
+        supports_lazy = True
+
+        def read(self, path, channel=None):
+            raise AssertionError("read called though read_lazy gave a stack")
+
+        def read_lazy(self, path, channel=None):
+            data = np.zeros((2, 2, 3))
+            return AFMImageStack(data, 1.0, "height", Path(path), None)
+
+    path = tmp_path / "v.plain"
+    path.write_bytes(b"x")
+    assert Lazy().channels(path) == ["height"]

@@ -16,6 +16,7 @@ import tifffile
 from playnano.errors import ReadError
 from playnano.readers.guarded.tiff import (
     check_ome_sizes,
+    check_tiff_page,
     checked_series,
     open_tiff,
     walk_ifds,
@@ -263,3 +264,213 @@ def test_imagej_files_that_are_honest_about_their_images(tmp_path) -> None:
     with open_tiff(stack) as opened:
         assert len(opened.ifds) == 1
         np.testing.assert_array_equal(checked_series(opened).asarray(), frames)
+
+
+def _imagej(path: Path, axes: str, **kwargs) -> Path:
+    """A 12-image ImageJ stack of 4 x 5 uint16 images along ``axes[0]``."""
+    frames = np.zeros((12, 4, 5), np.uint16)
+    tifffile.imwrite(path, frames, imagej=True, metadata={"axes": axes}, **kwargs)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("axes", "key"), [("TYX", b"frames"), ("ZYX", b"slices"), ("CYX", b"channels")]
+)
+def test_each_imagej_count_is_checked(tmp_path, axes: str, key: bytes) -> None:
+    path = _imagej(tmp_path / "ij.tif", axes)
+    data = path.read_bytes()
+    assert key + b"=12\n" in data
+    path.write_bytes(data.replace(key + b"=12\n", key + b"=99\n", 1))
+    with pytest.raises(ReadError) as err, open_tiff(path):
+        pass
+    assert str(err.value) == (
+        f"{path}: the ImageJ description declares 99 images of (4, 5) uint16 but "
+        f"the file has 12 pages and {path.stat().st_size} bytes"
+    )
+
+
+@pytest.mark.parametrize("key", [b"images", b"frames"])
+def test_imagej_counts_that_are_not_numbers(tmp_path, key: bytes) -> None:
+    path = _imagej(tmp_path / "ij.tif", "TYX")
+    path.write_bytes(path.read_bytes().replace(key + b"=12\n", key + b"=ab\n", 1))
+    with pytest.raises(ReadError) as err, open_tiff(path):
+        pass
+    assert str(err.value) == (
+        f"{path}: the ImageJ description's image counts are not numbers"
+    )
+
+
+def test_a_compressed_imagej_stack_with_all_its_pages_opens(tmp_path) -> None:
+    """Twelve zlib pages of zeros decode to far more bytes than the file holds;
+    the image count is checked against the file's length only when it exceeds
+    the pages found."""
+    path = tmp_path / "ij.tif"
+    frames = np.zeros((12, 40, 50), np.uint16)
+    tifffile.imwrite(path, frames, imagej=True, metadata={"axes": "TYX"},
+                     compression="zlib")  # fmt: skip
+    assert 12 * frames[0].nbytes > path.stat().st_size
+    with open_tiff(path) as opened:
+        np.testing.assert_array_equal(checked_series(opened).asarray(), frames)
+
+
+def test_a_single_large_imagej_image_without_a_count_opens(tmp_path) -> None:
+    """No ``images=`` means one image, even one larger than half the file."""
+    path = tmp_path / "one.tif"
+    image = np.arange(100 * 120, dtype=np.uint16).reshape(100, 120)
+    tifffile.imwrite(path, image, imagej=True)
+    path.write_bytes(path.read_bytes().replace(b"images=1\n", b"imagex=1\n", 1))
+    assert 2 * image.nbytes > path.stat().st_size
+    with open_tiff(path) as opened:
+        np.testing.assert_array_equal(checked_series(opened).asarray(), image)
+
+
+def test_an_imagej_count_the_file_exactly_holds_is_taken(tmp_path) -> None:
+    """99 images of 40 bytes fit a file of 3960 bytes (the pages' IFDs aside),
+    not one of 3959."""
+    path = _imagej(tmp_path / "ij.tif", "TYX")
+    data = path.read_bytes().replace(b"images=12\n", b"images=99\n", 1)
+    assert len(data) < 99 * 40
+    path.write_bytes(data + bytes(99 * 40 - len(data)))
+    with open_tiff(path) as opened:
+        assert len(opened.ifds) == 12
+    path.write_bytes(data + bytes(99 * 40 - 1 - len(data)))
+    with pytest.raises(ReadError, match="declares 99 images of"), open_tiff(path):
+        pass
+
+
+def test_what_tifffile_logs_names_the_damage(tmp_path) -> None:
+    """A page whose RowsPerStrip needs four strips but lists one: tifffile logs
+    it (with its page's name in brackets) and reads on; the log's own words,
+    without the page's name, end the read."""
+    path = _tiff(tmp_path / "t.tif")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 278, ifd=1), 278, 3, 1, 1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ReadError) as err, open_tiff(path) as opened:
+        checked_series(opened).asarray()
+    assert str(err.value) == (
+        f"{path}: file is truncated or corrupt after {path.stat().st_size} bytes "
+        "(tifffile: incorrect StripByteCounts count (1 != 4))"
+    )
+
+
+def test_pages_without_samples_or_format_tags_are_described_as_tiff_reads_them(
+    tmp_path,
+) -> None:
+    """No SamplesPerPixel means one sample, no SampleFormat means unsigned."""
+    path = tmp_path / "t.tif"
+    tifffile.imwrite(path, FRAMES, photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    for ifd in range(3):  # SamplesPerPixel becomes Orientation 1 (tags stay sorted)
+        struct.pack_into("<HHIHH", data, _entry(bytes(data), 277, ifd), 274, 3, 1, 1, 0)
+    struct.pack_into("<HHIHH", data, _entry(bytes(data), 256, ifd=2), 256, 3, 1, 4, 0)
+    path.write_bytes(bytes(data))
+    assert all(i.samples is None and i.sample_format is None for i in walk_ifds(path))
+    assert _refusal(path) == (
+        "page 2 declares 4 x 4, 1 sample(s) of 16 bits, sample format 1; page 0 "
+        "declares 5 x 4, 1 sample(s) of 16 bits, sample format 1"
+    )
+
+
+def test_ome_sizes_left_out_count_as_one() -> None:
+    path = Path("x.ome.tif")
+    check_ome_sizes(path, '<OME><Image><Pixels SizeX="5" SizeY="4"/></Image></OME>',
+                    1, (4, 5))  # fmt: skip
+
+
+def test_ome_planes_of_every_image_are_counted_together() -> None:
+    path = Path("x.ome.tif")
+    pixels = '<Image><Pixels SizeX="5" SizeY="4" SizeT="2"/></Image>'
+    check_ome_sizes(path, f"<OME>{pixels}</OME>", 3, (4, 5))
+    with pytest.raises(ReadError) as err:
+        check_ome_sizes(path, f"<OME>{pixels}{pixels}</OME>", 3, (4, 5))
+    assert str(err.value) == (
+        f"{path}: OME-XML declares 4 planes (SizeZ 1 x SizeC 1 x SizeT 2) but the "
+        "file has 3 pages"
+    )
+
+
+def test_a_strip_past_the_end_of_the_file(tmp_path) -> None:
+    path = _tiff(tmp_path / "t.tif")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 279, ifd=1), 279, 4, 1, 5000)
+    path.write_bytes(bytes(data))
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[1].dataoffsets[0]
+    assert _refusal(path) == (
+        f"file ends after {len(data)} bytes; the header declares image data of "
+        f"page 1 (needs {offset + 5000} bytes)"
+    )
+
+
+def _stored(tmp_path: Path, stored: int, compression: int = 1) -> Path:
+    """One 64 x 64 uint16 page (8192 bytes) that says it stores ``stored`` bytes."""
+    path = tmp_path / f"s{stored}-{compression}.tif"
+    tifffile.imwrite(path, np.zeros((64, 64), np.uint16), photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 279), 279, 4, 1, stored)
+    struct.pack_into("<HHIHH", data, _entry(bytes(data), 259), 259, 3, 1,
+                     compression, 0)  # fmt: skip
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _check_page(path: Path) -> None:
+    with tifffile.TiffFile(path) as tif:
+        check_tiff_page(path, tif.pages[0], "page 0")
+
+
+def test_pixels_the_stored_bytes_cannot_decode_to(tmp_path) -> None:
+    """Uncompressed, a stored byte holds 8 pixels at most (1-bit pixels), and 4096
+    bytes are allowed over: 8192 bytes of pixels need 512 stored bytes."""
+    _check_page(_stored(tmp_path, 512))
+    path = _stored(tmp_path, 511)
+    with pytest.raises(ReadError) as err:
+        _check_page(path)
+    assert str(err.value) == (
+        f"{path}: page 0 declares 64 x 64 uint16 (8192 bytes) but stores 511 bytes"
+    )
+
+
+def test_a_codec_without_a_known_limit_gets_the_general_one(tmp_path) -> None:
+    """LZW (5) is not in the table: 4096 decoded bytes per stored byte."""
+    _check_page(_stored(tmp_path, 1, compression=5))
+    with pytest.raises(ReadError, match="stores 1 bytes"):
+        _check_page(_stored(tmp_path, 1, compression=1))
+
+
+def test_a_series_that_is_not_there(tmp_path) -> None:
+    path = _tiff(tmp_path / "t.tif")
+    with pytest.raises(ReadError) as err, open_tiff(path) as opened:
+        checked_series(opened, index=1)
+    assert str(err.value) == f"{path}: holds no image"
+
+
+def test_one_byte_over_the_decode_limit(tmp_path) -> None:
+    """59 x 83 uint8 (4897 bytes) from 100 stored bytes: 8 x 100 + 4096 = 4896."""
+    path = tmp_path / "odd.tif"
+    tifffile.imwrite(path, np.zeros((59, 83), np.uint8), photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<HHII", data, _entry(bytes(data), 279), 279, 4, 1, 100)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ReadError) as err:
+        _check_page(path)
+    assert str(err.value) == (
+        f"{path}: page 0 declares 59 x 83 uint8 (4897 bytes) but stores 100 bytes"
+    )
+
+
+def test_a_contiguous_image_past_the_end_of_the_file(tmp_path) -> None:
+    """tifffile's own 'shaped' description says 99 frames stored one after the
+    other from the first page's data; the file holds 3."""
+    path = tmp_path / "shaped.tif"
+    tifffile.imwrite(path, FRAMES, photometric="minisblack", contiguous=True)
+    data = path.read_bytes()
+    assert b'{"shape": [3, 4, 5]}' in data
+    path.write_bytes(data.replace(b'{"shape": [3, 4, 5]}', b'{"shape": [99,4, 5]}'))
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.series[0].dataoffset
+    assert _refusal(path) == (
+        f"the image is declared as (99, 4, 5) ({99 * 4 * 5 * 2} bytes from offset "
+        f"{offset}) but the file has {path.stat().st_size} bytes"
+    )
