@@ -402,3 +402,12 @@ def test_only_nanoscope_files_are_claimed(tmp_path) -> None:
     text.write_text("not a Nanoscope file")
     assert SpmReader().can_read(_write(tmp_path, nanoscope()))
     assert not SpmReader().can_read(text)
+
+
+def test_a_file_without_the_nanoscope_signature(tmp_path) -> None:
+    from playnano.readers.spm import read_header
+
+    path = _write(tmp_path, b"\\*File lust\r\n" + nanoscope()[12:])
+    with pytest.raises(ReadError) as err:
+        read_header(path)
+    assert str(err.value) == f"{path}: not a Nanoscope file (no '\\*File list')"
