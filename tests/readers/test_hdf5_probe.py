@@ -8,7 +8,6 @@ is stopped at the limit, in a forked walker (one thread) and in the helper proce
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
