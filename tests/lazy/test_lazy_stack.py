@@ -10,20 +10,8 @@ from playnano.afm_stack import AFMImageStack
 from playnano.errors import ReadError, StackError
 from playnano.lazy import LazyFrames, iter_blocks
 from playnano.readers import load
+from playnano.testing import ArrayFrames as ArraySource
 from tests.lazy.conftest import RampFrames
-
-
-class ArraySource:
-    """A FrameSource over an array (copies, as a reader's would be)."""
-
-    def __init__(self, arr: np.ndarray) -> None:
-        self.arr, self.shape, self.dtype = arr, arr.shape, arr.dtype
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        return self.arr[start:stop].copy()
-
-    def close(self) -> None:
-        pass
 
 
 def test_frame_then_numpy_indexing_reads_one_block():

@@ -11,6 +11,7 @@ from playnano.testing.readers import ReaderConformance
 from playnano.testing.stacks import (
     HEAVY_MODULES,
     SAMPLE_SOURCE,
+    ArrayFrames,
     FramesSeen,
     assert_stacks_equal,
     lazy_copy,
@@ -22,6 +23,7 @@ from playnano.testing.stacks import (
 __all__ = [
     "HEAVY_MODULES",
     "SAMPLE_SOURCE",
+    "ArrayFrames",
     "ExporterConformance",
     "FramesSeen",
     "ReaderConformance",

@@ -95,7 +95,7 @@ def make_sample_stack(
     return stack
 
 
-class _ArrayFrames:
+class ArrayFrames:
     """A FrameSource over an array in memory (a stack made lazy for the stream)."""
 
     def __init__(self, arr: np.ndarray) -> None:
@@ -119,7 +119,7 @@ def lazy_copy(stack: AFMImageStack, block: int = 3) -> AFMImageStack:
     made: dict[int, LazyFrames] = {}  # one LazyFrames per array: data is a layer
 
     def lazy(arr: np.ndarray) -> Any:  # AFMImageStack takes LazyFrames for arrays
-        return made.setdefault(id(arr), LazyFrames(_ArrayFrames(arr), block))
+        return made.setdefault(id(arr), LazyFrames(ArrayFrames(arr), block))
 
     out = copy.copy(stack)
     out.data = lazy(stack.data)
