@@ -30,7 +30,10 @@ def _writing(out: Path, formats: list) -> bool:
     One format: its output is in the staging folder. Several: one of them is in
     place already and another is being written.
     """
-    staged = [p.name for p in out.glob(".playnano-partial-*/*")]
+    try:
+        staged = [p.name for p in out.glob(".playnano-partial-*/*")]
+    except FileNotFoundError:  # a staging folder went while it was listed: look again
+        return False
     if len(formats) == 1:
         return any(name.endswith(formats[0].obj.suffix) for name in staged)
     placed = [p for p in out.glob("*") if not p.name.startswith(".")]
