@@ -193,6 +193,12 @@ class AFMImageStack:
     state_backups: dict[str, Any]
     _processed: LayerDict
     _masks: MaskDict
+    #: Frames the input file stores together (an HDF5 chunk spanning 32 frames, as
+    #: in playnano 0.5.0's bundles; 1 for most files), set by the reader whether the
+    #: stack is read lazily or in memory. A sample of scattered frames (the automatic
+    #: colour range) is taken from a few such runs, so it reads a few runs and both
+    #: reads sample the same frames.
+    read_unit: int = 1
 
     def __init__(
         self,

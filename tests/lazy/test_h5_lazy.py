@@ -111,3 +111,68 @@ def test_a_sample_reads_each_run_of_frames_once(tmp_path, monkeypatch) -> None:
     np.testing.assert_array_equal(sample[10][1], data[sample[10][0]].ravel())
     assert len(runs) == len(set(runs)) == 16  # every run touched, each once
     assert all(a % 32 == 0 and (b - a == 32 or b == 500) for a, b in runs)
+
+
+def test_a_sample_of_a_file_stored_in_runs_reads_four_runs(tmp_path, monkeypatch):
+    """The GIF's automatic range on 0.5.0's 500 frames in runs of 32 reads 4 of the
+    16 runs (the first, the last, two between), each once, not the whole file a
+    second time (2 s of inflating on M); read in memory, the same file gives the
+    stack the same ``read_unit``, so both reads sample the same frames."""
+    from playnano.formats.h5 import reader as h5reader
+    from playnano.render import resolve_z_range
+    from playnano.render.zrange import SAMPLE_RUNS, frame_samples
+
+    rng = np.random.default_rng(3)
+    # every run sits at its own height: a sample missing runs would show in the range
+    data = rng.normal(size=(500, 8, 8)) + np.arange(500)[:, None, None] // 32
+    data = data.astype(np.float32)
+    path = tmp_path / "old.h5"
+    write_050_style(path, data, {}, {}, compression="gzip", chunks=(32, 8, 8))
+    runs: list[tuple[int, int]] = []
+    real = h5reader.read_range
+
+    def counted(ds, start, stop):
+        runs.append((start, stop))
+        return real(ds, start, stop)
+
+    monkeypatch.setattr(h5reader, "read_range", counted)
+    with load(path, lazy=True) as lazy:
+        assert lazy.read_unit == 32
+        sample = frame_samples(lazy.data, unit=lazy.read_unit)
+        assert sorted(runs) == [(0, 32), (160, 192), (320, 352), (480, 500)]
+        assert len(runs) == SAMPLE_RUNS  # each run read once
+        lazy_range = resolve_z_range(lazy.data, unit=lazy.read_unit)
+    frames = [i for i, _ in sample]
+    assert 60 <= len(frames) <= 64 and frames[0] == 0 and frames[-1] == 499
+    for i, heights in sample:
+        np.testing.assert_array_equal(heights, data[i].ravel())
+    mem = load(path)
+    assert mem.read_unit == 32
+    assert resolve_z_range(mem.data, unit=mem.read_unit) == lazy_range
+    # the range spans the first run to the last (drift is seen whole)
+    assert lazy_range[0] < data[:32].mean() and lazy_range[1] > data[-20:].mean()
+
+
+# the run the sample misses is drawn clipped, and said so
+@pytest.mark.filterwarnings("ignore::playnano.errors.ExportWarning")
+def test_a_file_stored_in_runs_gives_the_same_gif_streamed_and_in_memory(tmp_path):
+    """The sample follows the stored runs in both reads: the same range, one GIF."""
+    from click.testing import CliRunner
+
+    from playnano.cli import cli
+
+    rng = np.random.default_rng(4)
+    data = rng.normal(size=(300, 16, 16))
+    data[48:64] *= 2  # a run the four sampled runs miss and an even sample sees
+    path = tmp_path / "old.h5"
+    write_050_style(
+        path, data.astype(np.float32), {}, {}, compression="gzip", chunks=(16, 16, 16)
+    )
+    outs = {}
+    for mode in ("--blocks", "--in-memory"):
+        out = tmp_path / mode.strip("-")
+        args = ["process", str(path), "-p", "remove_plane", "-e", "gif", "-o", str(out)]
+        result = CliRunner().invoke(cli, [*args, mode])
+        assert result.exit_code == 0, result.output
+        outs[mode] = (out / "old_filtered.gif").read_bytes()
+    assert outs["--blocks"] == outs["--in-memory"]

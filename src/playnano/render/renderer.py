@@ -232,6 +232,7 @@ def prepare_render(
         stack_px = source.pixel_size_nm
         meta_px = [md.get("frame_pixel_size_nm") or stack_px for md in meta]
         meta_times = [md.get("timestamp") for md in meta]
+        unit = int(getattr(source, "read_unit", 1))
     else:
         data = np.asarray(source)
         data = data[None] if data.ndim == 2 else data
@@ -240,6 +241,7 @@ def prepare_render(
                 f"expected (frames, height, width) heights; got {data.shape}"
             )
         meta_px, meta_times = [None] * len(data), [None] * len(data)
+        unit = 1
     n = len(data)
     if pixel_size_nm is not None:
         if isinstance(pixel_size_nm, (int, float, np.number)):
@@ -261,7 +263,7 @@ def prepare_render(
             "the scale bar needs pixel_size_nm; give it or set scale_bar_nm=0"
         )
     palette = colormap_palette(cmap, nan_rgb)
-    z_range = resolve_z_range(data, zmin, zmax)
+    z_range = resolve_z_range(data, zmin, zmax, unit)
     auto = all(z is None or is_word(z, "auto") for z in (zmin, zmax))
     return FrameRenderer(
         data,

@@ -51,16 +51,25 @@ OUTLIER_SPAN_FACTOR = 4.0
 
 
 def frame_samples(
-    data: np.ndarray, size: int = AUTO_SAMPLE
+    data: np.ndarray, size: int = AUTO_SAMPLE, unit: int = 1
 ) -> list[tuple[int, np.ndarray]]:
     """``(frame index, finite heights)`` of an even sample of frames and pixels.
 
     Up to 64 frames spread evenly over the stack, each on a regular pixel grid, about
     ``size`` heights in all. Lazy frames are read (computed) one sample frame at a
     time, never a whole block.
+
+    ``unit`` is the number of frames the input file stores together (its
+    ``read_unit``: an HDF5 chunk spanning 32 frames, as in playnano 0.5.0's
+    bundles, is inflated whole to give any one of them). When the stack holds more
+    than :data:`SAMPLE_RUNS` such runs, the sample takes its frames from that many
+    runs spread evenly over the stack instead of from every run, so it reads a few
+    runs rather than the whole file a second time. The frames chosen depend only on
+    the frame count and ``unit``, never on how the frames are held, so a stack read
+    in memory and the same file read lazily sample the same frames.
     """
     n, h, w = data.shape
-    frames = np.unique(np.linspace(0, n - 1, min(n, 64)).round().astype(int))
+    frames = sample_frames(n, unit)
     per_frame = max(1, size // len(frames))
     step = max(1, math.ceil(math.sqrt(h * w / per_frame)))
     from playnano.lazy import peeking
@@ -73,9 +82,39 @@ def frame_samples(
     return out
 
 
-def height_sample(data: np.ndarray, size: int = AUTO_SAMPLE) -> np.ndarray:
+#: Frames a sample takes at most (:func:`frame_samples`).
+SAMPLE_FRAMES = 64
+#: Runs of stored frames a sample reads at most, when the file stores frames in runs
+#: (:func:`frame_samples`): the first, the last and evenly between.
+SAMPLE_RUNS = 4
+
+
+def sample_frames(n: int, unit: int = 1) -> np.ndarray:
+    """The frames :func:`frame_samples` samples in a stack of ``n`` frames.
+
+    ``SAMPLE_FRAMES`` frames spread evenly; when the frames are stored in more than
+    :data:`SAMPLE_RUNS` runs of ``unit`` frames, the same number spread evenly over
+    ``SAMPLE_RUNS`` runs spread evenly (the first and last among them).
+    """
+    runs = -(-n // max(1, unit))
+    if unit <= 1 or runs <= SAMPLE_RUNS:
+        return np.unique(
+            np.linspace(0, n - 1, min(n, SAMPLE_FRAMES)).round().astype(int)
+        )
+    chosen = np.unique(np.linspace(0, runs - 1, SAMPLE_RUNS).round().astype(int))
+    per_run = -(-SAMPLE_FRAMES // len(chosen))
+    parts = []
+    for r in chosen:
+        lo, hi = int(r) * unit, min(n, (int(r) + 1) * unit)
+        parts.append(np.linspace(lo, hi - 1, min(hi - lo, per_run)).round().astype(int))
+    return np.unique(np.concatenate(parts))
+
+
+def height_sample(
+    data: np.ndarray, size: int = AUTO_SAMPLE, unit: int = 1
+) -> np.ndarray:
     """The finite heights of an even sample of ``data``'s frames and pixels."""
-    parts = [heights for _, heights in frame_samples(data, size)]
+    parts = [heights for _, heights in frame_samples(data, size, unit)]
     return np.concatenate(parts) if parts else np.empty(0)
 
 
@@ -99,7 +138,7 @@ class AutoRange:
     outliers: tuple[int, ...]
 
 
-def auto_range(data: np.ndarray) -> AutoRange:
+def auto_range(data: np.ndarray, unit: int = 1) -> AutoRange:
     """The range ``"auto"`` maps onto the colormap: one range for every frame.
 
     Each sampled frame's robust range is its 1st to 99th percentile
@@ -115,7 +154,7 @@ def auto_range(data: np.ndarray) -> AutoRange:
     a little, is shown whole. Heights stay comparable across frames: the same
     colour is the same height in every frame.
     """
-    samples = [(i, h) for i, h in frame_samples(data) if h.size]
+    samples = [(i, h) for i, h in frame_samples(data, unit=unit) if h.size]
     if not samples:
         return AutoRange(math.nan, math.nan, 0, ())
     index = np.array([i for i, _ in samples])
@@ -156,9 +195,9 @@ def outlier_frames(lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
     return outlier
 
 
-def robust_range(data: np.ndarray) -> tuple[float, float]:
+def robust_range(data: np.ndarray, unit: int = 1) -> tuple[float, float]:
     """The ``"auto"`` range of ``data`` as ``(lo, hi)`` (see :func:`auto_range`)."""
-    found = auto_range(data)
+    found = auto_range(data, unit)
     return found.lo, found.hi
 
 
@@ -171,6 +210,7 @@ def resolve_z_range(
     data: np.ndarray,
     zmin: float | str | None = "auto",
     zmax: float | str | None = "auto",
+    unit: int = 1,
 ) -> tuple[float, float]:
     """Return the height range mapped onto the colormap, one range for all frames.
 
@@ -199,7 +239,7 @@ def resolve_z_range(
             )
     lo = hi = math.nan
     if auto_lo or auto_hi:
-        lo, hi = robust_range(data)
+        lo, hi = robust_range(data, unit)
         if not math.isfinite(lo):
             raise OptionError("the stack has no finite heights; give zmin and zmax")
     if (

@@ -180,7 +180,8 @@ class ZarrExporter:
         data = c.data
         time = layout.time_axis([None if math.isnan(t) else t for t in c.timestamps])
         color = _color_hex(cmap)  # an unknown colour map fails before writing
-        window = _window(data, zmin, zmax)
+        unit = int(getattr(stack, "read_unit", 1))
+        window = _window(data, zmin, zmax, unit)
         codec = None if compression in (None, "none") else compression
         sizes = stream.Sizes(
             chunk_mib * MIB,
@@ -241,7 +242,7 @@ class ZarrExporter:
         if processed is not None:
             for key, node in layer_nodes.items():
                 ome = layout.image_ome(key, time, pixel, levels)
-                win = _window(layers[key], "auto", "auto")
+                win = _window(layers[key], "auto", "auto", unit)
                 if win is not None:
                     ome["omero"] = layout.omero(key, win, images[key].extremes, *render)
                 processed[node].attrs["ome"] = ome
@@ -281,9 +282,11 @@ def _color_hex(cmap: str) -> str:
 
 
 def _window(
-    data: Any, zmin: float | str | None, zmax: float | str | None
+    data: Any, zmin: float | str | None, zmax: float | str | None, unit: int = 1
 ) -> tuple[float, float] | None:
     """The GIF's colour range of ``data``; None when an automatic one has no heights.
+
+    ``unit`` is the stack's ``read_unit``, as the GIF passes it: the same sample.
 
     A stack with no finite heights is still worth storing, so with automatic
     bounds the store simply has no ``omero`` block; bounds the user gave that
@@ -292,7 +295,7 @@ def _window(
     from playnano.render import resolve_z_range
 
     try:
-        return resolve_z_range(data, zmin, zmax)
+        return resolve_z_range(data, zmin, zmax, unit)
     except OptionError:
         if all(v is None or str(v).lower() == "auto" for v in (zmin, zmax)):
             return None

@@ -186,7 +186,7 @@ def _load_open(p: Path, f: h5py.File, read: Any = None) -> AFMImageStack:
             raise ReadError(
                 f"{p}: mask {name!r} has shape {ds.shape}; /data is {data.shape}"
             )
-    return _reading.build_stack(
+    stack = _reading.build_stack(
         p,
         read(data),
         f.attrs[layout.PIXEL_SIZE_ATTR],
@@ -197,6 +197,9 @@ def _load_open(p: Path, f: h5py.File, read: Any = None) -> AFMImageStack:
         layers={name: read(ds) for name, ds in layers},
         masks={name: read(ds) for name, ds in masks},
     )
+    # frames stored together: the same in memory and lazily (a sample reads them)
+    stack.read_unit = int(data.chunks[0]) if data.chunks else 1
+    return stack
 
 
 class H5BundleReader(_reading.BundleReader):
