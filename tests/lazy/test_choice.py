@@ -52,7 +52,7 @@ def test_read_input_reads_lazily_unless_told_or_a_step_needs_the_stack(bundle):
     with default:
         assert default.is_lazy
         assert default.provenance["source"]["sha256"]  # recorded as when in memory
-    held = read_input(bundle, settings(blocks=False), available=1)
+    held = read_input(bundle, settings(blocks=False), available=100 * STACK)
     assert not held.is_lazy and isinstance(held.data, np.ndarray)
     forced = read_input(bundle, settings(blocks=True, block_frames=9))
     with forced:
@@ -97,3 +97,36 @@ def test_a_reader_without_inspect_streams_its_lazy_open(afm_data):
     with lazy:
         assert lazy.is_lazy
         assert np.array_equal(lazy.data[:], full.data)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "steps", "why"),
+    [
+        (False, "remove_plane", r"\(--in-memory\).*leave out --in-memory"),
+        (None, "remove_plane;align_frames", r"\(align_frames needs the whole stack\)"),
+    ],
+)
+def test_an_in_memory_read_that_cannot_fit_is_refused_before_reading(
+    bundle, tmp_path, blocks, steps, why
+):
+    """Held in memory, the bundle's 50x32x40 float64 frames and one layer take
+    2 x 512,000 bytes at least: refused below that (in one line naming the file,
+    before anything is read or written), run at or above it."""
+    from playnano.run import plan_run
+
+    s = settings(tuple((name, {}) for name in steps.split(";")), blocks=blocks)
+    need = 2 * STACK
+    if "align_frames" in steps:
+        need += STACK  # its own layer
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ProcessingError, match=why) as err:
+        plan_run(s, out, source=bundle, available=need - 1)
+    message = str(err.value)
+    assert "\n" not in message and str(bundle) in message and "50x32x40" in message
+    with pytest.raises(ProcessingError, match=why):
+        read_input(bundle, s, available=need - 1)
+    assert list(out.iterdir()) == []
+    plan_run(s, out, source=bundle, available=need)  # fits: planned
+    # the stream never is: its memory is a few blocks whatever the stack
+    plan_run(settings(), out, source=bundle, available=1)

@@ -222,7 +222,8 @@ def plan_run(
     checked : tuple, optional
         ``settings.check()``'s result, when the caller has it (a batch checks once).
     available : int, optional
-        Memory the read mode weighs (bytes; default: the machine's available).
+        Memory an in-memory read must fit in (bytes; default: the machine's
+        available; see :func:`playnano.run.read.check_memory`).
     command : dict, optional
         Recorded in the provenance of every output.
 
@@ -235,7 +236,7 @@ def plan_run(
     """
     from playnano.io.atomic import check_output_folder
     from playnano.run.header import describe_input
-    from playnano.run.read import read_mode
+    from playnano.run.read import check_memory, read_mode
 
     if source is not None and stack is not None:
         raise TypeError("plan_run() takes one input: source or stack, not both")
@@ -247,6 +248,8 @@ def plan_run(
         facts = describe_input(src)
         header = facts.header
         lazy = read_mode(facts, settings, steps, available)
+        if lazy is False:
+            check_memory(src, facts, settings, steps, available)
         holds = header is not None and header.processed
     elif stack is not None:
         lazy, holds = stack.is_lazy, stack.is_processed()

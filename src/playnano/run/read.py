@@ -8,6 +8,7 @@ damaged-frame rule and threads.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
     from playnano.run.header import InputFacts
     from playnano.run.settings import RunSettings
 
-__all__ = ["open_input", "read_input", "read_mode", "use_blocks"]
+__all__ = [
+    "check_memory",
+    "open_input",
+    "read_input",
+    "read_mode",
+    "use_blocks",
+]
 
 
 def use_blocks(
@@ -36,7 +43,8 @@ def use_blocks(
     ``settings.blocks`` decides when given. Otherwise the stream, whenever every
     step works frame by frame: it is as fast as holding the stack in memory
     (``benchmarks/bench_stream.py``) in a few blocks of memory, so the stack's
-    size (``shape``, ``itemsize``) and the memory ``available`` no longer matter.
+    size (``shape``, ``itemsize``) and the memory ``available`` do not weigh in the
+    choice; an in-memory read that cannot fit is refused (:func:`check_memory`).
     """
     if settings.blocks is not None:
         return settings.blocks
@@ -59,6 +67,58 @@ def read_mode(
     if not facts.lazy:
         return False
     return use_blocks(settings, resolved)
+
+
+def check_memory(
+    path: str | Path,
+    facts: InputFacts,
+    settings: RunSettings,
+    resolved: Sequence[ResolvedStep],
+    available: int | None = None,
+) -> None:
+    """Refuse, before reading, an in-memory run that cannot fit in memory.
+
+    An input read in memory (``--in-memory``, a whole-stack step, or a reader that
+    cannot read a block at a time) holds the data, one layer per filter and the
+    masks at once: at least the data's size once per layer plus a byte per value
+    per mask (levelling may widen layers to float64; not counted, so nothing that
+    fits is refused). When the header says that is more than the memory
+    ``available`` (default: the machine's), the run would be killed part-way,
+    after minutes of work; it is refused in one line that says why it is held and
+    what to do. Nothing is refused when the header or the memory figure is unknown.
+
+    Raises
+    ------
+    ProcessingError
+        When the stack cannot fit.
+    """
+    from playnano.errors import ProcessingError
+    from playnano.lazy import available_memory
+
+    header = facts.header
+    if header is None:
+        return
+    kinds = [r.spec.kind for r in resolved]
+    n_filters = sum(k in ("filter", "stack") for k in kinds)
+    values = math.prod(header.shape)
+    need = values * (header.itemsize * (1 + n_filters) + kinds.count("mask"))
+    have = available_memory() if available is None else available
+    if have is None or need <= have:
+        return
+    whole = [r.name for r in resolved if r.spec.kind == "stack"]
+    if settings.blocks is False:
+        why, fix = "--in-memory", "leave out --in-memory to stream it"
+    elif whole:
+        why = f"{', '.join(whole)} needs the whole stack"
+        fix = "run it where more memory is free, or on fewer frames"
+    else:
+        why = "its reader cannot read it a block at a time"
+        fix = "run it where more memory is free"
+    shape = "x".join(str(n) for n in header.shape)
+    raise ProcessingError(
+        f"{path}: holding its {shape} frames in memory ({why}) needs at least "
+        f"{need / 1e9:.1f} GB and {have / 1e9:.1f} GB is available; {fix}"
+    )
 
 
 def open_input(
@@ -107,11 +167,15 @@ def read_input(
 ) -> AFMImageStack:
     """Read one input as a run would: the read mode chosen, then :func:`open_input`.
 
-    ``available`` overrides the memory figure the choice weighs (bytes).
+    ``available`` overrides the memory figure an in-memory read must fit in
+    (bytes; :func:`check_memory`).
     """
     from playnano.processing.validate import validate_steps
     from playnano.run.header import describe_input
 
     resolved = validate_steps(settings.parsed_steps())
-    lazy = read_mode(describe_input(path), settings, resolved, available)
+    facts = describe_input(path)
+    lazy = read_mode(facts, settings, resolved, available)
+    if lazy is False:
+        check_memory(path, facts, settings, resolved, available)
     return open_input(path, settings, lazy, resolved, available)
