@@ -83,10 +83,6 @@ class Header:
                 return value
         return None
 
-    def section(self, name: str) -> Section | None:
-        """The first section called ``name`` (any case)."""
-        return next((s for s in self.sections if s.name == name.lower()), None)
-
     @property
     def images(self) -> list[Section]:
         """The image sections, one per stored channel."""
