@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from playnano.errors import ReadError
 #: Tags read from every IFD: width, length, bits, compression, samples, format.
 _TAGS = {256: "width", 257: "length", 258: "bits", 259: "compression"}
 _TAGS |= {277: "samples", 339: "sample_format"}
+#: StripOffsets and TileOffsets: where a page's image data lies.
+_OFFSETS = frozenset({273, 324})
 #: TIFF field types: byte size and struct code of one value.
 _TYPES = {1: (1, "B"), 3: (2, "H"), 4: (4, "I"), 16: (8, "Q"), 8: (2, "h"), 9: (4, "i")}
 #: SampleFormat values TIFF defines (uint, int, float, void, complex int/float).
@@ -34,6 +36,11 @@ class Ifd:
 
     index: int
     offset: int
+    #: Offset just past the IFD (its entries and the next IFD's offset).
+    end: int = 0
+    #: How many StripOffsets or TileOffsets it lists (0: it says not where its
+    #: image data lies).
+    strips: int = 0
     width: int | None = None
     length: int | None = None
     bits: int | None = None
@@ -109,6 +116,7 @@ def walk_ifds(path: Path) -> list[Ifd]:
             spans.append((offset, link + link_size))
             entries = fh.read(n * entry)
             ifd = _parse(fh, path, order, big, entries, len(ifds), offset, size)
+            ifd = replace(ifd, end=link + link_size)
             ifds.append(ifd)
             fh.seek(link)
             offset = struct.unpack(order + link_fmt, fh.read(link_size))[0]
@@ -138,6 +146,8 @@ def _parse(
     found: dict[str, int] = {}
     for at in range(0, len(entries), entry):
         code, typ, count = struct.unpack_from(head, entries, at)
+        if code in _OFFSETS:
+            found["strips"] = count
         if code not in _TAGS or typ not in _TYPES or count < 1:
             continue
         width, fmt = _TYPES[typ]
