@@ -3,11 +3,15 @@
 :func:`hostile_set` builds, from one sample (a file, or a folder whose frame or
 metadata files are damaged), what a reader meets in the wild: truncations, flipped
 bits and header fields set to huge values for any file, and for each container the
-lies it allows: a looping IFD chain, pages, sample formats and OME or ImageJ sizes
-that claim what the file does not hold (TIFF); virtual, external, soft-linked and
-unallocated datasets (HDF5, :mod:`playnano.testing.hostile_containers`); members
-that declare gigabytes (zip/NPZ); shapes blown up in JSON metadata (Zarr). Each
-copy is small: a file that claims gigabytes holds a few kB.
+lies it allows: a looping IFD chain, pages, sample formats, OME or ImageJ sizes
+and a tifffile description's frame count that claim what the file does not hold
+(TIFF); virtual, external, soft-linked and unallocated datasets (HDF5,
+:mod:`playnano.testing.hostile_containers`); members that declare gigabytes
+(zip/NPZ); shapes blown up in JSON metadata (Zarr). Each copy is small: a file
+that claims gigabytes holds a few kB.
+
+Copies made by an edit in :data:`MUST_REFUSE` must be refused, not read: what
+they hold reads without error into a stack that is not the one stored.
 """
 
 from __future__ import annotations
@@ -208,6 +212,11 @@ def _imagej_images(text: str) -> str:
     return re.sub(r"frames=\d+", "frames=100000000", text)
 
 
+def _one_more_frame(text: str) -> str:
+    """tifffile's JSON description claiming one frame more than its pages hold."""
+    return re.sub(r'^(\{"shape": \[)(\d+)', lambda m: f"{m[1]}{int(m[2]) + 1}", text)
+
+
 TIFF: dict[str, Edit] = {
     "IFD chain loops back to the first IFD": _loop(to_self=False),
     "last IFD points at itself": _loop(to_self=True),
@@ -220,7 +229,17 @@ TIFF: dict[str, Edit] = {
     "OME SizeX 2147483647": _ome_size("SizeX", "2147483647"),
     "OME planes in another file": _description(_other_file),
     "ImageJ images=100000000": _description(_imagej_images),
+    "shaped description claims one more frame": _description(_one_more_frame),
 }
+#: Edits whose copies every door must refuse, not read: each leaves a file that
+#: tifffile reads without complaint, into a stack that is not the one stored.
+MUST_REFUSE = frozenset({"shaped description claims one more frame"})
+
+
+def must_refuse(what: str) -> bool:
+    """True when the hostile copy labelled ``what`` (its edit's name, last) must
+    be refused at every door: reading it at all gives a wrong stack."""
+    return any(what == name or what.endswith(f": {name}") for name in MUST_REFUSE)
 
 
 # ----------------------------------------------------------------------- JSON

@@ -24,7 +24,8 @@ be read); (b) damaged and hostile copies of each sample
 loops and huge declarations for the sample's container) end, at every door, in a
 one-line :class:`~playnano.errors.PlaynanoError` naming the file within
 :attr:`ReaderConformance.door_seconds` and a bounded peak memory, checked in a forked
-child (:mod:`playnano.testing.children`); (c) files of other kinds, named like the
+child (:mod:`playnano.testing.children`), or in a result only where the edit can
+leave a readable file (never for :data:`~playnano.testing.hostile.MUST_REFUSE`); (c) files of other kinds, named like the
 reader's files, are refused the same way. POSIX only for (b) and (c).
 """
 
@@ -45,7 +46,7 @@ from playnano.plugins.reader import DOORS
 from playnano.plugins.registry import Entry, readers
 from playnano.plugins.validate import validate_reader
 from playnano.testing import children
-from playnano.testing.hostile import hostile_set
+from playnano.testing.hostile import hostile_set, must_refuse
 from playnano.testing.stacks import assert_import_is_light
 
 #: Foreign content written under a reader's own suffix, by container kind.
@@ -91,6 +92,15 @@ def _same_frames(where: Any, got: Any, want: np.ndarray) -> None:
     random.Random(0).shuffle(order)
     for i in [n - 1, 0, *order]:
         assert np.asarray(got[i]).tobytes() == want[i].tobytes(), (where, i)
+
+
+def _accepted(result: dict[str, Any], door: str) -> bool:
+    """True when ``door`` opened the file without a refusal (``check`` finding
+    no problem)."""
+    opened = result.get("doors", {}).get(door)
+    if result.get("status") != "ok" or opened is None:
+        return False
+    return door != "check" or opened.get("problems") == 0
 
 
 class ReaderConformance:
@@ -261,6 +271,8 @@ class ReaderConformance:
         for what, path in hostile:
             outcome = children.run_doors(path, doors, wall_s=self.door_seconds)
             bad = children.verdict(path, outcome, children.input_bytes(path))
+            if bad is None and must_refuse(what) and _accepted(outcome.result, door):
+                bad = ("accepted", "read as a stack, though what it stores differs")
             if bad is not None:
                 found.append(f"{what}: {bad[0]}: {bad[1]}")
         assert not found, f"{len(found)} of {len(hostile)} at {door}:\n" + "\n".join(
