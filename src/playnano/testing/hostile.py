@@ -10,8 +10,8 @@ and a tifffile description's frame count that claim what the file does not hold
 (zip/NPZ); shapes blown up in JSON metadata (Zarr). Each copy is small: a file
 that claims gigabytes holds a few kB.
 
-Copies made by an edit in :data:`MUST_REFUSE` must be refused, not read: what
-they hold reads without error into a stack that is not the one stored.
+A copy made by an edit in :data:`STORED_UNCHANGED` stores the sample's image
+under a false claim: read, it must read as the sample does (:func:`sample_of`).
 """
 
 from __future__ import annotations
@@ -231,15 +231,20 @@ TIFF: dict[str, Edit] = {
     "ImageJ images=100000000": _description(_imagej_images),
     "shaped description claims one more frame": _description(_one_more_frame),
 }
-#: Edits whose copies every door must refuse, not read: each leaves a file that
-#: tifffile reads without complaint, into a stack that is not the one stored.
-MUST_REFUSE = frozenset({"shaped description claims one more frame"})
+#: Edits that change only what a file claims, not the image it stores: tifffile
+#: reads such a copy without complaint, so a door that reads it at all must read
+#: what it reads from the sample (a reader that trusts the claim reads a wrong stack).
+STORED_UNCHANGED = frozenset({"shaped description claims one more frame"})
+#: The sample each copy of a :data:`STORED_UNCHANGED` edit was made from.
+_SAMPLES: dict[Path, Path] = {}
 
 
-def must_refuse(what: str) -> bool:
-    """True when the hostile copy labelled ``what`` (its edit's name, last) must
-    be refused at every door: reading it at all gives a wrong stack."""
-    return any(what == name or what.endswith(f": {name}") for name in MUST_REFUSE)
+def sample_of(what: str, copy: Path) -> Path | None:
+    """The sample a hostile copy labelled ``what`` must read like, or ``None``
+    when its edit may change what it stores (it is then refused or read as is)."""
+    if not any(what == n or what.endswith(f": {n}") for n in STORED_UNCHANGED):
+        return None
+    return _SAMPLES.get(copy)
 
 
 # ----------------------------------------------------------------------- JSON
@@ -321,5 +326,7 @@ def hostile_set(sample: Path, out: Path) -> list[tuple[str, Path]]:
                 shutil.rmtree(folder)
                 continue
             label = name if member is None else f"{member}: {name}"
+            if name in STORED_UNCHANGED:
+                _SAMPLES[copy] = sample
             made.append((label, copy))
     return made
