@@ -14,10 +14,13 @@ allocate gigabytes):
   tifffile sizes an OME series; an ImageJ description's image count must fit in
   the file.
 
-:func:`checked_series` then builds a series and checks that its pages lie within
-the file, can decode to their declared size, and are all the keyframe's shape and
-type. tifffile's logged errors become a ReadError (:func:`tifffile_guard`). Every
-refusal is one :class:`~playnano.errors.ReadError` line naming the file.
+:func:`checked_series` then builds a series and checks that every IFD says where
+its image data lies, and that the series' pages lie within the file, can decode to
+their declared size, and are all the keyframe's shape and type; an image read as
+one contiguous block must be the data its pages' IFDs describe (a description
+claiming frames the pages do not store made tifffile read the file's own IFDs as
+frames). tifffile's logged errors become a ReadError (:func:`tifffile_guard`).
+Every refusal is one :class:`~playnano.errors.ReadError` line naming the file.
 """
 
 from __future__ import annotations
@@ -241,6 +244,8 @@ def checked_series(opened: OpenTiff, index: int = 0) -> Any:
             raise ReadError(f"{path}: the image's pixel type is not understood")
         pages = _checked_pages(opened, series)
     except RuntimeError as exc:
+        if type(exc) is not RuntimeError or "keyframe" not in str(exc):
+            raise  # not tifffile's word for pages stored unalike
         raise ReadError(_unalike(opened, exc)) from exc
     _check_series_size(opened, series, pages)
     return series
