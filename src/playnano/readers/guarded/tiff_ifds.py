@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +115,8 @@ def walk_ifds(path: Path) -> list[Ifd]:
                 raise ReadError(f"{path}: the TIFF's IFDs overlap; the file is damaged")
             spans.append((offset, link + link_size))
             entries = fh.read(n * entry)
-            ifd = _parse(fh, path, order, big, entries, len(ifds), offset, size)
-            ifd = replace(ifd, end=link + link_size)
-            ifds.append(ifd)
+            where_ifd = (len(ifds), offset, link + link_size)
+            ifds.append(_parse(fh, path, order, big, entries, where_ifd, size))
             fh.seek(link)
             offset = struct.unpack(order + link_fmt, fh.read(link_size))[0]
     spans.sort()
@@ -136,11 +135,14 @@ def _parse(
     order: str,
     big: bool,
     entries: bytes,
-    index: int,
-    offset: int,
+    where: tuple[int, int, int],
     size: int,
 ) -> Ifd:
-    """The tags of :data:`_TAGS` of one IFD (the first value of each), checked."""
+    """The tags of :data:`_TAGS` of one IFD (the first value of each), checked.
+
+    ``where`` is the IFD's index in the chain, its offset and the offset past it.
+    """
+    index = where[0]
     entry, inline = (20, 8) if big else (12, 4)
     head = order + ("HHQ" if big else "HHI")
     found: dict[str, int] = {}
@@ -153,13 +155,13 @@ def _parse(
         width, fmt = _TYPES[typ]
         value = entries[at + entry - inline : at + entry]
         if width * count > inline:  # stored elsewhere: its first value only
-            (where,) = struct.unpack(order + ("Q" if big else "I"), value)
-            if where + width > size:
+            (at_value,) = struct.unpack(order + ("Q" if big else "I"), value)
+            if at_value + width > size:
                 continue  # tifffile reports the tag; the page check sizes the data
-            fh.seek(where)
+            fh.seek(at_value)
             value = fh.read(width)
         found[_TAGS[code]] = struct.unpack_from(order + fmt, value)[0]
-    ifd = Ifd(index, offset, **found)
+    ifd = Ifd(*where, **found)
     fmt_code = ifd.sample_format
     if fmt_code is not None and fmt_code not in SAMPLE_FORMATS:
         raise ReadError(
