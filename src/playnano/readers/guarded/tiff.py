@@ -251,16 +251,23 @@ def checked_series(opened: OpenTiff, index: int = 0) -> Any:
     return series
 
 
-def _checked_pages(opened: OpenTiff, series: Any) -> list[Any]:
+#: What the size checks need of a page: its IFD's offset, its first strip's or
+#: tile's offset, its image's bytes and its number of pixels (tifffile's pages
+#: themselves are not kept: tens of thousands alive slow the garbage collector).
+_Page = tuple[int, int, int, int]
+
+
+def _checked_pages(opened: OpenTiff, series: Any) -> list[_Page]:
     """The pages of ``series`` that are there, each checked against the first."""
     path = opened.path
     by_offset = {ifd.offset: ifd for ifd in opened.ifds}
     first: Ifd | None = None
-    pages = []
+    pages: list[_Page] = []
     for i, page in enumerate(series.pages):
         if page is None:
             continue
-        pages.append(page)
+        start = int(page.dataoffsets[0]) if len(page.dataoffsets) else -1
+        pages.append((int(page.offset), start, int(page.nbytes), int(page.size)))
         ifd = by_offset.get(page.offset)
         if ifd is not None:
             first = first or ifd
@@ -294,7 +301,7 @@ def _image(ifd: Ifd) -> str:
     )
 
 
-def _check_series_size(opened: OpenTiff, series: Any, pages: list[Any]) -> None:
+def _check_series_size(opened: OpenTiff, series: Any, pages: list[_Page]) -> None:
     path = opened.path
     offset = series.dataoffset  # set when the whole series is one contiguous block
     if offset is not None:
@@ -309,14 +316,14 @@ def _check_series_size(opened: OpenTiff, series: Any, pages: list[Any]) -> None:
         return
     if len(pages) != len(series.pages):
         raise ReadError(f"{path}: the image lacks some of its pages")
-    if sum(int(p.size) for p in pages) < int(series.size):
+    if sum(p[3] for p in pages) < int(series.size):
         raise ReadError(
             f"{path}: the image is declared as {series.shape} but its "
             f"{len(pages)} pages hold less"
         )
 
 
-def _check_block(opened: OpenTiff, series: Any, pages: list[Any]) -> None:
+def _check_block(opened: OpenTiff, series: Any, pages: list[_Page]) -> None:
     """Refuse a contiguous image that is not the image data its IFDs describe.
 
     tifffile reads such an image as one block from the first page's data and,
@@ -340,14 +347,14 @@ def _check_block(opened: OpenTiff, series: Any, pages: list[Any]) -> None:
                 "it declares"
             )
     at = offset
-    for i, page in enumerate(pages):
-        if int(page.dataoffsets[0]) != at:
+    for i, (_, start, nbytes, _) in enumerate(pages):
+        if start != at:
             raise ReadError(
                 f"{path}: {declared} but page {i} stores its data at offset "
-                f"{page.dataoffsets[0]}, not {at}"
+                f"{start}, not {at}"
             )
-        at += int(page.nbytes)
-    index = {ifd.offset: ifd.index for ifd in opened.ifds}.get(pages[-1].offset)
+        at += nbytes
+    index = {ifd.offset: ifd.index for ifd in opened.ifds}.get(pages[-1][0])
     if at < end and index is not None and index + 1 < len(opened.ifds):
         after = opened.ifds[index + 1]
         if after.offset < end:
