@@ -32,6 +32,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
         tiff.ome_bad_sample_format,
         "SampleFormat 4294967295",
     ),
+    "TIFF whose description claims frames it does not store": (
+        tiff.shaped_frames_inflated,
+        "but IFD 1 lies at offset",
+    ),
+    "TIFF page without StripOffsets": (
+        tiff.no_strip_offsets,
+        "IFD 1 lists no StripOffsets or TileOffsets",
+    ),
     "NPZ bomb": (npz.npz_frame_count_bomb, "2 entries"),
     ".h5-jpk huge unallocated channel": (
         h5.h5jpk_huge_unallocated,

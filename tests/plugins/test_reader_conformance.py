@@ -103,6 +103,28 @@ def test_a_reader_that_trusts_tifffile_fails_the_hostile_test(install_plugin, tm
         Kit().test_hostile_files_are_refused_in_one_line(entry, hostile, "read")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the kit forks (POSIX)")
+def test_a_reader_that_trusts_a_description_reads_a_wrong_stack(
+    install_plugin, tmp_path
+):
+    """tifffile reads a copy whose description claims one more frame than the
+    pages store without complaint; the kit compares it with the sample's read."""
+    entry = _install(install_plugin, NAIVE_TIFF)
+    sample = _tiff(tmp_path / "video.flawed")
+    hostile = [
+        (what, path)
+        for what, path in hostile_set(sample, tmp_path / "hostile")
+        if what == "shaped description claims one more frame"
+    ]
+    assert len(hostile) == 1
+    with pytest.raises(AssertionError) as failed:
+        Kit().test_hostile_files_are_refused_in_one_line(entry, hostile, "read")
+    assert (
+        "shaped description claims one more frame: wrong stack: read [3, 3, 4] "
+        "where the sample reads [2, 3, 4]"
+    ) in str(failed.value)
+
+
 def test_read_lazy_that_differs_from_read_fails(install_plugin, tmp_path):
     entry = _install(install_plugin, ANYTHING, lazy=True)
     sample = tmp_path / "video.flawed"

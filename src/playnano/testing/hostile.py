@@ -3,11 +3,15 @@
 :func:`hostile_set` builds, from one sample (a file, or a folder whose frame or
 metadata files are damaged), what a reader meets in the wild: truncations, flipped
 bits and header fields set to huge values for any file, and for each container the
-lies it allows: a looping IFD chain, pages, sample formats and OME or ImageJ sizes
-that claim what the file does not hold (TIFF); virtual, external, soft-linked and
-unallocated datasets (HDF5, :mod:`playnano.testing.hostile_containers`); members
-that declare gigabytes (zip/NPZ); shapes blown up in JSON metadata (Zarr). Each
-copy is small: a file that claims gigabytes holds a few kB.
+lies it allows: a looping IFD chain, pages, sample formats, OME or ImageJ sizes
+and a tifffile description's frame count that claim what the file does not hold
+(TIFF); virtual, external, soft-linked and unallocated datasets (HDF5,
+:mod:`playnano.testing.hostile_containers`); members that declare gigabytes
+(zip/NPZ); shapes blown up in JSON metadata (Zarr). Each copy is small: a file
+that claims gigabytes holds a few kB.
+
+A copy made by an edit in :data:`STORED_UNCHANGED` stores the sample's image
+under a false claim: read, it must read as the sample does (:func:`sample_of`).
 """
 
 from __future__ import annotations
@@ -208,6 +212,11 @@ def _imagej_images(text: str) -> str:
     return re.sub(r"frames=\d+", "frames=100000000", text)
 
 
+def _one_more_frame(text: str) -> str:
+    """tifffile's JSON description claiming one frame more than its pages hold."""
+    return re.sub(r'^(\{"shape": \[)(\d+)', lambda m: f"{m[1]}{int(m[2]) + 1}", text)
+
+
 TIFF: dict[str, Edit] = {
     "IFD chain loops back to the first IFD": _loop(to_self=False),
     "last IFD points at itself": _loop(to_self=True),
@@ -220,7 +229,22 @@ TIFF: dict[str, Edit] = {
     "OME SizeX 2147483647": _ome_size("SizeX", "2147483647"),
     "OME planes in another file": _description(_other_file),
     "ImageJ images=100000000": _description(_imagej_images),
+    "shaped description claims one more frame": _description(_one_more_frame),
 }
+#: Edits that change only what a file claims, not the image it stores: tifffile
+#: reads such a copy without complaint, so a door that reads it at all must read
+#: what it reads from the sample (a reader that trusts the claim reads a wrong stack).
+STORED_UNCHANGED = frozenset({"shaped description claims one more frame"})
+#: The sample each copy of a :data:`STORED_UNCHANGED` edit was made from.
+_SAMPLES: dict[Path, Path] = {}
+
+
+def sample_of(what: str, copy: Path) -> Path | None:
+    """The sample a hostile copy labelled ``what`` must read like, or ``None``
+    when its edit may change what it stores (it is then refused or read as is)."""
+    if not any(what == n or what.endswith(f": {n}") for n in STORED_UNCHANGED):
+        return None
+    return _SAMPLES.get(copy)
 
 
 # ----------------------------------------------------------------------- JSON
@@ -302,5 +326,7 @@ def hostile_set(sample: Path, out: Path) -> list[tuple[str, Path]]:
                 shutil.rmtree(folder)
                 continue
             label = name if member is None else f"{member}: {name}"
+            if name in STORED_UNCHANGED:
+                _SAMPLES[copy] = sample
             made.append((label, copy))
     return made

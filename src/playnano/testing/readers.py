@@ -24,7 +24,9 @@ be read); (b) damaged and hostile copies of each sample
 loops and huge declarations for the sample's container) end, at every door, in a
 one-line :class:`~playnano.errors.PlaynanoError` naming the file within
 :attr:`ReaderConformance.door_seconds` and a bounded peak memory, checked in a forked
-child (:mod:`playnano.testing.children`); (c) files of other kinds, named like the
+child (:mod:`playnano.testing.children`), or in a result only where the edit can
+leave a readable file (for
+:data:`~playnano.testing.hostile.STORED_UNCHANGED`, only as the sample reads); (c) files of other kinds, named like the
 reader's files, are refused the same way. POSIX only for (b) and (c).
 """
 
@@ -45,7 +47,7 @@ from playnano.plugins.reader import DOORS
 from playnano.plugins.registry import Entry, readers
 from playnano.plugins.validate import validate_reader
 from playnano.testing import children
-from playnano.testing.hostile import hostile_set
+from playnano.testing.hostile import hostile_set, sample_of
 from playnano.testing.stacks import assert_import_is_light
 
 #: Foreign content written under a reader's own suffix, by container kind.
@@ -91,6 +93,20 @@ def _same_frames(where: Any, got: Any, want: np.ndarray) -> None:
     random.Random(0).shuffle(order)
     for i in [n - 1, 0, *order]:
         assert np.asarray(got[i]).tobytes() == want[i].tobytes(), (where, i)
+
+
+def _read_unlike(
+    sample: Path, result: dict[str, Any], door: str, wall_s: float
+) -> tuple[str, str] | None:
+    """A failure when ``door`` read a copy (``result``) unlike the ``sample``."""
+    got = result.get("doors", {}).get(door)
+    if result.get("status") != "ok" or got is None or got.get("problems"):
+        return None  # refused, or (check) found what is wrong
+    want = children.run_doors(sample, [door], wall_s=wall_s).result
+    if got == want.get("doors", {}).get(door):
+        return None
+    shapes = [r.get("shape") for r in (got, want.get("doors", {}).get(door, {}))]
+    return "wrong stack", f"read {shapes[0]} where the sample reads {shapes[1]}"
 
 
 class ReaderConformance:
@@ -261,6 +277,9 @@ class ReaderConformance:
         for what, path in hostile:
             outcome = children.run_doors(path, doors, wall_s=self.door_seconds)
             bad = children.verdict(path, outcome, children.input_bytes(path))
+            sample = sample_of(what, path)
+            if bad is None and sample is not None:
+                bad = _read_unlike(sample, outcome.result, door, self.door_seconds)
             if bad is not None:
                 found.append(f"{what}: {bad[0]}: {bad[1]}")
         assert not found, f"{len(found)} of {len(hostile)} at {door}:\n" + "\n".join(

@@ -175,3 +175,36 @@ def ome_bad_sample_format(folder: Path) -> Path:
                 struct.pack_into(order + "HHII", data, entry, 339, 4, 1, 0xFFFFFFFF)
     path.write_bytes(bytes(data))
     return path
+
+
+def shaped_frames_inflated(folder: Path) -> Path:
+    """A contiguous 3-frame stack whose JSON description says 5 frames: frames 4
+    and 5 would be the file's own IFDs (the file is long enough to hold them)."""
+    import tifffile
+
+    path = folder / "shaped_inflated.tif"
+    frames = np.arange(3 * 4 * 5, dtype=np.float32).reshape(3, 4, 5)
+    tifffile.imwrite(path, frames, photometric="minisblack", contiguous=True)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b'{"shape": [3, 4, 5]', b'{"shape": [5, 4, 5]', 1))
+    return path
+
+
+def no_strip_offsets(folder: Path) -> Path:
+    """A 3-page stack whose page 1 has RowsPerStrip 0 and no StripOffsets."""
+    import tifffile
+
+    path = folder / "no_strip_offsets.tif"
+    tifffile.imwrite(path, np.ones((3, 4, 5), np.float32), photometric="minisblack")
+    data = bytearray(path.read_bytes())
+    order, offsets, _ = _ifd_offsets(bytes(data))
+    n = struct.unpack_from(order + "H", data, offsets[1])[0]
+    for i in range(n):
+        entry = offsets[1] + 2 + 12 * i
+        code = struct.unpack_from(order + "H", data, entry)[0]
+        if code == 278:  # RowsPerStrip 0
+            struct.pack_into(order + "HHII", data, entry, 278, 3, 1, 0)
+        elif code == 273:  # StripOffsets becomes Orientation (tags stay sorted)
+            struct.pack_into(order + "HHII", data, entry, 274, 3, 1, 1)
+    path.write_bytes(bytes(data))
+    return path

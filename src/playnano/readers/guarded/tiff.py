@@ -14,10 +14,13 @@ allocate gigabytes):
   tifffile sizes an OME series; an ImageJ description's image count must fit in
   the file.
 
-:func:`checked_series` then builds a series and checks that its pages lie within
-the file, can decode to their declared size, and are all the keyframe's shape and
-type. tifffile's logged errors become a ReadError (:func:`tifffile_guard`). Every
-refusal is one :class:`~playnano.errors.ReadError` line naming the file.
+:func:`checked_series` then builds a series and checks that every IFD says where
+its image data lies, and that the series' pages lie within the file, can decode to
+their declared size, and are all the keyframe's shape and type; an image read as
+one contiguous block must be the data its pages' IFDs describe (a description
+claiming frames the pages do not store made tifffile read the file's own IFDs as
+frames). tifffile's logged errors become a ReadError (:func:`tifffile_guard`).
+Every refusal is one :class:`~playnano.errors.ReadError` line naming the file.
 """
 
 from __future__ import annotations
@@ -221,21 +224,50 @@ def check_tiff_page(path: Path, page: Any, what: str) -> None:
 def checked_series(opened: OpenTiff, index: int = 0) -> Any:
     """Series ``index`` of an opened TIFF, refused unless its pages can fill it.
 
-    Each page must lie within the file and store its declared image, be the first
-    page's shape and type (as its own IFD declares it), and the series must be
-    made of its pages, not of sizes the metadata alone claims.
+    Each page must say where its image data lies, lie within the file and store
+    its declared image, be the first page's shape and type (as its own IFD
+    declares it), and the series must be made of its pages, not of sizes the
+    metadata alone claims.
     """
     path, tif = opened.path, opened.tif
-    if len(tif.series) <= index:
-        raise ReadError(f"{path}: holds no image")
-    series = tif.series[index]
-    if series.dtype is None:
-        raise ReadError(f"{path}: the image's pixel type is not understood")
+    for ifd in opened.ifds:
+        if not ifd.strips:
+            raise ReadError(
+                f"{path}: IFD {ifd.index} lists no StripOffsets or TileOffsets, so "
+                "where its image data lies is unknown; the file is damaged"
+            )
+    try:  # tifffile raises RuntimeError for pages of one image stored unalike
+        if len(tif.series) <= index:
+            raise ReadError(f"{path}: holds no image")
+        series = tif.series[index]
+        if series.dtype is None:
+            raise ReadError(f"{path}: the image's pixel type is not understood")
+        pages = _checked_pages(opened, series)
+    except RuntimeError as exc:
+        if type(exc) is not RuntimeError or "keyframe" not in str(exc):
+            raise  # not tifffile's word for pages stored unalike
+        raise ReadError(_unalike(opened, exc)) from exc
+    _check_series_size(opened, series, pages)
+    return series
+
+
+#: What the size checks need of a page: its IFD's offset, its first strip's or
+#: tile's offset, its image's bytes and its number of pixels (tifffile's pages
+#: themselves are not kept: tens of thousands alive slow the garbage collector).
+_Page = tuple[int, int, int, int]
+
+
+def _checked_pages(opened: OpenTiff, series: Any) -> list[_Page]:
+    """The pages of ``series`` that are there, each checked against the first."""
+    path = opened.path
     by_offset = {ifd.offset: ifd for ifd in opened.ifds}
     first: Ifd | None = None
+    pages: list[_Page] = []
     for i, page in enumerate(series.pages):
         if page is None:
             continue
+        start = int(page.dataoffsets[0]) if len(page.dataoffsets) else -1
+        pages.append((int(page.offset), start, int(page.nbytes), int(page.size)))
         ifd = by_offset.get(page.offset)
         if ifd is not None:
             first = first or ifd
@@ -245,8 +277,21 @@ def checked_series(opened: OpenTiff, index: int = 0) -> Any:
                     f"{_image(first)}"
                 )
         check_tiff_page(path, page, f"image data of page {i}")
-    _check_series_size(path, series)
-    return series
+    return pages
+
+
+def _unalike(opened: OpenTiff, exc: RuntimeError) -> str:
+    """Name the pages tifffile found unalike (the first alike one stored apart)."""
+    first: dict[tuple[int | None, ...], Ifd] = {}
+    for ifd in opened.ifds:
+        other = first.setdefault(ifd.image(), ifd)
+        if ifd.strips != other.strips:
+            return (
+                f"{opened.path}: IFD {ifd.index} stores its image in {ifd.strips} "
+                f"strips or tiles but IFD {other.index}, of the same size and "
+                f"type, in {other.strips}; pages of one image must be stored alike"
+            )
+    return f"{opened.path}: the pages of the image are not alike (tifffile: {exc})"
 
 
 def _image(ifd: Ifd) -> str:
@@ -256,7 +301,8 @@ def _image(ifd: Ifd) -> str:
     )
 
 
-def _check_series_size(path: Path, series: Any) -> None:
+def _check_series_size(opened: OpenTiff, series: Any, pages: list[_Page]) -> None:
+    path = opened.path
     offset = series.dataoffset  # set when the whole series is one contiguous block
     if offset is not None:
         size = path.stat().st_size
@@ -266,12 +312,55 @@ def _check_series_size(path: Path, series: Any) -> None:
                 f"({series.nbytes} bytes from offset {offset}) but the file has "
                 f"{size} bytes"
             )
+        _check_block(opened, series, pages)
         return
-    pages = [p for p in series.pages if p is not None]
     if len(pages) != len(series.pages):
         raise ReadError(f"{path}: the image lacks some of its pages")
-    if sum(int(p.size) for p in pages) < int(series.size):
+    if sum(p[3] for p in pages) < int(series.size):
         raise ReadError(
             f"{path}: the image is declared as {series.shape} but its "
             f"{len(pages)} pages hold less"
         )
+
+
+def _check_block(opened: OpenTiff, series: Any, pages: list[_Page]) -> None:
+    """Refuse a contiguous image that is not the image data its IFDs describe.
+
+    tifffile reads such an image as one block from the first page's data and,
+    for its own ``shaped`` or an ImageJ description, takes the frame count from
+    the description: frames past the last page are read from the bytes that
+    follow (as a file cut after its first IFD stores them). Each page's data
+    must be where the block puts it, the block must not cover an IFD, and
+    frames past the pages must not run where the file's chain goes on.
+    """
+    path, offset = opened.path, int(series.dataoffset)
+    end = offset + int(series.nbytes)
+    declared = (
+        f"the image is declared as {series.shape} ({series.nbytes} bytes from "
+        f"offset {offset})"
+    )
+    for ifd in opened.ifds:
+        if ifd.offset < end and offset < ifd.end:
+            raise ReadError(
+                f"{path}: {declared} but IFD {ifd.index} lies at offset "
+                f"{ifd.offset}, inside it; the file stores less image data than "
+                "it declares"
+            )
+    at = offset
+    for i, (_, start, nbytes, _) in enumerate(pages):
+        if start != at:
+            raise ReadError(
+                f"{path}: {declared} but page {i} stores its data at offset "
+                f"{start}, not {at}"
+            )
+        at += nbytes
+    index = {ifd.offset: ifd.index for ifd in opened.ifds}.get(pages[-1][0])
+    if at < end and index is not None and index + 1 < len(opened.ifds):
+        after = opened.ifds[index + 1]
+        if after.offset < end:
+            raise ReadError(
+                f"{path}: {declared} but its {len(pages)} page(s) store "
+                f"{at - offset} bytes of it and the rest would run past IFD "
+                f"{after.index} at offset {after.offset}; the file stores less "
+                "image data than it declares"
+            )

@@ -22,6 +22,8 @@ from playnano.errors import ReadError
 #: Tags read from every IFD: width, length, bits, compression, samples, format.
 _TAGS = {256: "width", 257: "length", 258: "bits", 259: "compression"}
 _TAGS |= {277: "samples", 339: "sample_format"}
+#: StripOffsets and TileOffsets: where a page's image data lies.
+_OFFSETS = frozenset({273, 324})
 #: TIFF field types: byte size and struct code of one value.
 _TYPES = {1: (1, "B"), 3: (2, "H"), 4: (4, "I"), 16: (8, "Q"), 8: (2, "h"), 9: (4, "i")}
 #: SampleFormat values TIFF defines (uint, int, float, void, complex int/float).
@@ -34,6 +36,11 @@ class Ifd:
 
     index: int
     offset: int
+    #: Offset just past the IFD (its entries and the next IFD's offset).
+    end: int = 0
+    #: How many StripOffsets or TileOffsets it lists (0: it says not where its
+    #: image data lies).
+    strips: int = 0
     width: int | None = None
     length: int | None = None
     bits: int | None = None
@@ -108,8 +115,8 @@ def walk_ifds(path: Path) -> list[Ifd]:
                 raise ReadError(f"{path}: the TIFF's IFDs overlap; the file is damaged")
             spans.append((offset, link + link_size))
             entries = fh.read(n * entry)
-            ifd = _parse(fh, path, order, big, entries, len(ifds), offset, size)
-            ifds.append(ifd)
+            where_ifd = (len(ifds), offset, link + link_size)
+            ifds.append(_parse(fh, path, order, big, entries, where_ifd, size))
             fh.seek(link)
             offset = struct.unpack(order + link_fmt, fh.read(link_size))[0]
     spans.sort()
@@ -128,28 +135,33 @@ def _parse(
     order: str,
     big: bool,
     entries: bytes,
-    index: int,
-    offset: int,
+    where: tuple[int, int, int],
     size: int,
 ) -> Ifd:
-    """The tags of :data:`_TAGS` of one IFD (the first value of each), checked."""
+    """The tags of :data:`_TAGS` of one IFD (the first value of each), checked.
+
+    ``where`` is the IFD's index in the chain, its offset and the offset past it.
+    """
+    index = where[0]
     entry, inline = (20, 8) if big else (12, 4)
     head = order + ("HHQ" if big else "HHI")
     found: dict[str, int] = {}
     for at in range(0, len(entries), entry):
         code, typ, count = struct.unpack_from(head, entries, at)
+        if code in _OFFSETS:
+            found["strips"] = count
         if code not in _TAGS or typ not in _TYPES or count < 1:
             continue
         width, fmt = _TYPES[typ]
         value = entries[at + entry - inline : at + entry]
         if width * count > inline:  # stored elsewhere: its first value only
-            (where,) = struct.unpack(order + ("Q" if big else "I"), value)
-            if where + width > size:
+            (at_value,) = struct.unpack(order + ("Q" if big else "I"), value)
+            if at_value + width > size:
                 continue  # tifffile reports the tag; the page check sizes the data
-            fh.seek(where)
+            fh.seek(at_value)
             value = fh.read(width)
         found[_TAGS[code]] = struct.unpack_from(order + fmt, value)[0]
-    ifd = Ifd(index, offset, **found)
+    ifd = Ifd(*where, **found)
     fmt_code = ifd.sample_format
     if fmt_code is not None and fmt_code not in SAMPLE_FORMATS:
         raise ReadError(
