@@ -26,6 +26,7 @@ from playnano.errors import OutputExistsError
 from playnano.run import RunSettings
 
 if TYPE_CHECKING:
+    from playnano.crate import CrateIdentity
     from playnano.processing.validate import ResolvedStep
     from playnano.run.formats import FormatChoice
 
@@ -136,6 +137,7 @@ def run_batch(
     command: Mapping[str, Any] | None = None,
     checked: tuple[list[FormatChoice], list[ResolvedStep]] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    crate: CrateIdentity | None = None,
 ) -> BatchReport:
     """Run ``settings`` over every input named by ``args``; return the final report.
 
@@ -144,7 +146,8 @@ def run_batch(
     has it); ``KeyboardInterrupt`` stops the tasks, removes what the
     running ones had half written, marks the rest ``interrupted`` and re-raises.
     An input running longer than ``timeout_s`` (0: no limit) is stopped and
-    recorded as failed; what it had written is removed.
+    recorded as failed; what it had written is removed. ``crate`` names the
+    authors, licence and publisher of the folder's crate.
     """
     checked = checked if checked is not None else settings.check()
     inputs = discover(args, recursive=recursive, skip=output_folder.resolve())
@@ -248,7 +251,7 @@ def run_batch(
         clean_partials(sorted({t.out_dir for t in todo}))
         _settle_interrupted(todo, report, preexisting)
         report.interrupt()
-        _write_crate(output_folder, report)
+        _write_crate(output_folder, report, crate)
         if not quiet:  # what finished and what did not, above the one-line error
             click.echo(report.table(), err=True)
         raise
@@ -258,13 +261,17 @@ def run_batch(
     # no task runs now, so none of it is in use
     clean_partials(sorted({t.out_dir for t in todo}))
     report.write(finished=True)
-    _write_crate(output_folder, report)
+    _write_crate(output_folder, report, crate)
     if not quiet or any(r["status"] not in DONE for r in report.records.values()):
         click.echo(report.table(), err=True)
     return report
 
 
-def _write_crate(folder: Path, report: BatchReport) -> None:
+def _write_crate(
+    folder: Path,
+    report: BatchReport,
+    identity: CrateIdentity | None = None,
+) -> None:
     """The batch's ``ro-crate-metadata.json`` beside its report."""
     from playnano.run.crate import write_folder_crate
 
@@ -278,4 +285,5 @@ def _write_crate(folder: Path, report: BatchReport) -> None:
             f"skipped, {t['partial']} partial, {t['failed']} failed"
             + (f", {t['interrupted']} interrupted" if t["interrupted"] else "")
         ),
+        identity=identity,
     )

@@ -20,7 +20,7 @@ import click
 from playnano.batch.engine import DEFAULT_TIMEOUT_S
 from playnano.cli.exits import EXIT_PARTIAL
 from playnano.cli.process import _ProcessCommand, process
-from playnano.cli.settings import checked_settings, command_record
+from playnano.cli.settings import checked_settings, command_record, crate_identity
 
 #: ``process`` options that ``batch`` takes as they are.
 _SHARED = (
@@ -50,9 +50,13 @@ _SHARED = (
 )
 
 
+#: ``process`` options that ``batch`` takes for its crate (it always writes one).
+_CRATE = ("crate_authors", "crate_license", "crate_organization")
+
+
 def _process_options() -> list[click.Parameter]:
     by_name = {p.name: p for p in process.params}
-    return [by_name[n] for n in _SHARED]
+    return [by_name[n] for n in (*_SHARED, *_CRATE)]
 
 
 @click.command(
@@ -113,6 +117,9 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
     settings, checked = checked_settings(
         **{k: kw[k] for k in _SHARED if k not in ("output_folder", "quiet", "verbose")}
     )
+    identity = crate_identity(
+        kw["crate_authors"], kw["crate_license"], kw["crate_organization"]
+    )
     scheduler = kw["scheduler"] or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     command = command_record(settings, kw["processing"], kw["processing_file"])
     report = run_batch(
@@ -127,6 +134,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], **kw: Any) -> None:
         command=command,
         checked=checked,
         timeout_s=kw["timeout_s"],
+        crate=identity,
     )
     t = report.totals()
     if t["ok"] + t["skipped"] < t["inputs"]:  # a partial input wrote some formats

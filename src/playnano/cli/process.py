@@ -22,6 +22,7 @@ from playnano.cli.settings import (  # noqa: F401 (tests import them from here)
     _split_formats,
     checked_settings,
     command_record,
+    crate_identity,
 )
 from playnano.errors import ReadError
 
@@ -217,6 +218,31 @@ _VALUE_OPTIONS = {
     help="Also write ro-crate-metadata.json in the output folder: the input and "
     "every output by SHA-256, the steps, formats and software (an RO-Crate).",
 )
+@click.option(
+    "--crate-author",
+    "crate_authors",
+    multiple=True,
+    metavar="'NAME <ORCID>'",
+    help="An author of the crate: a name, an ORCID iD, or both as 'Ada Lovelace "
+    "<0000-0002-1825-0097>' (repeat for several; the first is who ran the run). "
+    "Implies --crate. Default: $PLAYNANO_CRATE_AUTHOR (';' between authors).",
+)
+@click.option(
+    "--crate-license",
+    metavar="SPDX-ID|URL",
+    default=None,
+    help="The licence of the files the crate lists, such as CC-BY-4.0 (an SPDX "
+    "identifier) or a URL. Implies --crate. Default: $PLAYNANO_CRATE_LICENSE; "
+    "without one the crate says the data's owner sets the terms.",
+)
+@click.option(
+    "--crate-organization",
+    metavar="'NAME <URL>'",
+    default=None,
+    help="The lab or institution publishing the files (the crate's publisher and "
+    "its authors' affiliation), optionally with its ROR URL. Implies --crate. "
+    "Default: $PLAYNANO_CRATE_ORGANIZATION.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", count=True, help="More detail; -vv shows tracebacks.")
@@ -247,6 +273,9 @@ def process(
     cmap: str | None,
     draw_ts: bool | None,
     crate: bool,
+    crate_authors: tuple[str, ...],
+    crate_license: str | None,
+    crate_organization: str | None,
     overwrite: bool,
     quiet: bool,
     verbose: int,
@@ -278,6 +307,12 @@ def process(
         raise click.UsageError("--channel cannot be used with --synthetic")
     if input_path is not None and not input_path.exists():
         raise ReadError(f"{input_path}: no such file or folder")
+    crate = crate or any((crate_authors, crate_license, crate_organization))
+    identity = (
+        crate_identity(crate_authors, crate_license, crate_organization)
+        if crate
+        else None
+    )
     settings, checked = checked_settings(
         export=export,
         make_gif=make_gif,
@@ -329,7 +364,7 @@ def process(
             if doing.startswith("step "):  # a step starts
                 bar.update(1)
 
-        log = CrateLog(input_path, settings, command) if crate else None
+        log = CrateLog(input_path, settings, command, identity) if crate else None
         results = execute(
             plan, stack, progress=progress, on_read=log.read if log else None
         )

@@ -17,6 +17,7 @@ from playnano.cli.animation_flags import animation_options, video_formats
 from playnano.errors import OptionError
 
 if TYPE_CHECKING:
+    from playnano.crate import CrateIdentity
     from playnano.processing.validate import ResolvedStep
     from playnano.run import RunSettings
     from playnano.run.formats import FormatChoice
@@ -164,3 +165,51 @@ def command_record(
         "formats": list(settings.formats),
         "raw": settings.raw,
     }
+
+
+#: Environment variables a lab sets once for every crate (options win over them).
+AUTHOR_ENV = "PLAYNANO_CRATE_AUTHOR"
+LICENSE_ENV = "PLAYNANO_CRATE_LICENSE"
+ORGANIZATION_ENV = "PLAYNANO_CRATE_ORGANIZATION"
+
+
+def crate_identity(
+    authors: Sequence[str], license: str | None, organization: str | None
+) -> CrateIdentity:
+    """``--crate-author``, ``--crate-license`` and ``--crate-organization`` checked
+    (each, when not given, from ``$PLAYNANO_CRATE_AUTHOR``, several separated by
+    ``;``, ``$PLAYNANO_CRATE_LICENSE`` and ``$PLAYNANO_CRATE_ORGANIZATION``).
+
+    Raises
+    ------
+    click.BadParameter
+        An ORCID iD that is malformed or fails its check digit, a licence that is
+        neither an SPDX identifier nor a URL, an organization without a name (one
+        line, naming the option or variable it came from).
+    """
+    import os
+
+    from playnano.crate import (
+        CrateIdentity,
+        license_url,
+        parse_organization,
+        parse_person,
+    )
+
+    def given(value: Any, option: str, env: str) -> tuple[Any, str]:
+        return (value, option) if value else (os.environ.get(env) or None, f"${env}")
+
+    texts, where = list(authors), "--crate-author"
+    if not texts:
+        text, where = given(None, where, AUTHOR_ENV)
+        texts = [t for t in (text or "").split(";") if t.strip()]
+    try:
+        people = tuple(parse_person(t) for t in texts)
+        where = "--crate-license"
+        text, where = given(license, where, LICENSE_ENV)
+        url = license_url(text) if text else None
+        text, where = given(organization, "--crate-organization", ORGANIZATION_ENV)
+        org = parse_organization(text) if text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=where) from None
+    return CrateIdentity(people, url, org)

@@ -17,7 +17,14 @@ A run's output folder gets ``ro-crate-metadata.json``, an `RO-Crate 1.1
   OME-Zarr store, is a ``Dataset`` whose SHA-256 is
   :func:`playnano.provenance.sha256_of`'s folder digest);
 - ``startTime``, ``endTime``, ``actionStatus`` (completed or failed) and, for a
-  failed or partly failed input, ``error`` (its one-line message).
+  failed or partly failed input, ``error`` (its one-line message);
+- ``agent``: the first author given to the run (``--crate-author``), who ran it.
+
+The root names the crate's ``author`` (people, by ORCID iD where given, affiliated
+with the ``publisher``), its ``publisher`` (``--crate-organization``) and its
+``license`` (an SPDX licence page) when they are given
+(:mod:`playnano.crate.people`); without a licence it says the data's owner sets
+the terms.
 
 The crate describes the files that are in the folder: writing it again (a second
 ``process --crate`` into the same folder, a resumed batch) keeps earlier actions
@@ -39,6 +46,14 @@ from playnano.crate.document import (
     step_text,
 )
 from playnano.crate.folder import crate_summary, read_crate, write_crate
+from playnano.crate.people import (
+    CrateIdentity,
+    Organization,
+    Person,
+    license_url,
+    parse_organization,
+    parse_person,
+)
 
 __all__ = [
     "COMPLETED",
@@ -47,10 +62,16 @@ __all__ = [
     "FAILED",
     "NO_LICENSE",
     "PROCESS_RUN_CRATE",
+    "CrateIdentity",
+    "Organization",
     "OutputRecord",
+    "Person",
     "RunAction",
     "crate_document",
     "crate_summary",
+    "license_url",
+    "parse_organization",
+    "parse_person",
     "read_crate",
     "step_text",
     "write_crate",

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from playnano.crate.people import Organization, Person, license_entity
+
 CRATE_NAME = "ro-crate-metadata.json"
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 RO_CRATE = "https://w3id.org/ro/crate/1.1"
@@ -235,13 +237,18 @@ def crate_document(
     playnano_version: str,
     kept: Sequence[dict[str, Any]] = (),
     license: str = NO_LICENSE,
+    authors: Sequence[Person] = (),
+    publisher: Organization | None = None,
+    agent: Person | None = None,
 ) -> dict[str, Any]:
     """The whole ``ro-crate-metadata.json`` document for ``(id, action)`` pairs.
 
     ``kept`` are entities of earlier actions carried over unchanged (see
     :func:`write_crate`); their outputs must be among ``kept`` too. ``license``
-    is an SPDX URL (``https://spdx.org/licenses/CC-BY-4.0``) or, as RO-Crate
-    allows, a sentence on how the data may be used.
+    is an SPDX URL (``https://spdx.org/licenses/CC-BY-4.0``; it gets an entity of
+    its own) or, as RO-Crate allows, a sentence on how the data may be used.
+    ``authors`` are the crate's authors and ``publisher`` the organization
+    publishing it; ``agent`` (one of ``authors``) ran each of ``actions``.
     """
     graph: dict[str, dict[str, Any]] = {}
 
@@ -252,7 +259,10 @@ def crate_document(
     parts: list[str] = []
     for action_id, action in actions:
         action_ids.append(action_id)
-        for entity in action_entities(action, action_id, playnano_version):
+        entities = action_entities(action, action_id, playnano_version)
+        if agent is not None:
+            entities[0]["agent"] = {"@id": agent.id}
+        for entity in entities:
             add(entity)
         for out in action.outputs:
             graph[out.path] = output_entity(out)  # the newest bytes win
@@ -276,6 +286,17 @@ def crate_document(
     }
     if parts:
         root["hasPart"] = _ref(list(dict.fromkeys(parts)))
+    if authors:
+        root["author"] = _ref(list(dict.fromkeys(a.id for a in authors)))
+    people = [a.entity() for a in authors]
+    people += [a.affiliation.entity() for a in authors if a.affiliation]
+    if publisher is not None:
+        root["publisher"] = {"@id": publisher.id}
+        people.append(publisher.entity())
+    if license.startswith("http"):
+        people.append(license_entity(license))
+    for entity in people:  # the latest word on a person or licence wins
+        graph[entity["@id"]] = entity
     head = [
         {
             "@id": CRATE_NAME,

@@ -18,6 +18,7 @@ from playnano.crate.document import (
     RunAction,
     crate_document,
 )
+from playnano.crate.people import CrateIdentity, Organization, Person
 from playnano.io.atomic import TMP_PREFIX
 
 
@@ -42,7 +43,7 @@ def _kept_entities(
             continue
         kept.append(entity)
         refs = []
-        for key in ("object", "result", "softwareRequirements"):
+        for key in ("object", "result", "softwareRequirements", "agent"):
             value = entity.get(key, [])
             refs += value if isinstance(value, list) else [value]
         for ref in refs:
@@ -50,6 +51,41 @@ def _kept_entities(
             if target is not None:
                 kept.append(target)
     return kept
+
+
+def _earlier_organization(
+    ref: Any, graph: Mapping[Any, Mapping[str, Any]]
+) -> Organization | None:
+    entity = graph.get(ref.get("@id") if isinstance(ref, dict) else None)
+    if entity is None or entity.get("@type") != "Organization":
+        return None
+    oid = str(entity["@id"])
+    return Organization(str(entity.get("name") or ""), None if oid[0] == "#" else oid)
+
+
+def _earlier_authors(
+    root: Mapping[str, Any], graph: Mapping[Any, Mapping[str, Any]]
+) -> list[Person]:
+    """The authors an earlier crate names, as it gave them."""
+    refs = root.get("author", [])
+    out = []
+    for ref in refs if isinstance(refs, list) else [refs]:
+        entity = graph.get(ref.get("@id") if isinstance(ref, dict) else None)
+        if entity is None or entity.get("@type") != "Person":
+            continue
+        pid = str(entity["@id"])
+        orcid = pid if pid.startswith("https://orcid.org/") else None
+        org = _earlier_organization(entity.get("affiliation"), graph)
+        out.append(Person(str(entity.get("name") or ""), orcid, org))
+    return out
+
+
+def _earlier_license(root: Mapping[str, Any]) -> str | None:
+    """The licence an earlier crate states (its URL or its sentence)."""
+    value = root.get("license")
+    if isinstance(value, dict):
+        value = value.get("@id")
+    return value if isinstance(value, str) and value else None
 
 
 def _intact(folder: Path, entity: Mapping[str, Any] | None) -> bool:
@@ -90,18 +126,32 @@ def write_crate(
     published: str,
     playnano_version: str,
     keep_earlier: bool = True,
-    license: str = NO_LICENSE,
+    identity: CrateIdentity | None = None,
 ) -> Path:
     """Write ``folder/ro-crate-metadata.json`` for ``actions``; return its path.
 
     With ``keep_earlier`` the actions of a crate already in the folder stay when
-    their outputs are all intact (see :func:`_kept_entities`). The file is written
-    under a temporary name and renamed, so a reader never sees half of it.
+    their outputs are all intact (see :func:`_kept_entities`), and so do its
+    authors, licence and publisher where ``identity`` names none (a resumed batch
+    run without ``--crate-author`` keeps the crate's); the first author named now
+    is the ``agent`` of ``actions`` (a run naming nobody has none). The licence defaults to
+    :data:`NO_LICENSE`. The file is written under a temporary name and renamed,
+    so a reader never sees half of it.
     """
     target = Path(folder) / CRATE_NAME
     replaced = {o.path for a in actions for o in a.outputs}
     old = read_crate(folder) if keep_earlier else None
     kept = _kept_entities(old, Path(folder), replaced) if old else []
+    identity = identity or CrateIdentity()
+    authors: Sequence[Person] = identity.people()
+    agent = authors[0] if authors else None  # who ran these: only when named now
+    license, publisher = identity.license, identity.publisher
+    if old is not None:
+        graph = {e.get("@id"): e for e in old.get("@graph", []) if isinstance(e, dict)}
+        root = graph.get("./") or {}
+        authors = authors or _earlier_authors(root, graph)
+        license = license or _earlier_license(root)
+        publisher = publisher or _earlier_organization(root.get("publisher"), graph)
     doc = crate_document(
         [(new_action_id(), a) for a in actions],
         name=name,
@@ -109,7 +159,10 @@ def write_crate(
         published=published,
         playnano_version=playnano_version,
         kept=kept,
-        license=license,
+        license=license or NO_LICENSE,
+        authors=authors,
+        publisher=publisher,
+        agent=agent,
     )
     tmp = target.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.json")
     try:

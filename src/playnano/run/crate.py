@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from playnano.afm_stack import AFMImageStack
-    from playnano.crate import RunAction
+    from playnano.crate import CrateIdentity, RunAction
     from playnano.run.plan import Plan
     from playnano.run.settings import RunSettings
     from playnano.run.write import ExportResult
@@ -150,10 +150,12 @@ def write_folder_crate(
     *,
     name: str,
     description: str,
+    identity: CrateIdentity | None = None,
 ) -> Path:
     """Write ``folder``'s ``ro-crate-metadata.json`` for ``records`` (those never
     started, ``pending``/``interrupted``, are left out); earlier actions whose
-    outputs are intact stay (:func:`playnano.crate.write_crate`)."""
+    outputs are intact stay (:func:`playnano.crate.write_crate`). ``identity``
+    names the crate's authors, licence and publisher."""
     from playnano.__about__ import __version__
     from playnano.crate import write_crate
     from playnano.provenance import utc_now
@@ -171,6 +173,7 @@ def write_folder_crate(
         description=description,
         published=utc_now(),
         playnano_version=__version__,
+        identity=identity,
     )
 
 
@@ -178,7 +181,8 @@ class CrateLog:
     """One ``process`` run's record for its folder's crate.
 
     Create it before the run, pass :meth:`read` as the executor's ``on_read``, and
-    call :meth:`write` with the plan and the results afterwards.
+    call :meth:`write` with the plan and the results afterwards. ``identity``
+    names the crate's authors, licence and publisher.
     """
 
     def __init__(
@@ -186,9 +190,11 @@ class CrateLog:
         input_path: str | Path | None,
         settings: RunSettings,
         command: Mapping[str, Any] | None,
+        identity: CrateIdentity | None = None,
     ) -> None:
         from playnano.provenance import utc_now
 
+        self.identity = identity
         self.input = input_path
         self.record: dict[str, Any] = {
             "input": str(input_path) if input_path is not None else "synthetic",
@@ -229,4 +235,5 @@ class CrateLog:
             [self.record],
             name="playnano outputs",
             description="Files written by playnano process runs",
+            identity=self.identity,
         )
