@@ -58,7 +58,15 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _flag(value: Any) -> bool:
+def _flag(value: Any, path: Path, what: str) -> bool:
+    """A yes/no attribute (``"true"``, a number or a bool); ``what`` names it."""
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise ReadError(
+                f"{path}: attribute {what} is an array of {value.size} values, "
+                "not a flag"
+            )
+        value = value.reshape(-1)[0]
     if isinstance(value, bytes | str | np.bytes_):
         return _text(value).lower() == "true"
     return bool(value)
@@ -86,7 +94,10 @@ def _channel_map(measurement: Any, path: Path) -> dict[str, Any]:
         group = member(measurement, key, path, key)
         if "channel.name" not in group.attrs:
             continue
-        direction = "retrace" if _flag(group.attrs.get("retrace", False)) else "trace"
+        retrace = _flag(
+            group.attrs.get("retrace", False), path, f"retrace of {group.name[1:]}"
+        )
+        direction = "retrace" if retrace else "trace"
         name = printable(_text(group.attrs["channel.name"]))
         found.setdefault(f"{name}_{direction}", group)
     return found
@@ -292,11 +303,9 @@ class H5JpkReader(ReaderBase):
         unit = None if unit_raw is None else _text(unit_raw)
         line_rate = _line_rate(m.attrs.get("timing-settings.scanRate"))
         motion = m.attrs.get("motion")
+        interlace = "environment.fast-imaging.feed-forward-parameters.yaxis.interlace"
         interlaced = _flag(
-            m.attrs.get(
-                "environment.fast-imaging.feed-forward-parameters.yaxis.interlace",
-                False,
-            )
+            m.attrs.get(interlace, False), path, f"{interlace} of {m.name[1:]}"
         )
         n = dset.shape[1]
         timing = _timing(m, path, n, height, line_rate, interlaced)
