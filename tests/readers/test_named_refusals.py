@@ -9,16 +9,20 @@ refusal must be one line naming the file and the value, at ``load`` and at
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from playnano.cli import cli
 from playnano.errors import ReadError
 from playnano.readers import load
+from tests.readers.test_guarded_tiff import _entry, _tiff
 from tests.readers.test_h5jpk import _write_scan
+from tests.readers.test_jpk_folder import _write_jpk
 
 
 def _refusals(path: Path) -> tuple[str, str]:
@@ -62,4 +66,51 @@ def test_h5jpk_interlace_array_is_not_a_flag(tmp_path):
     assert message == (
         f"{path}: attribute {key} of Measurement_000 is an array of 2 values, "
         "not a flag"
+    )
+
+
+def _edit_entry(path: Path, tag: int, ifd: int, fmt: str, *values: int) -> Path:
+    """Overwrite IFD ``ifd``'s entry of ``tag`` with ``values`` packed as ``fmt``."""
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<" + fmt, data, _entry(bytes(data), tag, ifd=ifd), *values)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # RowsPerStrip of no value: tifffile compared an int with ()
+        ((278, 1, "HHI", 278, 3, 0), "IFD 1's tag RowsPerStrip holds 0 values; "
+         "expected one; the file is damaged"),
+        # ... of type BYTE: tifffile compared an int with bytes
+        ((278, 1, "HHIBxxx", 278, 1, 1, 4), "IFD 1's tag RowsPerStrip holds BYTE "
+         "values (TIFF field type 1); TIFF stores it as SHORT or LONG; the file is "
+         "damaged"),
+        # BitsPerSample as text: tifffile's int('\x10') failed
+        ((258, 2, "HHI4s", 258, 2, 2, b"\x10\x00\x00\x00"), "IFD 2's tag "
+         "BitsPerSample holds ASCII values (TIFF field type 2); TIFF stores it as "
+         "SHORT or LONG; the file is damaged"),
+        ((256, 1, "HHI", 256, 3, 3), "IFD 1's tag ImageWidth holds 3 values; "
+         "expected one; the file is damaged"),
+        # ImageWidth's tag renamed: tifffile divided by a zero width
+        ((256, 0, "H", 33024), "IFD 0 declares no ImageWidth; the file is damaged"),
+        ((257, 2, "HHII", 257, 4, 1, 0), "IFD 2 declares a zero ImageLength; the "
+         "file is damaged"),
+    ],
+    ids=["rows-empty", "rows-byte", "bits-ascii", "width-3", "no-width", "length-0"],
+)  # fmt: skip
+def test_tiff_tag_that_sizes_the_image_wrongly(tmp_path, edit, expected):
+    path = _edit_entry(_tiff(tmp_path / "stack.tif"), *edit)
+    _same_cause(path, expected)
+
+
+def test_jpk_frame_rowsperstrip_without_value(tmp_path):
+    """A JPK frame page whose RowsPerStrip holds no value (found by the fuzzer)."""
+    path = tmp_path / "frame.jpk"
+    _write_jpk(path, np.arange(30, dtype=np.int32).reshape(5, 6))
+    _edit_entry(path, 278, 1, "HHI", 278, 3, 0)
+    _same_cause(
+        path,
+        "IFD 1's tag RowsPerStrip holds 0 values; expected one; the file is damaged",
     )

@@ -4,9 +4,11 @@ Each IFD ends with the offset of the next; a damaged or hostile file can point b
 at an earlier IFD, and tifffile then yields pages for ever (a 300-byte file hung a
 reader), or declare a sample format no library can decode (tifffile asserted).
 :func:`walk_ifds` follows the chain itself, reading each IFD's entries, and refuses
-a loop, an offset outside the file, IFDs that overlap, and sample formats or bit
-depths TIFF does not define, with a one-line :class:`~playnano.errors.ReadError`
-naming the file. Used by :func:`~playnano.readers.guarded.tiff.open_tiff`.
+a loop, an offset outside the file, IFDs that overlap, sample formats or bit
+depths TIFF does not define, a tag that sizes the image holding no integer or
+several where TIFF has one, and an image without a width or length (tifffile
+compared bytes with ints, or divided by zero), with a one-line
+:class:`~playnano.errors.ReadError` naming the file. Used by :func:`~playnano.readers.guarded.tiff.open_tiff`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,19 @@ _TAGS = {256: "width", 257: "length", 258: "bits", 259: "compression"}
 _TAGS |= {277: "samples", 339: "sample_format"}
 #: StripOffsets and TileOffsets: where a page's image data lies.
 _OFFSETS = frozenset({273, 324})
-#: TIFF field types: byte size and struct code of one value.
-_TYPES = {1: (1, "B"), 3: (2, "H"), 4: (4, "I"), 16: (8, "Q"), 8: (2, "h"), 9: (4, "i")}
+#: Integer TIFF field types tifffile reads as numbers (a BYTE or UNDEFINED field
+#: comes as bytes): byte size and struct code of one value.
+_TYPES = {3: (2, "H"), 4: (4, "I"), 16: (8, "Q"), 8: (2, "h"), 9: (4, "i")}
+#: TIFF field type names (TIFF 6.0 and BigTIFF).
+_TYPE_NAMES = {1: "BYTE", 2: "ASCII", 3: "SHORT", 4: "LONG", 5: "RATIONAL"}
+_TYPE_NAMES |= {6: "SBYTE", 7: "UNDEFINED", 8: "SSHORT", 9: "SLONG", 10: "SRATIONAL"}
+_TYPE_NAMES |= {11: "FLOAT", 12: "DOUBLE", 13: "IFD", 16: "LONG8", 17: "SLONG8"}
+#: Tags tifffile sizes a page with, by name; each must hold integers.
+_NAMES = {256: "ImageWidth", 257: "ImageLength", 258: "BitsPerSample"}
+_NAMES |= {259: "Compression", 277: "SamplesPerPixel", 278: "RowsPerStrip"}
+_NAMES |= {322: "TileWidth", 323: "TileLength", 339: "SampleFormat"}
+#: Those that hold one value (the others may hold one per sample or strip).
+_ONE = frozenset({256, 257, 259, 277, 322, 323})
 #: SampleFormat values TIFF defines (uint, int, float, void, complex int/float).
 SAMPLE_FORMATS = frozenset(range(1, 7))
 
@@ -67,7 +80,9 @@ def walk_ifds(path: Path) -> list[Ifd]:
     ------
     ReadError
         Not a TIFF; the chain loops, leaves the file or its IFDs overlap; an IFD
-        declares a sample format or bit depth TIFF does not define.
+        declares a sample format or bit depth TIFF does not define, sizes its
+        image with a tag holding no integer (or several where TIFF has one), or
+        declares no (or a zero) ImageWidth or ImageLength.
     """
     size = path.stat().st_size
     with open(path, "rb") as fh:
@@ -126,6 +141,14 @@ def walk_ifds(path: Path) -> list[Ifd]:
                 f"{path}: the TIFF's IFDs at offsets {start} and {nxt} overlap; "
                 "the file is damaged"
             )
+    for ifd in ifds:  # every image has both (tifffile divides by them)
+        for name, extent in (("ImageWidth", ifd.width), ("ImageLength", ifd.length)):
+            if not extent:
+                said = "no" if extent is None else "a zero"
+                raise ReadError(
+                    f"{path}: IFD {ifd.index} declares {said} {name}; "
+                    "the file is damaged"
+                )
     return ifds
 
 
@@ -150,7 +173,9 @@ def _parse(
         code, typ, count = struct.unpack_from(head, entries, at)
         if code in _OFFSETS:
             found["strips"] = count
-        if code not in _TAGS or typ not in _TYPES or count < 1:
+        if code in _NAMES:
+            _check_field(path, index, code, typ, count)
+        if code not in _TAGS:
             continue
         width, fmt = _TYPES[typ]
         value = entries[at + entry - inline : at + entry]
@@ -174,3 +199,19 @@ def _parse(
             "the file is damaged"
         )
     return ifd
+
+
+def _check_field(path: Path, index: int, code: int, typ: int, count: int) -> None:
+    """Refuse a sizing tag that holds no integer, or many where TIFF has one."""
+    name = _NAMES[code]
+    if typ not in _TYPES:
+        kind = _TYPE_NAMES.get(typ, "undefined")
+        raise ReadError(
+            f"{path}: IFD {index}'s tag {name} holds {kind} values (TIFF field "
+            f"type {typ}); TIFF stores it as SHORT or LONG; the file is damaged"
+        )
+    if count < 1 or (count > 1 and code in _ONE):
+        raise ReadError(
+            f"{path}: IFD {index}'s tag {name} holds {count} values; expected one; "
+            "the file is damaged"
+        )
