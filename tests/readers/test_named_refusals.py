@@ -15,6 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+import tifffile
 from click.testing import CliRunner
 
 from playnano.cli import cli
@@ -114,3 +115,52 @@ def test_jpk_frame_rowsperstrip_without_value(tmp_path):
         path,
         "IFD 1's tag RowsPerStrip holds 0 values; expected one; the file is damaged",
     )
+
+
+def _imagej(path: Path, finterval: str) -> Path:
+    """An ImageJ stack whose description's ``finterval`` reads ``finterval``."""
+    tifffile.imwrite(
+        path,
+        np.zeros((3, 4, 5), np.float32),
+        imagej=True,
+        resolution=(0.5, 0.5),
+        metadata={"unit": "nm", "finterval": 0.25, "axes": "TYX"},
+    )
+    data = path.read_bytes()
+    assert data.count(b"finterval=0.25") == 1 and len(finterval) == 4
+    path.write_bytes(
+        data.replace(b"finterval=0.25", b"finterval=" + finterval.encode())
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("finterval", "shown"),
+    [
+        ("0.2\x02", r"'0.2\x02'"),
+        ("0.2x", "'0.2x'"),
+        ("-1.0", "-1.0"),
+        ("inf.", "'inf.'"),
+    ],
+)
+def test_imagej_frame_interval_that_is_not_a_number(tmp_path, finterval, shown):
+    path = _imagej(tmp_path / "stack.tif", finterval)
+    _same_cause(
+        path, f"the ImageJ description's finterval {shown} is not a number >= 0"
+    )
+
+
+def test_imagej_frame_interval_still_gives_frame_times(tmp_path):
+    stack = load(_imagej(tmp_path / "stack.tif", "0.50"))
+    assert stack.get_frame_times() == [0.0, 0.5, 1.0]
+
+
+def test_xresolution_with_three_values(tmp_path):
+    path = _edit_entry(_tiff(tmp_path / "stack.tif"), 282, 0, "HHI", 282, 5, 3)
+    _same_cause(path, "tag XResolution holds 3 values; expected one")
+
+
+def test_resolution_unit_as_text(tmp_path):
+    path = _tiff(tmp_path / "stack.tif", resolution=(2.0, 2.0), resolutionunit=5)
+    _edit_entry(path, 296, 0, "HHI4s", 296, 2, 2, b"\x05\x00\x00\x00")
+    _same_cause(path, r"tag ResolutionUnit holds '\x05', not a unit code")

@@ -9,12 +9,14 @@ Pixel size comes from ``XResolution`` (pixels per unit): ``ResolutionUnit`` give
 unit (inch, centimetre, millimetre, micrometre) or, for ImageJ files, the ``unit``
 of the ImageJ description (``nm``, ``micron``, ``µm``...). Without either the pixel
 size is unknown: the reader warns and uses 1 nm. ImageJ's frame interval
-(``finterval``, in ``tunit``, seconds by default) gives frame times. ``.ome.tif`` files
+(``finterval``, in ``tunit``, seconds by default) gives frame times. A resolution tag
+or frame interval that is not one number is refused by name. ``.ome.tif`` files
 go to the OME-TIFF bundle reader instead (its suffix is longer).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +33,7 @@ from playnano.readers.common import (
     frame_entry,
     length_to_nm,
     pick_channel,
+    printable,
     set_source_details,
 )
 from playnano.readers.guarded.tiff import checked_series, open_tiff
@@ -60,16 +63,35 @@ def _imagej_unit(metadata: dict[str, Any]) -> str | None:
     return unit
 
 
-def pixel_size_nm(page: Any, imagej: dict[str, Any]) -> float | None:
-    """Pixel size along x in nm from the resolution tags, or ``None``."""
+def _resolution(path: Path, tag: Any) -> tuple[float, float]:
+    """XResolution's one value as (numerator, denominator); a ReadError otherwise."""
+    if tag.count != 1:
+        raise ReadError(
+            f"{path}: tag XResolution holds {tag.count} values; expected one"
+        )
+    value = tag.value
+    num, den = value if isinstance(value, tuple) and len(value) == 2 else (value, 1)
+    if not all(isinstance(v, int | float) for v in (num, den)):
+        raise ReadError(
+            f"{path}: tag XResolution holds {printable(repr(value))}, not a number"
+        )
+    return num, den
+
+
+def pixel_size_nm(path: Path, page: Any, imagej: dict[str, Any]) -> float | None:
+    """Pixel size along x in nm from the resolution tags of ``path``, or ``None``."""
     tag = page.tags.get("XResolution")
     if tag is None:
         return None
-    num, den = tag.value if isinstance(tag.value, tuple) else (tag.value, 1)
+    num, den = _resolution(path, tag)
     if not num or not den:
         return None
     unit_tag = page.tags.get("ResolutionUnit")
-    code = int(unit_tag.value) if unit_tag is not None else 2
+    code = unit_tag.value if unit_tag is not None else 2
+    if not isinstance(code, int):
+        raise ReadError(
+            f"{path}: tag ResolutionUnit holds {printable(repr(code))}, not a unit code"
+        )
     nm_per_unit = RESOLUTION_UNIT_NM.get(code)
     if code == 1 or imagej.get("unit") is not None:
         nm_per_unit = length_to_nm(_imagej_unit(imagej))
@@ -77,6 +99,24 @@ def pixel_size_nm(page: Any, imagej: dict[str, Any]) -> float | None:
         return None
     size = den / num * nm_per_unit
     return size if size > 0 else None
+
+
+def _frame_interval_s(path: Path, imagej: dict[str, Any]) -> float | None:
+    """Seconds between frames from ImageJ's ``finterval`` in ``tunit``, or ``None``."""
+    interval = imagej.get("finterval")
+    scale = TIME_UNIT_S.get(str(imagej.get("tunit", "s")).lower())
+    if interval is None or scale is None:
+        return None
+    try:
+        seconds = float(interval) * scale
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ReadError(
+            f"{path}: the ImageJ description's finterval "
+            f"{printable(repr(interval))} is not a number >= 0"
+        )
+    return seconds or None
 
 
 def _frames(path: Path, data: np.ndarray, axes: str) -> tuple[np.ndarray, bool]:
@@ -133,7 +173,7 @@ class TiffReader(ReaderBase):
         with _first_series(path) as (tif, series):
             data, has_c = _frames(path, series.asarray(), series.axes)
             imagej = dict(tif.imagej_metadata or {})
-            size_nm = pixel_size_nm(tif.pages[0], imagej)
+            size_nm = pixel_size_nm(path, tif.pages[0], imagej)
         names = [f"c{i}" for i in range(data.shape[1])] if has_c else [DEFAULT_CHANNEL]
         name = pick_channel(path, channel, names, names[0])
         if has_c:
@@ -144,9 +184,7 @@ class TiffReader(ReaderBase):
                 PixelSizeWarning,
                 stacklevel=2,
             )
-        interval = imagej.get("finterval")
-        scale = TIME_UNIT_S.get(str(imagej.get("tunit", "s")).lower())
-        step = float(interval) * scale if interval and scale else None
+        step = _frame_interval_s(path, imagej)
         meta = [
             frame_entry(None if step is None else i * step, size_nm, step)
             for i in range(data.shape[0])
