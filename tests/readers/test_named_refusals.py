@@ -164,3 +164,41 @@ def test_resolution_unit_as_text(tmp_path):
     path = _tiff(tmp_path / "stack.tif", resolution=(2.0, 2.0), resolutionunit=5)
     _edit_entry(path, 296, 0, "HHI4s", 296, 2, 2, b"\x05\x00\x00\x00")
     _same_cause(path, r"tag ResolutionUnit holds '\x05', not a unit code")
+
+
+def _jpk_with_grid(path: Path, length: tuple, pixels: tuple) -> Path:
+    """A JPK frame (see test_jpk_folder) whose grid tags hold ``length``/``pixels``."""
+    tifffile.imwrite(
+        path,
+        np.zeros((8, 8), np.uint8),
+        extratags=[
+            (32834, "d", len(length), length, True),
+            (32838, "I", len(pixels), pixels, True),
+        ],
+    )
+    name = [(32848, "s", 0, "height", True), (32849, "I", 1, 0, True)]
+    image = np.arange(30, dtype=np.int32).reshape(5, 6)
+    tifffile.imwrite(path, image, append=True, extratags=name)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("length", "pixels", "expected"),
+    [
+        ((8.5e-8,) * 8, (6,), "tag 32834 (scan grid length) holds 8 values; "
+         "expected one"),
+        ((8.5e-8,), (6, 6), "tag 32838 (scan grid pixels) holds 2 values; "
+         "expected one"),
+        ((float("nan"),), (6,), "tag 32834 (scan grid length) is not a finite "
+         "number (nan)"),
+    ],
+    ids=["length-8", "pixels-2", "length-nan"],
+)  # fmt: skip
+def test_jpk_scan_grid_tag_that_is_not_one_number(tmp_path, length, pixels, expected):
+    path = _jpk_with_grid(tmp_path / "frame.jpk", length, pixels)
+    _same_cause(path, expected)
+
+
+def test_jpk_scan_grid_of_one_number_each_is_read(tmp_path):
+    path = _jpk_with_grid(tmp_path / "frame.jpk", (8.5e-8,), (6,))
+    assert load(path).pixel_size_nm == pytest.approx(85 / 6)

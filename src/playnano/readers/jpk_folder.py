@@ -6,7 +6,9 @@ blob); every further page is one channel, named by tag 0x8050 plus a trace/retra
 flag (``height_trace``, ``measuredHeight_trace``). A channel page stores raw integers
 and a list of calibration "slots" (tags from 0x8090, 48 tags per slot); the page's
 default slot gives the multiplier, offset and unit that turn the integers into
-physical values, which we convert to nm when the unit is a length.
+physical values, which we convert to nm when the unit is a length. A numeric tag
+(grid, line rate, calibration) holding several values or no finite number is
+refused by its code.
 
 Frames are ordered by file name (JPK names them by save time). JPK stores the
 bottom line of the scan first unless the grid's ``reflect`` tag is set, so rows are
@@ -32,6 +34,7 @@ from playnano.plugins import hookimpl
 from playnano.readers._folder_frames import FrameFolderReader, Frames
 from playnano.readers.common import (
     epoch_ms,
+    finite,
     frame_entry,
     length_to_nm,
     pick_channel,
@@ -54,6 +57,17 @@ SLOT_UNIT, SLOT_SCALING, SLOT_MULTIPLIER, SLOT_OFFSET = 18, 19, 20, 21
 def _tag(page: Any, code: int, default: Any = None) -> Any:
     tag = page.tags.get(code)
     return default if tag is None else tag.value
+
+
+def _number(page: Any, code: int, path: Path, what: str) -> float | None:
+    """Tag ``code`` of ``page`` as one finite number; ``None`` when it is absent."""
+    tag = page.tags.get(code)
+    if tag is None:
+        return None
+    name = f"tag {code} ({what})"
+    if isinstance(tag.value, tuple):
+        raise ReadError(f"{path}: {name} holds {len(tag.value)} values; expected one")
+    return finite(path, tag.value, name)
 
 
 def _is_tiff(path: Path) -> bool:
@@ -82,7 +96,7 @@ def _channel_pages(tif: Any) -> dict[str, Any]:
 def _scaling(page: Any, path: Path, channel: str) -> tuple[float, float, str | None]:
     """(multiplier, offset, unit) of the page's default calibration slot."""
     default = _tag(page, DEFAULT_SLOT)
-    for k in range(int(_tag(page, N_SLOTS, 0) or 0)):
+    for k in range(int(_number(page, N_SLOTS, path, "calibration slots") or 0)):
         base = FIRST_SLOT + k * SLOT_SIZE
         if _tag(page, base) != default:
             continue
@@ -91,13 +105,24 @@ def _scaling(page: Any, path: Path, channel: str) -> tuple[float, float, str | N
         if kind == "NullScaling":
             return 1.0, 0.0, unit
         if kind == "LinearScaling":
-            return (
-                float(_tag(page, base + SLOT_MULTIPLIER)),
-                float(_tag(page, base + SLOT_OFFSET)),
-                unit,
-            )
+            multiplier = _number(page, base + SLOT_MULTIPLIER, path, "multiplier")
+            offset = _number(page, base + SLOT_OFFSET, path, "offset")
+            if multiplier is None or offset is None:
+                raise ReadError(
+                    f"{path}: channel {channel!r}'s linear scaling lacks its "
+                    "multiplier or offset"
+                )
+            return multiplier, offset, unit
         raise ReadError(f"{path}: channel {channel!r} uses unknown {printable(kind)!r}")
     return 1.0, 0.0, None  # no calibration: the raw values
+
+
+def _grid(info: Any, path: Path) -> tuple[float | None, float | None]:
+    """The scan grid's width in pixels and its length in metres, where recorded."""
+    return (
+        _number(info, GRID_ILENGTH, path, "scan grid pixels"),
+        _number(info, GRID_ULENGTH, path, "scan grid length"),
+    )
 
 
 def _parse_date(value: Any) -> _dt.datetime | None:
@@ -136,8 +161,7 @@ def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
         info = tif.pages[0]
         if not _tag(info, GRID_REFLECT, 0):  # stored bottom line first
             image = np.ascontiguousarray(image[::-1])
-        width = _tag(info, GRID_ILENGTH)
-        length_m = _tag(info, GRID_ULENGTH)
+        width, length_m = _grid(info, path)
         start, end = _tag(info, START_DATE), _tag(info, END_DATE)
         meta = {
             "channel": name,
@@ -146,7 +170,7 @@ def read_frame(path: Path, channel: str | None) -> tuple[np.ndarray, dict[str, A
             "start": _parse_date(start),
             "end": _parse_date(end),
             "start_ms": _tag(info, START_MS),
-            "line_rate": _tag(info, LINE_RATE),
+            "line_rate": _number(info, LINE_RATE, path, "line rate"),
             "motion": _tag(info, MOTION),
             "interlaced": _interlaced(info),
             "origin_m": [_tag(info, GRID_X0), _tag(info, GRID_Y0)],
@@ -191,9 +215,9 @@ def frame_header(path: Path) -> FrameHeader:
         info = tif.pages[0]
         meta = {"start": _parse_date(_tag(info, START_DATE))}
         meta["start_ms"] = _tag(info, START_MS)
-        grid = (_tag(info, GRID_ULENGTH), _tag(info, GRID_ILENGTH))
+        length_m = _grid(info, path)[1]
     start = _start_ms(meta)
-    length = f"{float(grid[0]) * 1e9:g} nm" if grid[0] else "?"
+    length = f"{length_m * 1e9:g} nm" if length_m else "?"
     scan = (f"scan {length}", "/".join(pages))
     return FrameHeader(
         (int(height), int(width)), scan, None if start is None else start / 1000.0
