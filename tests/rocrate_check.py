@@ -79,3 +79,17 @@ def issues(report: dict[str, Any]) -> list[str]:
         f"{i.get('severity')}: {i.get('message')} ({i.get('violatingEntity')})"
         for i in report.get("issues", [])
     ]
+
+
+def crate_graph(folder: Path) -> dict[str, dict[str, Any]]:
+    """The entities of ``folder``'s crate by ``@id``."""
+    from playnano.crate import CRATE_NAME
+
+    doc = json.loads((folder / CRATE_NAME).read_text(encoding="utf-8"))
+    return {e["@id"]: e for e in doc["@graph"]}
+
+
+def refs(value: object) -> list[str]:
+    """The ``@id`` of each reference in a property's value (one or a list)."""
+    items = value if isinstance(value, list) else [value]
+    return [i["@id"] for i in items if isinstance(i, dict)]

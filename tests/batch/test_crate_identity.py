@@ -5,7 +5,6 @@ publisher), and a later run into the folder keeps them."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -13,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from playnano.crate import CRATE_NAME, license_url, parse_organization, parse_person
+from playnano.crate import license_url, parse_organization, parse_person
 from tests import rocrate_check
+from tests.rocrate_check import crate_graph, refs
 
 #: Josiah Carberry, ORCID's own example of a valid iD.
 ORCID = "0000-0002-1825-0097"
@@ -29,16 +29,6 @@ def _playnano(*args: str, cwd: Path, env: dict[str, str] | None = None):
         timeout=600,
         env={**os.environ, **(env or {})},
     )
-
-
-def _graph(folder: Path) -> dict[str, dict]:
-    doc = json.loads((folder / CRATE_NAME).read_text(encoding="utf-8"))
-    return {e["@id"]: e for e in doc["@graph"]}
-
-
-def _refs(value: object) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [i["@id"] for i in items if isinstance(i, dict)]
 
 
 def test_authors_are_names_orcid_ids_or_both_and_ids_are_checked() -> None:
@@ -96,18 +86,18 @@ def test_a_crate_with_its_people_and_licence_meets_the_recommended_level(
     assert about_people(bare)  # without them, the validator asks for each
     assert about_people(named) == []
     assert rocrate_check.validate(named / "out", cache)["passed"]
-    graph = _graph(named / "out")
+    graph = crate_graph(named / "out")
     root = graph["./"]
     carberry = f"https://orcid.org/{ORCID}"
-    assert _refs(root["author"]) == [carberry, "#person-ada-lovelace"]
-    assert _refs(root["license"]) == ["https://spdx.org/licenses/CC-BY-4.0"]
-    assert _refs(root["publisher"]) == ["https://ror.org/05gq02987"]
+    assert refs(root["author"]) == [carberry, "#person-ada-lovelace"]
+    assert refs(root["license"]) == ["https://spdx.org/licenses/CC-BY-4.0"]
+    assert refs(root["publisher"]) == ["https://ror.org/05gq02987"]
     (action,) = [e for e in graph.values() if e["@type"] == "CreateAction"]
-    assert _refs(action["agent"]) == [carberry]  # the first author ran it
+    assert refs(action["agent"]) == [carberry]  # the first author ran it
     assert graph[carberry]["affiliation"] == {"@id": "https://ror.org/05gq02987"}
     rocrate = pytest.importorskip("rocrate.rocrate", reason="in the test extra")
     crate = rocrate.ROCrate(named / "out")
-    assert [a.id for a in crate.root_dataset["author"]] == _refs(root["author"])
+    assert [a.id for a in crate.root_dataset["author"]] == refs(root["author"])
 
 
 def test_a_later_run_keeps_the_crates_people_and_the_earlier_agent(
@@ -129,13 +119,13 @@ def test_a_later_run_keeps_the_crates_people_and_the_earlier_agent(
     assert second.returncode == 0, second.stderr
     third = _playnano(*base, "-n", "c", cwd=tmp_path)
     assert third.returncode == 0, third.stderr
-    graph = _graph(tmp_path / "out")
+    graph = crate_graph(tmp_path / "out")
     root = graph["./"]
-    assert _refs(root["author"]) == ["#person-ada-lovelace", "#person-charles-babbage"]
-    assert _refs(root["license"]) == ["https://spdx.org/licenses/CC0-1.0"]
+    assert refs(root["author"]) == ["#person-ada-lovelace", "#person-charles-babbage"]
+    assert refs(root["license"]) == ["https://spdx.org/licenses/CC0-1.0"]
     assert graph["#organization-analytical-engines"]["@type"] == "Organization"
     agents = [
-        _refs(a.get("agent")) for a in graph.values() if a["@type"] == "CreateAction"
+        refs(a.get("agent")) for a in graph.values() if a["@type"] == "CreateAction"
     ]
     assert sorted(agents) == [
         [],
@@ -177,8 +167,8 @@ def test_a_batch_names_who_ran_every_input(synthetic_inputs: Path, tmp_path: Pat
         "--crate-license", "CC-BY-4.0", cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    graph = _graph(tmp_path / "out")
+    graph = crate_graph(tmp_path / "out")
     actions = [e for e in graph.values() if e["@type"] == "CreateAction"]
     assert len(actions) == 4
-    assert all(_refs(a["agent"]) == [f"https://orcid.org/{ORCID}"] for a in actions)
-    assert _refs(graph["./"]["license"]) == ["https://spdx.org/licenses/CC-BY-4.0"]
+    assert all(refs(a["agent"]) == [f"https://orcid.org/{ORCID}"] for a in actions)
+    assert refs(graph["./"]["license"]) == ["https://spdx.org/licenses/CC-BY-4.0"]

@@ -15,6 +15,7 @@ import pytest
 from playnano.crate import COMPLETED, CRATE_NAME, FAILED
 from playnano.provenance import sha256_of
 from tests import rocrate_check
+from tests.rocrate_check import crate_graph, refs
 
 pytest.importorskip("rocrate_validator", reason="roc-validator is in the test extra")
 
@@ -32,16 +33,6 @@ def _playnano(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         timeout=600,
     )
-
-
-def _graph(folder: Path) -> dict[str, dict]:
-    doc = json.loads((folder / CRATE_NAME).read_text(encoding="utf-8"))
-    return {e["@id"]: e for e in doc["@graph"]}
-
-
-def _refs(value: object) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [i["@id"] for i in items if isinstance(i, dict)]
 
 
 def _check_digests(folder: Path, graph: dict[str, dict]) -> list[str]:
@@ -75,19 +66,19 @@ def test_batch_over_the_real_files_leaves_a_valid_crate_of_every_input(
     assert run.returncode == 3, run.stderr  # the truncated Nanoscope file fails
     report = rocrate_check.validate(out, cache)
     assert report["passed"], rocrate_check.issues(report)
-    graph = _graph(out)
+    graph = crate_graph(out)
     actions = [e for e in graph.values() if e["@type"] == "CreateAction"]
     batch = json.loads((out / "batch-report.json").read_text())
     assert len(actions) == len(batch["inputs"])
-    inputs = {graph[_refs(a["object"])[0]]["name"]: a for a in actions}
+    inputs = {graph[refs(a["object"])[0]]["name"]: a for a in actions}
     assert sorted(inputs) == sorted(r["input"] for r in batch["inputs"])
     for rec in batch["inputs"]:
         action = inputs[rec["input"]]
-        source = graph[_refs(action["object"])[0]]
+        source = graph[refs(action["object"])[0]]
         assert source["sha256"] == rec["sha256"]
         if rec["status"] == "ok":
             assert action["actionStatus"] == COMPLETED
-            results = sorted(_refs(action["result"]))
+            results = sorted(refs(action["result"]))
             written = sorted(
                 Path(p).relative_to(out).as_posix() for p in rec["outputs"]
             )
@@ -105,7 +96,7 @@ def test_batch_over_the_real_files_leaves_a_valid_crate_of_every_input(
     # the input digests are the files' own
     asd = next(a for name, a in inputs.items() if name.endswith("asd_sample_0.asd"))
     data = (tmp_path / "afm" / "asd" / "asd_sample_0.asd").read_bytes()
-    assert graph[_refs(asd["object"])[0]]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert graph[refs(asd["object"])[0]]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
 def test_a_resumed_batch_keeps_every_input_in_its_crate(
@@ -114,10 +105,10 @@ def test_a_resumed_batch_keeps_every_input_in_its_crate(
     out = tmp_path / "out"
     args = ("batch", str(synthetic_inputs), "-r", "-w", "1", "-q", "-e", "npz")
     assert _playnano(*args, "-o", str(out), cwd=tmp_path).returncode == 0
-    first = {i: e for i, e in _graph(out).items() if e["@type"] == "CreateAction"}
+    first = {i: e for i, e in crate_graph(out).items() if e["@type"] == "CreateAction"}
     assert len(first) == 4
     assert _playnano(*args, "-o", str(out), cwd=tmp_path).returncode == 0
-    graph = _graph(out)
+    graph = crate_graph(out)
     actions = [e for e in graph.values() if e["@type"] == "CreateAction"]
     assert len(actions) == 4  # the skipped inputs are still described, once each
     assert all("earlier run" in a["description"] for a in actions)
@@ -144,7 +135,7 @@ def test_process_crate_adds_each_run_and_info_summarises_the_folder(
     out = tmp_path / "out"
     report = rocrate_check.validate(out, cache)
     assert report["passed"], rocrate_check.issues(report)
-    graph = _graph(out)
+    graph = crate_graph(out)
     assert _check_digests(out, graph) == [
         "asd_sample_0_filtered.h5",
         "asd_sample_0_filtered_frames/",

@@ -87,24 +87,32 @@ def test_a_damaged_chunk_is_a_read_error_naming_the_file(tmp_path):
             stack.data[3]
 
 
-def test_a_sample_reads_each_run_of_frames_once(tmp_path, monkeypatch) -> None:
+@pytest.fixture
+def runs(monkeypatch) -> list[tuple[int, int]]:
+    """Every ``(start, stop)`` the HDF5 reader reads, as it reads it (the real
+    read runs)."""
+    from playnano.formats.h5 import reader as h5reader
+
+    seen: list[tuple[int, int]] = []
+    real = h5reader.read_range
+
+    def counted(ds, start, stop):
+        seen.append((start, stop))
+        return real(ds, start, stop)
+
+    monkeypatch.setattr(h5reader, "read_range", counted)
+    return seen
+
+
+def test_a_sample_reads_each_run_of_frames_once(tmp_path, runs) -> None:
     """0.5.0's chunks span 32 frames: the GIF's 64 sampled frames of a 500-frame
     video read each run they touch once (through the reader's error-naming
     wrapper too), not once per sampled frame (a run per sample cost 8 s on M)."""
-    from playnano.formats.h5 import reader as h5reader
     from playnano.render.zrange import frame_samples
 
     data = np.random.default_rng(2).normal(size=(500, 8, 8)).astype(np.float32)
     path = tmp_path / "old.h5"
     write_050_style(path, data, {}, {}, compression="gzip", chunks=(32, 8, 8))
-    runs: list[tuple[int, int]] = []
-    real = h5reader.read_range
-
-    def counted(ds, start, stop):
-        runs.append((start, stop))
-        return real(ds, start, stop)
-
-    monkeypatch.setattr(h5reader, "read_range", counted)
     with load(path, lazy=True) as lazy:
         sample = frame_samples(lazy.data)
     assert len(sample) == 64
@@ -113,12 +121,11 @@ def test_a_sample_reads_each_run_of_frames_once(tmp_path, monkeypatch) -> None:
     assert all(a % 32 == 0 and (b - a == 32 or b == 500) for a, b in runs)
 
 
-def test_a_sample_of_a_file_stored_in_runs_reads_four_runs(tmp_path, monkeypatch):
+def test_a_sample_of_a_file_stored_in_runs_reads_four_runs(tmp_path, runs):
     """The GIF's automatic range on 0.5.0's 500 frames in runs of 32 reads 4 of the
     16 runs (the first, the last, two between), each once, not the whole file a
     second time (2 s of inflating on M); read in memory, the same file gives the
     stack the same ``read_unit``, so both reads sample the same frames."""
-    from playnano.formats.h5 import reader as h5reader
     from playnano.render import resolve_z_range
     from playnano.render.zrange import SAMPLE_RUNS, frame_samples
 
@@ -128,14 +135,6 @@ def test_a_sample_of_a_file_stored_in_runs_reads_four_runs(tmp_path, monkeypatch
     data = data.astype(np.float32)
     path = tmp_path / "old.h5"
     write_050_style(path, data, {}, {}, compression="gzip", chunks=(32, 8, 8))
-    runs: list[tuple[int, int]] = []
-    real = h5reader.read_range
-
-    def counted(ds, start, stop):
-        runs.append((start, stop))
-        return real(ds, start, stop)
-
-    monkeypatch.setattr(h5reader, "read_range", counted)
     with load(path, lazy=True) as lazy:
         assert lazy.read_unit == 32
         sample = frame_samples(lazy.data, unit=lazy.read_unit)

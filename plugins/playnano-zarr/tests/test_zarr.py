@@ -20,7 +20,12 @@ from playnano.afm_stack import AFMImageStack
 from playnano.errors import ChannelError, ReadError
 from playnano.io.export_data import export_bundles, export_stack
 from playnano.plugins.registry import exporters, readers
-from playnano.testing import ExporterConformance, assert_stacks_equal, make_sample_stack
+from playnano.testing import (
+    ArrayFrames,
+    ExporterConformance,
+    assert_stacks_equal,
+    make_sample_stack,
+)
 
 import playnano_zarr
 from playnano_zarr.reader import ZarrReader
@@ -255,19 +260,6 @@ def test_reads_a_foreign_ngff_image(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- lazy stacks
-class _Frames:
-    """A FrameSource over an array, as a lazy reader gives (copies of blocks)."""
-
-    def __init__(self, arr: np.ndarray) -> None:
-        self.arr, self.shape, self.dtype = arr, arr.shape, arr.dtype
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        return self.arr[start:stop].copy()
-
-    def close(self) -> None:
-        pass
-
-
 def test_a_lazy_stack_is_written_block_by_block_as_in_memory(tmp_path: Path) -> None:
     from playnano.lazy import LazyFrames
 
@@ -275,16 +267,16 @@ def test_a_lazy_stack_is_written_block_by_block_as_in_memory(tmp_path: Path) -> 
     mem.processed["level"] = mem.data * 2.0
     mem.masks["high"] = mem.data > np.median(mem.data)
     lazy = AFMImageStack(
-        LazyFrames(_Frames(mem.data), block=2),
+        LazyFrames(ArrayFrames(mem.data), block=2),
         mem.pixel_size_nm,
         mem.channel,
         None,
         mem.frame_metadata,
     )
     for key, arr in mem.processed.items():
-        lazy.processed[key] = LazyFrames(_Frames(arr), block=3)
+        lazy.processed[key] = LazyFrames(ArrayFrames(arr), block=3)
     for key, arr in mem.masks.items():
-        lazy.masks[key] = LazyFrames(_Frames(arr), block=3)
+        lazy.masks[key] = LazyFrames(ArrayFrames(arr), block=3)
     lazy.provenance = mem.provenance
     [a] = export_stack(mem, tmp_path / "mem.ome.zarr")
     [b] = export_stack(lazy, tmp_path / "lazy.ome.zarr")
