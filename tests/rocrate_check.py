@@ -93,3 +93,20 @@ def refs(value: object) -> list[str]:
     """The ``@id`` of each reference in a property's value (one or a list)."""
     items = value if isinstance(value, list) else [value]
     return [i["@id"] for i in items if isinstance(i, dict)]
+
+
+def run_playnano(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m playnano ARGS`` in ``cwd`` as a user runs it (``env`` added to
+    this environment)."""
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "playnano", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )

@@ -5,30 +5,16 @@ publisher), and a later run into the folder keeps them."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from playnano.crate import license_url, parse_organization, parse_person
 from tests import rocrate_check
-from tests.rocrate_check import crate_graph, refs
+from tests.rocrate_check import crate_graph, refs, run_playnano
 
 #: Josiah Carberry, ORCID's own example of a valid iD.
 ORCID = "0000-0002-1825-0097"
-
-
-def _playnano(*args: str, cwd: Path, env: dict[str, str] | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "playnano", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_authors_are_names_orcid_ids_or_both_and_ids_are_checked() -> None:
@@ -64,10 +50,10 @@ def test_a_crate_with_its_people_and_licence_meets_the_recommended_level(
     base = ("process", "--synthetic", "-p", "remove_plane", "-e", "npz", "-o", "out")
     bare = tmp_path / "bare"
     bare.mkdir()
-    assert _playnano(*base, "--crate", cwd=bare).returncode == 0
+    assert run_playnano(*base, "--crate", cwd=bare).returncode == 0
     named = tmp_path / "named"
     named.mkdir()
-    run = _playnano(
+    run = run_playnano(
         *base,
         "--crate-author", f"Josiah Carberry <{ORCID}>",
         "--crate-author", "Ada Lovelace",
@@ -108,16 +94,16 @@ def test_a_later_run_keeps_the_crates_people_and_the_earlier_agent(
     stay, each run keeps the agent who ran it, and the third, whose runner is
     unknown, is given none."""
     base = ("process", "--synthetic", "-e", "npz", "-o", "out", "--crate")
-    first = _playnano(*base, "-n", "a", "--crate-author", ORCID, cwd=tmp_path)
+    first = run_playnano(*base, "-n", "a", "--crate-author", ORCID, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     env = {
         "PLAYNANO_CRATE_AUTHOR": "Ada Lovelace; Charles Babbage",
         "PLAYNANO_CRATE_LICENSE": "CC0-1.0",
         "PLAYNANO_CRATE_ORGANIZATION": "Analytical Engines",
     }
-    second = _playnano(*base, "-n", "b", cwd=tmp_path, env=env)
+    second = run_playnano(*base, "-n", "b", cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr
-    third = _playnano(*base, "-n", "c", cwd=tmp_path)
+    third = run_playnano(*base, "-n", "c", cwd=tmp_path)
     assert third.returncode == 0, third.stderr
     graph = crate_graph(tmp_path / "out")
     root = graph["./"]
@@ -150,7 +136,7 @@ def test_a_later_run_keeps_the_crates_people_and_the_earlier_agent(
 def test_a_bad_author_or_licence_is_refused_before_anything_is_written(
     tmp_path: Path, args: tuple[str, ...], env: dict[str, str], where: str
 ) -> None:
-    run = _playnano(
+    run = run_playnano(
         "process", "--synthetic", "-e", "npz", "-o", "out", "--crate", *args,
         cwd=tmp_path, env=env,
     )  # fmt: skip
@@ -161,7 +147,7 @@ def test_a_bad_author_or_licence_is_refused_before_anything_is_written(
 
 
 def test_a_batch_names_who_ran_every_input(synthetic_inputs: Path, tmp_path: Path):
-    run = _playnano(
+    run = run_playnano(
         "batch", str(synthetic_inputs), "-r", "-w", "1", "-q", "-e", "npz",
         "-o", "out", "--crate-author", f"Josiah Carberry <{ORCID}>",
         "--crate-license", "CC-BY-4.0", cwd=tmp_path,

@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from playnano.crate import COMPLETED, CRATE_NAME, FAILED
 from playnano.provenance import sha256_of
 from tests import rocrate_check
-from tests.rocrate_check import crate_graph, refs
+from tests.rocrate_check import crate_graph, refs, run_playnano
 
 pytest.importorskip("rocrate_validator", reason="roc-validator is in the test extra")
 
@@ -23,16 +21,6 @@ pytest.importorskip("rocrate_validator", reason="roc-validator is in the test ex
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return rocrate_check.seed_cache(tmp_path_factory.mktemp("http") / "cache")
-
-
-def _playnano(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "playnano", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
 
 
 def _check_digests(folder: Path, graph: dict[str, dict]) -> list[str]:
@@ -59,7 +47,7 @@ def test_batch_over_the_real_files_leaves_a_valid_crate_of_every_input(
 ) -> None:
     shutil.copytree(afm_data, tmp_path / "afm")
     out = tmp_path / "out"
-    run = _playnano(
+    run = run_playnano(
         "batch", "afm", "-r", "-w", "1", "-q", "-p", "remove_plane",
         "-e", "h5", "tif", "-o", str(out), cwd=tmp_path,
     )  # fmt: skip
@@ -104,10 +92,10 @@ def test_a_resumed_batch_keeps_every_input_in_its_crate(
 ) -> None:
     out = tmp_path / "out"
     args = ("batch", str(synthetic_inputs), "-r", "-w", "1", "-q", "-e", "npz")
-    assert _playnano(*args, "-o", str(out), cwd=tmp_path).returncode == 0
+    assert run_playnano(*args, "-o", str(out), cwd=tmp_path).returncode == 0
     first = {i: e for i, e in crate_graph(out).items() if e["@type"] == "CreateAction"}
     assert len(first) == 4
-    assert _playnano(*args, "-o", str(out), cwd=tmp_path).returncode == 0
+    assert run_playnano(*args, "-o", str(out), cwd=tmp_path).returncode == 0
     graph = crate_graph(out)
     actions = [e for e in graph.values() if e["@type"] == "CreateAction"]
     assert len(actions) == 4  # the skipped inputs are still described, once each
@@ -121,14 +109,14 @@ def test_process_crate_adds_each_run_and_info_summarises_the_folder(
     afm_data: Path, tmp_path: Path, cache: Path
 ) -> None:
     asd = afm_data / "asd" / "asd_sample_0.asd"
-    run = _playnano(
+    run = run_playnano(
         "process", str(asd), "-p", "remove_plane;gaussian_filter:sigma=1.5",
         "-e", "h5", "png", "--crate", "-o", "out", cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert f"wrote out/{CRATE_NAME}" in run.stdout
     jpk = afm_data / "h5-jpk" / "sample_0.h5-jpk"
-    run = _playnano(
+    run = run_playnano(
         "process", str(jpk), "-e", "npz", "--crate", "-o", "out", cwd=tmp_path
     )
     assert run.returncode == 0, run.stderr
@@ -148,17 +136,17 @@ def test_process_crate_adds_each_run_and_info_summarises_the_folder(
     assert steps == ["gaussian_filter:sigma=1.5", "remove_plane"]
     [png] = [e for e in graph.values() if e["@id"].endswith("_frames/")]
     assert png["@type"] == "Dataset" and png["encodingFormat"] == "image/png"
-    info = _playnano("info", "--json", "out", cwd=tmp_path)
+    info = run_playnano("info", "--json", "out", cwd=tmp_path)
     assert info.returncode == 0, info.stderr
     [summary] = json.loads(info.stdout)
     assert summary["crate"]["actions"] == 2
     assert summary["crate"]["inputs"] == 2
     assert summary["crate"]["outputs"] == 3
-    text = _playnano("info", "out", cwd=tmp_path).stdout
+    text = run_playnano("info", "out", cwd=tmp_path).stdout
     assert "runs:          2 (0 failed)" in text
 
 
 def test_process_without_crate_writes_none(tmp_path: Path) -> None:
-    run = _playnano("process", "--synthetic", "-e", "npz", "-o", "out", cwd=tmp_path)
+    run = run_playnano("process", "--synthetic", "-e", "npz", "-o", "out", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert not (tmp_path / "out" / CRATE_NAME).exists()
